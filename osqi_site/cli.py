@@ -1,0 +1,173 @@
+"""The ``osqi-site`` command: a thin shell that reads the clock and files and calls the pipeline."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from . import gate, pipeline, scaffold
+from .problems import Problem, format_problems
+from .project import Project, find_project
+from .timefmt import InstantError, iso_z, parse_instant
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")  # the banner drowns our own messages
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except KeyboardInterrupt:  # pragma: no cover - interactive only
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="osqi-site", description="Publish OSQI vulnerability disclosures.")
+    sub = p.add_subparsers(required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str, run: object) -> argparse.ArgumentParser:
+        c = sub.add_parser(name, help=help_text, description=help_text)
+        c.set_defaults(run=run)
+        return c
+
+    c = command("init", "create a new, working site project in DIR", _init)
+    c.add_argument("dir", type=Path)
+    for name, help_text, run in (("check", "validate every disclosure; exit 1 on any problem", _check),
+                                 ("next-lift", "print the next instant at which the public site changes", _next)):
+        c = command(name, help_text, run)
+        c.add_argument("-f", "--config-file", type=Path, default=Path("mkdocs.yml"))
+    c = command("build", "validate, gate and build the site (atomically)", _build)
+    c.add_argument("-f", "--config-file", type=Path, default=Path("mkdocs.yml"))
+    c.add_argument("-d", "--site-dir", type=Path, default=None)
+    c.add_argument("--as-of", default=None, metavar="T",
+                   help="build the site as it stood at this past RFC 3339 instant (never later than now)")
+    c = command("serve", "serve the site locally, rebuilding on change (gated by the real clock)", _serve)
+    c.add_argument("-f", "--config-file", type=Path, default=Path("mkdocs.yml"))
+    c.add_argument("-a", "--dev-addr", default=None, metavar="IP:PORT")
+    c = command("new", "create a new draft disclosure with the next free ID", _new)
+    c.add_argument("-f", "--config-file", type=Path, default=Path("mkdocs.yml"))
+    c.add_argument("--title", default=None)
+    c.add_argument("--package", default=None)
+    c.add_argument("--ecosystem", default=None)
+    c.add_argument("--embargo-until", default=None, metavar="T", help="RFC 3339 instant; default: 90 days from now")
+    return p
+
+
+def _fail(problems: Sequence[Problem]) -> int:
+    print(format_problems(problems), file=sys.stderr)
+    return 1
+
+
+def _project(config_file: Path) -> tuple[Project | None, int]:
+    project, problems = find_project(config_file)
+    if project is None:
+        return None, _fail(problems)
+    return project, 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    project, rc = _project(args.config_file)
+    if project is None:
+        return rc
+    checked = pipeline.check(project.disclosures_dir, project.root, project.settings)
+    pub = gate.publish(checked.disclosures, datetime.now(UTC))
+    problems = [*checked.problems, *pipeline.publication_problems(pub, project.settings)]
+    if problems:
+        return _fail(problems)
+    drafts = sum(1 for d in pub.withheld if d.draft)
+    print(f"{len(checked.disclosures)} disclosures valid: {len(pub.public)} public, "
+          f"{len(pub.withheld) - drafts} embargoed, {drafts} drafts")
+    return 0
+
+
+def _next(args: argparse.Namespace) -> int:
+    project, rc = _project(args.config_file)
+    if project is None:
+        return rc
+    checked = pipeline.check(project.disclosures_dir, project.root, project.settings)
+    if checked.problems:
+        return _fail(checked.problems)
+    upcoming = gate.next_change(checked.disclosures, datetime.now(UTC))
+    if upcoming is not None:
+        print(iso_z(upcoming))
+    return 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import Abort, ConfigurationError, PluginError
+
+    as_of = None
+    if args.as_of is not None:
+        try:
+            as_of = parse_instant(args.as_of)
+        except InstantError as e:
+            print(f"--as-of {e}", file=sys.stderr)
+            return 2
+    overrides = {"site_dir": str(args.site_dir)} if args.site_dir else {}
+    try:
+        config = load_config(str(args.config_file), strict=True, **overrides)
+        plugin = config.plugins.get("osqi")
+        if plugin is None:
+            return _fail([Problem(str(args.config_file), 0, "plugins", "the osqi plugin is not enabled")])
+        plugin.as_of = as_of  # type: ignore[attr-defined]
+        target = config.site_dir
+        config.plugins.run_event("startup", command="build", dirty=False)
+        try:
+            build(config)
+        finally:
+            config.plugins.run_event("shutdown")
+    except (PluginError, ConfigurationError, Abort) as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    print(f"Site built in {target}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:  # pragma: no cover - long-running, exercised by hand
+    from mkdocs.commands.serve import serve
+
+    serve(str(args.config_file), dev_addr=args.dev_addr, strict=True)
+    return 0
+
+
+def _init(args: argparse.Namespace) -> int:
+    target: Path = args.dir
+    if target.exists() and any(target.iterdir()):
+        print(f"{target}: folder is not empty; init only writes into a new or empty folder", file=sys.stderr)
+        return 1
+    written = scaffold.write_project(target, datetime.now(UTC))
+    for path in written:
+        print(f"created {path}")
+    print(f"\nNext: cd {target} && osqi-site check && osqi-site build")
+    return 0
+
+
+def _new(args: argparse.Namespace) -> int:
+    project, rc = _project(args.config_file)
+    if project is None:
+        return rc
+    now = datetime.now(UTC)
+    try:
+        embargo = parse_instant(args.embargo_until) if args.embargo_until else now + timedelta(days=90)
+    except InstantError as e:
+        print(f"--embargo-until {e}", file=sys.stderr)
+        return 2
+    loaded = pipeline.load_tree(project.disclosures_dir, project.root)
+    ident = scaffold.next_id([d.stem for d in loaded.docs], project.settings.id_prefix, now.year)
+    path = project.disclosures_dir / str(now.year) / f"{ident}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = scaffold.new_disclosure(ident, title=args.title, package=args.package, ecosystem=args.ecosystem,
+                                   embargo_until=embargo, today=now.date())
+    with path.open("x", encoding="utf-8") as fh:  # never overwrite
+        fh.write(text)
+    print(path.relative_to(project.root) if path.is_relative_to(project.root) else path)
+    return 0
+
+
+

@@ -1,0 +1,251 @@
+"""Loading: the only stage that reads disclosure files; turns bytes into frontmatter data with line numbers."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .model import Attachment
+from .problems import Problem
+
+# The C loader parses several times faster; the pure-Python one behaves identically.
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # type: ignore[assignment]
+
+MAX_FILE_BYTES = 1_000_000
+"""A disclosure larger than this is refused: no real narrative is that long, a runaway paste is."""
+
+_CONFLICT = re.compile(r"^(<{7}|>{7}|\|{7})(\s|$)", re.MULTILINE)
+_FENCE = re.compile(r"^(---|\.\.\.)\s*$")
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+@dataclass(frozen=True)
+class SourceDoc:
+    """One disclosure file after parsing, before any field is checked."""
+
+    path: str
+    """Path relative to the project root, ``/``-separated."""
+    stem: str
+    meta: dict[str, Any]
+    lines: dict[str, int]
+    """Line number of every field path (``affected[0].ranges[0].fixed``) in the file."""
+    body: str
+    body_line: int
+    """Line number where the Markdown body starts."""
+    attachments: tuple[Attachment, ...] = ()
+
+    def line(self, field: str) -> int:
+        """The line of ``field``, or of its nearest ancestor that exists, or of the frontmatter start."""
+        while field:
+            if field in self.lines:
+                return self.lines[field]
+            field = re.sub(r"(\.[^.\[]+|\[\d+\])$", "", field) if re.search(r"[.\[]", field) else ""
+        return 1
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    docs: tuple[SourceDoc, ...]
+    problems: tuple[Problem, ...]
+
+
+class _YamlRejected(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def load_tree(root: Path, project_root: Path) -> LoadResult:
+    """Read every disclosure and attachment below ``root``; never follow a link out of it."""
+    problems: list[Problem] = []
+    docs: list[SourceDoc] = []
+    if not root.is_dir():
+        rel = _rel(root, project_root)
+        return LoadResult((), (Problem(rel, 0, "disclosures_dir", "folder does not exist"),))
+    files = sorted(_walk(root, project_root, problems))
+    md_files = {f for f in files if f.suffix == ".md"}
+    owners = _attachment_owners(root, md_files)
+    attachments: dict[Path, list[Attachment]] = {}
+    for f in files:
+        owner = _owning_disclosure(f, root, owners)
+        if owner is not None and f != owner:
+            folder = owners[owner]
+            name = f.relative_to(folder).as_posix()
+            attachments.setdefault(owner, []).append(Attachment(name=name, source=str(f)))
+        elif f.suffix != ".md":
+            problems.append(Problem(_rel(f, project_root), 0, "file",
+                                    "not a disclosure (.md) and not inside a disclosure's attachment folder "
+                                    "named after its ID; move or delete it"))
+    for f in sorted(md_files):
+        owner = _owning_disclosure(f, root, owners)
+        if owner is not None and owner != f:
+            continue
+        doc, found = load_file(f, project_root, tuple(attachments.get(f, ())))
+        problems.extend(found)
+        if doc is not None:
+            docs.append(doc)
+    return LoadResult(tuple(docs), tuple(problems))
+
+
+def _walk(root: Path, project_root: Path, problems: list[Problem]) -> Iterator[Path]:
+    real_root = root.resolve()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames.sort()
+        base = Path(dirpath)
+        for name in [*dirnames, *filenames]:
+            p = base / name
+            if p.is_symlink():
+                target = p.resolve()
+                if not target.is_relative_to(real_root):
+                    problems.append(Problem(_rel(p, project_root), 0, "file",
+                                            "symbolic link points outside the disclosures folder; refused"))
+                    if name in dirnames:
+                        dirnames.remove(name)
+                    continue
+                if name in dirnames:
+                    # os.walk does not descend into linked folders; a linked folder inside the tree is
+                    # a copy of something we already read, so it is refused rather than read twice.
+                    problems.append(Problem(_rel(p, project_root), 0, "file",
+                                            "symbolic link to a folder; use a real folder"))
+                    continue
+        for name in sorted(filenames):
+            p = base / name
+            if name.startswith("."):
+                continue  # editor swap files and .gitkeep are never content
+            if p.is_symlink() and not p.resolve().is_relative_to(real_root):
+                continue
+            yield p
+
+
+def _attachment_owners(root: Path, md_files: set[Path]) -> dict[Path, Path]:
+    """Map each disclosure source to its attachment folder: a folder named after the file's stem.
+
+    Two layouts are supported: ``X/X.md`` (the disclosure lives inside its folder) and
+    ``X.md`` beside a folder ``X/``.
+    """
+    owners: dict[Path, Path] = {}
+    for f in sorted(md_files):
+        if f.parent.name == f.stem and f.parent != root:
+            owners[f] = f.parent
+        elif (f.parent / f.stem).is_dir():
+            owners[f] = f.parent / f.stem
+    return owners
+
+
+def _owning_disclosure(f: Path, root: Path, owners: dict[Path, Path]) -> Path | None:
+    for owner, folder in owners.items():
+        if f == owner or f.is_relative_to(folder):
+            return owner
+    return None
+
+
+def _rel(p: Path, project_root: Path) -> str:
+    try:
+        return p.relative_to(project_root).as_posix()
+    except ValueError:
+        return p.as_posix()
+
+
+def load_file(path: Path, project_root: Path,
+              attachments: tuple[Attachment, ...] = ()) -> tuple[SourceDoc | None, list[Problem]]:
+    """Parse one disclosure file; returns the parsed document or the reasons it could not be read."""
+    rel = _rel(path, project_root)
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        return None, [Problem(rel, 0, "file", f"{size} bytes is over the {MAX_FILE_BYTES}-byte limit")]
+    return parse_text(rel, path.read_bytes(), attachments)
+
+
+def parse_text(rel: str, raw: bytes,
+               attachments: tuple[Attachment, ...] = ()) -> tuple[SourceDoc | None, list[Problem]]:
+    """Decode, split and parse a disclosure's bytes; pure, so tests can feed it directly."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return None, [Problem(rel, 1, "file", "starts with a UTF-8 byte-order mark; save it as UTF-8 without BOM")]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        return None, [Problem(rel, line, "file", f"not valid UTF-8 (byte 0x{raw[e.start]:02x}); save it as UTF-8")]
+    problems = [Problem(rel, text[: m.start()].count("\n") + 1, "file",
+                        "merge-conflict marker; resolve the conflict first")
+                for m in _CONFLICT.finditer(text)]
+    if "\x00" in text:
+        problems.append(Problem(rel, text[: text.index("\x00")].count("\n") + 1, "file", "contains a NUL byte"))
+    if problems:
+        return None, problems
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip("\r") != "---":
+        return None, [Problem(rel, 1, "frontmatter",
+                              "missing: the file must start with a '---' line, YAML fields, and a closing '---'")]
+    end = next((i for i in range(1, len(lines)) if _FENCE.match(lines[i].rstrip("\r"))), None)
+    if end is None:
+        return None, [Problem(rel, 1, "frontmatter", "not closed: add a '---' line after the YAML fields")]
+    yaml_text = "\n".join(lines[1:end])
+    try:
+        meta, field_lines = _parse_yaml(yaml_text, first_line=2)
+    except _YamlRejected as e:
+        return None, [Problem(rel, e.line, "frontmatter", e.message)]
+    if not isinstance(meta, dict):
+        return None, [Problem(rel, 2, "frontmatter", "must be a mapping of field: value")]
+    body = "\n".join(lines[end + 1:])
+    stem = Path(rel).stem
+    return SourceDoc(rel, stem, meta, field_lines, body, end + 2, attachments), []
+
+
+def _parse_yaml(text: str, first_line: int) -> tuple[Any, dict[str, int]]:
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return {}, {}
+        lines: dict[str, int] = {}
+        value = _build(node, loader, "", lines, set(), first_line)
+        return value, lines
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = (mark.line + first_line) if mark is not None else first_line
+        raise _YamlRejected(line, f"malformed YAML: {e.problem or e}") from None
+    except yaml.YAMLError as e:
+        raise _YamlRejected(first_line, f"malformed YAML: {e}") from None
+    finally:
+        loader.dispose()
+
+
+def _build(node: yaml.Node, loader: yaml.SafeLoader, path: str, lines: dict[str, int],
+           seen: set[int], first_line: int) -> Any:
+    """Construct plain Python values, recording lines and refusing YAML features that hide content.
+
+    Anchors and aliases are refused outright: they make "billion laughs" bombs possible and let one
+    field silently mirror another, and no disclosure needs them.
+    """
+    line = node.start_mark.line + first_line
+    if id(node) in seen:
+        raise _YamlRejected(line, "YAML anchors and aliases (&, *) are not allowed; write the value out")
+    seen.add(id(node))
+    if path:
+        lines.setdefault(path, line)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key_line = key_node.start_mark.line + first_line
+            if key_node.tag == _MERGE_TAG:
+                raise _YamlRejected(key_line, "YAML merge keys (<<) are not allowed")
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise _YamlRejected(key_line, "mapping keys must be plain strings")
+            key = str(loader.construct_object(key_node))
+            child = f"{path}.{key}" if path else key
+            if key in out:
+                raise _YamlRejected(key_line, f"duplicate key '{key}' (first on line {lines.get(child, '?')})")
+            lines[child] = key_line
+            out[key] = _build(value_node, loader, child, lines, seen, first_line)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(item, loader, f"{path}[{i}]", lines, seen, first_line) for i, item in enumerate(node.value)]
+    return loader.construct_object(node, deep=True)

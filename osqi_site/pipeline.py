@@ -1,0 +1,111 @@
+"""The pipeline in one place: load → validate → gate → render → exports, plus the checks that span outputs."""
+
+from __future__ import annotations
+
+import gzip
+import html
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from . import gate, render
+from .feeds import feed_files
+from .loader import load_tree
+from .model import Disclosure
+from .osv import osv_files
+from .problems import Problem
+from .settings import Settings
+from .validate import validate_all
+
+
+@dataclass(frozen=True)
+class Checked:
+    """Every valid disclosure and every problem found on the way."""
+
+    disclosures: tuple[Disclosure, ...]
+    problems: tuple[Problem, ...]
+
+
+@dataclass(frozen=True)
+class SiteOutput:
+    """Everything the shell must publish for one build."""
+
+    pages: tuple[render.Page, ...]
+    files: Mapping[str, bytes]
+    """Site-relative path → bytes of every feed and export."""
+    attachments: Mapping[str, str]
+    """Site-relative path → absolute source path, for files copied beside public disclosure pages."""
+
+
+def check(disclosures_dir: Path, project_root: Path, settings: Settings) -> Checked:
+    """Load and validate every disclosure; the result is complete even when problems were found."""
+    loaded = load_tree(disclosures_dir, project_root)
+    valid, problems = validate_all(loaded.docs, settings)
+    return Checked(valid, tuple(sorted({*loaded.problems, *problems})))
+
+
+def mention_problems(path: str, text: str, first_line: int, public_ids: frozenset[str],
+                     settings: Settings) -> list[Problem]:
+    """Every mention of a disclosure ID that is not public: the mention alone would reveal the ID."""
+    out = []
+    for m in settings.id_mention_pattern.finditer(text):
+        if m.group(0) not in public_ids:
+            line = first_line + text.count("\n", 0, m.start())
+            out.append(Problem(path, line, "body", f"mentions {m.group(0)}, which is not a public disclosure "
+                               "(embargoed, draft or unknown); remove the mention until it is published"))
+    return out
+
+
+def publication_problems(pub: gate.Publication, settings: Settings) -> list[Problem]:
+    """Mentions of non-public IDs inside public disclosures (their narrative, fields and attachments' names)."""
+    public_ids = frozenset(d.id for d in pub.public)
+    out: list[Problem] = []
+    for d in pub.public:
+        out.extend(mention_problems(d.source, d.body, d.body_line, public_ids, settings))
+        fields = [d.title, *(r.summary for r in d.revisions), d.withdrawn.reason if d.withdrawn else "",
+                  *(e.note for e in d.timeline), *(a.name for a in d.attachments)]
+        for text in fields:
+            out.extend(Problem(d.source, 1, "frontmatter", p.message)
+                       for p in mention_problems(d.source, text, 1, public_ids, settings))
+    return out
+
+
+def build_outputs(pub: gate.Publication, settings: Settings) -> SiteOutput:
+    pages = [render.disclosure_page(d, render.DATA_LINKS) for d in pub.public]
+    pages.extend(render.listing_pages(pub))
+    files: dict[str, bytes] = {}
+    files.update(feed_files(pub.public, settings))
+    files.update(osv_files(pub.public, settings))
+    attachments = {f"disclosures/{d.id}/{a.name}": a.source for d in pub.public for a in d.attachments}
+    return SiteOutput(tuple(pages), dict(sorted(files.items())), dict(sorted(attachments.items())))
+
+
+def withheld_markers(withheld: Iterable[Disclosure], public: Iterable[Disclosure]) -> tuple[str, ...]:
+    """Strings that identify a withheld disclosure and no public one: its ID, title and aliases."""
+    shared = {s for d in public for s in (d.id, d.title, *d.aliases)}
+    raw = {s for d in withheld for s in (d.id, d.title, *d.aliases) if len(s) >= 6} - shared
+    # Outputs escape text for HTML and XML, so the escaped spelling is searched for as well.
+    return tuple(sorted(raw | {html.escape(s) for s in raw}))
+
+
+def find_leaks(files: Mapping[str, bytes], markers: Iterable[str]) -> list[str]:
+    """``path: marker`` for every output file that contains a withheld marker (gzip files are opened)."""
+    patterns = [(m, re.compile(re.escape(m.encode()) + rb"(?![0-9])")) for m in markers]
+    found = []
+    for path, data in sorted(files.items()):
+        if path.endswith(".gz"):
+            try:
+                data = gzip.decompress(data)
+            except (OSError, EOFError):
+                found.append(f"{path}: unreadable gzip, cannot prove it is clean")
+                continue
+        variants = (data, data.replace(b"\\/", b"/"))
+        found.extend(f"{path}: {m}" for m, rx in patterns if any(rx.search(v) for v in variants))
+    return found
+
+
+def newest_change(pub: gate.Publication) -> datetime | None:
+    """The newest public date of the site; stands in for "last updated" everywhere, never the build time."""
+    return max((d.modified for d in pub.public), default=None)

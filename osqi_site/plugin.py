@@ -1,0 +1,227 @@
+"""The MkDocs glue: runs the pipeline, hands MkDocs the generated pages, writes exports, swaps the site in."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from mkdocs.config import base
+from mkdocs.config import config_options as opt
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.pages import Page
+
+from . import gate, pipeline
+from .problems import Problem, format_problems
+from .project import settings_from
+from .settings import Settings
+from .timefmt import InstantError, parse_instant
+
+log = logging.getLogger("mkdocs.plugins.osqi")
+THEME_DIR = Path(__file__).parent / "theme"
+
+
+class OsqiConfig(base.Config):
+    disclosures_dir = opt.Type(str, default="disclosures")
+    id_prefix = opt.Type(str, default="OSQI")
+    feed_limit = opt.Type(int, default=50)
+    as_of = opt.Optional(opt.Type(str))
+    """Build the site as it stood at this past instant (RFC 3339); never later than the real clock."""
+
+
+class OsqiPlugin(BasePlugin[OsqiConfig]):
+    supports_multiple_instances = False
+
+    def __init__(self) -> None:
+        self.as_of: datetime | None = None
+        """Set by the ``osqi-site`` CLI for ``--as-of``; overrides the ``as_of`` option."""
+        self.command: str | None = None
+        """Set by on_startup; without it (a bare ``build()`` call) the build writes site_dir directly."""
+        self.built = False
+        self.settings: Settings | None = None
+        self.publication: gate.Publication | None = None
+        self.output: pipeline.SiteOutput | None = None
+        self.final_site_dir: str | None = None
+        self.generated: set[str] = set()
+        self.content_problems: list[Problem] = []
+        self._saved_epoch: str | None = None
+        self._epoch_pinned = False
+        self._temp_dir = ""
+
+    # -- events, in the order MkDocs runs them ------------------------------------------------------
+
+    def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
+        self.command = command
+        if dirty:
+            raise PluginError("osqi: --dirty builds are refused: stale withdrawn or embargoed pages could survive")
+
+    @event_priority(100)
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        # Everything is validated here, before MkDocs empties site_dir, so a bad input leaves the last
+        # good site exactly as it was even under plain `mkdocs build`.
+        now = self._clock()
+        try:
+            settings = settings_from(config.site_url, config.site_name, config.site_description,
+                                     dict(self.config.items()))
+        except ValueError as e:
+            raise PluginError(f"osqi: {e}") from None
+        root = Path(config.config_file_path).resolve().parent
+        disclosures_dir = (root / self.config.disclosures_dir).resolve()
+        if disclosures_dir.is_relative_to(Path(config.docs_dir).resolve()):
+            raise PluginError("osqi: disclosures_dir must lie outside docs_dir, so that nothing is published "
+                              "if this plugin ever fails to run")
+        checked = pipeline.check(disclosures_dir, root, settings)
+        pub = gate.publish(checked.disclosures, now)
+        problems = [*checked.problems, *pipeline.publication_problems(pub, settings)]
+        if problems:
+            raise PluginError(format_problems(problems))
+        # Our layout (osqi.html, styles) sits just below the site's own overrides, above Material's.
+        config.theme.dirs.insert(1 if config.theme.custom_dir else 0, str(THEME_DIR))
+        self.settings, self.publication = settings, pub
+        self.output = pipeline.build_outputs(pub, settings)
+        self.generated = {p.src_path for p in self.output.pages}
+        self.content_problems = []
+        self.built = False
+        if self.command == "serve":
+            config.watch.append(str(disclosures_dir))
+        elif self.command is not None:
+            self._redirect_site_dir(config)
+        self._pin_build_date(pub)
+        log.info("osqi: %d public, %d withheld as of %s", len(pub.public), len(pub.withheld), now.isoformat())
+        return config
+
+    def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files:
+        assert self.output is not None
+        clashes = sorted(f.src_uri for f in files if f.src_uri.startswith("disclosures/"))
+        if clashes:
+            raise PluginError(f"osqi: {', '.join(clashes)}: docs_dir must not contain a disclosures/ folder; "
+                              "disclosure pages are generated from disclosures_dir")
+        for page in self.output.pages:
+            inclusion = InclusionLevel.INCLUDED if page.src_path == "disclosures/index.md" else \
+                InclusionLevel.NOT_IN_NAV  # one listing in the nav; a nav of every page is quadratic
+            files.append(File.generated(config, page.src_path, content=page.markdown, inclusion=inclusion))
+        for dest, source in self.output.attachments.items():
+            files.append(File.generated(config, dest, abs_src_path=source))
+        # Exports join Files too, so MkDocs copies them and `strict` link checks see them.
+        for rel, data in self.output.files.items():
+            files.append(File.generated(config, rel, content=data))
+        return files
+
+    def on_page_markdown(self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        assert self.publication is not None and self.settings is not None
+        page.update_date = self._page_date(page)
+        if page.file.src_uri not in self.generated:
+            public = frozenset(d.id for d in self.publication.public)
+            source = f"{Path(config.docs_dir).name}/{page.file.src_uri}"
+            self.content_problems.extend(
+                pipeline.mention_problems(source, markdown, 1, public, self.settings))
+        return markdown
+
+    def on_env(self, env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
+        # Raised here, after every page was read and before any is written.
+        if self.content_problems:
+            raise PluginError(format_problems(self.content_problems))
+        return env
+
+    @event_priority(-100)  # after the search plugin has written its index, so the scan covers it
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        self._refuse_leaks(Path(config.site_dir))
+        self._restore_build_date()
+        self.built = True
+
+    def on_build_error(self, *, error: Exception) -> None:
+        # Also called for strict-mode warnings, which MkDocs counts only after on_post_build.
+        self._restore_build_date()
+        self.built = False
+        self._discard()
+
+    def on_shutdown(self) -> None:
+        # Only here is the build known to have passed every check, strict mode included.
+        if self.final_site_dir is not None and self.built:
+            _swap_in(Path(self._temp_dir), Path(self.final_site_dir))
+        self._discard()
+
+    def _discard(self) -> None:
+        if self.final_site_dir is not None:
+            # A failed build's tree is thrown away; the last good site was never touched.
+            shutil.rmtree(self._temp_dir, ignore_errors=True)
+            self.final_site_dir = None
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def _clock(self) -> datetime:
+        real_now = datetime.now(UTC)  # the one read of the wall clock; everything below takes `now`
+        requested = self.as_of
+        if requested is None and self.config.as_of:
+            try:
+                requested = parse_instant(self.config.as_of)
+            except InstantError as e:
+                raise PluginError(f"osqi: as_of {e}") from None
+        if requested is None:
+            return real_now
+        if requested > real_now:
+            raise PluginError(f"osqi: as_of {requested.isoformat()} is in the future; a build may only look back "
+                              "(use `osqi-site preview` to see a future state)")
+        return requested
+
+    def _redirect_site_dir(self, config: MkDocsConfig) -> None:
+        final = Path(config.site_dir).resolve()
+        final.parent.mkdir(parents=True, exist_ok=True)
+        self._temp_dir = tempfile.mkdtemp(prefix=f".{final.name}.building-", dir=final.parent)
+        os.chmod(self._temp_dir, 0o755)  # mkdtemp makes it private; the published site must be readable
+        self.final_site_dir = str(final)
+        config.site_dir = self._temp_dir
+
+    def _page_date(self, page: Page) -> str:
+        assert self.publication is not None
+        by_page = {f"disclosures/{d.id}.md": d.modified for d in self.publication.public}
+        stamp = by_page.get(page.file.src_uri) or pipeline.newest_change(self.publication)
+        # Without a public date, a fixed old date keeps sitemap and gzip stamps reproducible.
+        return stamp.date().isoformat() if stamp else "1970-01-01"
+
+    def _pin_build_date(self, pub: gate.Publication) -> None:
+        """MkDocs stamps "now" into a few places unless SOURCE_DATE_EPOCH is set; pin it to the site's own date."""
+        self._saved_epoch = os.environ.get("SOURCE_DATE_EPOCH")
+        self._epoch_pinned = True
+        if self._saved_epoch is None:
+            newest = pipeline.newest_change(pub)
+            os.environ["SOURCE_DATE_EPOCH"] = str(int(newest.timestamp()) if newest else 86400)
+
+    def _restore_build_date(self) -> None:
+        if not self._epoch_pinned:
+            return
+        self._epoch_pinned = False
+        if self._saved_epoch is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = self._saved_epoch
+
+    def _refuse_leaks(self, site: Path) -> None:
+        assert self.publication is not None
+        markers = pipeline.withheld_markers(self.publication.withheld, self.publication.public)
+        if not markers:
+            return
+        files = {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
+        leaks = pipeline.find_leaks(files, markers)
+        if leaks:
+            raise PluginError("osqi: withheld disclosure text found in the output; nothing was published:\n  "
+                              + "\n  ".join(leaks))
+
+
+def _swap_in(built: Path, final: Path) -> None:
+    """Replace ``final`` with ``built`` using renames, so readers never see a half-written site."""
+    old = None
+    if final.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
+        old.rmdir()
+        final.rename(old)
+    built.rename(final)
+    if old is not None:
+        shutil.rmtree(old)

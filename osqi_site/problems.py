@@ -1,0 +1,38 @@
+"""Problems as data: every finding carries path, line and field, and the build fails once on all of them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with one input, located as precisely as the input allows."""
+
+    path: str
+    """Path of the offending file, relative to the project root where possible."""
+    line: int
+    """1-based line number; 0 when the problem concerns the file as a whole."""
+    field: str
+    """Dotted field path (``affected[0].ranges[0].fixed``) or a pseudo-field such as ``frontmatter``."""
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.field}: {self.message}"
+
+
+class ProblemsFound(Exception):
+    """Raised by the shell once, after collecting every problem of a run."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = tuple(sorted(set(problems)))
+        super().__init__(format_problems(self.problems))
+
+
+def format_problems(problems: Iterable[Problem]) -> str:
+    items = sorted(set(problems))
+    lines = [str(p) for p in items]
+    noun = "problem" if len(items) == 1 else "problems"
+    lines.append(f"{len(items)} {noun} found; nothing was published.")
+    return "\n".join(lines)

@@ -1,0 +1,86 @@
+"""Project discovery for commands that need no site build: reads mkdocs.yml into Settings and paths."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .problems import Problem
+from .settings import Settings
+
+PLUGIN_DEFAULTS: dict[str, Any] = {"disclosures_dir": "disclosures", "id_prefix": "OSQI", "feed_limit": 50}
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    config_file: Path
+    disclosures_dir: Path
+    docs_dir: Path
+    settings: Settings
+
+
+class _TolerantLoader(yaml.SafeLoader):
+    """mkdocs.yml often carries ``!!python/name:`` and ``!ENV`` tags; they matter to MkDocs, not to us."""
+
+
+def _ignore_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> None:
+    return None
+
+
+_TolerantLoader.add_multi_constructor("", _ignore_tag)  # type: ignore[no-untyped-call]
+
+
+def settings_from(site_url: str | None, site_name: str | None, description: str | None,
+                  options: Mapping[str, Any]) -> Settings:
+    """The one place where site configuration becomes Settings, for the CLI and the MkDocs plugin alike."""
+    url = (site_url or "").strip()
+    if not url:
+        raise ValueError("site_url must be set in mkdocs.yml: feeds and OSV records need absolute links")
+    if not url.startswith(("https://", "http://")):
+        raise ValueError(f"site_url '{url}' must be an http(s) URL")
+    prefix = str(options.get("id_prefix") or PLUGIN_DEFAULTS["id_prefix"])
+    if not prefix.replace("-", "").isalnum() or not prefix[0].isalpha() or not prefix.isupper():
+        raise ValueError(f"id_prefix '{prefix}' must be upper-case letters and digits, e.g. OSQI")
+    limit = options.get("feed_limit", PLUGIN_DEFAULTS["feed_limit"])
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise ValueError(f"feed_limit must be a positive integer, not {limit!r}")
+    return Settings(site_url=url.rstrip("/") + "/", site_name=site_name or Settings.site_name,
+                    description=description or Settings.description, id_prefix=prefix, feed_limit=limit)
+
+
+def plugin_options(raw: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The ``osqi`` entry of ``plugins:`` (list or mapping form), or None when the plugin is not enabled."""
+    plugins = raw.get("plugins") or []
+    items = plugins.items() if isinstance(plugins, dict) else (
+        next(iter(p.items())) if isinstance(p, dict) else (p, {}) for p in plugins)
+    for name, options in items:
+        if name == "osqi":
+            return {**PLUGIN_DEFAULTS, **(options or {})}
+    return None
+
+
+def find_project(config_file: Path) -> tuple[Project | None, list[Problem]]:
+    rel = config_file.name
+    if not config_file.is_file():
+        return None, [Problem(str(config_file), 0, "config", "no such file; run in the site folder or pass -f")]
+    try:
+        raw = yaml.load(config_file.read_text(encoding="utf-8"), Loader=_TolerantLoader)  # noqa: S506 - safe subclass
+    except yaml.YAMLError as e:
+        return None, [Problem(rel, 0, "config", f"malformed YAML: {e}")]
+    if not isinstance(raw, dict):
+        return None, [Problem(rel, 1, "config", "must be a mapping")]
+    options = plugin_options(raw)
+    if options is None:
+        return None, [Problem(rel, 0, "plugins", "the osqi plugin is not enabled; add '- osqi' under plugins:")]
+    try:
+        settings = settings_from(raw.get("site_url"), raw.get("site_name"), raw.get("site_description"), options)
+    except ValueError as e:
+        return None, [Problem(rel, 0, "config", str(e))]
+    root = config_file.resolve().parent
+    return Project(root, config_file.resolve(), root / str(options["disclosures_dir"]),
+                   root / str(raw.get("docs_dir") or "docs"), settings), []

@@ -1,0 +1,32 @@
+"""Publisher settings: the plain values every stage needs, independent of MkDocs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the core needs to know about the site; built by the shell from mkdocs.yml."""
+
+    site_url: str
+    """Absolute base URL ending in ``/``; every feed and OSV link is built from it."""
+    site_name: str = "Open Source Quality Institute"
+    description: str = "Vulnerability disclosures with their full discovery stories."
+    id_prefix: str = "OSQI"
+    feed_limit: int = 50
+    """How many of the newest items the RSS, Atom and JSON feeds carry; OSV all.json has everything."""
+    language: str = "en"
+
+    @property
+    def id_pattern(self) -> re.Pattern[str]:
+        return re.compile(rf"^{re.escape(self.id_prefix)}-(\d{{4}})-(\d{{4,}})$")
+
+    @property
+    def id_mention_pattern(self) -> re.Pattern[str]:
+        """Matches a disclosure ID anywhere in text, not as part of a longer token."""
+        return re.compile(rf"(?<![A-Za-z0-9_-]){re.escape(self.id_prefix)}-\d{{4}}-\d{{4,}}(?![0-9])")
+
+    def url(self, path: str) -> str:
+        return self.site_url + path.lstrip("/")

@@ -1,0 +1,64 @@
+"""Instants: strict RFC 3339 parsing with an explicit offset, and the UTC renderings every output uses."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class InstantError(ValueError):
+    """A value that is not an unambiguous instant."""
+
+
+def parse_instant(value: object) -> datetime:
+    """An aware UTC datetime from a YAML timestamp or an RFC 3339 string; anything ambiguous is refused."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise InstantError("has no UTC offset; write it as 2026-12-01T12:00:00Z or with +hh:mm")
+        return value.astimezone(UTC)
+    if isinstance(value, date):
+        raise InstantError("is a date without a time; write an instant such as 2026-12-01T12:00:00Z")
+    if not isinstance(value, str):
+        raise InstantError(f"must be an RFC 3339 instant, not {type(value).__name__}")
+    text = value.strip()
+    if _DATE.match(text):
+        raise InstantError("is a date without a time; write an instant such as 2026-12-01T12:00:00Z")
+    if not _RFC3339.match(text):
+        raise InstantError(f"'{value}' is not an RFC 3339 instant with offset, e.g. 2026-12-01T12:00:00Z")
+    try:
+        parsed = datetime.fromisoformat(text.upper().replace(" ", "T").replace("Z", "+00:00"))
+    except ValueError as e:
+        raise InstantError(f"'{value}' is not a valid instant ({e})") from None
+    return parsed.astimezone(UTC)
+
+
+def parse_date_or_instant(value: object) -> date | datetime:
+    """A calendar date, or an aware UTC instant; used where a day is precise enough (the timeline)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _DATE.match(value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError as e:
+            raise InstantError(f"'{value}' is not a valid date ({e})") from None
+    return parse_instant(value)
+
+
+def iso_z(moment: datetime) -> str:
+    """``2026-12-01T12:00:00Z``: the one timestamp spelling of every machine-readable output."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def day(value: date | datetime) -> date:
+    return value.astimezone(UTC).date() if isinstance(value, datetime) else value
+
+
+def human(value: date | datetime) -> str:
+    """``2026-12-01 12:00 UTC`` or ``2026-12-01`` for people."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return value.isoformat()
