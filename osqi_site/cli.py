@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
-
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from . import gate, pipeline, scaffold
+from .loader import load_tree
 from .problems import Problem, format_problems
 from .project import Project, find_project
 from .timefmt import InstantError, iso_z, parse_instant
@@ -110,12 +111,13 @@ def _build(args: argparse.Namespace) -> int:
             print(f"--as-of {e}", file=sys.stderr)
             return 2
     overrides = {"site_dir": str(args.site_dir)} if args.site_dir else {}
+    handler = _show_mkdocs_log()
     try:
         config = load_config(str(args.config_file), strict=True, **overrides)
         plugin = config.plugins.get("osqi")
         if plugin is None:
             return _fail([Problem(str(args.config_file), 0, "plugins", "the osqi plugin is not enabled")])
-        plugin.as_of = as_of  # type: ignore[attr-defined]
+        plugin.as_of = as_of
         target = config.site_dir
         config.plugins.run_event("startup", command="build", dirty=False)
         try:
@@ -125,8 +127,21 @@ def _build(args: argparse.Namespace) -> int:
     except (PluginError, ConfigurationError, Abort) as e:
         print(str(e), file=sys.stderr)
         return 1
+    finally:
+        logging.getLogger("mkdocs").removeHandler(handler)
     print(f"Site built in {target}")
     return 0
+
+
+def _show_mkdocs_log() -> logging.Handler:
+    """MkDocs reports plugin errors and strict-mode warnings through logging; show them to the user."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    logger = logging.getLogger("mkdocs")
+    logger.addHandler(handler)
+    logger.setLevel(min(logger.getEffectiveLevel(), logging.INFO))
+    return handler
 
 
 def _serve(args: argparse.Namespace) -> int:  # pragma: no cover - long-running, exercised by hand
@@ -158,7 +173,7 @@ def _new(args: argparse.Namespace) -> int:
     except InstantError as e:
         print(f"--embargo-until {e}", file=sys.stderr)
         return 2
-    loaded = pipeline.load_tree(project.disclosures_dir, project.root)
+    loaded = load_tree(project.disclosures_dir, project.root)
     ident = scaffold.next_id([d.stem for d in loaded.docs], project.settings.id_prefix, now.year)
     path = project.disclosures_dir / str(now.year) / f"{ident}.md"
     path.parent.mkdir(parents=True, exist_ok=True)

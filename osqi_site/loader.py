@@ -15,7 +15,7 @@ from .model import Attachment
 from .problems import Problem
 
 # The C loader parses several times faster; the pure-Python one behaves identically.
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # type: ignore[assignment]
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 MAX_FILE_BYTES = 1_000_000
 """A disclosure larger than this is refused: no real narrative is that long, a runaway paste is."""

@@ -156,7 +156,8 @@ def validate_doc(doc: SourceDoc, settings: Settings) -> tuple[Disclosure | None,
     if c.problems or ident is None or title is None:
         return None, c.problems
     return Disclosure(
-        id=ident, title=title, embargo_until=embargo, body=doc.body, source=doc.path, body_line=doc.body_line, draft=draft,
+        id=ident, title=title, embargo_until=embargo, body=doc.body, source=doc.path, body_line=doc.body_line,
+        draft=draft,
         aliases=aliases, affected=affected, severity=severity, cwe=cwe, credits=credits,
         references=references, timeline=timeline,
         revisions=tuple(sorted(revisions, key=lambda r: r.date)), withdrawn=withdrawn,

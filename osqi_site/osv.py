@@ -1,0 +1,167 @@
+"""OSV 1.7.5 export: one record per public disclosure (``osv/<ID>.json``) and the ``osv/all.json`` array."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from .ecosystems import GIT
+from .model import Affected, Disclosure, Range
+from .settings import Settings
+from .timefmt import iso_z
+
+SCHEMA_VERSION = "1.7.5"
+
+_COMMIT = re.compile(r"^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$")
+"""A full Git commit hash (SHA-1, or SHA-256 for repositories in that object format)."""
+
+# SemVer 2.0.0, the official regular expression from semver.org (no leading "v").
+_SEMVER = re.compile(
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$")
+
+
+def dump_json(obj: object) -> bytes:
+    """The one JSON spelling of every export: sorted keys, 2-space indent, UTF-8, final newline."""
+    return (json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def osv_record(d: Disclosure, settings: Settings) -> dict[str, Any]:
+    """The OSV record of a public disclosure as it stands (apply the gate's ``as_of`` first)."""
+    page = settings.url(f"disclosures/{d.id}/")
+    record: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "id": d.id,
+        "modified": iso_z(d.modified),
+        "published": iso_z(d.published),
+    }
+    if d.withdrawn is not None:
+        record["withdrawn"] = iso_z(d.withdrawn.date)
+    if d.aliases:
+        record["aliases"] = list(d.aliases)
+    record["summary"] = d.title
+    record["details"] = _details(d)
+    if d.severity:
+        record["severity"] = [{"type": s.type, "score": s.vector} for s in d.severity]
+    if d.affected:
+        record["affected"] = [_affected(a) for a in d.affected]
+    record["references"] = _references(d, page)
+    if d.credits:
+        record["credits"] = [_credit(c.name, c.type, c.contact) for c in d.credits]
+    record["database_specific"] = _database_specific(d, page)
+    return record
+
+
+def osv_files(public: Sequence[Disclosure], settings: Settings) -> dict[str, bytes]:
+    """``osv/<ID>.json`` for every public disclosure and ``osv/all.json``, the array of all records by id."""
+    records: dict[str, dict[str, Any]] = {}
+    for d in sorted(public, key=lambda x: x.id):
+        if d.id in records:
+            raise ValueError(f"{d.id} appears twice among the public disclosures")
+        records[d.id] = osv_record(d, settings)
+    files = {f"osv/{id_}.json": dump_json(rec) for id_, rec in records.items()}
+    files["osv/all.json"] = dump_json(list(records.values()))
+    return files
+
+
+def _details(d: Disclosure) -> str:
+    parts = []
+    if d.withdrawn is not None:
+        parts.append(f"**Withdrawn:** {d.withdrawn.reason.strip()}")
+    parts.append(d.body.strip())
+    return "\n\n".join(p for p in parts if p)
+
+
+def _affected(a: Affected) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if a.ecosystem == GIT:
+        # Not an OSV ecosystem: the upstream is identified by its repository, kept in database_specific.
+        extra = {"repo": a.repo, "package": a.package, "purl": a.purl}
+        out["database_specific"] = {k: v for k, v in extra.items() if v is not None}
+    else:
+        package = {"ecosystem": a.ecosystem, "name": a.package}
+        if a.purl:
+            package["purl"] = a.purl
+        out["package"] = package
+        if a.repo:
+            out["database_specific"] = {"repo": a.repo}
+    if a.ranges:
+        out["ranges"] = [_range(a, r) for r in a.ranges]
+    if a.versions:
+        out["versions"] = list(a.versions)
+    return out
+
+
+def _range(a: Affected, r: Range) -> dict[str, Any]:
+    """One OSV range: ``introduced`` first, then the end of the range; every event object has one key."""
+    events: list[dict[str, str]] = [{"introduced": r.introduced}]
+    if r.fixed is not None:
+        events.append({"fixed": r.fixed})
+    elif r.last_affected is not None:
+        events.append({"last_affected": r.last_affected})
+    kind = _range_type(a, r)
+    out: dict[str, Any] = {"type": kind, "events": events}
+    if kind == "GIT":
+        out["repo"] = a.repo
+    return out
+
+
+def _range_type(a: Affected, r: Range) -> str:
+    """``GIT`` for commit hashes with a repo, ``SEMVER`` for a GIT upstream's SemVer tags, else ``ECOSYSTEM``.
+
+    ``introduced: "0"`` (from the start) is valid in every type. A GIT upstream whose versions are not
+    SemVer 2.0 (``2.5``, ``8.1p1``) gets ``ECOSYSTEM``: uninterpreted strings rather than a false claim.
+    """
+    values = [v for v in (r.introduced, r.fixed, r.last_affected) if v is not None and v != "0"]
+    if a.repo and values and all(_COMMIT.match(v) for v in values):
+        return "GIT"
+    if a.ecosystem == GIT and all(_SEMVER.match(v) for v in values):
+        return "SEMVER"
+    return "ECOSYSTEM"
+
+
+def _references(d: Disclosure, page: str) -> list[dict[str, str]]:
+    """Our page (ADVISORY) first, then the author's references, then each repo (PACKAGE); one per URL."""
+    candidates = [("ADVISORY", page), *((r.type, r.url) for r in d.references),
+                  *(("PACKAGE", a.repo) for a in d.affected if a.repo)]
+    seen: set[str] = set()
+    out = []
+    for kind, url in candidates:
+        if url not in seen:
+            seen.add(url)
+            out.append({"type": kind, "url": url})
+    return out
+
+
+def _credit(name: str, kind: str, contact: Sequence[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": name, "type": kind}
+    if contact:
+        out["contact"] = list(contact)
+    return out
+
+
+def _database_specific(d: Disclosure, page: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"url": page}
+    if d.cwe:
+        out["cwe_ids"] = list(d.cwe)
+    if d.severity:
+        out["severity"] = [{"type": s.type, "vector": s.vector, "score": s.score, "rating": s.rating}
+                           for s in d.severity]
+    if d.timeline:
+        out["timeline"] = [_timeline_event(e.date, e.event, e.note) for e in d.timeline]
+    if d.revisions:
+        out["revisions"] = [{"date": iso_z(r.date), "summary": r.summary} for r in d.revisions]
+    if d.withdrawn is not None:
+        out["withdrawn"] = {"date": iso_z(d.withdrawn.date), "reason": d.withdrawn.reason}
+    return out
+
+
+def _timeline_event(when: date | datetime, event: str, note: str) -> dict[str, str]:
+    out = {"date": iso_z(when) if isinstance(when, datetime) else when.isoformat(), "event": event}
+    if note:
+        out["note"] = note
+    return out
