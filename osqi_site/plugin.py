@@ -32,6 +32,11 @@ class OsqiConfig(base.Config):
     disclosures_dir = opt.Type(str, default="disclosures")
     id_prefix = opt.Type(str, default="OSQI")
     feed_limit = opt.Type(int, default=50)
+    contact = opt.ListOfItems(opt.Type(str), default=["mailto:security@osqi.example"])
+    publisher_namespace = opt.Type(str, default="")
+    policy_path = opt.Type(str, default="policy/")
+    security_txt_days = opt.Type(int, default=180)
+    max_embargo_days = opt.Type(int, default=120)
     as_of = opt.Optional(opt.Type(str))
     """Build the site as it stood at this past instant (RFC 3339); never later than the real clock."""
 

@@ -12,7 +12,11 @@ import yaml
 from .problems import Problem
 from .settings import Settings
 
-PLUGIN_DEFAULTS: dict[str, Any] = {"disclosures_dir": "disclosures", "id_prefix": "OSQI", "feed_limit": 50}
+PLUGIN_DEFAULTS: dict[str, Any] = {
+    "disclosures_dir": "disclosures", "id_prefix": "OSQI", "feed_limit": 50,
+    "contact": list(Settings.contact), "publisher_namespace": "", "policy_path": Settings.policy_path,
+    "security_txt_days": Settings.security_txt_days, "max_embargo_days": Settings.max_embargo_days,
+}
 
 
 @dataclass(frozen=True)
@@ -46,11 +50,24 @@ def settings_from(site_url: str | None, site_name: str | None, description: str 
     prefix = str(options.get("id_prefix") or PLUGIN_DEFAULTS["id_prefix"])
     if not prefix.replace("-", "").isalnum() or not prefix[0].isalpha() or not prefix.isupper():
         raise ValueError(f"id_prefix '{prefix}' must be upper-case letters and digits, e.g. OSQI")
-    limit = options.get("feed_limit", PLUGIN_DEFAULTS["feed_limit"])
-    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-        raise ValueError(f"feed_limit must be a positive integer, not {limit!r}")
+    opts = {**PLUGIN_DEFAULTS, **{k: v for k, v in options.items() if v is not None}}
+    for key in ("feed_limit", "security_txt_days", "max_embargo_days"):
+        value = opts[key]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{key} must be a positive integer, not {value!r}")
+    if opts["security_txt_days"] > 364:
+        raise ValueError("security_txt_days must be under a year (RFC 9116)")
+    contact = opts["contact"]
+    if isinstance(contact, str):
+        contact = [contact]
+    if not contact or not all(isinstance(c, str) and c.startswith(("mailto:", "https://", "tel:")) for c in contact):
+        raise ValueError("contact must list mailto:, https:// or tel: URIs, e.g. mailto:security@example.org")
     return Settings(site_url=url.rstrip("/") + "/", site_name=site_name or Settings.site_name,
-                    description=description or Settings.description, id_prefix=prefix, feed_limit=limit)
+                    description=description or Settings.description, id_prefix=prefix,
+                    feed_limit=opts["feed_limit"], contact=tuple(contact),
+                    publisher_namespace=str(opts["publisher_namespace"] or ""),
+                    policy_path=str(opts["policy_path"]).lstrip("/"),
+                    security_txt_days=opts["security_txt_days"], max_embargo_days=opts["max_embargo_days"])
 
 
 def plugin_options(raw: Mapping[str, Any]) -> dict[str, Any] | None:

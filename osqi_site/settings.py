@@ -18,6 +18,16 @@ class Settings:
     feed_limit: int = 50
     """How many of the newest items the RSS, Atom and JSON feeds carry; OSV all.json has everything."""
     language: str = "en"
+    contact: tuple[str, ...] = ("mailto:security@osqi.example",)
+    """Where to report vulnerabilities (``mailto:``/``https:`` URIs): security.txt, CSAF publisher, feeds."""
+    publisher_namespace: str = ""
+    """CSAF publisher namespace (a URL the publisher controls); defaults to the site URL."""
+    policy_path: str = "policy/"
+    """Site-relative path of the disclosure policy page, linked from security.txt."""
+    security_txt_days: int = 180
+    """How far ahead security.txt's Expires lies, counted from the build clock (RFC 9116: under a year)."""
+    max_embargo_days: int = 120
+    """Policy maximum from the ``reported`` event to ``embargo_until`` (90 days plus a 30-day grace)."""
 
     @property
     def id_pattern(self) -> re.Pattern[str]:
@@ -27,6 +37,10 @@ class Settings:
     def id_mention_pattern(self) -> re.Pattern[str]:
         """Matches a disclosure ID anywhere in text, not as part of a longer token."""
         return re.compile(rf"(?<![A-Za-z0-9_-]){re.escape(self.id_prefix)}-\d{{4}}-\d{{4,}}(?![0-9])")
+
+    @property
+    def namespace(self) -> str:
+        return self.publisher_namespace or self.site_url
 
     def url(self, path: str) -> str:
         return self.site_url + path.lstrip("/")

@@ -44,7 +44,7 @@ def _disclosure(ident: str, *, embargo: str | None, draft: bool = False, withdra
         f"  - name: Finder {tag}Person",
         "    type: FINDER",
         "references:",
-        f"  - type: FIX",
+        "  - type: FIX",
         f"    url: https://example.org/{tag or 'public'}/commit/abc",
         "timeline:",
         "  - date: 2026-01-02",
