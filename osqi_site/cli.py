@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -11,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from . import gate, pipeline, scaffold
+from .alarms import alarms
+from .verify import continuity_problems
 from .loader import load_tree
 from .problems import Problem, format_problems
 from .project import Project, find_project
@@ -37,18 +40,23 @@ def _parser() -> argparse.ArgumentParser:
 
     c = command("init", "create a new, working site project in DIR", _init)
     c.add_argument("dir", type=Path)
-    for name, help_text, run in (("check", "validate every disclosure; exit 1 on any problem", _check),
-                                 ("next-lift", "print the next instant at which the public site changes", _next)):
-        c = command(name, help_text, run)
-        c.add_argument("-f", "--config-file", type=Path, default=Path("mkdocs.yml"))
+    c = command("check", "validate every disclosure; exit 1 on any problem", _check)
+    c.add_argument("-f", "--config-file", type=Path, default=Path("mkdocs.yml"))
+    c.add_argument("--strict", action="store_true", help="treat transparency alarms as errors")
+    c = command("next-lift", "print the next instant at which the public site changes", _next)
+    c.add_argument("-f", "--config-file", type=Path, default=Path("mkdocs.yml"))
     c = command("build", "validate, gate and build the site (atomically)", _build)
     c.add_argument("-f", "--config-file", type=Path, default=Path("mkdocs.yml"))
     c.add_argument("-d", "--site-dir", type=Path, default=None)
     c.add_argument("--as-of", default=None, metavar="T",
                    help="build the site as it stood at this past RFC 3339 instant (never later than now)")
+    c.add_argument("--strict", action="store_true", help="treat transparency alarms as errors")
     c = command("serve", "serve the site locally, rebuilding on change (gated by the real clock)", _serve)
     c.add_argument("-f", "--config-file", type=Path, default=Path("mkdocs.yml"))
     c.add_argument("-a", "--dev-addr", default=None, metavar="IP:PORT")
+    c = command("verify", "refuse a deploy that unpublishes or back-dates a disclosure (compares two sites)", _verify)
+    c.add_argument("--previous", type=Path, required=True, metavar="OLD_SITE_DIR")
+    c.add_argument("site_dir", type=Path, metavar="NEW_SITE_DIR")
     c = command("new", "create a new draft disclosure with the next free ID", _new)
     c.add_argument("-f", "--config-file", type=Path, default=Path("mkdocs.yml"))
     c.add_argument("--title", default=None)
@@ -74,9 +82,15 @@ def _check(args: argparse.Namespace) -> int:
     project, rc = _project(args.config_file)
     if project is None:
         return rc
+    now = datetime.now(UTC)
     checked = pipeline.check(project.disclosures_dir, project.root, project.settings)
-    pub = gate.publish(checked.disclosures, datetime.now(UTC))
+    pub = gate.publish(checked.disclosures, now)
     problems = [*checked.problems, *pipeline.publication_problems(pub, project.settings)]
+    warnings = alarms(checked.disclosures, project.settings, now)
+    if args.strict:
+        problems.extend(warnings)
+    elif warnings:
+        print("\n".join(f"warning: {w}" for w in warnings), file=sys.stderr)
     if problems:
         return _fail(problems)
     drafts = sum(1 for d in pub.withheld if d.draft)
@@ -118,6 +132,7 @@ def _build(args: argparse.Namespace) -> int:
         if plugin is None:
             return _fail([Problem(str(args.config_file), 0, "plugins", "the osqi plugin is not enabled")])
         plugin.as_of = as_of
+        plugin.strict_alarms = args.strict
         target = config.site_dir
         config.plugins.run_event("startup", command="build", dirty=False)
         try:
@@ -130,6 +145,28 @@ def _build(args: argparse.Namespace) -> int:
     finally:
         logging.getLogger("mkdocs").removeHandler(handler)
     print(f"Site built in {target}")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    records = []
+    for site in (args.previous, args.site_dir):
+        path = site / "osv" / "all.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            print(f"{path}: cannot read the OSV index: {e}", file=sys.stderr)
+            return 1
+        if not isinstance(data, list) or not all(isinstance(r, dict) and "id" in r for r in data):
+            print(f"{path}: not an OSV all.json array", file=sys.stderr)
+            return 1
+        records.append(data)
+    problems = continuity_problems(records[0], records[1])
+    for p in problems:
+        print(p, file=sys.stderr)
+    if problems:
+        return 1
+    print(f"{len(records[1])} records; every previously published disclosure is still there, dates consistent")
     return 0
 
 

@@ -19,6 +19,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
 from . import gate, pipeline
+from .alarms import alarms
 from .problems import Problem, format_problems
 from .project import settings_from
 from .settings import Settings
@@ -37,6 +38,8 @@ class OsqiConfig(base.Config):
     policy_path = opt.Type(str, default="policy/")
     security_txt_days = opt.Type(int, default=180)
     max_embargo_days = opt.Type(int, default=120)
+    strict_alarms = opt.Type(bool, default=False)
+    """Fail the build on transparency alarms instead of reporting them."""
     as_of = opt.Optional(opt.Type(str))
     """Build the site as it stood at this past instant (RFC 3339); never later than the real clock."""
 
@@ -45,6 +48,8 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
     supports_multiple_instances = False
 
     def __init__(self) -> None:
+        self.strict_alarms = False
+        """Set by ``osqi-site build --strict``; the ``strict_alarms`` option does the same."""
         self.as_of: datetime | None = None
         """Set by the ``osqi-site`` CLI for ``--as-of``; overrides the ``as_of`` option."""
         self.command: str | None = None
@@ -85,6 +90,13 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         checked = pipeline.check(disclosures_dir, root, settings)
         pub = gate.publish(checked.disclosures, now)
         problems = [*checked.problems, *pipeline.publication_problems(pub, settings)]
+        warnings = alarms(checked.disclosures, settings, now)
+        if self.strict_alarms or self.config.strict_alarms:
+            problems.extend(warnings)
+        else:
+            # INFO, not WARNING: MkDocs' own strict mode would otherwise turn every alarm into a failure.
+            for w in warnings:
+                log.info("osqi: transparency alarm: %s", w)
         if problems:
             raise PluginError(format_problems(problems))
         # Our layout (osqi.html, styles) sits just below the site's own overrides, above Material's.
