@@ -13,11 +13,11 @@ from pathlib import Path
 
 from . import gate, pipeline, scaffold
 from .alarms import alarms
-from .verify import continuity_problems
 from .loader import load_tree
 from .problems import Problem, format_problems
 from .project import Project, find_project
 from .timefmt import InstantError, iso_z, parse_instant
+from .verify import continuity_problems
 
 
 def main(argv: Sequence[str] | None = None) -> int:
