@@ -51,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--as-of", default=None, metavar="T",
                    help="build the site as it stood at this past RFC 3339 instant (never later than now)")
     c.add_argument("--strict", action="store_true", help="treat transparency alarms as errors")
+    c = command("preview", "render the site as it will be at T, for staff review only (banner, noindex)", _preview)
+    c.add_argument("-f", "--config-file", type=Path, default=Path("mkdocs.yml"))
+    c.add_argument("-d", "--site-dir", type=Path, default=Path("site-preview"))
+    c.add_argument("--as-of", required=True, metavar="T", help="RFC 3339 instant, past or future")
+    c.add_argument("--strict", action="store_true", help="treat transparency alarms as errors")
     c = command("serve", "serve the site locally, rebuilding on change (gated by the real clock)", _serve)
     c.add_argument("-f", "--config-file", type=Path, default=Path("mkdocs.yml"))
     c.add_argument("-a", "--dev-addr", default=None, metavar="IP:PORT")
@@ -106,13 +111,26 @@ def _next(args: argparse.Namespace) -> int:
     checked = pipeline.check(project.disclosures_dir, project.root, project.settings)
     if checked.problems:
         return _fail(checked.problems)
-    upcoming = gate.next_change(checked.disclosures, datetime.now(UTC))
+    now = datetime.now(UTC)
+    content = pipeline.gate_content(pipeline.content_pages(project.docs_dir), now)
+    if content.problems:
+        return _fail(content.problems)
+    candidates = [t for t in (gate.next_change(checked.disclosures, now), content.next_lift) if t is not None]
+    upcoming = min(candidates, default=None)
     if upcoming is not None:
         print(iso_z(upcoming))
     return 0
 
 
 def _build(args: argparse.Namespace) -> int:
+    return _run_mkdocs(args, preview=False)
+
+
+def _preview(args: argparse.Namespace) -> int:
+    return _run_mkdocs(args, preview=True)
+
+
+def _run_mkdocs(args: argparse.Namespace, *, preview: bool) -> int:
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, ConfigurationError, PluginError
@@ -133,6 +151,7 @@ def _build(args: argparse.Namespace) -> int:
             return _fail([Problem(str(args.config_file), 0, "plugins", "the osqi plugin is not enabled")])
         plugin.as_of = as_of
         plugin.strict_alarms = args.strict
+        plugin.preview = preview
         target = config.site_dir
         config.plugins.run_event("startup", command="build", dirty=False)
         try:
@@ -144,7 +163,8 @@ def _build(args: argparse.Namespace) -> int:
         return 1
     finally:
         logging.getLogger("mkdocs").removeHandler(handler)
-    print(f"Site built in {target}")
+    print(f"Preview as of {iso_z(as_of)} in {target}: confidential, never deploy" if preview and as_of
+          else f"Site built in {target}")
     return 0
 
 

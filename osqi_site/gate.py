@@ -27,6 +27,12 @@ def is_public(disclosure: Disclosure, now: datetime) -> bool:
             and disclosure.embargo_until <= now)
 
 
+def page_is_public(embargo_until: datetime | None, draft: bool, now: datetime) -> bool:
+    """The same rule for a content page: a draft never, an embargoed page from its instant on."""
+    _require_aware(now)
+    return not draft and (embargo_until is None or embargo_until <= now)
+
+
 def as_of(disclosure: Disclosure, now: datetime) -> Disclosure:
     """A public disclosure as it stands at ``now``: later revisions and a later withdrawal are not shown yet."""
     withdrawn = disclosure.withdrawn if disclosure.withdrawn and disclosure.withdrawn.date <= now else None

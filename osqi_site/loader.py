@@ -163,6 +163,19 @@ def load_file(path: Path, project_root: Path,
     return parse_text(rel, path.read_bytes(), attachments)
 
 
+def read_page_meta(path: Path, rel: str) -> tuple[dict[str, Any], dict[str, int], list[Problem]]:
+    """Frontmatter of a content page (which may have none), parsed as strictly as a disclosure's."""
+    raw = path.read_bytes()
+    if len(raw) > MAX_FILE_BYTES:
+        return {}, {}, [Problem(rel, 0, "file", f"{len(raw)} bytes is over the {MAX_FILE_BYTES}-byte limit")]
+    if not raw.lstrip(b"\xef\xbb\xbf").startswith(b"---"):
+        return {}, {}, []
+    doc, problems = parse_text(rel, raw)
+    if doc is None:
+        return {}, {}, problems
+    return doc.meta, doc.lines, []
+
+
 def parse_text(rel: str, raw: bytes,
                attachments: tuple[Attachment, ...] = ()) -> tuple[SourceDoc | None, list[Problem]]:
     """Decode, split and parse a disclosure's bytes; pure, so tests can feed it directly."""

@@ -9,15 +9,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from . import gate, render
+from . import gate, render, securitytxt
+from .csaf import csaf_files
 from .feeds import feed_files
-from .loader import load_tree
+from .index_json import index_files
+from .loader import load_tree, read_page_meta
 from .model import Disclosure
 from .osv import osv_files
 from .problems import Problem
 from .settings import Settings
-from .validate import validate_all
+from .validate import page_gate_fields, validate_all
 
 
 @dataclass(frozen=True)
@@ -72,12 +75,64 @@ def publication_problems(pub: gate.Publication, settings: Settings) -> list[Prob
     return out
 
 
+@dataclass(frozen=True)
+class ContentGate:
+    withheld: tuple[str, ...]
+    """Site-relative source paths of content pages that are not public yet."""
+    markers: tuple[str, ...]
+    """Titles of withheld pages, searched for in the output like withheld disclosures."""
+    next_lift: datetime | None
+    problems: tuple[Problem, ...]
+
+
+def content_pages(docs_dir: Path) -> dict[str, Path]:
+    """Every Markdown page below ``docs_dir``, keyed ``<docs_dir name>/<path>`` as problems name them."""
+    return {f"{docs_dir.name}/{p.relative_to(docs_dir).as_posix()}": p for p in sorted(docs_dir.rglob("*.md"))
+            if not any(part.startswith(".") for part in p.relative_to(docs_dir).parts)}
+
+
+def prune_nav(nav: Any, hidden: set[str]) -> Any:
+    """The nav configuration without entries that point at ``hidden`` pages (and sections left empty)."""
+    if isinstance(nav, list):
+        kept = [prune_nav(item, hidden) for item in nav]
+        return [k for k in kept if k not in (None, [], {})]
+    if isinstance(nav, dict):
+        out = {key: prune_nav(value, hidden) for key, value in nav.items()}
+        return {k: v for k, v in out.items() if v not in (None, [], {})} or None
+    if isinstance(nav, str) and nav in hidden:
+        return None
+    return nav
+
+
+def gate_content(pages: Mapping[str, Path], now: datetime) -> ContentGate:
+    """Apply the embargo rule to content pages that carry ``embargo_until`` or ``draft`` in frontmatter."""
+    withheld: list[str] = []
+    markers: set[str] = set()
+    upcoming: list[datetime] = []
+    problems: list[Problem] = []
+    for rel, path in sorted(pages.items()):
+        meta, lines, found = read_page_meta(path, rel)
+        embargo, draft, invalid = page_gate_fields(rel, meta, lines)
+        problems.extend([*found, *invalid])
+        if found or invalid or not gate.page_is_public(embargo, draft, now):
+            withheld.append(rel)
+            title = meta.get("title")
+            if isinstance(title, str) and len(title) >= 6:
+                markers.add(title)
+            if embargo is not None and embargo > now and not draft:
+                upcoming.append(embargo)
+    return ContentGate(tuple(withheld), tuple(sorted(markers)), min(upcoming, default=None), tuple(problems))
+
+
 def build_outputs(pub: gate.Publication, settings: Settings) -> SiteOutput:
     pages = [render.disclosure_page(d, render.DATA_LINKS) for d in pub.public]
     pages.extend(render.listing_pages(pub))
     files: dict[str, bytes] = {}
     files.update(feed_files(pub.public, settings))
     files.update(osv_files(pub.public, settings))
+    files.update(index_files(pub.public))  # the listing's filter index
+    files.update(csaf_files(pub.public, settings, pub.now))
+    files[securitytxt.PATH] = securitytxt.security_txt(settings, pub.now)
     attachments = {f"disclosures/{d.id}/{a.name}": a.source for d in pub.public for a in d.attachments}
     return SiteOutput(tuple(pages), dict(sorted(files.items())), dict(sorted(attachments.items())))
 

@@ -6,6 +6,7 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -18,7 +19,7 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
-from . import gate, pipeline
+from . import checksums, gate, pipeline, render
 from .alarms import alarms
 from .problems import Problem, format_problems
 from .project import settings_from
@@ -27,6 +28,8 @@ from .timefmt import InstantError, parse_instant
 
 log = logging.getLogger("mkdocs.plugins.osqi")
 THEME_DIR = Path(__file__).parent / "theme"
+BUILD_MARKER = ".osqi-build"
+PREVIEW_MARKER = ".osqi-preview"
 
 
 class OsqiConfig(base.Config):
@@ -61,6 +64,10 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self.final_site_dir: str | None = None
         self.generated: set[str] = set()
         self.content_problems: list[Problem] = []
+        self.content_markers: tuple[str, ...] = ()
+        self.content_withheld: frozenset[str] = frozenset()
+        self.preview = False
+        """Set by ``osqi-site preview``: any clock allowed, banner and noindex on every page, never deployable."""
         self._saved_epoch: str | None = None
         self._epoch_pinned = False
         self._temp_dir = ""
@@ -102,6 +109,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         # Our layout (osqi.html, styles) sits just below the site's own overrides, above Material's.
         config.theme.dirs.insert(1 if config.theme.custom_dir else 0, str(THEME_DIR))
         self.settings, self.publication = settings, pub
+        self._gate_content_pages(config, now)
         self.output = pipeline.build_outputs(pub, settings)
         self.generated = {p.src_path for p in self.output.pages}
         self.content_problems = []
@@ -115,11 +123,19 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         return config
 
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files:
-        assert self.output is not None
+        assert self.output is not None and self.publication is not None
         clashes = sorted(f.src_uri for f in files if f.src_uri.startswith("disclosures/"))
         if clashes:
             raise PluginError(f"osqi: {', '.join(clashes)}: docs_dir must not contain a disclosures/ folder; "
                               "disclosure pages are generated from disclosures_dir")
+        docs = Path(config.docs_dir).name
+        for f in list(files.documentation_pages()):
+            if f"{docs}/{f.src_uri}" in self.content_withheld:
+                # Removed, not merely excluded: a link to it from a public page now fails the strict build.
+                files.remove(f)
+        for name, text in self._marker_files().items():
+            # An explicit inclusion level: MkDocs would otherwise drop dotfiles such as the markers.
+            files.append(File.generated(config, name, content=text, inclusion=InclusionLevel.NOT_IN_NAV))
         for page in self.output.pages:
             inclusion = InclusionLevel.INCLUDED if page.src_path == "disclosures/index.md" else \
                 InclusionLevel.NOT_IN_NAV  # one listing in the nav; a nav of every page is quadratic
@@ -128,7 +144,8 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             files.append(File.generated(config, dest, abs_src_path=source))
         # Exports join Files too, so MkDocs copies them and `strict` link checks see them.
         for rel, data in self.output.files.items():
-            files.append(File.generated(config, rel, content=data))
+            # NOT_IN_NAV rather than MkDocs' default, which drops dot-folders such as .well-known/.
+            files.append(File.generated(config, rel, content=data, inclusion=InclusionLevel.NOT_IN_NAV))
         return files
 
     def on_page_markdown(self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
@@ -139,6 +156,8 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             source = f"{Path(config.docs_dir).name}/{page.file.src_uri}"
             self.content_problems.extend(
                 pipeline.mention_problems(source, markdown, 1, public, self.settings))
+            # <!-- osqi:latest --> / <!-- osqi:stats --> markers; the blocks come from public disclosures only.
+            markdown = render.expand_markers(markdown, self.publication.public, _linker(files, page))
         return markdown
 
     def on_env(self, env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
@@ -149,7 +168,14 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
 
     @event_priority(-100)  # after the search plugin has written its index, so the scan covers it
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        self._refuse_leaks(Path(config.site_dir))
+        site = Path(config.site_dir)
+        if self.preview:
+            self._mark_preview_pages(site)
+        files = {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
+        # SHA256SUMS covers every other file and is itself scanned before it is written.
+        files[checksums.NAME] = checksums.sha256sums(files)
+        self._refuse_leaks(files)
+        (site / checksums.NAME).write_bytes(files[checksums.NAME])
         self._restore_build_date()
         self.built = True
 
@@ -183,13 +209,45 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
                 raise PluginError(f"osqi: as_of {e}") from None
         if requested is None:
             return real_now
-        if requested > real_now:
+        if requested > real_now and not self.preview:
             raise PluginError(f"osqi: as_of {requested.isoformat()} is in the future; a build may only look back "
                               "(use `osqi-site preview` to see a future state)")
         return requested
 
+    def _gate_content_pages(self, config: MkDocsConfig, now: datetime) -> None:
+        docs_dir = Path(config.docs_dir)
+        content = pipeline.gate_content(pipeline.content_pages(docs_dir), now)
+        if content.problems:
+            raise PluginError(format_problems(content.problems))
+        self.content_withheld = frozenset(content.withheld)
+        self.content_markers = content.markers
+        if config.nav is not None:
+            # A withheld page leaves the nav until it lifts, so a scheduled rebuild publishes it unaided.
+            prefix = f"{docs_dir.name}/"
+            hidden = {rel.removeprefix(prefix) for rel in content.withheld}
+            config.nav = pipeline.prune_nav(config.nav, hidden)
+
+    def _marker_files(self) -> dict[str, str]:
+        assert self.publication is not None
+        if self.preview:
+            return {PREVIEW_MARKER: f"osqi-site preview as of {self.publication.now.isoformat()}; never deploy\n",
+                    "robots.txt": "User-agent: *\nDisallow: /\n"}
+        return {BUILD_MARKER: "osqi-site build\n"}
+
+    def _refuse_wrong_folder(self, final: Path) -> None:
+        """A preview shows embargoed text: it must never land where a public build goes, nor the reverse."""
+        if not self.preview and (final / PREVIEW_MARKER).exists():
+            raise PluginError(f"osqi: {final} holds a preview (it has {PREVIEW_MARKER}); refusing to build into "
+                              "it. Delete it or build elsewhere")
+        if self.preview and (final / BUILD_MARKER).exists():
+            raise PluginError(f"osqi: {final} holds a public build (it has {BUILD_MARKER}); a preview never "
+                              "writes there. Use another folder")
+        if self.preview and final.exists() and any(final.iterdir()) and not (final / PREVIEW_MARKER).exists():
+            raise PluginError(f"osqi: {final} is not empty and is not a previous preview; refusing to write")
+
     def _redirect_site_dir(self, config: MkDocsConfig) -> None:
         final = Path(config.site_dir).resolve()
+        self._refuse_wrong_folder(final)
         final.parent.mkdir(parents=True, exist_ok=True)
         self._temp_dir = tempfile.mkdtemp(prefix=f".{final.name}.building-", dir=final.parent)
         os.chmod(self._temp_dir, 0o755)  # mkdtemp makes it private; the published site must be readable
@@ -220,16 +278,46 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         else:
             os.environ["SOURCE_DATE_EPOCH"] = self._saved_epoch
 
-    def _refuse_leaks(self, site: Path) -> None:
+    def _mark_preview_pages(self, site: Path) -> None:
+        """Every HTML file of a preview, MkDocs' or ours, carries the banner and noindex."""
         assert self.publication is not None
-        markers = pipeline.withheld_markers(self.publication.withheld, self.publication.public)
+        for page in sorted(site.rglob("*.html")):
+            page.write_text(_decorate_preview(page.read_text(encoding="utf-8"), self.publication.now),
+                            encoding="utf-8")
+
+    def _refuse_leaks(self, files: dict[str, bytes]) -> None:
+        assert self.publication is not None
+        markers = (*pipeline.withheld_markers(self.publication.withheld, self.publication.public),
+                   *self.content_markers)
         if not markers:
             return
-        files = {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
         leaks = pipeline.find_leaks(files, markers)
         if leaks:
             raise PluginError("osqi: withheld disclosure text found in the output; nothing was published:\n  "
                               + "\n  ".join(leaks))
+
+
+def _decorate_preview(html: str, now: datetime) -> str:
+    when = now.isoformat()
+    banner = (f'<div class="osqi-preview-banner" role="alert" style="background:#8b0000;color:#fff;padding:.6rem 1rem;'
+              f'font-weight:700;text-align:center">PREVIEW as of {when}: may show embargoed disclosures. '
+              "Confidential; never deploy or share.</div>")
+    html = html.replace("</head>", '<meta name="robots" content="noindex, nofollow"></head>', 1)
+    head_end = html.find("<body")
+    if head_end != -1:
+        body_open = html.find(">", head_end) + 1
+        html = html[:body_open] + banner + html[body_open:]
+    return html
+
+
+def _linker(files: Files, page: Page) -> Callable[[str], str]:
+    """Maps a page's source path to its URL relative to ``page``."""
+    def href(src_path: str) -> str:
+        target = files.get_file_from_path(src_path)
+        if target is None:
+            raise PluginError(f"osqi: {page.file.src_uri}: no page {src_path} to link to")
+        return target.url_relative_to(page.file)
+    return href
 
 
 def _swap_in(built: Path, final: Path) -> None:

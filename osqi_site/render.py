@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -14,13 +14,21 @@ import yaml
 from markupsafe import Markup
 from markupsafe import escape as markupsafe_escape
 
+from . import stats
 from .gate import Publication
+from .index_json import INDEX_PATH
 from .model import Affected, Disclosure
 from .narrative import plain_summary
-from .timefmt import human, iso_z
+from .timefmt import day, human, iso_z
 
 LISTING_LATEST = 100
 """Rows on /disclosures/; older ones are on the per-year pages, so no page grows without bound."""
+
+HOME_LATEST = 5
+"""Entries in the home page's "latest disclosures" block."""
+
+MARKERS = {"latest": "<!-- osqi:latest -->", "stats": "<!-- osqi:stats -->"}
+"""Comments an author puts on a line of their own in a content page; the build replaces them."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,29 @@ class Page:
     markdown: str
 
 
+@dataclass(frozen=True)
+class TimelineRow:
+    """One line of a disclosure's visual timeline; the publication itself is a row too."""
+
+    when: date | datetime
+    event: str
+    """A timeline event name, or ``published`` for the row this site adds."""
+    label: str
+    note: str
+    gap_days: int | None
+    """Whole days since the previous row; ``None`` on the first."""
+    after_publication: bool
+
+
+@dataclass(frozen=True)
+class Milestone:
+    label: str
+    event: str
+    when: date | datetime
+    days_before: int | None
+    """Whole days since the previous milestone; ``None`` on the first."""
+
+
 DATA_LINKS = (
     Link("feed.xml", "application/rss+xml", "RSS feed of all disclosures"),
     Link("atom.xml", "application/atom+xml", "Atom feed of all disclosures"),
@@ -47,7 +78,8 @@ DATA_LINKS = (
 
 _EVENT_LABELS = {"discovered": "Discovered", "reported": "Reported to maintainers", "acknowledged": "Acknowledged",
                  "fixed": "Fix committed", "fix_released": "Fixed release", "cve_assigned": "CVE assigned",
-                 "disclosed": "Disclosed", "other": "Event"}
+                 "disclosed": "Disclosed", "other": "Event", "published": "Published here"}
+_SEVERITY_ORDER = ("Critical", "High", "Medium", "Low", "None")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|~])")
 
 
@@ -56,6 +88,11 @@ def _iso_any(value: date | datetime) -> str:
 
 
 def affected_text(a: Affected) -> str:
+    return "; ".join(range_lines(a))
+
+
+def range_lines(a: Affected) -> list[str]:
+    """Each affected range (and the explicit version list) as one line a reader can compare a version with."""
     parts = []
     for r in a.ranges:
         start = "all versions" if r.introduced == "0" else f">= {r.introduced}"
@@ -67,12 +104,69 @@ def affected_text(a: Affected) -> str:
             parts.append(f"{start} (no fix yet)")
     if a.versions:
         parts.append("versions " + ", ".join(a.versions))
-    return "; ".join(parts)
+    return parts
+
+
+def fixed_versions(a: Affected) -> list[str]:
+    return [r.fixed for r in a.ranges if r.fixed]
 
 
 def fixed_text(a: Affected) -> str:
-    fixed = [r.fixed for r in a.ranges if r.fixed]
+    fixed = fixed_versions(a)
     return ", ".join(fixed) if fixed else "no fixed release"
+
+
+def _sort_key(when: date | datetime) -> tuple[date, float]:
+    """Calendar day first; within a day, a bare date sorts before any timed event of that day."""
+    if isinstance(when, datetime):
+        t = when.timetz()
+        return day(when), float(t.hour * 3600 + t.minute * 60 + t.second)
+    return when, -1.0
+
+
+def timeline_rows(d: Disclosure) -> list[TimelineRow]:
+    """The timeline in chronological order (stable for same-day events), with the publication placed in it."""
+    pub_day, pub_second = _sort_key(d.published)
+    keyed: list[tuple[tuple[date, float], int, str, date | datetime, str]] = [
+        (_sort_key(e.date), i, e.event, e.date, e.note) for i, e in enumerate(d.timeline)]
+    # Published sorts after every event of the same instant, e.g. a "disclosed" event at the lift time.
+    keyed.append(((pub_day, pub_second + 0.5), len(keyed), "published", d.published, ""))
+    keyed.sort(key=lambda k: (k[0], k[1]))
+    rows: list[TimelineRow] = []
+    previous: date | None = None
+    seen_published = False
+    for _, _, event, when, note in keyed:
+        today = day(when)
+        rows.append(TimelineRow(when, event, _EVENT_LABELS.get(event, event), note,
+                                None if previous is None else (today - previous).days, seen_published))
+        seen_published = seen_published or event == "published"
+        previous = today
+    return rows
+
+
+def milestones(d: Disclosure) -> list[Milestone]:
+    """Discovery, report, fix and publication (those the record has), oldest first, with the days between."""
+    rows = timeline_rows(d)
+    first = {e: next((r for r in rows if r.event == e), None) for e in ("discovered", "reported", "published")}
+    # A released fix is what users can install; a committed fix stands in when no release is recorded.
+    first["fix"] = next((r for r in rows if r.event == "fix_released"), None) or \
+        next((r for r in rows if r.event == "fixed"), None)
+    labels = {"discovered": "Discovered", "reported": "Reported", "fix_released": "Fix released",
+              "fixed": "Fix committed", "published": "Published here"}
+    out: list[Milestone] = []
+    for row in rows:  # already chronological
+        if any(row is r for r in first.values()):
+            before = None if not out else (day(row.when) - day(out[-1].when)).days
+            out.append(Milestone(labels[row.event], row.event, row.when, before))
+    return out
+
+
+def days_label(n: int) -> str:
+    return "same day" if n == 0 else f"{n} day{'s' if n != 1 else ''}"
+
+
+def severity_rank(rating: str) -> int:
+    return _SEVERITY_ORDER.index(rating) if rating in _SEVERITY_ORDER else len(_SEVERITY_ORDER)
 
 
 @cache
@@ -86,13 +180,17 @@ def _env() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.globals.update(human=human, iso=iso_z, iso_any=_iso_any, affected_text=affected_text, fixed_text=fixed_text,
+                       range_lines=range_lines, fixed_versions=fixed_versions, days_label=days_label,
+                       day_iso=lambda v: day(v).isoformat(),
                        event_label=lambda e: _EVENT_LABELS.get(e, e),
                        credit_label=lambda t: t.replace("_", " ").lower())
     return env
 
 
 def _front_matter(**fields: object) -> Markup:
-    return Markup(yaml.safe_dump(fields, sort_keys=True, allow_unicode=True, width=10_000).strip())
+    """Page metadata; strings are HTML-escaped because MkDocs' and Material's templates print meta unescaped."""
+    escaped = {k: str(markupsafe_escape(v)) if isinstance(v, str) else v for k, v in fields.items()}
+    return Markup(yaml.safe_dump(escaped, sort_keys=True, allow_unicode=True, width=10_000).strip())
 
 
 def md_heading(text: str) -> Markup:
@@ -100,13 +198,24 @@ def md_heading(text: str) -> Markup:
     return Markup(_MD_SPECIAL.sub(r"\\\1", str(markupsafe_escape(text))))
 
 
+def _credits(d: Disclosure) -> list[tuple[str, list[str]]]:
+    """Credits grouped by person, in order of first appearance: ``[(name, [role, ...])]``."""
+    grouped: dict[str, list[str]] = {}
+    for c in d.credits:
+        roles = grouped.setdefault(c.name, [])
+        label = c.type.replace("_", " ").lower()
+        if label not in roles:
+            roles.append(label)
+    return list(grouped.items())
+
+
 def disclosure_page(d: Disclosure, extra_links: Sequence[Link] = ()) -> Page:
     """The page of one public disclosure: card, timeline, narrative, references, revisions, data links."""
     fm = _front_matter(title=f"{d.id}: {d.title}", description=plain_summary(d.body, 160) or d.title,
-                       osqi_id=d.id)
+                       osqi_id=d.id, **({"osqi_withdrawn": True} if d.withdrawn else {}))
     text = _env().get_template("disclosure.md.j2").render(
         d=d, front_matter=fm, body=Markup(d.body.strip()), root="../../", extra_links=extra_links,
-        heading=md_heading(d.title))
+        heading=md_heading(d.title), rows=timeline_rows(d), milestones=milestones(d), credits=_credits(d))
     return Page(f"disclosures/{d.id}.md", text)
 
 
@@ -121,15 +230,16 @@ def listing_pages(pub: Publication) -> list[Page]:
     years = sorted(per_year.items(), reverse=True)
     template = _env().get_template("listing.md.j2")
     pages = [Page("disclosures/index.md", template.render(
-        front_matter=_front_matter(title="Disclosures", description="Every published OSQI disclosure, newest first."),
-        heading="Disclosures", items=ordered[:LISTING_LATEST], years=years, root="../",
-        intro=_listing_intro(len(ordered))))]
+        front_matter=_front_matter(title="Disclosures", description="Every published OSQI disclosure, newest first.",
+                                   osqi_listing=True),
+        heading="Disclosures", items=ordered[:LISTING_LATEST], years=years, root="../", filters=bool(ordered),
+        index_url=f"../{INDEX_PATH}", intro=_listing_intro(len(ordered))))]
     for year, count in years:
         items = [d for d in ordered if d.year == year]
         pages.append(Page(f"disclosures/{year}/index.md", template.render(
             front_matter=_front_matter(title=f"Disclosures of {year}", description=f"OSQI disclosures of {year}."),
-            heading=f"Disclosures of {year}", items=items, years=years, root="../../",
-            intro=f"{count} disclosure{'s' if count != 1 else ''} published in {year}, newest first.")))
+            heading=f"Disclosures of {year}", items=items, years=years, root="../../", filters=False,
+            index_url="", intro=f"{count} disclosure{'s' if count != 1 else ''} published in {year}, newest first.")))
     return pages
 
 
@@ -137,3 +247,40 @@ def _listing_intro(total: int) -> str:
     if total <= LISTING_LATEST:
         return f"All {total} published disclosures, newest first."
     return f"The newest {LISTING_LATEST} of {total} published disclosures; older ones are on the year pages."
+
+
+# -- content-page blocks ---------------------------------------------------------------------------------
+
+
+def latest_block(public: Sequence[Disclosure], href: Callable[[str], str], limit: int = HOME_LATEST) -> str:
+    """HTML of the newest public disclosures; ``href`` maps a page's source path to a link from the host page."""
+    items = newest_first(public)[:limit]
+    return _env().get_template("home_latest.html.j2").render(
+        items=[(d, href(f"disclosures/{d.id}.md")) for d in items], total=len(public),
+        all_href=href("disclosures/index.md")).strip()
+
+
+def stats_block(public: Sequence[Disclosure]) -> str:
+    """HTML of the transparency figures and the per-year chart, from public disclosures only."""
+    figures = stats.figures(public)
+    return _env().get_template("home_stats.html.j2").render(
+        f=figures, chart=stats.year_chart(figures.per_year), days_label=days_label).strip()
+
+
+def expand_markers(markdown: str, public: Sequence[Disclosure], href: Callable[[str], str]) -> str:
+    """Replace each marker line of a content page with its block; a page without markers is returned as is.
+
+    ``public`` must be ``Publication.public``: the blocks name and count nothing else.
+    """
+    if not any(m in markdown for m in MARKERS.values()):
+        return markdown
+    blocks: dict[str, Callable[[], str]] = {
+        MARKERS["latest"]: lambda: latest_block(public, href),
+        MARKERS["stats"]: lambda: stats_block(public),
+    }
+    out = []
+    for line in markdown.split("\n"):
+        make = blocks.get(line.strip())
+        # Blank lines around the block keep it a raw HTML block whatever surrounds the marker.
+        out.append(f"\n{make()}\n" if make is not None else line)
+    return "\n".join(out)

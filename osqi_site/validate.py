@@ -412,3 +412,15 @@ def validate_all(docs: Iterable[SourceDoc], settings: Settings) -> tuple[tuple[D
         if disclosure is not None:
             valid.append(disclosure)
     return tuple(sorted(valid, key=lambda d: d.id)), problems
+
+
+def page_gate_fields(path: str, meta: dict[str, Any], lines: dict[str, int]) -> tuple[datetime | None, bool,
+                                                                                    list[Problem]]:
+    """``embargo_until`` and ``draft`` of a content page, checked like a disclosure's: fail closed."""
+    doc = SourceDoc(path, "", meta, lines, "", 1)
+    c = _Checker(doc)
+    draft = _take_draft(c, meta.get("draft"))
+    embargo = c.instant(meta["embargo_until"], "embargo_until") if meta.get("embargo_until") is not None else None
+    if "embargo_until" in meta and meta["embargo_until"] is None:
+        c.add("embargo_until", "is empty; give an instant such as 2026-12-01T12:00:00Z or remove the field")
+    return embargo, draft, c.problems

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import json
 import textwrap
 from pathlib import Path
@@ -11,104 +9,16 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from osqi_site import cli, scaffold
-from osqi_site.timefmt import parse_instant
+from osqi_site import cli
+from tests.sitefixture import CANARY, all_bytes, build, digest, project
 
-AS_OF = "2026-06-01T00:00:00Z"
-"""The fixed clock: in the past, as --as-of requires, and before the embargoed disclosure's lift."""
-
-CANARY = "ZQXCANARY"
-
-
-def _disclosure(ident: str, *, embargo: str | None, draft: bool = False, withdrawn: str = "",
-                revision: str = "", tag: str = "") -> str:
-    """A valid disclosure; ``tag`` is planted in every free-text field and the body."""
-    lines = [
-        "---",
-        f"id: {ident}",
-        f"title: Heap overflow in {tag}parser chunk handling",
-        *( [f"embargo_until: {embargo}"] if embargo else [] ),
-        f"draft: {'true' if draft else 'false'}",
-        f"aliases: [CVE-2026-{abs(hash(ident)) % 90000 + 10000}{tag}]" if tag else "aliases: []",
-        "affected:",
-        "  - ecosystem: PyPI",
-        f"    package: {tag or 'public'}pkg",
-        "    ranges:",
-        '      - introduced: "1.0.0"',
-        '        fixed: "1.2.0"',
-        "severity:",
-        "  - type: CVSS_V3",
-        '    vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"',
-        "cwe: [CWE-787]",
-        "credits:",
-        f"  - name: Finder {tag}Person",
-        "    type: FINDER",
-        "references:",
-        "  - type: FIX",
-        f"    url: https://example.org/{tag or 'public'}/commit/abc",
-        "timeline:",
-        "  - date: 2026-01-02",
-        "    event: discovered",
-        f"    note: Noticed by {tag}fuzzing.",
-        *( ["revisions:", f"  - date: {revision}", f"    summary: Corrected versions {tag}."] if revision else [] ),
-        *( ["withdrawn:", f"  date: {withdrawn}", f"  reason: Duplicate report {tag}."] if withdrawn else [] ),
-        "---",
-        "",
-        "## Summary",
-        "",
-        f"A {tag}summary of the overflow.",
-        "",
-        "## Discovery",
-        "",
-        f"Found while {tag}fuzzing; | table | {tag}cell |",
-        "",
-    ]
-    return "\n".join(lines)
-
-
-@pytest.fixture()
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "proj"
-    scaffold.write_project(root, parse_instant(AS_OF))
-    d = root / "disclosures" / "2026"
-    (d / "OSQI-2026-0002.md").write_text(_disclosure("OSQI-2026-0002", embargo="2026-03-01T12:00:00Z",
-                                                     revision="2026-04-01T00:00:00Z"))
-    (d / "OSQI-2026-0003.md").write_text(_disclosure("OSQI-2026-0003", embargo="2026-02-01T00:00:00+09:00",
-                                                     withdrawn="2026-05-01T00:00:00Z"))
-    # Embargoed at the fixed clock (lifts a minute after it) and a draft with a past date.
-    (d / "OSQI-2026-0004.md").write_text(_disclosure("OSQI-2026-0004", embargo="2026-06-01T00:01:00Z",
-                                                     tag=CANARY + "E"))
-    (d / "OSQI-2026-0004").mkdir()
-    (d / "OSQI-2026-0004" / f"poc-{CANARY}E.c").write_text(f"int main() {{ /* {CANARY}E */ }}\n")
-    (d / "OSQI-2026-0005.md").write_text(_disclosure("OSQI-2026-0005", embargo="2026-01-01T00:00:00Z",
-                                                     draft=True, tag=CANARY + "D"))
-    # A public disclosure with an attachment that must be published.
-    (d / "OSQI-2026-0002").mkdir()
-    (d / "OSQI-2026-0002" / "reproducer.py").write_text("print('public reproducer')\n")
-    return root
-
-
-def _build(root: Path, site: Path, as_of: str = AS_OF) -> int:
-    return cli.main(["build", "-f", str(root / "mkdocs.yml"), "-d", str(site), "--as-of", as_of])
-
-
-def _all_bytes(site: Path) -> dict[str, bytes]:
-    out = {}
-    for p in sorted(site.rglob("*")):
-        if p.is_file():
-            data = p.read_bytes()
-            out[p.relative_to(site).as_posix()] = gzip.decompress(data) if p.suffix == ".gz" else data
-    return out
-
-
-def _digest(site: Path) -> dict[str, str]:
-    return {k: hashlib.sha256(v).hexdigest() for k, v in _all_bytes(site).items()}
+__all__ = ["project"]  # the fixture, imported so pytest finds it here
 
 
 def test_build_publishes_public_and_nothing_withheld(project: Path, tmp_path: Path) -> None:
     site = tmp_path / "site"
-    assert _build(project, site) == 0
-    files = _all_bytes(site)
+    assert build(project, site) == 0
+    files = all_bytes(site)
     # Public disclosures: page, OSV, feeds, search, sitemap, attachment.
     for ident in ("OSQI-2026-0001", "OSQI-2026-0002", "OSQI-2026-0003"):
         assert f"disclosures/{ident}/index.html" in files
@@ -133,8 +43,8 @@ def test_build_publishes_public_and_nothing_withheld(project: Path, tmp_path: Pa
 
 def test_embargo_lifts_at_its_instant(project: Path, tmp_path: Path) -> None:
     site = tmp_path / "site"
-    assert _build(project, site, as_of="2026-06-01T00:01:00Z") == 0
-    files = _all_bytes(site)
+    assert build(project, site, as_of="2026-06-01T00:01:00Z") == 0
+    files = all_bytes(site)
     assert "disclosures/OSQI-2026-0004/index.html" in files
     assert f"disclosures/OSQI-2026-0004/poc-{CANARY}E.c" in files
     assert all(b"OSQI-2026-0005" not in data for data in files.values())  # the draft never
@@ -142,7 +52,7 @@ def test_embargo_lifts_at_its_instant(project: Path, tmp_path: Path) -> None:
 
 def test_page_has_card_timeline_narrative_and_links(project: Path, tmp_path: Path) -> None:
     site = tmp_path / "site"
-    assert _build(project, site) == 0
+    assert build(project, site) == 0
     page = (site / "disclosures/OSQI-2026-0002/index.html").read_text()
     for expected in ("Critical 9.8", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "CWE-787", "Finder Person",
                      "&gt;= 1.0.0, &lt; 1.2.0", "Timeline", "Revision history", "Corrected versions",
@@ -156,7 +66,7 @@ def test_page_has_card_timeline_narrative_and_links(project: Path, tmp_path: Pat
 
 def test_feeds_parse_and_carry_full_narrative(project: Path, tmp_path: Path) -> None:
     site = tmp_path / "site"
-    assert _build(project, site) == 0
+    assert build(project, site) == 0
     rss = feedparser.parse((site / "feed.xml").read_bytes())
     assert not rss.bozo and rss.version == "rss20"
     assert {e.id for e in rss.entries} >= {"https://advisories.example.org/disclosures/OSQI-2026-0002/"}
@@ -167,42 +77,42 @@ def test_feeds_parse_and_carry_full_narrative(project: Path, tmp_path: Path) -> 
 
 def test_failed_build_leaves_last_good_site_untouched(project: Path, tmp_path: Path) -> None:
     site = tmp_path / "site"
-    assert _build(project, site) == 0
-    before = _digest(site)
+    assert build(project, site) == 0
+    before = digest(site)
     bad = project / "disclosures" / "2026" / "OSQI-2026-0002.md"
     bad.write_text(bad.read_text().replace("embargo_until:", "embargo_untill:"))
-    assert _build(project, site) == 1
-    assert _digest(site) == before
+    assert build(project, site) == 1
+    assert digest(site) == before
     assert not [p for p in site.parent.iterdir() if ".building-" in p.name]
 
 
 def test_strict_warning_leaves_last_good_site_untouched(project: Path, tmp_path: Path) -> None:
     site = tmp_path / "site"
-    assert _build(project, site) == 0
-    before = _digest(site)
+    assert build(project, site) == 0
+    before = digest(site)
     (project / "content" / "index.md").write_text("# Home\n\n[broken](missing.md)\n")
-    assert _build(project, site) == 1
-    assert _digest(site) == before
+    assert build(project, site) == 1
+    assert digest(site) == before
 
 
 def test_content_page_mentioning_an_embargoed_id_fails(project: Path, tmp_path: Path,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     (project / "content" / "index.md").write_text("# Home\n\nSoon: OSQI-2026-0004.\n")
-    assert _build(project, tmp_path / "site") == 1
+    assert build(project, tmp_path / "site") == 1
     err = capsys.readouterr().err
     assert "content/index.md:3: body: mentions OSQI-2026-0004, which is not a public disclosure" in err
     assert not (tmp_path / "site").exists()
 
 
 def test_as_of_in_the_future_is_refused(project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert _build(project, tmp_path / "site", as_of="2999-01-01T00:00:00Z") == 1
+    assert build(project, tmp_path / "site", as_of="2999-01-01T00:00:00Z") == 1
     assert "is in the future" in capsys.readouterr().err
 
 
 def test_same_clock_same_bytes(project: Path, tmp_path: Path) -> None:
-    assert _build(project, tmp_path / "a") == 0
-    assert _build(project, tmp_path / "b") == 0
-    assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
+    assert build(project, tmp_path / "a") == 0
+    assert build(project, tmp_path / "b") == 0
+    assert digest(tmp_path / "a") == digest(tmp_path / "b")
 
 
 def test_check_reports_every_problem_and_exits_1(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,585 @@
+"""Scale benchmark of issue 5: ``python -m benchmarks.run --n 1000 [--n 10000] [--out results.md] [--serve]``.
+
+For every N, in one run on the same generated inputs, each step runs as a child process and is timed
+(wall clock) with its peak resident memory taken from ``os.wait4`` (the child's own rusage):
+
+* ``osqi-site check``;
+* a full ``osqi-site build`` (fresh: no site folder, caches removed);
+* a second ``osqi-site build`` into the same folder with nothing changed;
+* the baseline: plain mkdocs-material, ``plugins: [search]``, the same public narratives as plain pages
+  kept out of the nav (``not_in_nav: /adv/*``), ``strict: false``, ``SOURCE_DATE_EPOCH`` set;
+* with ``--serve``: ``osqi-site serve`` on loopback, the time from writing an edited title into one
+  disclosure to the new title being served.
+
+It prints Markdown tables (measurements, targets with met/not met) and appends them to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any, TextIO
+
+from .generate import PUBLIC_UNTIL, SEED, GeneratedSet, generate, write_baseline
+
+ROW_CHECK = "`osqi-site check`"
+ROW_FULL = "`osqi-site build`, full (fresh, no cache)"
+ROW_REBUILD = "`osqi-site build` again, nothing changed"
+ROW_BASELINE = "baseline: mkdocs-material, same public narratives, `not_in_nav`"
+ROW_SERVE = "`osqi-site serve`: title edit written → new title served"
+ROWS = (ROW_CHECK, ROW_FULL, ROW_REBUILD, ROW_BASELINE)
+
+SOURCE_DATE_EPOCH = str(int(PUBLIC_UNTIL.timestamp()))
+SERVE_TIMEOUT = 120.0
+"""Seconds to wait for the edited page after the write, as the issue's measurement allows."""
+MB = 1_000_000
+
+
+@dataclass
+class Measurement:
+    label: str
+    wall: float
+    rss_kb: int
+    rc: int
+    timed_out: bool = False
+    output_bytes: int | None = None
+    output_files: int | None = None
+    index_bytes: int | None = None
+    log: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.rc == 0 and not self.timed_out
+
+
+@dataclass
+class ServeResult:
+    startup: float | None
+    latency: float | None
+    detail: str
+
+
+@dataclass
+class Findability:
+    sampled: int
+    found: int
+    misses: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunResult:
+    n: int
+    made: GeneratedSet
+    steps: dict[str, Measurement]
+    findable: Findability | None
+    serve: ServeResult | None = None
+
+
+# -- processes -----------------------------------------------------------------------------------------
+
+
+def osqi_command() -> list[str]:
+    """The ``osqi-site`` console script of this interpreter's environment."""
+    beside = Path(sys.executable).with_name("osqi-site")
+    if beside.exists():
+        return [str(beside)]
+    found = shutil.which("osqi-site")
+    if found:
+        return [found]
+    return [sys.executable, "-c", "import sys; from osqi_site.cli import main; sys.exit(main())"]
+
+
+def run_timed(label: str, cmd: Sequence[str], *, cwd: Path, env: dict[str, str], log: Path,
+              timeout: float) -> Measurement:
+    """Run ``cmd`` to completion; wall time from spawn to reaping, peak RSS from the child's own rusage."""
+    with log.open("w", encoding="utf-8") as out:
+        out.write("$ " + " ".join(cmd) + "\n")
+        out.flush()
+        start = time.perf_counter()
+        proc = subprocess.Popen(list(cmd), cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
+        expired = threading.Event()
+
+        def _expire() -> None:
+            expired.set()
+            proc.kill()
+
+        timer = threading.Timer(timeout, _expire)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here; Popen must not wait again
+    return Measurement(label, wall, int(usage.ru_maxrss), proc.returncode, expired.is_set(), log=log)
+
+
+def tree_size(root: Path) -> tuple[int, int]:
+    """Apparent size in bytes (``du -sb``) and number of files below ``root``."""
+    total = files = 0
+    for dirpath, _, names in os.walk(root):
+        for name in names:
+            p = os.path.join(dirpath, name)
+            if not os.path.islink(p):
+                total += os.path.getsize(p)
+                files += 1
+    return total, files
+
+
+def _measure_output(m: Measurement, site: Path) -> None:
+    if m.ok and site.is_dir():
+        m.output_bytes, m.output_files = tree_size(site)
+        index = site / "search" / "search_index.json"
+        m.index_bytes = index.stat().st_size if index.exists() else 0
+
+
+def _tail(path: Path | None, lines: int = 30) -> str:
+    if path is None or not path.exists():
+        return ""
+    return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+
+
+# -- search index ----------------------------------------------------------------------------------------
+
+
+def findability(site: Path, made: GeneratedSet, sample: int = 200) -> Findability:
+    """Can each sampled public disclosure be found by its ID, aliases, packages and title words?
+
+    Everything the index holds for the disclosure's page (entries whose location starts with
+    ``disclosures/<ID>/``, every field) is searched case-insensitively, as a client-side index would be.
+    """
+    index = site / "search" / "search_index.json"
+    if not index.exists():
+        return Findability(0, 0, ["no search/search_index.json"])
+    data = json.loads(index.read_text(encoding="utf-8"))
+    docs: list[dict[str, Any]] = data.get("docs", []) if isinstance(data, dict) else []
+    by_page: dict[str, list[str]] = {}
+    for doc in docs:
+        location = str(doc.get("location", ""))
+        parts = location.split("/")
+        if len(parts) >= 2 and parts[0] == "disclosures":
+            by_page.setdefault(parts[1], []).append(json.dumps(doc, ensure_ascii=False).lower())
+    public = made.public
+    step = max(1, len(public) // sample)
+    chosen = public[::step][:sample]
+    result = Findability(len(chosen), 0)
+    for s in chosen:
+        text = "\n".join(by_page.get(s.id, []))
+        words = [w.strip("'(),.").lower() for w in s.title.split() if len(w) >= 5]
+        wanted = [s.id, *s.aliases, *s.packages, *words]
+        missing = [w for w in wanted if w.lower() not in text]
+        if missing:
+            result.misses.append(f"{s.id}: {', '.join(missing[:4])}")
+        else:
+            result.found += 1
+    return result
+
+
+# -- serve -----------------------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _get(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:  # loopback only
+            body: bytes = resp.read()
+            return body.decode("utf-8", errors="replace")
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return None
+
+
+def measure_serve(project: Path, made: GeneratedSet, env: dict[str, str], log: Path,
+                  startup_timeout: float) -> ServeResult:
+    """Start ``osqi-site serve`` on 127.0.0.1, edit one public disclosure's title, time until it is served."""
+    target = next((s for s in made.items if s.status == "public"), None)
+    if target is None:
+        return ServeResult(None, None, "no public disclosure to edit")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/disclosures/{target.id}/"
+    original = target.path.read_text(encoding="utf-8")
+    token = f"RELOADPROBE{os.getpid()}x{int(time.time())}"
+    old_line = f"title: {json.dumps(target.title, ensure_ascii=False)}"
+    new_title = f"{token} {target.title}"[:190]
+    edited = original.replace(old_line, f"title: {json.dumps(new_title, ensure_ascii=False)}", 1)
+    if edited == original:
+        return ServeResult(None, None, "could not find the title line to edit")
+    cmd = [*osqi_command(), "serve", "-f", "mkdocs.yml", "-a", f"127.0.0.1:{port}"]
+    with log.open("w", encoding="utf-8") as out:
+        out.write("$ " + " ".join(cmd) + "\n")
+        out.flush()
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=project, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
+        try:
+            startup = None
+            while time.perf_counter() - start < startup_timeout and proc.poll() is None:
+                body = _get(url)
+                if body is not None and target.id in body:
+                    startup = time.perf_counter() - start
+                    break
+                time.sleep(0.2)
+            if startup is None:
+                why = "server exited" if proc.poll() is not None else f"not serving after {startup_timeout:.0f} s"
+                return ServeResult(None, None, why)
+            time.sleep(1.0)  # let the watcher settle after the initial build
+            written = time.perf_counter()
+            target.path.write_text(edited, encoding="utf-8")
+            latency = None
+            while time.perf_counter() - written < SERVE_TIMEOUT and proc.poll() is None:
+                body = _get(url)
+                if body is not None and token in body:
+                    latency = time.perf_counter() - written
+                    break
+                time.sleep(0.05)
+            detail = "ok" if latency is not None else f"new title not served within {SERVE_TIMEOUT:.0f} s"
+            return ServeResult(startup, latency, detail)
+        finally:
+            target.path.write_text(original, encoding="utf-8")
+            _stop(proc)
+
+
+def _stop(proc: subprocess.Popen[Any]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)  # mkdocs serve shuts down cleanly on Ctrl-C
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+
+
+# -- one N -----------------------------------------------------------------------------------------------
+
+
+def bench_env(work: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(NO_MKDOCS_2_WARNING="1", SOURCE_DATE_EPOCH=SOURCE_DATE_EPOCH, PYTHONUNBUFFERED="1",
+               XDG_CACHE_HOME=str(work / "xdg-cache"))
+    return env
+
+
+def clear_caches(project: Path, work: Path) -> None:
+    """A full build starts cold: no site folder, no project cache, no user cache."""
+    for p in (project / ".osqi-cache", project / ".cache", work / "xdg-cache"):
+        shutil.rmtree(p, ignore_errors=True)
+
+
+def run_one(n: int, work: Path, *, seed: int, timeout: float, serve: bool, profile: Path | None,
+            echo: TextIO) -> RunResult:
+    base = work / f"n{n}"
+    shutil.rmtree(base, ignore_errors=True)
+    base.mkdir(parents=True)
+    project, site, logs = base / "project", base / "site", base / "logs"
+    logs.mkdir()
+    t = time.perf_counter()
+    made = generate(project, n, seed)
+    public = made.public
+    baseline_cfg = write_baseline(base / "baseline", project / "mkdocs.yml", public)
+    print(f"[N={n}] generated {len(made.items)} disclosures ({len(public)} public) and the baseline "
+          f"in {time.perf_counter() - t:.1f} s", file=echo)
+    env = bench_env(work)
+    osqi = osqi_command()
+    steps: dict[str, Measurement] = {}
+
+    def step(label: str, cmd: list[str], cwd: Path, name: str, out_dir: Path | None) -> Measurement:
+        m = run_timed(label, cmd, cwd=cwd, env=env, log=logs / f"{name}.log", timeout=timeout)
+        if out_dir is not None:
+            _measure_output(m, out_dir)
+        steps[label] = m
+        state = "ok" if m.ok else ("TIMEOUT" if m.timed_out else f"exit {m.rc}")
+        print(f"[N={n}] {name}: {m.wall:.2f} s, {m.rss_kb / 1024:.0f} MiB peak RSS ({state})", file=echo)
+        if not m.ok:
+            print(_tail(m.log), file=echo)
+        return m
+
+    check = step(ROW_CHECK, [*osqi, "check", "-f", "mkdocs.yml"], project, "check", None)
+    if not check.ok:
+        raise SystemExit(f"osqi-site check failed on the generated set at N={n}; see {check.log}")
+    clear_caches(project, work)
+    shutil.rmtree(site, ignore_errors=True)
+    build = [*osqi, "build", "-f", "mkdocs.yml", "-d", str(site)]
+    step(ROW_FULL, build, project, "build-full", site)
+    step(ROW_REBUILD, build, project, "build-again", site)
+    baseline_site = base / "baseline-site"
+    step(ROW_BASELINE, [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(baseline_cfg),
+                        "-d", str(baseline_site)], baseline_cfg.parent, "baseline", baseline_site)
+    findable = findability(site, made) if steps[ROW_FULL].ok else None
+    result = RunResult(n, made, steps, findable)
+    if serve:
+        result.serve = measure_serve(project, made, env, logs / "serve.log", startup_timeout=timeout)
+        print(f"[N={n}] serve: {result.serve}", file=echo)
+    if profile is not None:
+        profile.mkdir(parents=True, exist_ok=True)
+        prof = profile / f"build-{n}.prof"
+        clear_caches(project, work)
+        entry = work / "osqi_main.py"  # cProfile runs a script; the console script may be an .exe shim
+        entry.write_text("import sys\nfrom osqi_site.cli import main\nsys.exit(main())\n", encoding="utf-8")
+        cmd = [sys.executable, "-m", "cProfile", "-o", str(prof), str(entry),
+               "build", "-f", "mkdocs.yml", "-d", str(base / "site-profiled")]
+        run_timed("profile", cmd, cwd=project, env=env, log=logs / "profile.log", timeout=timeout * 3)
+        if prof.exists():
+            (profile / f"build-{n}.txt").write_text(profile_summary(prof), encoding="utf-8")
+            print(f"[N={n}] profile: {prof} and {prof.with_suffix('.txt')}", file=echo)
+    return result
+
+
+def profile_summary(prof: Path, top: int = 30) -> str:
+    import io
+    import pstats
+
+    buf = io.StringIO()
+    stats = pstats.Stats(str(prof), stream=buf)
+    stats.strip_dirs()
+    for key in ("tottime", "cumulative"):
+        buf.write(f"\n=== top {top} by {key} ===\n")
+        stats.sort_stats(key).print_stats(top)
+    return buf.getvalue()
+
+
+# -- reporting -------------------------------------------------------------------------------------------
+
+
+def _fmt(value: float | None, digits: int = 2, suffix: str = "") -> str:
+    return "—" if value is None else f"{value:,.{digits}f}{suffix}"
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
+
+
+def _verdict(ok: bool | None) -> str:
+    return "—" if ok is None else ("met" if ok else "**not met**")
+
+
+def results_table(r: RunResult) -> str:
+    base = r.steps.get(ROW_BASELINE)
+    lines = [
+        "| Step | Wall (s) | Peak RSS (MiB) | Output (MB) | Files | Search index (MB) | Wall ÷ baseline "
+        "| RSS ÷ baseline | Output ÷ baseline | Index ÷ baseline | ms per disclosure |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for label in ROWS:
+        m = r.steps.get(label)
+        if m is None:
+            continue
+        wall = None if not m.ok else m.wall
+        status = "" if m.ok else (f" (timeout after {m.wall:.0f} s)" if m.timed_out else f" (failed, exit {m.rc})")
+        ok_base = base if base is not None and base.ok else None
+        out_mb = None if m.output_bytes is None else m.output_bytes / MB
+        idx_mb = None if m.index_bytes is None else m.index_bytes / MB
+        lines.append("| " + " | ".join([
+            label + status,
+            _fmt(wall),
+            _fmt(m.rss_kb / 1024, 0),
+            _fmt(out_mb, 1),
+            "—" if m.output_files is None else f"{m.output_files:,}",
+            _fmt(idx_mb, 2),
+            _fmt(_ratio(wall, ok_base.wall if ok_base else None), 2, "x"),
+            _fmt(_ratio(m.rss_kb, ok_base.rss_kb if ok_base else None), 2, "x"),
+            _fmt(_ratio(m.output_bytes, ok_base.output_bytes if ok_base else None), 2, "x")
+            if m.output_bytes is not None else "—",
+            _fmt(_ratio(m.index_bytes, ok_base.index_bytes if ok_base else None), 2, "x")
+            if m.index_bytes is not None else "—",
+            _fmt(None if wall is None else wall * 1000 / r.n, 2),
+        ]) + " |")
+    if r.serve is not None:
+        s = r.serve
+        extra = "" if s.latency is not None else f" ({s.detail})"
+        startup = "" if s.startup is None else f"; first page served {s.startup:.1f} s after start"
+        lines.append(f"| {ROW_SERVE}{extra}{startup} | {_fmt(s.latency)} | — | — | — | — | — | — | — | — | — |")
+    return "\n".join(lines)
+
+
+def targets_table(r: RunResult) -> str:
+    s = r.steps
+    full, again, check, base = s.get(ROW_FULL), s.get(ROW_REBUILD), s.get(ROW_CHECK), s.get(ROW_BASELINE)
+
+    def wall(m: Measurement | None) -> float | None:
+        return m.wall if m is not None and m.ok else None
+
+    def le(value: float | None, limit: float) -> bool | None:
+        return None if value is None else value <= limit
+
+    full_vs_base = _ratio(wall(full), wall(base))
+    again_vs_full = _ratio(wall(again), wall(full))
+    check_vs_full = _ratio(wall(check), wall(full))
+    rss_vs_base = _ratio(full.rss_kb, base.rss_kb) if full and base and full.ok and base.ok else None
+    idx_vs_base = (_ratio(full.index_bytes, base.index_bytes)
+                   if full and base and full.index_bytes is not None else None)
+    f = r.findable
+    found = f"{f.found}/{f.sampled} sampled disclosures findable" if f else "not measured"
+    findable_ok = None if f is None else f.found == f.sampled
+    idx_ok = le(idx_vs_base, 0.25)
+    rows = [
+        ("Full build ÷ baseline", "≤ 1.0x (aim 0.5x)", _fmt(full_vs_base, 2, "x"), _verdict(le(full_vs_base, 1.0))),
+        ("Rebuild, nothing changed ÷ full build", "≤ 0.5x", _fmt(again_vs_full, 2, "x"),
+         _verdict(le(again_vs_full, 0.5))),
+        ("`check` ÷ full build", "≤ 0.1x", _fmt(check_vs_full, 3, "x"), _verdict(le(check_vs_full, 0.1))),
+        ("Peak RSS of full build ÷ baseline", "≤ 1.0x", _fmt(rss_vs_base, 2, "x"), _verdict(le(rss_vs_base, 1.0))),
+        ("Search index ÷ baseline, still finding ID, alias, package, title words", "≤ 0.25x, all found",
+         f"{_fmt(idx_vs_base, 2, 'x')}; {found}",
+         _verdict(None if idx_ok is None else bool(idx_ok and findable_ok))),
+    ]
+    if r.serve is not None:
+        rows.append(("`serve`: edit saved → page served", "≤ 2 s (at N = 1,000)",
+                     _fmt(r.serve.latency, 2, " s") if r.serve.latency is not None else r.serve.detail,
+                     _verdict(le(r.serve.latency, 2.0))))
+    out = ["| Target (issue 5) | Goal | Measured | Verdict |", "|---|---|---|---|"]
+    out += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    if f is not None and f.misses:
+        out.append("")
+        out.append("Not findable (first 5): " + "; ".join(f.misses[:5]))
+    return "\n".join(out)
+
+
+def scaling_table(results: Sequence[RunResult]) -> str:
+    """Per-disclosure cost of the largest N against the smallest: nothing may grow faster than linearly."""
+    ok = [r for r in results if ROW_FULL in r.steps and r.steps[ROW_FULL].ok]
+    if len(ok) < 2:
+        return ""
+    small, large = min(ok, key=lambda r: r.n), max(ok, key=lambda r: r.n)
+    lines = [f"| Per-disclosure cost | N = {small.n:,} | N = {large.n:,} | Ratio | Goal | Verdict |",
+             "|---|---:|---:|---:|---|---|"]
+    for label in ROWS:
+        a, b = small.steps.get(label), large.steps.get(label)
+        if a is None or b is None or not a.ok or not b.ok:
+            continue
+        pa, pb = a.wall * 1000 / small.n, b.wall * 1000 / large.n
+        goal = "≤ 1.2x" if label in (ROW_FULL, ROW_REBUILD, ROW_CHECK) else "(reference)"
+        verdict = _verdict(pb / pa <= 1.2) if goal != "(reference)" else "—"
+        lines.append(f"| {label} (ms) | {pa:.2f} | {pb:.2f} | {pb / pa:.2f}x | {goal} | {verdict} |")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = ""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                ram = f", {int(line.split()[1]) / 1024 / 1024:.1f} GiB RAM"
+                break
+    except OSError:
+        pass
+
+    def version(dist: str) -> str:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    import yaml
+
+    return (f"{os.cpu_count()} CPUs ({cpu}){ram}; {platform.system()} {platform.release()}; "
+            f"Python {platform.python_version()}; MkDocs {version('mkdocs')}; "
+            f"Material {version('mkdocs-material')}; Markdown {version('markdown')}; "
+            f"PyYAML {version('pyyaml')} (C loader: {'yes' if getattr(yaml, '__with_libyaml__', False) else 'no'}); "
+            f"osqi-site {version('osqi-site')}")
+
+
+def report(results: Sequence[RunResult]) -> str:
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    parts = [f"## Benchmark run {stamp}", "", f"Machine: {machine()}", ""]
+    for r in results:
+        m = r.made
+        parts += [f"### N = {r.n:,}", "",
+                  f"{len(m.public):,} public ({m.count('withdrawn'):,} of them withdrawn), "
+                  f"{m.count('embargoed'):,} embargoed, {m.count('draft'):,} drafts; baseline: "
+                  f"{len(m.public):,} plain pages.", "",
+                  results_table(r), "", targets_table(r), ""]
+    scaling = scaling_table(results)
+    if scaling:
+        parts += ["### Scaling", "", scaling, ""]
+    return "\n".join(parts)
+
+
+# -- command line ----------------------------------------------------------------------------------------
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=(__doc__ or "").split("\n\n")[0])
+    p.add_argument("--n", type=int, action="append", help="number of disclosures (repeatable; default 1000)")
+    p.add_argument("--out", type=Path, default=None, help="append the Markdown report to this file")
+    p.add_argument("--workdir", type=Path, default=None,
+                   help="where projects and sites go (kept); default: a temporary folder, removed afterwards")
+    p.add_argument("--keep", action="store_true", help="keep the temporary work folder")
+    p.add_argument("--seed", type=int, default=SEED)
+    p.add_argument("--timeout", type=float, default=3600.0, help="seconds allowed per step (default 3600)")
+    p.add_argument("--serve", action="store_true", help="also measure `osqi-site serve` reload latency")
+    p.add_argument("--serve-n", type=int, action="append", default=None,
+                   help="N values at which --serve is measured (default: 1000 if requested, else every N)")
+    p.add_argument("--profile", type=Path, default=None,
+                   help="also run one full build per N under cProfile and write .prof/.txt files here")
+    args = p.parse_args(argv)
+    args.n = args.n or [1000]
+    if any(n < 1 for n in args.n):
+        p.error("--n must be positive")
+    return args
+
+
+def _serve_at(ns: Iterable[int], requested: list[int] | None) -> set[int]:
+    ns = list(ns)
+    wanted = set(requested) if requested else {1000}
+    return (wanted & set(ns)) or set(ns)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    temp = args.workdir is None
+    work = Path(tempfile.mkdtemp(prefix="osqi-bench-")) if temp else args.workdir.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    serve_at = _serve_at(args.n, args.serve_n) if args.serve else set()
+    results: list[RunResult] = []
+    try:
+        for n in args.n:
+            results.append(run_one(n, work, seed=args.seed, timeout=args.timeout, serve=n in serve_at,
+                                   profile=args.profile, echo=sys.stderr))
+    finally:
+        if temp and not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        elif temp:
+            print(f"work folder kept: {work}", file=sys.stderr)
+    text = report(results)
+    print(text)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        with args.out.open("a", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+    failed = [m.label for r in results for m in r.steps.values() if not m.ok]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+

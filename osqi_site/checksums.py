@@ -1,0 +1,29 @@
+"""``SHA256SUMS`` in the format of ``sha256sum`` (checkable with ``sha256sum -c``) over a built site."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+
+NAME = "SHA256SUMS"
+
+
+def sha256sums(files: Mapping[str, bytes]) -> bytes:
+    """``<hex>  <path>`` per file, sorted by path, LF line ends; the ``SHA256SUMS`` entry itself is skipped."""
+    lines = []
+    for path in sorted(files):
+        if path == NAME:
+            continue
+        digest = hashlib.sha256(files[path]).hexdigest()
+        lines.append(f"{_escaped(digest, path)}  {_name(path)}\n")
+    return "".join(lines).encode("utf-8")
+
+
+def _escaped(digest: str, path: str) -> str:
+    # GNU sha256sum marks a line whose file name needed escaping with a leading backslash.
+    return f"\\{digest}" if _name(path) != path else digest
+
+
+def _name(path: str) -> str:
+    """The name as sha256sum writes it: backslash, newline and carriage return escaped."""
+    return path.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")

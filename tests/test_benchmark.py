@@ -1,0 +1,65 @@
+"""The scale benchmark (issue 5) runs end to end at a small N, so the script cannot rot."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from benchmarks import generate, run
+
+N = 20
+
+
+def _row(report: str, label: str) -> list[str]:
+    lines = [line for line in report.splitlines() if line.startswith(f"| {label}")]
+    assert len(lines) == 1, f"expected one row for {label!r}"
+    return [cell.strip() for cell in lines[0].strip("|").split("|")]
+
+
+def _number(cell: str) -> float:
+    m = re.fullmatch(r"([\d,]+(?:\.\d+)?)x?", cell)
+    assert m, f"not a number: {cell!r}"
+    return float(m.group(1).replace(",", ""))
+
+
+def test_generator_is_deterministic_and_mixed(tmp_path: Path) -> None:
+    a = generate.generate(tmp_path / "a", N)
+    b = generate.generate(tmp_path / "b", N)
+    assert [(s.id, s.path.read_bytes()) for s in a.items] == [(s.id, s.path.read_bytes()) for s in b.items]
+    assert len(a.items) == N
+    assert {s.status for s in a.items} == {"public", "embargoed", "withdrawn", "draft"}
+    for s in a.items:
+        assert 2000 <= len(s.narrative.encode()) <= 4096, s.id
+        for heading in ("## Summary", "## Discovery", "## Root cause", "## Impact", "## Fix"):
+            assert heading in s.narrative
+        assert "| --- |" in s.narrative and "```" in s.narrative
+        assert s.path.relative_to(tmp_path / "a" / "disclosures").parts[0] == s.id.split("-")[1]
+
+
+def test_benchmark_runs_and_reports_every_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "results.md"
+    rc = run.main(["--n", str(N), "--workdir", str(tmp_path / "work"), "--out", str(out), "--timeout", "300"])
+    assert rc == 0, capsys.readouterr().err
+    report = out.read_text(encoding="utf-8")
+    assert f"### N = {N}" in report
+    for label in run.ROWS:
+        cells = _row(report, label)
+        wall, rss = _number(cells[1]), _number(cells[2])
+        assert wall > 0 and rss > 0, label
+        assert _number(cells[10]) > 0, label  # ms per disclosure
+    for label in (run.ROW_FULL, run.ROW_REBUILD, run.ROW_BASELINE):
+        cells = _row(report, label)
+        assert _number(cells[3]) > 0 and _number(cells[5]) > 0, label  # output and search index size
+        assert _number(cells[6]) > 0, label  # ratio to the baseline
+    for target in ("Full build ÷ baseline", "Rebuild, nothing changed ÷ full build", "`check` ÷ full build",
+                   "Peak RSS of full build ÷ baseline", "Search index ÷ baseline"):
+        assert re.search(rf"^\| {re.escape(target)}.*\| (met|\*\*not met\*\*) \|$", report, re.MULTILINE), target
+    found = re.search(r"(\d+)/(\d+) sampled disclosures findable", report)
+    assert found and found.group(1) == found.group(2) and int(found.group(1)) > 0
+    # The built site carries the public disclosures and nothing withheld (the build's own leak scan passed).
+    site = tmp_path / "work" / f"n{N}" / "site"
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    assert any(doc["location"].startswith("disclosures/OSQI-") for doc in index["docs"])
