@@ -43,6 +43,7 @@ def as_of(disclosure: Disclosure, now: datetime) -> Disclosure:
 
 
 def publish(disclosures: Iterable[Disclosure], now: datetime) -> Publication:
+    _require_aware(now)
     ordered = sorted(disclosures, key=lambda d: d.id)
     public = tuple(as_of(d, now) for d in ordered if is_public(d, now))
     withheld = tuple(d for d in ordered if not is_public(d, now))

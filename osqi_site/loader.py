@@ -21,8 +21,13 @@ MAX_FILE_BYTES = 1_000_000
 """A disclosure larger than this is refused: no real narrative is that long, a runaway paste is."""
 
 _CONFLICT = re.compile(r"^(<{7}|>{7}|\|{7})(\s|$)", re.MULTILINE)
+_ID_SHAPE = re.compile(r"^[A-Z][A-Z0-9]*-\d{4}-\d{4,}$")
 _FENCE = re.compile(r"^(---|\.\.\.)\s*$")
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+MAX_YAML_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,11 @@ def _walk(root: Path, project_root: Path, problems: list[Problem]) -> Iterator[P
             p = base / name
             if p.is_symlink():
                 target = p.resolve()
+                if not target.exists():
+                    problems.append(Problem(_rel(p, project_root), 0, "file", "broken symbolic link; remove it"))
+                    if name in dirnames:
+                        dirnames.remove(name)
+                    continue
                 if not target.is_relative_to(real_root):
                     problems.append(Problem(_rel(p, project_root), 0, "file",
                                             "symbolic link points outside the disclosures folder; refused"))
@@ -119,7 +129,7 @@ def _walk(root: Path, project_root: Path, problems: list[Problem]) -> Iterator[P
             p = base / name
             if name.startswith("."):
                 continue  # editor swap files and .gitkeep are never content
-            if p.is_symlink() and not p.resolve().is_relative_to(real_root):
+            if p.is_symlink() and (not p.resolve().exists() or not p.resolve().is_relative_to(real_root)):
                 continue
             yield p
 
@@ -132,6 +142,8 @@ def _attachment_owners(root: Path, md_files: set[Path]) -> dict[Path, Path]:
     """
     owners: dict[Path, Path] = {}
     for f in sorted(md_files):
+        if not _ID_SHAPE.match(f.stem):
+            continue  # only a disclosure owns a folder; a stray 2026/2026.md must not swallow 2026/
         if f.parent.name == f.stem and f.parent != root:
             owners[f] = f.parent
         elif (f.parent / f.stem).is_dir():
@@ -213,38 +225,62 @@ def parse_text(rel: str, raw: bytes,
 
 
 def _parse_yaml(text: str, first_line: int) -> tuple[Any, dict[str, int]]:
+    _screen_events(text, first_line)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return {}, {}
         lines: dict[str, int] = {}
-        value = _build(node, loader, "", lines, set(), first_line)
+        value = _build(node, loader, "", lines, first_line)
         return value, lines
     except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        line = (mark.line + first_line) if mark is not None else first_line
-        raise _YamlRejected(line, f"malformed YAML: {e.problem or e}") from None
+        raise _rejected(e, first_line) from None
     except yaml.YAMLError as e:
         raise _YamlRejected(first_line, f"malformed YAML: {e}") from None
     finally:
         loader.dispose()
 
 
-def _build(node: yaml.Node, loader: yaml.SafeLoader, path: str, lines: dict[str, int],
-           seen: set[int], first_line: int) -> Any:
-    """Construct plain Python values, recording lines and refusing YAML features that hide content.
+def _rejected(e: yaml.MarkedYAMLError, first_line: int) -> _YamlRejected:
+    mark = e.problem_mark or e.context_mark
+    line = (mark.line + first_line) if mark is not None else first_line
+    return _YamlRejected(line, f"malformed YAML: {e.problem or e}")
 
-    Anchors and aliases are refused outright: they make "billion laughs" bombs possible and let one
-    field silently mirror another, and no disclosure needs them.
+
+def _screen_events(text: str, first_line: int) -> None:
+    """Refuse, before anything is built, the YAML features that hide or multiply content.
+
+    Anchors and aliases make "billion laughs" bombs possible and let one field silently mirror
+    another; no disclosure needs them. Deep nesting is refused because libyaml's composer
+    recurses in C and would crash the process rather than raise.
     """
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            line = (event.start_mark.line if event.start_mark else 0) + first_line
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise _YamlRejected(line, "YAML anchors and aliases (&, *) are not allowed; write the value out")
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    raise _YamlRejected(line, f"nested more than {MAX_YAML_DEPTH} levels deep")
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.MarkedYAMLError as e:
+        raise _rejected(e, first_line) from None
+    except yaml.YAMLError as e:
+        raise _YamlRejected(first_line, f"malformed YAML: {e}") from None
+
+
+def _build(node: yaml.Node, loader: yaml.SafeLoader, path: str, lines: dict[str, int], first_line: int) -> Any:
+    """Construct plain Python values, recording the line of every field path."""
     line = node.start_mark.line + first_line
-    if id(node) in seen:
-        raise _YamlRejected(line, "YAML anchors and aliases (&, *) are not allowed; write the value out")
-    seen.add(id(node))
     if path:
         lines.setdefault(path, line)
     if isinstance(node, yaml.MappingNode):
+        if node.tag != _MAP_TAG:
+            raise _YamlRejected(line, f"explicit YAML tag {node.tag} is not allowed")
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             key_line = key_node.start_mark.line + first_line
@@ -257,8 +293,14 @@ def _build(node: yaml.Node, loader: yaml.SafeLoader, path: str, lines: dict[str,
             if key in out:
                 raise _YamlRejected(key_line, f"duplicate key '{key}' (first on line {lines.get(child, '?')})")
             lines[child] = key_line
-            out[key] = _build(value_node, loader, child, lines, seen, first_line)
+            out[key] = _build(value_node, loader, child, lines, first_line)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_build(item, loader, f"{path}[{i}]", lines, seen, first_line) for i, item in enumerate(node.value)]
+        if node.tag != _SEQ_TAG:
+            raise _YamlRejected(line, f"explicit YAML tag {node.tag} is not allowed")
+        return [_build(item, loader, f"{path}[{i}]", lines, first_line) for i, item in enumerate(node.value)]
+    if node.tag == _TIMESTAMP_TAG:
+        # Kept as written: YAML's own timestamp rules are looser than RFC 3339 (offset minutes
+        # up to 99, no offset at all), so validation parses the text strictly instead.
+        return str(node.value)
     return loader.construct_object(node, deep=True)

@@ -6,7 +6,8 @@ import re
 from datetime import UTC, date, datetime
 
 _RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-](?:[01]\d|2[0-3]):[0-5]\d)$")
+_NO_OFFSET = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -27,6 +28,8 @@ def parse_instant(value: object) -> datetime:
     text = value.strip()
     if _DATE.match(text):
         raise InstantError("is a date without a time; write an instant such as 2026-12-01T12:00:00Z")
+    if _NO_OFFSET.match(text):
+        raise InstantError("has no UTC offset; write it as 2026-12-01T12:00:00Z or with +hh:mm")
     if not _RFC3339.match(text):
         raise InstantError(f"'{value}' is not an RFC 3339 instant with offset, e.g. 2026-12-01T12:00:00Z")
     try:

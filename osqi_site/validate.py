@@ -401,11 +401,12 @@ def validate_all(docs: Iterable[SourceDoc], settings: Settings) -> tuple[tuple[D
     valid: list[Disclosure] = []
     seen: dict[str, str] = {}
     for doc in sorted(docs, key=lambda d: d.path):
-        ident = doc.meta.get("id")
-        if isinstance(ident, str) and ident in seen:
+        raw_id = doc.meta.get("id")
+        ident = raw_id.strip() if isinstance(raw_id, str) else None
+        if ident and ident in seen:
             problems.append(Problem(doc.path, doc.line("id"), "id",
                                     f"'{ident}' is already used by {seen[ident]}; IDs are never reused"))
-        elif isinstance(ident, str):
+        elif ident:
             seen[ident] = doc.path
         disclosure, found = validate_doc(doc, settings)
         problems.extend(found)

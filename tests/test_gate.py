@@ -191,9 +191,6 @@ def test_a_naive_clock_is_refused() -> None:
         gate.next_change([], NAIVE)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: gate.publish only checks the clock inside is_public, per disclosure: "
-                   "with no disclosures a naive clock is accepted and Publication.now is the naive time read "
-                   "as the machine's local time")
 def test_a_naive_clock_is_refused_even_with_nothing_to_publish() -> None:
     with pytest.raises(ValueError, match="aware"):
         gate.publish([], NAIVE)
@@ -299,7 +296,7 @@ def test_parse_instant_accepts_rfc3339_with_an_offset(text: object, expected: da
     ("2026-12-01", "is a date without a time"),
     (date(2026, 12, 1), "is a date without a time"),
     (datetime(2026, 12, 1, 12), "has no UTC offset"),
-    ("2026-12-01T12:00:00", "is not an RFC 3339 instant with offset"),
+    ("2026-12-01T12:00:00", "has no UTC offset"),
     ("2026-12-01T12:00Z", "is not an RFC 3339 instant with offset"),
     ("2026-12-01T12:00:00+0900", "is not an RFC 3339 instant with offset"),
     ("2026-12-01T12:00:00 UTC", "is not an RFC 3339 instant with offset"),
@@ -309,7 +306,7 @@ def test_parse_instant_accepts_rfc3339_with_an_offset(text: object, expected: da
     ("2026-02-30T12:00:00Z", "is not a valid instant"),
     ("2026-12-01T24:00:00Z", "is not a valid instant"),
     ("2026-12-01T12:00:60Z", "is not a valid instant"),
-    ("2026-12-01T12:00:00+24:00", "is not a valid instant"),
+    ("2026-12-01T12:00:00+24:00", "is not an RFC 3339 instant with offset"),
     (None, "must be an RFC 3339 instant, not NoneType"),
     (1764590400, "must be an RFC 3339 instant, not int"),
 ])
@@ -318,9 +315,6 @@ def test_parse_instant_refuses_anything_ambiguous_or_malformed(value: object, me
         parse_instant(value)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: timefmt.parse_instant checks the offset only as [+-]dd:dd and "
-                   "datetime.fromisoformat accepts minutes >= 60: '+05:99' is taken as +06:39 instead of refused "
-                   "(the same holds for unquoted YAML timestamps)")
 @pytest.mark.parametrize("value", ["2026-12-01T12:00:00+05:99", "2026-12-01T12:00:00-00:60"])
 def test_parse_instant_refuses_an_offset_with_minutes_out_of_range(value: str) -> None:
     with pytest.raises(InstantError):
