@@ -68,6 +68,10 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--package", default=None)
     c.add_argument("--ecosystem", default=None)
     c.add_argument("--embargo-until", default=None, metavar="T", help="RFC 3339 instant; default: 90 days from now")
+    c.add_argument("--no-input", action="store_true", help="never ask; missing fields get TODO placeholders")
+    c = command("schema", "print the JSON Schema of disclosure frontmatter, for editors", _schema)
+    c.add_argument("-f", "--config-file", type=Path, default=Path("mkdocs.yml"),
+                   help="read id_prefix from this config when it exists (default prefix: OSQI)")
     return p
 
 
@@ -226,20 +230,42 @@ def _new(args: argparse.Namespace) -> int:
         return rc
     now = datetime.now(UTC)
     try:
-        embargo = parse_instant(args.embargo_until) if args.embargo_until else now + timedelta(days=90)
+        embargo = parse_instant(args.embargo_until) if args.embargo_until else None
     except InstantError as e:
         print(f"--embargo-until {e}", file=sys.stderr)
         return 2
+    if args.ecosystem is not None and (problem := scaffold.ecosystem_problem(args.ecosystem)):
+        print(f"--ecosystem {problem}", file=sys.stderr)
+        return 2
+    default_embargo = now + timedelta(days=90)
+    if sys.stdin.isatty() and not args.no_input:
+        fields = scaffold.ask_new_fields(title=args.title, package=args.package, ecosystem=args.ecosystem,
+                                         embargo_until=embargo, default_embargo=default_embargo, ask=input,
+                                         say=lambda message: print(message, file=sys.stderr))
+    else:
+        fields = scaffold.NewFields(args.title, args.package, args.ecosystem, embargo or default_embargo)
+    # IDs in use come from file names too, so a file that does not parse yet still keeps its number.
     loaded = load_tree(project.disclosures_dir, project.root)
-    ident = scaffold.next_id([d.stem for d in loaded.docs], project.settings.id_prefix, now.year)
+    in_use = {d.stem for d in loaded.docs} | {f.stem for f in project.disclosures_dir.rglob("*.md")}
+    ident = scaffold.next_id(sorted(in_use), project.settings.id_prefix, now.year)
     path = project.disclosures_dir / str(now.year) / f"{ident}.md"
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = scaffold.new_disclosure(ident, title=args.title, package=args.package, ecosystem=args.ecosystem,
-                                   embargo_until=embargo, today=now.date())
+    text = scaffold.new_disclosure(ident, title=fields.title, package=fields.package, ecosystem=fields.ecosystem,
+                                   embargo_until=fields.embargo_until, today=now.date())
     with path.open("x", encoding="utf-8") as fh:  # never overwrite
         fh.write(text)
     print(path.relative_to(project.root) if path.is_relative_to(project.root) else path)
     return 0
 
 
+def _schema(args: argparse.Namespace) -> int:
+    from .schema import schema_text
 
+    prefix = "OSQI"
+    if args.config_file.exists():
+        project, rc = _project(args.config_file)
+        if project is None:
+            return rc
+        prefix = project.settings.id_prefix
+    sys.stdout.write(schema_text(prefix))
+    return 0
