@@ -59,6 +59,10 @@ class Measurement:
     rss_kb: int
     rc: int
     timed_out: bool = False
+    cpu: float = 0.0
+    """User + system CPU seconds of the child."""
+    load: float = 0.0
+    """1-minute load average just before the step: other work on the machine competes for its CPUs."""
     output_bytes: int | None = None
     output_files: int | None = None
     index_bytes: int | None = None
@@ -109,6 +113,7 @@ def osqi_command() -> list[str]:
 def run_timed(label: str, cmd: Sequence[str], *, cwd: Path, env: dict[str, str], log: Path,
               timeout: float) -> Measurement:
     """Run ``cmd`` to completion; wall time from spawn to reaping, peak RSS from the child's own rusage."""
+    load = os.getloadavg()[0]
     with log.open("w", encoding="utf-8") as out:
         out.write("$ " + " ".join(cmd) + "\n")
         out.flush()
@@ -129,7 +134,8 @@ def run_timed(label: str, cmd: Sequence[str], *, cwd: Path, env: dict[str, str],
             timer.cancel()
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here; Popen must not wait again
-    return Measurement(label, wall, int(usage.ru_maxrss), proc.returncode, expired.is_set(), log=log)
+    return Measurement(label, wall, int(usage.ru_maxrss), proc.returncode, expired.is_set(),
+                       cpu=usage.ru_utime + usage.ru_stime, load=load, log=log)
 
 
 def tree_size(root: Path) -> tuple[int, int]:
@@ -275,11 +281,30 @@ def _stop(proc: subprocess.Popen[Any]) -> None:
 # -- one N -----------------------------------------------------------------------------------------------
 
 
-def bench_env(work: Path) -> dict[str, str]:
+def bench_env(work: Path, snapshot: Path | None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(NO_MKDOCS_2_WARNING="1", SOURCE_DATE_EPOCH=SOURCE_DATE_EPOCH, PYTHONUNBUFFERED="1",
                XDG_CACHE_HOME=str(work / "xdg-cache"))
+    if snapshot is not None:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(snapshot), env.get("PYTHONPATH", "")) if p)
     return env
+
+
+def snapshot_package(work: Path) -> tuple[Path, str]:
+    """Copy osqi_site as it is now into ``work``; every child imports that copy (PYTHONPATH comes before the
+    editable install's finder), so edits made to the working tree during a long run cannot mix versions."""
+    import hashlib
+
+    import osqi_site
+
+    src = Path(osqi_site.__file__).resolve().parent
+    dest = work / "snapshot"
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(src, dest / "osqi_site", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    digest = hashlib.sha256()
+    for f in sorted(p for p in (dest / "osqi_site").rglob("*") if p.is_file()):
+        digest.update(f.relative_to(dest).as_posix().encode() + b"\0" + f.read_bytes())
+    return dest, digest.hexdigest()[:12]
 
 
 def clear_caches(project: Path, work: Path) -> None:
@@ -289,7 +314,7 @@ def clear_caches(project: Path, work: Path) -> None:
 
 
 def run_one(n: int, work: Path, *, seed: int, timeout: float, serve: bool, profile: Path | None,
-            echo: TextIO) -> RunResult:
+            snapshot: Path | None, echo: TextIO) -> RunResult:
     base = work / f"n{n}"
     shutil.rmtree(base, ignore_errors=True)
     base.mkdir(parents=True)
@@ -300,8 +325,8 @@ def run_one(n: int, work: Path, *, seed: int, timeout: float, serve: bool, profi
     public = made.public
     baseline_cfg = write_baseline(base / "baseline", project / "mkdocs.yml", public)
     print(f"[N={n}] generated {len(made.items)} disclosures ({len(public)} public) and the baseline "
-          f"in {time.perf_counter() - t:.1f} s", file=echo)
-    env = bench_env(work)
+          f"in {time.perf_counter() - t:.1f} s", file=echo, flush=True)
+    env = bench_env(work, snapshot)
     osqi = osqi_command()
     steps: dict[str, Measurement] = {}
 
@@ -311,7 +336,8 @@ def run_one(n: int, work: Path, *, seed: int, timeout: float, serve: bool, profi
             _measure_output(m, out_dir)
         steps[label] = m
         state = "ok" if m.ok else ("TIMEOUT" if m.timed_out else f"exit {m.rc}")
-        print(f"[N={n}] {name}: {m.wall:.2f} s, {m.rss_kb / 1024:.0f} MiB peak RSS ({state})", file=echo)
+        print(f"[N={n}] {name}: {m.wall:.2f} s wall, {m.cpu:.2f} s CPU, {m.rss_kb / 1024:.0f} MiB peak RSS, "
+              f"load before {m.load:.2f} ({state})", file=echo, flush=True)
         if not m.ok:
             print(_tail(m.log), file=echo)
         return m
@@ -331,7 +357,7 @@ def run_one(n: int, work: Path, *, seed: int, timeout: float, serve: bool, profi
     result = RunResult(n, made, steps, findable)
     if serve:
         result.serve = measure_serve(project, made, env, logs / "serve.log", startup_timeout=timeout)
-        print(f"[N={n}] serve: {result.serve}", file=echo)
+        print(f"[N={n}] serve: {result.serve}", file=echo, flush=True)
     if profile is not None:
         profile.mkdir(parents=True, exist_ok=True)
         prof = profile / f"build-{n}.prof"
@@ -379,8 +405,8 @@ def results_table(r: RunResult) -> str:
     base = r.steps.get(ROW_BASELINE)
     lines = [
         "| Step | Wall (s) | Peak RSS (MiB) | Output (MB) | Files | Search index (MB) | Wall ÷ baseline "
-        "| RSS ÷ baseline | Output ÷ baseline | Index ÷ baseline | ms per disclosure |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| RSS ÷ baseline | Output ÷ baseline | Index ÷ baseline | ms per disclosure | CPU (s) | Load before |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for label in ROWS:
         m = r.steps.get(label)
@@ -405,12 +431,14 @@ def results_table(r: RunResult) -> str:
             _fmt(_ratio(m.index_bytes, ok_base.index_bytes if ok_base else None), 2, "x")
             if m.index_bytes is not None else "—",
             _fmt(None if wall is None else wall * 1000 / r.n, 2),
+            _fmt(m.cpu, 2),
+            _fmt(m.load, 2),
         ]) + " |")
     if r.serve is not None:
         s = r.serve
         extra = "" if s.latency is not None else f" ({s.detail})"
         startup = "" if s.startup is None else f"; first page served {s.startup:.1f} s after start"
-        lines.append(f"| {ROW_SERVE}{extra}{startup} | {_fmt(s.latency)} | — | — | — | — | — | — | — | — | — |")
+        lines.append(f"| {ROW_SERVE}{extra}{startup} | {_fmt(s.latency)} |" + " — |" * 11)
     return "\n".join(lines)
 
 
@@ -508,9 +536,11 @@ def machine() -> str:
             f"osqi-site {version('osqi-site')}")
 
 
-def report(results: Sequence[RunResult]) -> str:
+def report(results: Sequence[RunResult], code: str = "") -> str:
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     parts = [f"## Benchmark run {stamp}", "", f"Machine: {machine()}", ""]
+    if code:
+        parts += [f"Code measured: snapshot of osqi_site taken at the start of the run, sha256 {code}.", ""]
     for r in results:
         m = r.made
         parts += [f"### N = {r.n:,}", "",
@@ -539,6 +569,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--serve", action="store_true", help="also measure `osqi-site serve` reload latency")
     p.add_argument("--serve-n", type=int, action="append", default=None,
                    help="N values at which --serve is measured (default: 1000 if requested, else every N)")
+    p.add_argument("--no-snapshot", action="store_true",
+                   help="run the working tree's osqi_site, not a copy taken at the start of the run")
     p.add_argument("--profile", type=Path, default=None,
                    help="also run one full build per N under cProfile and write .prof/.txt files here")
     args = p.parse_args(argv)
@@ -561,16 +593,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     serve_at = _serve_at(args.n, args.serve_n) if args.serve else set()
     results: list[RunResult] = []
+    snapshot, code = (None, "") if args.no_snapshot else snapshot_package(work)
     try:
         for n in args.n:
             results.append(run_one(n, work, seed=args.seed, timeout=args.timeout, serve=n in serve_at,
-                                   profile=args.profile, echo=sys.stderr))
+                                   profile=args.profile, snapshot=snapshot, echo=sys.stderr))
     finally:
         if temp and not args.keep:
             shutil.rmtree(work, ignore_errors=True)
         elif temp:
             print(f"work folder kept: {work}", file=sys.stderr)
-    text = report(results)
+    text = report(results, code)
     print(text)
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)

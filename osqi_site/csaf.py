@@ -152,7 +152,7 @@ def advisory(d: Disclosure, settings: Settings) -> dict[str, Any]:
         "notes": [{"category": "summary", "text": summary, "title": "Summary"}],
         "publisher": _publisher(settings),
         "references": _document_references(d, settings),
-        "title": f"[Withdrawn] {d.title}" if d.withdrawn is not None else d.title,
+        "title": _title(d),
         "tracking": _tracking(d),
     }
     if d.withdrawn is not None:
@@ -194,6 +194,13 @@ def _publisher(settings: Settings) -> dict[str, str]:
         "name": settings.site_name,
         "namespace": settings.namespace,
     }
+
+
+def _title(d: Disclosure) -> str:
+    """A withdrawn advisory says so first, as the feeds do, unless its title already starts with it."""
+    if d.withdrawn is None or d.title.casefold().startswith("withdrawn"):
+        return d.title
+    return f"[Withdrawn] {d.title}"
 
 
 def _tracking(d: Disclosure) -> dict[str, Any]:

@@ -78,7 +78,7 @@ DATA_LINKS = (
 
 _EVENT_LABELS = {"discovered": "Discovered", "reported": "Reported to maintainers", "acknowledged": "Acknowledged",
                  "fixed": "Fix committed", "fix_released": "Fixed release", "cve_assigned": "CVE assigned",
-                 "disclosed": "Disclosed", "other": "Event", "published": "Published here"}
+                 "disclosed": "Disclosed", "other": "", "published": "Published here"}
 _SEVERITY_ORDER = ("Critical", "High", "Medium", "Low", "None")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|~])")
 
@@ -231,13 +231,14 @@ def listing_pages(pub: Publication) -> list[Page]:
     template = _env().get_template("listing.md.j2")
     pages = [Page("disclosures/index.md", template.render(
         front_matter=_front_matter(title="Disclosures", description="Every published OSQI disclosure, newest first.",
-                                   osqi_listing=True),
+                                   osqi_listing=True, hide=["toc"]),
         heading="Disclosures", items=ordered[:LISTING_LATEST], years=years, root="../", filters=bool(ordered),
         index_url=f"../{INDEX_PATH}", intro=_listing_intro(len(ordered))))]
     for year, count in years:
         items = [d for d in ordered if d.year == year]
         pages.append(Page(f"disclosures/{year}/index.md", template.render(
-            front_matter=_front_matter(title=f"Disclosures of {year}", description=f"OSQI disclosures of {year}."),
+            front_matter=_front_matter(title=f"Disclosures of {year}", description=f"OSQI disclosures of {year}.",
+                                       hide=["toc"]),
             heading=f"Disclosures of {year}", items=items, years=years, root="../../", filters=False,
             index_url="", intro=f"{count} disclosure{'s' if count != 1 else ''} published in {year}, newest first.")))
     return pages

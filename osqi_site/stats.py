@@ -94,7 +94,7 @@ def _num(value: float) -> str:
     return f"{value:.1f}".removesuffix(".0")
 
 
-def year_chart(per_year_counts: Sequence[tuple[int, int]], *, width: int = 320, height: int = 150) -> Markup:
+def year_chart(per_year_counts: Sequence[tuple[int, int]], *, width: int = 360, height: int = 150) -> Markup:
     """A bar chart of disclosures per year as inline SVG: no script, no external request, same bytes every build.
 
     Colours come from ``currentColor`` and CSS classes, so the chart follows the page's colour scheme.
@@ -105,7 +105,7 @@ def year_chart(per_year_counts: Sequence[tuple[int, int]], *, width: int = 320, 
     plot_h = height - top - bottom
     peak = max(n for _, n in per_year_counts) or 1
     slot = (width - 2 * side) / len(per_year_counts)
-    bar_w = min(slot * 0.62, 48)
+    bar_w = min(slot * 0.6, 40)
     summary = ", ".join(f"{y}: {n}" for y, n in per_year_counts)
     parts = [
         f'<svg class="osqi-chart__svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '

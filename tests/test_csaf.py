@@ -186,6 +186,11 @@ def test_withdrawn_advisory_keeps_its_id_and_drops_its_product_claims() -> None:
     assert tracking["current_release_date"] == iso_z(WITHDRAWN.withdrawn.date)
 
 
+def test_a_title_that_already_says_withdrawn_gets_no_second_prefix() -> None:
+    d = replace(WITHDRAWN, title="Withdrawn: duplicate of another record")
+    assert _doc(d)["document"]["title"] == "Withdrawn: duplicate of another record"
+
+
 def test_withdrawal_is_the_last_revision_after_earlier_revisions() -> None:
     history = _doc(CASES["revised_then_withdrawn"])["document"]["tracking"]["revision_history"]
     assert [h["number"] for h in history] == ["1", "2", "3", "4"]

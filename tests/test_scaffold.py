@@ -134,9 +134,6 @@ def test_any_printable_title_round_trips(title: str) -> None:
     assert disclosure is not None and disclosure.title == title.strip()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: scaffold._quote escapes only backslash and double quote; a title "
-                   "with a control character (e.g. an ANSI colour code pasted from a terminal) is written raw "
-                   "into a double-quoted YAML string, and the new file fails to load as malformed YAML")
 @pytest.mark.parametrize("title", ["\x1b[1mBold\x1b[0m overflow", "bell\x07"])
 def test_a_title_with_control_characters_still_gives_a_loadable_draft(title: str) -> None:
     _, problems = _check(_new(title=title))
@@ -150,9 +147,6 @@ def test_new_disclosure_is_valid_for_every_osv_ecosystem(ecosystem: str) -> None
     assert disclosure is not None and disclosure.affected[0].ecosystem == ecosystem
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: scaffold.new_disclosure promises 'every required field present' but "
-                   "writes no repo for ecosystem GIT, so its output fails validation: affected[0].repo is "
-                   "required when ecosystem is GIT")
 def test_new_disclosure_for_a_git_upstream_is_a_valid_draft() -> None:
     _, problems = _check(_new(ecosystem=ecosystems.GIT, package="curl"))
     assert problems == []

@@ -1,0 +1,365 @@
+"""The sample site in a real browser (Debian's Chromium through Playwright), served from 127.0.0.1.
+
+Covers what only a browser can show: the listing's filters, Material's search (a public alias is found, an
+embargoed title is not), the disclosure page with its table of contents and copy buttons, the narrow layout,
+contrast and focus, and that no request ever goes to another host. Full-page screenshots at desktop and phone
+widths go to ``test-output/browser/``; ``OSQI_UPDATE_SCREENSHOTS=1`` also refreshes the README's
+(``tests/screenshots/``: the first screen of the home and a disclosure page, desktop and phone).
+
+Locally these tests skip when Chromium or Playwright is missing; under CI (``CI=true``) they fail instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from osqi_site import cli
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Page
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+AS_OF = "2026-06-01T00:00:00Z"
+"""A fixed past clock: every sample is as it will stay, and OSQI-2026-0001 is still under embargo."""
+EMBARGOED = ROOT / "disclosures" / "2026" / "OSQI-2026-0001.md"
+OUTPUT = ROOT / "test-output" / "browser"
+README_SHOTS = ROOT / "tests" / "screenshots"
+README_PAGES = ("home-", "disclosure-")
+"""The README shows these: the top of the page, as a reader first sees it."""
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+IN_CI = os.environ.get("CI", "").strip().lower() == "true"
+
+
+def _unavailable(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"browser tests must run under CI=true: {reason}")
+    pytest.skip(reason)
+
+
+# -- the site and the browser -------------------------------------------------------------------------------
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    site = tmp_path_factory.mktemp("browser") / "site"
+    assert cli.main(["build", "-f", str(ROOT / "mkdocs.yml"), "-d", str(site), "--as-of", AS_OF]) == 0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} is missing; install Debian's Chromium (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("Playwright for Python is not installed (pip install -e '.[test]')")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+class Visit:
+    """A browser context that records the host of every request and refuses any that leaves 127.0.0.1."""
+
+    def __init__(self, context: BrowserContext, base_url: str) -> None:
+        self.context = context
+        self.base_url = base_url
+        self.local = urlsplit(base_url).netloc
+        self.hosts: set[str] = set()
+        self.failed: list[str] = []
+        context.on("request", lambda r: self.hosts.add(urlsplit(r.url).netloc or r.url.split(":", 1)[0]))
+        context.route("**/*", self._route)
+
+    def _route(self, route: Any) -> None:
+        if urlsplit(route.request.url).netloc == self.local:
+            route.continue_()
+        else:
+            route.abort()  # recorded by the request listener, and never sent
+
+    def open(self, path: str) -> Page:
+        page = self.context.new_page()
+        page.on("response", lambda r: r.status >= 400 and self.failed.append(f"{r.status} {r.url}"))
+        page.goto(self.base_url + path)
+        page.wait_for_load_state("networkidle")
+        return page
+
+
+@pytest.fixture
+def visit(browser: Browser, base_url: str, request: pytest.FixtureRequest) -> Iterator[Visit]:
+    viewport = getattr(request, "param", DESKTOP)
+    context = browser.new_context(viewport=viewport, base_url=base_url)
+    v = Visit(context, base_url)
+    try:
+        yield v
+        # The one network fact every test checks: nothing went anywhere but the local server.
+        assert v.hosts <= {v.local}, f"requests left the site: {sorted(v.hosts - {v.local})}"
+        # Material asks for sitemap.xml next to each <link rel=alternate>; only the OSV link's 404s, harmlessly.
+        assert [f for f in v.failed if not f.endswith("/osv/sitemap.xml")] == []
+    finally:
+        context.close()
+
+
+def _shot(page: Page, name: str) -> Path:
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    full = OUTPUT / f"{name}.png"
+    page.screenshot(path=str(full), full_page=True)
+    top = OUTPUT / f"{name}-top.png"
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(top))
+    if os.environ.get("OSQI_UPDATE_SCREENSHOTS") == "1" and name.startswith(README_PAGES):
+        README_SHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(top, README_SHOTS / f"{name}.png")
+    return full
+
+
+def _rows(page: Page) -> list[str]:
+    return page.eval_on_selector_all("table.osqi-listing tbody td.osqi-listing__id a",
+                                     "els => els.map(e => e.textContent)")
+
+
+# -- the listing -------------------------------------------------------------------------------------------
+
+
+def test_listing_filters_by_every_facet_and_text(visit: Visit) -> None:
+    page = visit.open("disclosures/")
+    page.wait_for_selector("form.osqi-filters:not([hidden])")
+    everything = ["OSQI-2024-0003", "OSQI-2024-0002", "OSQI-2024-0001", "OSQI-2023-0001", "OSQI-2022-0001",
+                  "OSQI-2021-0001"]
+    assert _rows(page) == everything
+    assert page.inner_text("#osqi-count") == "All 6 disclosures."
+
+    page.select_option("#osqi-ecosystem", "Maven")
+    assert _rows(page) == ["OSQI-2021-0001"]
+    assert page.inner_text("#osqi-count") == "1 of 6 disclosures match."
+    assert "ecosystem=Maven" in page.url  # a filtered view is a link that can be shared
+
+    page.click("form.osqi-filters button[type=reset]")
+    page.wait_for_function("document.querySelectorAll('table.osqi-listing tbody tr').length === 6")
+    page.select_option("#osqi-status", "withdrawn")
+    assert _rows(page) == ["OSQI-2024-0002"]
+    page.select_option("#osqi-status", "public")
+    page.select_option("#osqi-year", "2024")
+    assert _rows(page) == ["OSQI-2024-0003", "OSQI-2024-0001"]
+    page.select_option("#osqi-severity", "Critical")
+    assert _rows(page) == ["OSQI-2024-0001"]
+
+    page.click("form.osqi-filters button[type=reset]")
+    page.fill("#osqi-package", "xz")
+    assert _rows(page) == ["OSQI-2024-0002", "OSQI-2024-0001"]
+    page.fill("#osqi-package", "")
+    for query, expected in (("CVE-2021-44228", ["OSQI-2021-0001"]), ("openssh", ["OSQI-2024-0003"]),
+                            ("osqi-2023", ["OSQI-2023-0001"]), ("heap expat", ["OSQI-2022-0001"]),
+                            ("no such thing", [])):
+        page.fill("#osqi-q", query)
+        assert _rows(page) == expected, query
+    assert page.inner_text("table.osqi-listing tbody") == "No disclosure matches these filters."
+
+    # The URL carries the filters: reloading it restores the same view.
+    page.fill("#osqi-q", "log4j")
+    page.reload()
+    page.wait_for_selector("form.osqi-filters:not([hidden])")
+    assert page.input_value("#osqi-q") == "log4j"
+    assert _rows(page) == ["OSQI-2021-0001"]
+
+
+def test_listing_works_without_javascript(browser: Browser, base_url: str) -> None:
+    context = browser.new_context(java_script_enabled=False, viewport=DESKTOP)
+    try:
+        page = context.new_page()
+        page.goto(base_url + "disclosures/")
+        assert not page.is_visible("form.osqi-filters")  # controls that could not work are not shown
+        assert len(_rows(page)) == 6
+        page.click("nav.osqi-years >> text=2024")
+        assert page.url.endswith("/disclosures/2024/")
+        assert _rows(page) == ["OSQI-2024-0003", "OSQI-2024-0002", "OSQI-2024-0001"]
+    finally:
+        context.close()
+
+
+def test_filters_and_copy_buttons_show_keyboard_focus(visit: Visit) -> None:
+    page = visit.open("disclosures/")
+    page.wait_for_selector("form.osqi-filters:not([hidden])")
+    page.focus("#osqi-q")
+    seen = []
+    for _ in range(7):  # search box, five filters, the Clear button
+        style = page.evaluate("""() => { const e = document.activeElement, s = getComputedStyle(e);
+            return [e.id || e.type, s.outlineStyle, parseFloat(s.outlineWidth)]; }""")
+        seen.append(style[0])
+        assert style[1] != "none" and style[2] >= 2, style
+        page.keyboard.press("Tab")
+    assert seen == ["osqi-q", "osqi-ecosystem", "osqi-package", "osqi-severity", "osqi-year", "osqi-status", "reset"]
+
+    page = visit.open("disclosures/OSQI-2024-0001/")
+    page.focus("article h1 a.headerlink")  # the last focusable before the card
+    page.keyboard.press("Tab")
+    focused = page.evaluate("""() => { const e = document.activeElement, s = getComputedStyle(e);
+        return [e.classList.contains('osqi-copy'), e.getAttribute('aria-label'), s.outlineStyle,
+                parseFloat(s.outlineWidth)]; }""")
+    assert focused[0] is True and focused[1] == "Copy OSQI-2024-0001"
+    assert focused[2] != "none" and focused[3] >= 2
+
+
+# -- search --------------------------------------------------------------------------------------------------
+
+
+def _search(page: Page, query: str) -> tuple[str, list[str]]:
+    box = page.locator(".md-search__input")
+    box.fill("")
+    box.press_sequentially(query)  # Material searches on key events, so type like a person
+    page.wait_for_function("""q => { const m = document.querySelector('.md-search-result__meta');
+        return document.querySelector('.md-search__input').value === q && m && !/Initializing/i.test(m.textContent)
+            && (/No matching/i.test(m.textContent) || /matching/i.test(m.textContent)); }""", arg=query)
+    page.wait_for_timeout(300)  # let the result list settle after the meta line
+    meta = page.inner_text(".md-search-result__meta")
+    hrefs = page.eval_on_selector_all(".md-search-result__list a", "els => els.map(e => e.getAttribute('href'))")
+    return meta, hrefs
+
+
+def test_search_finds_a_public_alias_and_nothing_embargoed(visit: Visit) -> None:
+    page = visit.open("")
+    page.click(".md-search__input")
+    meta, hrefs = _search(page, "CVE-2024-3094")
+    assert any("disclosures/OSQI-2024-0001/" in h for h in hrefs), (meta, hrefs)
+    assert "No matching" not in meta
+
+    title = yaml.safe_load(EMBARGOED.read_text(encoding="utf-8").split("---\n", 2)[1])["title"]
+    meta, hrefs = _search(page, title)
+    assert not any("OSQI-2026-0001" in h for h in hrefs), hrefs
+    # Results may list the query's missing words ("Missing: tinyparse"); their own titles and text may not.
+    shown = page.eval_on_selector_all(".md-search-result__article > :not(.md-search-result__terms)",
+                                      "els => els.map(e => e.textContent).join(' ')")
+    assert "tinyparse" not in shown.lower()
+    meta, hrefs = _search(page, "tinyparse")
+    assert meta == "No matching documents" and hrefs == []
+
+
+# -- pages ---------------------------------------------------------------------------------------------------
+
+
+def test_disclosure_page_card_toc_copy_and_timeline(visit: Visit) -> None:
+    visit.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=visit.base_url.rstrip("/"))
+    page = visit.open("disclosures/OSQI-2024-0001/")
+    article = page.locator("article.md-content__inner")
+    first = article.locator(":scope > *:not(h1)").first
+    assert first.get_attribute("class") == "osqi-card osqi-card--critical"  # the card comes first
+    assert page.inner_text(".osqi-card__badges .osqi-sev") == "Critical 10.0"
+    assert page.is_visible("table.osqi-affected >> text=5.6.2")
+    # Table of contents in the right sidebar, although generated pages are not in the nav.
+    toc = page.locator(".md-sidebar--secondary nav[aria-label='Table of contents']")
+    assert toc.is_visible()
+    toc_links = toc.locator("a.md-nav__link").all_inner_texts()
+    assert [t.strip() for t in toc_links][:3] == ["Timeline", "Summary", "Discovery"]
+    assert "Revision history" in [t.strip() for t in toc_links]
+    # Copy buttons, added by script beside every identifier.
+    assert page.locator("button.osqi-copy").count() == 2
+    page.click("button[aria-label='Copy CVE-2024-3094']")
+    page.wait_for_selector("button.osqi-copy[data-copied]")
+    assert page.evaluate("navigator.clipboard.readText()") == "CVE-2024-3094"
+    assert page.inner_text("[role=status].osqi-visually-hidden") == "Copied CVE-2024-3094 to the clipboard"
+    # The timeline: milestones from report to fix, and the publication placed among the events.
+    assert page.locator("ol.osqi-milestones > li .osqi-milestone__label").all_inner_texts() == [
+        "Reported", "Published here", "Fix released"]
+    events = page.locator("ol.osqi-timeline > li").evaluate_all("els => els.map(e => e.className)")
+    assert events.index("osqi-event osqi-event--published") < events.index(
+        "osqi-event osqi-event--fix_released osqi-event--after")
+
+
+def test_withdrawn_disclosure_is_unmistakable(visit: Visit) -> None:
+    page = visit.open("disclosures/OSQI-2024-0002/")
+    banner = page.locator(".osqi-withdrawn")
+    assert banner.is_visible()
+    assert "Withdrawn on 2024-04-02 09:00 UTC. Do not act on this record." in banner.inner_text()
+    assert page.locator(".osqi-card.osqi-card--withdrawn .osqi-badge--withdrawn").is_visible()
+    # The banner is the first thing after the title.
+    assert page.evaluate("document.querySelector('article h1').nextElementSibling.className") == "osqi-withdrawn"
+
+
+def test_home_page_shows_latest_disclosures_and_figures(visit: Visit) -> None:
+    page = visit.open("")
+    latest = page.locator("ul.osqi-latest > li .osqi-latest__id").all_inner_texts()
+    assert latest == ["OSQI-2024-0003", "OSQI-2024-0002", "OSQI-2024-0001", "OSQI-2023-0001", "OSQI-2022-0001"]
+    figures = page.locator(".osqi-figure").all_inner_texts()
+    assert len(figures) == 3
+    assert figures[0].split("\n")[:2] == ["Disclosures published", "5"]
+    assert page.locator("figure.osqi-chart svg[role=img] rect").count() == 4  # 2021-2024
+    page.click("ul.osqi-latest a >> text=regreSSHion")
+    assert page.url.endswith("/disclosures/OSQI-2024-0003/")
+
+
+# -- layout, accessibility and screenshots ---------------------------------------------------------------
+
+PAGES = {"home": "", "listing": "disclosures/", "disclosure": "disclosures/OSQI-2024-0001/",
+         "withdrawn": "disclosures/OSQI-2024-0002/"}
+
+_CONTRAST = """sel => Array.from(document.querySelectorAll(sel)).filter(e => e.offsetParent !== null).map(e => {
+    const rgb = c => (c.match(/[\\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => [r, g, b].map(v => { v /= 255; return v <= .03928 ? v / 12.92
+        : Math.pow((v + .055) / 1.055, 2.4); }).reduce((a, v, i) => a + v * [.2126, .7152, .0722][i], 0);
+    let bg = null, node = e;
+    while (node && node.nodeType === 1) {
+        const c = rgb(getComputedStyle(node).backgroundColor);
+        if (c.length === 3 || (c.length === 4 && c[3] === 1)) { bg = c.slice(0, 3); break; }
+        node = node.parentElement;
+    }
+    bg = bg || [255, 255, 255];
+    const fg = rgb(getComputedStyle(e).color).slice(0, 3);
+    const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+    return [sel, e.textContent.trim().slice(0, 30), Math.round((hi + .05) / (lo + .05) * 100) / 100];
+})"""
+TEXT_SELECTORS = (".osqi-sev", ".osqi-badge", ".osqi-eco", ".osqi-role", ".osqi-alias", ".osqi-listing__date",
+                  ".osqi-event__when", ".osqi-facts dt", ".osqi-fixed", ".osqi-nofix", ".osqi-figure__note",
+                  ".osqi-figure__value", ".osqi-latest__meta", ".osqi-filters label", ".osqi-filters__count",
+                  ".osqi-milestone__gap", ".osqi-reftype", ".osqi-affected caption")
+
+
+@pytest.mark.parametrize("visit", [DESKTOP, PHONE], indirect=True, ids=["desktop", "phone"])
+def test_pages_hold_at_every_width_and_are_screenshotted(visit: Visit) -> None:
+    for name, path in PAGES.items():
+        page = visit.open(path)
+        if name == "listing":
+            page.wait_for_selector("form.osqi-filters:not([hidden])")
+        width = page.viewport_size["width"] if page.viewport_size else 0
+        # Nothing is wider than the screen: tables scroll inside their box or stack as cards.
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, (name, width)
+        # One h1, and heading levels never skip on the way down.
+        levels = page.eval_on_selector_all("article h1, article h2, article h3, article h4, article h5, article h6",
+                                           "els => els.map(e => Number(e.tagName[1]))")
+        assert levels.count(1) == 1 and levels[0] == 1, (name, levels)
+        assert all(b <= a + 1 for a, b in itertools.pairwise(levels)), (name, levels)
+        # Our own text meets WCAG AA contrast (4.5:1) on the background it is drawn on.
+        for sel in TEXT_SELECTORS:
+            for found in page.evaluate(_CONTRAST, sel):
+                assert found[2] >= 4.5, (name, found)
+        assert _shot(page, f"{name}-{'desktop' if width >= 1000 else 'phone'}").stat().st_size > 0

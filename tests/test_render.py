@@ -1,0 +1,219 @@
+"""Generated pages: the disclosure card, timeline, listing filters, home-page blocks and the listing index."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+import markdown
+import pytest
+from factory import DEFAULT, NOW, make_disclosure
+
+from osqi_site import index_json, render
+from osqi_site.gate import publish
+from osqi_site.model import Affected, Range, Revision, Severity, TimelineEvent, Withdrawal
+
+PUBLISHED = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+EXTENSIONS = ["tables", "attr_list", "md_in_html", "admonition", "def_list", "footnotes", "toc"]
+
+
+def _html(md: str) -> str:
+    """The page body as the site renders it (front matter removed)."""
+    body = md.split("---\n", 2)[2]
+    return markdown.markdown(body, extensions=EXTENSIONS)
+
+
+def _story() -> tuple[TimelineEvent, ...]:
+    return (
+        TimelineEvent(date(2026, 3, 20), "fix_released", "After publication."),
+        TimelineEvent(date(2026, 1, 5), "discovered", "Fuzzer found it."),
+        TimelineEvent(date(2026, 1, 9), "reported"),
+        TimelineEvent(datetime(2026, 3, 10, 12, 0, tzinfo=UTC), "disclosed", "Same instant as the lift."),
+        TimelineEvent(date(2026, 3, 2), "fixed", "Patch merged."),
+        TimelineEvent(date(2026, 2, 1), "other", "Vendor asked for time."),
+    )
+
+
+# -- timeline -------------------------------------------------------------------------------------------
+
+
+def test_timeline_rows_are_chronological_with_the_publication_placed_in_them() -> None:
+    rows = render.timeline_rows(make_disclosure(embargo_until=PUBLISHED, timeline=_story()))
+    assert [r.event for r in rows] == ["discovered", "reported", "other", "fixed", "disclosed", "published",
+                                       "fix_released"]
+    assert [r.gap_days for r in rows] == [None, 4, 23, 29, 8, 0, 10]
+    assert [r.after_publication for r in rows] == [False] * 6 + [True]
+    assert rows[2].label == ""  # "other" events carry only their note
+    assert rows[5].label == "Published here"
+
+
+def test_milestones_prefer_the_released_fix_and_give_the_days_between() -> None:
+    ms = render.milestones(make_disclosure(embargo_until=PUBLISHED, timeline=_story()))
+    assert [(m.label, m.days_before) for m in ms] == [
+        ("Discovered", None), ("Reported", 4), ("Published here", 60), ("Fix released", 10)]
+
+
+def test_milestones_fall_back_to_a_committed_fix() -> None:
+    events = (TimelineEvent(date(2026, 3, 1), "fixed"), TimelineEvent(date(2026, 2, 1), "reported"))
+    ms = render.milestones(make_disclosure(embargo_until=PUBLISHED, timeline=events))
+    assert [m.label for m in ms] == ["Reported", "Fix committed", "Published here"]
+
+
+# -- disclosure page -----------------------------------------------------------------------------------
+
+
+def test_disclosure_page_starts_with_the_card_and_keeps_the_section_order() -> None:
+    d = make_disclosure(embargo_until=PUBLISHED, timeline=_story(),
+                        revisions=(Revision(datetime(2026, 4, 1, tzinfo=UTC), "Corrected the range."),))
+    md = render.disclosure_page(d, render.DATA_LINKS).markdown
+    order = ['<section class="osqi-card', "## Timeline", "## Summary", "## Discovery", "## References",
+             "## Revision history", "## Machine-readable"]
+    positions = [md.index(s) for s in order]
+    assert positions == sorted(positions)
+    assert md.index("# OSQI-2026-0001: Heap overflow") < positions[0]
+    assert "osqi_id: OSQI-2026-0001" in md and "osqi_withdrawn" not in md
+
+
+def test_card_shows_severity_versions_fix_and_copyable_ids() -> None:
+    html = _html(render.disclosure_page(DEFAULT).markdown)
+    assert '<span class="osqi-sev osqi-sev--critical" title="CVSS v3 base score">Critical 9.8</span>' in html
+    assert '<code class="osqi-id" data-osqi-copy>OSQI-2026-0001</code>' in html
+    assert '<code class="osqi-id" data-osqi-copy>CVE-2026-12345</code>' in html
+    assert '<span class="osqi-range">all versions, &lt; 1.2.3</span>' in html
+    assert '<span class="osqi-fixed">1.2.3</span>' in html
+    assert 'class="osqi-card osqi-card--critical"' in html
+    assert "<p><section" not in html and "&lt;section" not in html  # the raw HTML block survived intact
+    assert '<h2 id="timeline">' in html and '<h2 id="summary">' in html  # headings reach the table of contents
+
+
+def test_card_without_fix_or_score_says_so() -> None:
+    d = make_disclosure(severity=(), affected=(
+        Affected("npm", "leftpad", ranges=(Range("1.0.0"), Range("2.0.0", last_affected="2.1.0"))),))
+    md = render.disclosure_page(d).markdown
+    assert '<span class="osqi-sev osqi-sev--unscored">Not scored</span>' in md
+    assert '<span class="osqi-nofix">no fixed release</span>' in md
+    assert "&gt;= 1.0.0 (no fix yet)" in md and "&gt;= 2.0.0, &lt;= 2.1.0" in md
+
+
+def test_several_severities_are_all_listed() -> None:
+    v4 = Severity("CVSS_V4", "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", 9.3, "Critical")
+    md = render.disclosure_page(make_disclosure(severity=(*DEFAULT.severity, v4))).markdown
+    assert "<dt>CVSS v3</dt>" in md and "<dt>CVSS v4</dt>" in md
+    assert md.count('class="osqi-sev ') == 1  # one headline badge
+
+
+def test_withdrawn_page_is_unmistakable() -> None:
+    d = make_disclosure(embargo_until=PUBLISHED, withdrawn=Withdrawal(datetime(2026, 4, 2, 9, tzinfo=UTC),
+                                                                       "Duplicate of another record."))
+    md = render.disclosure_page(d).markdown
+    assert "osqi_withdrawn: true" in md
+    assert md.index('<div class="osqi-withdrawn" role="note"') < md.index('<section class="osqi-card')
+    assert "Withdrawn on <time" in md and "Do not act on this record." in md
+    assert 'osqi-card--withdrawn' in md
+    assert '<span class="osqi-badge osqi-badge--withdrawn">Withdrawn</span>' in md
+    assert '<li class="osqi-revisions__withdrawn">' in md
+
+
+def test_every_frontmatter_value_is_escaped() -> None:
+    evil = "<script>alert(1)</script>"
+    d = make_disclosure(title=f"T {evil}", aliases=("CVE-2026-1",),
+                        affected=(Affected("PyPI", f"p{evil}", ranges=(Range("0", fixed=f"1{evil}"),)),),
+                        timeline=(TimelineEvent(date(2026, 1, 1), "discovered", f"n{evil}"),),
+                        revisions=(Revision(datetime(2026, 12, 1, tzinfo=UTC), f"r{evil}"),))
+    md = render.disclosure_page(d).markdown
+    body = md.split("---\n", 2)[2]
+    narrative = DEFAULT.body.strip()
+    assert "<script>" not in body.replace(narrative, "")
+    assert body.count("&lt;script&gt;") >= 5
+
+
+# -- listing -------------------------------------------------------------------------------------------
+
+
+def _pub() -> list[render.Page]:
+    a = make_disclosure(id="OSQI-2025-0001", embargo_until=datetime(2025, 5, 1, tzinfo=UTC))
+    b = make_disclosure(id="OSQI-2026-0001", embargo_until=PUBLISHED)
+    secret = make_disclosure(id="OSQI-2026-0002", title="Embargoed thing", embargo_until=datetime(2027, 1, 1,
+                                                                                                    tzinfo=UTC))
+    return render.listing_pages(publish([a, b, secret], NOW))
+
+
+def test_listing_has_filters_driven_by_the_index_and_year_pages_do_not() -> None:
+    pages = {p.src_path: p.markdown for p in _pub()}
+    assert sorted(pages) == ["disclosures/2025/index.md", "disclosures/2026/index.md", "disclosures/index.md"]
+    main = pages["disclosures/index.md"]
+    assert 'data-index="../disclosures/index.json"' in main and " hidden " in main  # hidden until JS runs
+    assert "osqi_listing: true" in main and "- toc" in main
+    for name in ("q", "ecosystem", "package", "severity", "year", "status"):
+        assert f'name="{name}"' in main
+    assert main.index("OSQI-2026-0001") < main.index("OSQI-2025-0001")  # static rows, newest first
+    assert 'href="../disclosures/2025/"' in main                          # the no-JS way to everything
+    for year_page in ("disclosures/2025/index.md", "disclosures/2026/index.md"):
+        assert "osqi-filters" not in pages[year_page] and "osqi_listing" not in pages[year_page]
+    assert all("Embargoed thing" not in md and "OSQI-2026-0002" not in md for md in pages.values())
+
+
+def test_index_json_is_compact_public_and_newest_first() -> None:
+    withdrawn = make_disclosure(id="OSQI-2026-0003", embargo_until=PUBLISHED, severity=(),
+                                withdrawn=Withdrawal(datetime(2026, 4, 1, tzinfo=UTC), "Dup."))
+    pub = publish([DEFAULT, withdrawn, make_disclosure(id="OSQI-2026-0009", embargo_until=datetime(
+        2027, 1, 1, tzinfo=UTC), title="Secret")], NOW)
+    data = index_json.listing_index(pub.public)
+    parsed = json.loads(data)
+    assert data == json.dumps(parsed, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"  # compact
+    assert parsed["version"] == 1
+    assert [i["id"] for i in parsed["items"]] == ["OSQI-2026-0001", "OSQI-2026-0003"]
+    first, second = parsed["items"]
+    assert first == {"id": "OSQI-2026-0001", "t": "Heap overflow in libfoo archive parser", "a": ["CVE-2026-12345"],
+                     "p": [["PyPI", "libfoo"]], "s": "Critical", "c": 9.8, "d": "2026-11-01", "w": False}
+    assert second["w"] is True and "s" not in second and "c" not in second
+    assert b"Secret" not in data and b"OSQI-2026-0009" not in data
+    assert index_json.index_files(pub.public) == {"disclosures/index.json": data}
+
+
+# -- home-page blocks -----------------------------------------------------------------------------------
+
+
+def _href(src: str) -> str:
+    return "LINK(" + src + ")"
+
+
+def test_markers_are_replaced_by_blocks_built_from_public_disclosures() -> None:
+    pub = publish([DEFAULT, make_disclosure(id="OSQI-2026-0002", title="Not yet",
+                                            embargo_until=datetime(2027, 1, 1, tzinfo=UTC))], NOW)
+    page = "# Home\n\nIntro.\n\n<!-- osqi:latest -->\n\n## Figures\n\n  <!-- osqi:stats -->  \n\nEnd.\n"
+    out = render.expand_markers(page, pub.public, _href)
+    assert "<!-- osqi:" not in out
+    assert '<a class="osqi-latest__link" href="LINK(disclosures/OSQI-2026-0001.md)">' in out
+    assert 'href="LINK(disclosures/index.md)">Browse and filter all 1 disclosures</a>' in out
+    assert '<dl class="osqi-figures">' in out and "<svg " in out
+    assert "Not yet" not in out and "OSQI-2026-0002" not in out
+    assert out.startswith("# Home\n\nIntro.\n") and out.endswith("End.\n")
+    html = markdown.markdown(out, extensions=EXTENSIONS)
+    assert "<p><ul" not in html and "<p><div" not in html and "&lt;div" not in html
+
+
+def test_pages_without_markers_are_returned_unchanged() -> None:
+    text = "# About\n\nWe mention osqi:latest in prose, and <!-- other comments -->.\n"
+    assert render.expand_markers(text, (DEFAULT,), _href) is text
+
+
+def test_blocks_with_nothing_published() -> None:
+    out = render.expand_markers("<!-- osqi:latest -->\n<!-- osqi:stats -->\n", (), _href)
+    assert "No disclosures have been published yet." in out
+    assert "Figures appear here once the first disclosure is published." in out
+
+
+@pytest.mark.parametrize("n", [1, 7])
+def test_latest_block_is_limited_and_newest_first(n: int) -> None:
+    items = [make_disclosure(id=f"OSQI-2026-{i:04d}", embargo_until=datetime(2026, 1, i, tzinfo=UTC))
+             for i in range(1, n + 1)]
+    out = render.latest_block(items, _href)
+    ids = [f"OSQI-2026-{i:04d}" for i in range(n, 0, -1)][: render.HOME_LATEST]
+    assert [out.index(f">{i}<") for i in ids] == sorted(out.index(f">{i}<") for i in ids)
+    assert out.count('<li class="osqi-latest__item') == min(n, render.HOME_LATEST)
+
+
+def test_affected_text_keeps_its_one_line_form_for_feeds() -> None:
+    a = Affected("GIT", "xz", ranges=(Range("5.6.0", fixed="5.6.2"),), versions=("5.6.0", "5.6.1"))
+    assert render.affected_text(a) == ">= 5.6.0, < 5.6.2; versions 5.6.0, 5.6.1"
