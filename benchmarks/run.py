@@ -252,8 +252,12 @@ def measure_serve(project: Path, made: GeneratedSet, env: dict[str, str], log: P
                 why = "server exited" if proc.poll() is not None else f"not serving after {startup_timeout:.0f} s"
                 return ServeResult(None, None, why)
             time.sleep(1.0)  # let the watcher settle after the initial build
+            # Saved the way editors save: the whole file appears at once (a rename), so the watcher never sees
+            # a half-written or empty disclosure and rebuilds once.
+            staged = log.with_suffix(".edit")
+            staged.write_text(edited, encoding="utf-8")
             written = time.perf_counter()
-            target.path.write_text(edited, encoding="utf-8")
+            os.replace(staged, target.path)
             latency = None
             while time.perf_counter() - written < SERVE_TIMEOUT and proc.poll() is None:
                 body = _get(url)
@@ -264,8 +268,8 @@ def measure_serve(project: Path, made: GeneratedSet, env: dict[str, str], log: P
             detail = "ok" if latency is not None else f"new title not served within {SERVE_TIMEOUT:.0f} s"
             return ServeResult(startup, latency, detail)
         finally:
-            target.path.write_text(original, encoding="utf-8")
             _stop(proc)
+            target.path.write_text(original, encoding="utf-8")
 
 
 def _stop(proc: subprocess.Popen[Any]) -> None:
@@ -374,15 +378,40 @@ def run_one(n: int, work: Path, *, seed: int, timeout: float, serve: bool, profi
 
 
 def profile_summary(prof: Path, top: int = 30) -> str:
+    """Self time by package, then the top functions by self and by cumulative time, with short paths."""
     import io
     import pstats
+    import sysconfig
 
+    stats = pstats.Stats(str(prof))
+    raw: dict[tuple[str, int, str], tuple[int, int, float, float, Any]] = stats.stats  # type: ignore[attr-defined]
+    prefixes = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"],
+                       sysconfig.get_paths()["stdlib"]}, key=len, reverse=True)
+
+    def short(path: str) -> str:
+        for prefix in prefixes:
+            if path.startswith(prefix + os.sep):
+                return path[len(prefix) + 1:]
+        marker = f"{os.sep}osqi_site{os.sep}"
+        return "osqi_site/" + path.split(marker, 1)[1] if marker in path else path
+
+    by_package: dict[str, float] = {}
+    for (path, _, _), (_, _, tottime, _, _) in raw.items():
+        name = short(path)
+        package = name.split("/", 1)[0] if "/" in name else ("builtins" if path == "~" else "stdlib")
+        by_package[package] = by_package.get(package, 0.0) + tottime
+    total = sum(by_package.values()) or 1.0
     buf = io.StringIO()
-    stats = pstats.Stats(str(prof), stream=buf)
-    stats.strip_dirs()
+    buf.write(f"=== self time by package ({total:.1f} s profiled) ===\n")
+    for package, secs in sorted(by_package.items(), key=lambda kv: -kv[1])[:15]:
+        buf.write(f"{secs:9.2f} s {100 * secs / total:5.1f}%  {package}\n")
     for key in ("tottime", "cumulative"):
-        buf.write(f"\n=== top {top} by {key} ===\n")
-        stats.sort_stats(key).print_stats(top)
+        part = io.StringIO()
+        pstats.Stats(str(prof), stream=part).sort_stats(key).print_stats(top)
+        text = part.getvalue()
+        for prefix in prefixes:
+            text = text.replace(prefix + os.sep, "")
+        buf.write(f"\n=== top {top} by {key} ===\n{text}")
     return buf.getvalue()
 
 
@@ -536,6 +565,26 @@ def machine() -> str:
             f"osqi-site {version('osqi-site')}")
 
 
+def raw_results(results: Sequence[RunResult], code: str) -> dict[str, Any]:
+    """Everything measured, for later comparison across runs."""
+    out: dict[str, Any] = {"machine": machine(), "code": code, "runs": []}
+    for r in results:
+        out["runs"].append({
+            "n": r.n,
+            "counts": {k: r.made.count(k) for k in ("public", "embargoed", "withdrawn", "draft")},
+            "steps": {label: {"wall_s": m.wall, "cpu_s": m.cpu, "peak_rss_kib": m.rss_kb, "rc": m.rc,
+                              "timed_out": m.timed_out, "output_bytes": m.output_bytes,
+                              "output_files": m.output_files, "search_index_bytes": m.index_bytes,
+                              "load_before": m.load}
+                      for label, m in r.steps.items()},
+            "findable": None if r.findable is None else {"sampled": r.findable.sampled, "found": r.findable.found,
+                                                         "misses": r.findable.misses},
+            "serve": None if r.serve is None else {"startup_s": r.serve.startup, "latency_s": r.serve.latency,
+                                                   "detail": r.serve.detail},
+        })
+    return out
+
+
 def report(results: Sequence[RunResult], code: str = "") -> str:
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     parts = [f"## Benchmark run {stamp}", "", f"Machine: {machine()}", ""]
@@ -561,6 +610,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=(__doc__ or "").split("\n\n")[0])
     p.add_argument("--n", type=int, action="append", help="number of disclosures (repeatable; default 1000)")
     p.add_argument("--out", type=Path, default=None, help="append the Markdown report to this file")
+    p.add_argument("--json", type=Path, default=None, help="write the raw measurements to this JSON file")
     p.add_argument("--workdir", type=Path, default=None,
                    help="where projects and sites go (kept); default: a temporary folder, removed afterwards")
     p.add_argument("--keep", action="store_true", help="keep the temporary work folder")
@@ -609,6 +659,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         with args.out.open("a", encoding="utf-8") as fh:
             fh.write(text + "\n")
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(raw_results(results, code), indent=2) + "\n", encoding="utf-8")
     failed = [m.label for r in results for m in r.steps.values() if not m.ok]
     return 1 if failed else 0
 

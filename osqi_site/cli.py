@@ -221,6 +221,8 @@ def _init(args: argparse.Namespace) -> int:
     for path in written:
         print(f"created {path}")
     print(f"\nNext: cd {target} && osqi-site check && osqi-site build")
+    print("Editors: disclosures.schema.json describes the frontmatter; in VS Code the default build task "
+          "(.vscode/tasks.json) runs osqi-site check and shows each problem at its line.")
     return 0
 
 

@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 
 import jinja2
@@ -14,7 +14,7 @@ import yaml
 from markupsafe import Markup
 from markupsafe import escape as markupsafe_escape
 
-from . import stats
+from . import csaf, stats
 from .gate import Publication
 from .index_json import INDEX_PATH
 from .model import Affected, Disclosure
@@ -79,7 +79,6 @@ DATA_LINKS = (
 _EVENT_LABELS = {"discovered": "Discovered", "reported": "Reported to maintainers", "acknowledged": "Acknowledged",
                  "fixed": "Fix committed", "fix_released": "Fixed release", "cve_assigned": "CVE assigned",
                  "disclosed": "Disclosed", "other": "", "published": "Published here"}
-_SEVERITY_ORDER = ("Critical", "High", "Medium", "Low", "None")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|~])")
 
 
@@ -119,8 +118,8 @@ def fixed_text(a: Affected) -> str:
 def _sort_key(when: date | datetime) -> tuple[date, float]:
     """Calendar day first; within a day, a bare date sorts before any timed event of that day."""
     if isinstance(when, datetime):
-        t = when.timetz()
-        return day(when), float(t.hour * 3600 + t.minute * 60 + t.second)
+        t = when.astimezone(UTC)
+        return t.date(), float(t.hour * 3600 + t.minute * 60 + t.second)
     return when, -1.0
 
 
@@ -165,10 +164,6 @@ def days_label(n: int) -> str:
     return "same day" if n == 0 else f"{n} day{'s' if n != 1 else ''}"
 
 
-def severity_rank(rating: str) -> int:
-    return _SEVERITY_ORDER.index(rating) if rating in _SEVERITY_ORDER else len(_SEVERITY_ORDER)
-
-
 @cache
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(
@@ -182,7 +177,6 @@ def _env() -> jinja2.Environment:
     env.globals.update(human=human, iso=iso_z, iso_any=_iso_any, affected_text=affected_text, fixed_text=fixed_text,
                        range_lines=range_lines, fixed_versions=fixed_versions, days_label=days_label,
                        day_iso=lambda v: day(v).isoformat(),
-                       event_label=lambda e: _EVENT_LABELS.get(e, e),
                        credit_label=lambda t: t.replace("_", " ").lower())
     return env
 
@@ -209,12 +203,17 @@ def _credits(d: Disclosure) -> list[tuple[str, list[str]]]:
     return list(grouped.items())
 
 
+def csaf_path(d: Disclosure) -> str:
+    """Site-relative path of the disclosure's CSAF advisory."""
+    return f"{csaf.ROOT}/{csaf.advisory_path(d)}"
+
+
 def disclosure_page(d: Disclosure, extra_links: Sequence[Link] = ()) -> Page:
     """The page of one public disclosure: card, timeline, narrative, references, revisions, data links."""
     fm = _front_matter(title=f"{d.id}: {d.title}", description=plain_summary(d.body, 160) or d.title,
-                       osqi_id=d.id, **({"osqi_withdrawn": True} if d.withdrawn else {}))
+                       osqi_id=d.id, osqi_csaf=csaf_path(d), **({"osqi_withdrawn": True} if d.withdrawn else {}))
     text = _env().get_template("disclosure.md.j2").render(
-        d=d, front_matter=fm, body=Markup(d.body.strip()), root="../../", extra_links=extra_links,
+        d=d, front_matter=fm, body=Markup(d.body.strip()), root="../../", extra_links=extra_links, csaf=csaf_path(d),
         heading=md_heading(d.title), rows=timeline_rows(d), milestones=milestones(d), credits=_credits(d))
     return Page(f"disclosures/{d.id}.md", text)
 

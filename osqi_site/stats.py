@@ -64,9 +64,14 @@ def days_to_disclosure(d: Disclosure) -> int | None:
 
 
 def fixed_before_disclosure(d: Disclosure) -> bool:
-    """A fix existed at publication: a ``fixed``/``fix_released`` event dated no later than it, or a fixed range."""
-    if any(e.event in FIX_EVENTS and _on_or_before(e.date, d.published) for e in d.timeline):
-        return True
+    """A fix existed at publication: the timeline says when, and only without fix events do ranges decide.
+
+    A ``fixed`` range records that a fix exists now, not that it existed at publication (xz 5.6.2 came
+    out two months after the backdoor was disclosed), so dated events take precedence.
+    """
+    fixes = [e for e in d.timeline if e.event in FIX_EVENTS]
+    if fixes:
+        return any(_on_or_before(e.date, d.published) for e in fixes)
     return any(r.fixed for a in d.affected for r in a.ranges)
 
 

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import markdown
 import pytest
 from factory import DEFAULT, NOW, make_disclosure
 
-from osqi_site import index_json, render
+from osqi_site import cli, index_json, render, scaffold
 from osqi_site.gate import publish
 from osqi_site.model import Affected, Range, Revision, Severity, TimelineEvent, Withdrawal
 
+ROOT = Path(__file__).resolve().parents[1]
 PUBLISHED = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 EXTENSIONS = ["tables", "attr_list", "md_in_html", "admonition", "def_list", "footnotes", "toc"]
 
@@ -217,3 +220,53 @@ def test_latest_block_is_limited_and_newest_first(n: int) -> None:
 def test_affected_text_keeps_its_one_line_form_for_feeds() -> None:
     a = Affected("GIT", "xz", ranges=(Range("5.6.0", fixed="5.6.2"),), versions=("5.6.0", "5.6.1"))
     assert render.affected_text(a) == ">= 5.6.0, < 5.6.2; versions 5.6.0, 5.6.1"
+
+
+# -- the built site ------------------------------------------------------------------------------------------
+
+_RESOURCE = re.compile(r"""<(?:script|img|iframe|source|audio|video|embed)\b[^>]*\bsrc=["']([^"']+)["']"""
+                       r"""|<link\b(?=[^>]*\brel=["'](?:stylesheet|preload|modulepreload|icon|preconnect|"""
+                       r"""dns-prefetch|manifest)["'])[^>]*\bhref=["']([^"']+)["']""", re.IGNORECASE)
+
+
+def _build(config: Path, site: Path) -> dict[str, str]:
+    assert cli.main(["build", "-f", str(config), "-d", str(site), "--as-of", "2026-06-01T00:00:00Z"]) == 0
+    return {p.relative_to(site).as_posix(): p.read_text(encoding="utf-8")
+            for p in sorted(site.rglob("*")) if p.suffix in (".html", ".css", ".js")}
+
+
+@pytest.fixture(scope="module")
+def sample_site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    return _build(ROOT / "mkdocs.yml", tmp_path_factory.mktemp("render") / "site")
+
+
+def test_built_pages_load_nothing_from_another_host(sample_site: dict[str, str]) -> None:
+    pages = {k: v for k, v in sample_site.items() if k.endswith(".html")}
+    assert len(pages) >= 10
+    for path, html in pages.items():
+        for m in _RESOURCE.finditer(html):
+            url = m.group(1) or m.group(2)
+            assert "//" not in url and not url.startswith(("http:", "https:", "data:")), (path, url)
+        assert "fonts.googleapis" not in html and "fonts.gstatic" not in html, path
+    for path, text in sample_site.items():
+        if path.startswith("assets/osqi/"):
+            assert "http://" not in text.replace('"http://www.w3.org/2000/svg"', "") and "https://" not in text, path
+
+
+def test_scripts_load_only_where_they_act(sample_site: dict[str, str]) -> None:
+    listing, disclosure, home = (sample_site["disclosures/index.html"],
+                                 sample_site["disclosures/OSQI-2024-0001/index.html"], sample_site["index.html"])
+    assert 'src="../assets/osqi/listing.js"' in listing and "disclosure.js" not in listing
+    assert 'src="../../assets/osqi/disclosure.js"' in disclosure and "listing.js" not in disclosure
+    assert "assets/osqi/" not in home.replace("assets/osqi/osqi.css", "")
+    assert "listing.js" not in sample_site["disclosures/2024/index.html"]
+    assert '<div class="osqi-stats">' in home and '<ul class="osqi-latest">' in home and "<!-- osqi:" not in home
+
+
+def test_a_configured_font_is_never_fetched_from_google(tmp_path: Path) -> None:
+    scaffold.write_project(tmp_path / "p", datetime(2026, 11, 22, tzinfo=UTC))
+    config = tmp_path / "p" / "mkdocs.yml"
+    config.write_text(config.read_text().replace("font: false", "font:\n    text: Inter\n    code: JetBrains Mono"))
+    html = _build(config, tmp_path / "site")["index.html"]
+    assert '--md-text-font:"Inter"' in html  # used when the reader has it installed
+    assert "fonts.googleapis" not in html and "fonts.gstatic" not in html

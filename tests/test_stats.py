@@ -48,6 +48,9 @@ def test_days_to_disclosure_uses_calendar_days_of_instants() -> None:
     ((_ev(datetime(2026, 3, 10, 12, 0, tzinfo=UTC), "fix_released"),), UNFIXED, True),
     ((_ev(date(2026, 3, 1), "reported"),), UNFIXED, False),
     ((), (Affected(ecosystem="PyPI", package="libfoo", ranges=(Range(introduced="0", fixed="1.2"),)),), True),
+    # A dated late fix outweighs a fixed range: the fix did not exist at publication.
+    ((_ev(date(2026, 5, 1), "fix_released"),),
+     (Affected(ecosystem="PyPI", package="libfoo", ranges=(Range(introduced="0", fixed="1.2"),)),), False),
 ])
 def test_fixed_before_disclosure(events: tuple[TimelineEvent, ...], affected: tuple[Affected, ...],
                                  expected: bool) -> None:
