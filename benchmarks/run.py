@@ -377,6 +377,35 @@ def run_one(n: int, work: Path, *, seed: int, timeout: float, serve: bool, profi
     return result
 
 
+PHASES: tuple[tuple[str, str, str], ...] = (
+    ("osqi on_config: load, validate, gate, render pages, exports", "osqi_site/plugin.py", "on_config"),
+    ("  pipeline.check (load_tree + validate_all)", "osqi_site/pipeline.py", "check"),
+    ("  pipeline.publication_problems", "osqi_site/pipeline.py", "publication_problems"),
+    ("  alarms", "osqi_site/alarms.py", "alarms"),
+    ("  pipeline.build_outputs", "osqi_site/pipeline.py", "build_outputs"),
+    ("    render.disclosure_page", "osqi_site/render.py", "disclosure_page"),
+    ("    render.listing_pages", "osqi_site/render.py", "listing_pages"),
+    ("    feeds.feed_files", "osqi_site/feeds.py", "feed_files"),
+    ("    osv.osv_files", "osqi_site/osv.py", "osv_files"),
+    ("    csaf.csaf_files", "osqi_site/csaf.py", "csaf_files"),
+    ("osqi on_files", "osqi_site/plugin.py", "on_files"),
+    ("MkDocs: read + Markdown→HTML per page (_populate_page)", "mkdocs/commands/build.py", "_populate_page"),
+    ("  osqi on_page_markdown", "osqi_site/plugin.py", "on_page_markdown"),
+    ("    osqi _page_date", "osqi_site/plugin.py", "_page_date"),
+    ("  Python-Markdown convert", "markdown/core.py", "convert"),
+    ("MkDocs: page templates + page events (_build_page)", "mkdocs/commands/build.py", "_build_page"),
+    ("  Material search: parse page HTML (on_page_context)", "material/plugins/search/plugin.py",
+     "on_page_context"),
+    ("Material search: write index (on_post_build)", "material/plugins/search/plugin.py", "on_post_build"),
+    ("MkDocs: copy static files", "mkdocs/structure/files.py", "copy_static_files"),
+    ("osqi on_post_build: read site, SHA256SUMS, leak scan", "osqi_site/plugin.py", "on_post_build"),
+    ("  pipeline.find_leaks", "osqi_site/pipeline.py", "find_leaks"),
+    ("  checksums.sha256sums", "osqi_site/checksums.py", "sha256sums"),
+    ("osqi on_shutdown (swap the site in)", "osqi_site/plugin.py", "on_shutdown"),
+)
+"""Functions whose cumulative time tells where a build goes (matched by path suffix and name)."""
+
+
 def profile_summary(prof: Path, top: int = 30) -> str:
     """Self time by package, then the top functions by self and by cumulative time, with short paths."""
     import io
@@ -402,7 +431,13 @@ def profile_summary(prof: Path, top: int = 30) -> str:
         by_package[package] = by_package.get(package, 0.0) + tottime
     total = sum(by_package.values()) or 1.0
     buf = io.StringIO()
-    buf.write(f"=== self time by package ({total:.1f} s profiled) ===\n")
+    buf.write(f"=== build phases, cumulative ({total:.1f} s profiled) ===\n")
+    for label, suffix, func in PHASES:
+        secs = sum(v[3] for (path, _, name), v in raw.items()
+                   if name == func and short(path).replace(os.sep, "/").endswith(suffix))
+        if secs:
+            buf.write(f"{secs:9.2f} s {100 * secs / total:5.1f}%  {label}\n")
+    buf.write(f"\n=== self time by package ({total:.1f} s profiled) ===\n")
     for package, secs in sorted(by_package.items(), key=lambda kv: -kv[1])[:15]:
         buf.write(f"{secs:9.2f} s {100 * secs / total:5.1f}%  {package}\n")
     for key in ("tottime", "cumulative"):

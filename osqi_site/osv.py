@@ -64,8 +64,16 @@ def osv_files(public: Sequence[Disclosure], settings: Settings) -> dict[str, byt
             raise ValueError(f"{d.id} appears twice among the public disclosures")
         records[d.id] = osv_record(d, settings)
     files = {f"osv/{id_}.json": dump_json(rec) for id_, rec in records.items()}
-    files["osv/all.json"] = dump_json(list(records.values()))
+    files["osv/all.json"] = _join_array([files[f"osv/{id_}.json"] for id_ in records])
     return files
+
+
+def _join_array(items: Sequence[bytes]) -> bytes:
+    """``dump_json(list)`` assembled from already-dumped items: each record is serialised once, not twice."""
+    if not items:
+        return dump_json([])
+    indented = [b"\n".join(b"  " + line for line in item.rstrip(b"\n").split(b"\n")) for item in items]
+    return b"[\n" + b",\n".join(indented) + b"\n]\n"
 
 
 def _details(d: Disclosure) -> str:

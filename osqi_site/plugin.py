@@ -19,7 +19,7 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
-from . import checksums, gate, pipeline, render
+from . import checksums, gate, pipeline, render, search
 from .alarms import alarms
 from .problems import Problem, format_problems
 from .project import settings_from
@@ -62,7 +62,9 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self.publication: gate.Publication | None = None
         self.output: pipeline.SiteOutput | None = None
         self.final_site_dir: str | None = None
-        self.generated: set[str] = set()
+        self.generated: dict[str, render.Page] = {}
+        self.page_dates: dict[str, str] = {}
+        self.site_date = "1970-01-01"
         self.content_problems: list[Problem] = []
         self.content_markers: tuple[str, ...] = ()
         self.content_withheld: frozenset[str] = frozenset()
@@ -111,7 +113,11 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self.settings, self.publication = settings, pub
         self._gate_content_pages(config, now)
         self.output = pipeline.build_outputs(pub, settings)
-        self.generated = {p.src_path for p in self.output.pages}
+        self.generated = {p.src_path: p for p in self.output.pages}
+        self.page_dates = {f"disclosures/{d.id}.md": d.modified.date().isoformat() for d in pub.public}
+        newest = pipeline.newest_change(pub)
+        # Without a public date, a fixed old date keeps sitemap and gzip stamps reproducible.
+        self.site_date = newest.date().isoformat() if newest else "1970-01-01"
         self.content_problems = []
         self.built = False
         if self.command == "serve":
@@ -150,7 +156,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
 
     def on_page_markdown(self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         assert self.publication is not None and self.settings is not None
-        page.update_date = self._page_date(page)
+        page.update_date = self.page_dates.get(page.file.src_uri, self.site_date)
         if page.file.src_uri not in self.generated:
             public = frozenset(d.id for d in self.publication.public)
             source = f"{Path(config.docs_dir).name}/{page.file.src_uri}"
@@ -159,6 +165,10 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             # <!-- osqi:latest --> / <!-- osqi:stats --> markers; the blocks come from public disclosures only.
             markdown = render.expand_markers(markdown, self.publication.public, _linker(files, page))
         return markdown
+
+    def on_page_content(self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        generated = self.generated.get(page.file.src_uri)
+        return generated.finish(html) if generated is not None else html
 
     def on_env(self, env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
         # Raised here, after every page was read and before any is written.
@@ -171,6 +181,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         site = Path(config.site_dir)
         if self.preview:
             self._mark_preview_pages(site)
+        self._add_search_entries(site)
         files = {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
         # SHA256SUMS covers every other file and is itself scanned before it is written.
         files[checksums.NAME] = checksums.sha256sums(files)
@@ -254,13 +265,6 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self.final_site_dir = str(final)
         config.site_dir = self._temp_dir
 
-    def _page_date(self, page: Page) -> str:
-        assert self.publication is not None
-        by_page = {f"disclosures/{d.id}.md": d.modified for d in self.publication.public}
-        stamp = by_page.get(page.file.src_uri) or pipeline.newest_change(self.publication)
-        # Without a public date, a fixed old date keeps sitemap and gzip stamps reproducible.
-        return stamp.date().isoformat() if stamp else "1970-01-01"
-
     def _pin_build_date(self, pub: gate.Publication) -> None:
         """MkDocs stamps "now" into a few places unless SOURCE_DATE_EPOCH is set; pin it to the site's own date."""
         self._saved_epoch = os.environ.get("SOURCE_DATE_EPOCH")
@@ -277,6 +281,12 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             os.environ.pop("SOURCE_DATE_EPOCH", None)
         else:
             os.environ["SOURCE_DATE_EPOCH"] = self._saved_epoch
+
+    def _add_search_entries(self, site: Path) -> None:
+        assert self.publication is not None
+        index = site / search.INDEX_PATH
+        if index.is_file():  # absent when the site does not use the search plugin
+            index.write_bytes(search.with_disclosures(index.read_bytes(), self.publication.public))
 
     def _mark_preview_pages(self, site: Path) -> None:
         """Every HTML file of a preview, MkDocs' or ours, carries the banner and noindex."""

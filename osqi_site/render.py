@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -10,7 +11,6 @@ from datetime import UTC, date, datetime
 from functools import cache
 
 import jinja2
-import yaml
 from markupsafe import Markup
 from markupsafe import escape as markupsafe_escape
 
@@ -20,6 +20,9 @@ from .index_json import INDEX_PATH
 from .model import Affected, Disclosure
 from .narrative import plain_summary
 from .timefmt import day, human, iso_z
+
+NOT_SEARCHED = {"exclude": True}
+"""Generated pages stay out of Material's section-by-section index; search.py adds one entry per disclosure."""
 
 LISTING_LATEST = 100
 """Rows on /disclosures/; older ones are on the per-year pages, so no page grows without bound."""
@@ -40,10 +43,25 @@ class Link:
 
 @dataclass(frozen=True)
 class Page:
-    """A generated page: where it goes (a Markdown source path) and its Markdown."""
+    """A generated page: where it goes (a Markdown source path), its Markdown, and its pre-rendered HTML blocks."""
 
     src_path: str
     markdown: str
+    blocks: tuple[tuple[str, str], ...] = ()
+    """``(placeholder, html)`` pairs: the Markdown holds each placeholder (an HTML comment) where the
+    renderer must put the finished HTML after converting the Markdown. Keeping the large card and
+    timeline out of the Markdown spares the converter from parsing them: most of a page's build time."""
+
+    @property
+    def source(self) -> str:
+        """The whole page as one Markdown document (blocks inlined as raw HTML), for any other renderer."""
+        return self.finish(self.markdown)
+
+    def finish(self, html: str) -> str:
+        """The converted page with every placeholder replaced by its block."""
+        for placeholder, block in self.blocks:
+            html = html.replace(placeholder, block, 1)
+        return html
 
 
 @dataclass(frozen=True)
@@ -184,7 +202,9 @@ def _env() -> jinja2.Environment:
 def _front_matter(**fields: object) -> Markup:
     """Page metadata; strings are HTML-escaped because MkDocs' and Material's templates print meta unescaped."""
     escaped = {k: str(markupsafe_escape(v)) if isinstance(v, str) else v for k, v in fields.items()}
-    return Markup(yaml.safe_dump(escaped, sort_keys=True, allow_unicode=True, width=10_000).strip())
+    # JSON is YAML too, and json.dumps is many times faster than yaml.safe_dump.
+    return Markup("\n".join(f"{json.dumps(k)}: {json.dumps(v, sort_keys=True, ensure_ascii=False)}"
+                             for k, v in sorted(escaped.items())))
 
 
 def md_heading(text: str) -> Markup:
@@ -211,11 +231,20 @@ def csaf_path(d: Disclosure) -> str:
 def disclosure_page(d: Disclosure, extra_links: Sequence[Link] = ()) -> Page:
     """The page of one public disclosure: card, timeline, narrative, references, revisions, data links."""
     fm = _front_matter(title=f"{d.id}: {d.title}", description=plain_summary(d.body, 160) or d.title,
+                       search=NOT_SEARCHED,
                        osqi_id=d.id, osqi_csaf=csaf_path(d), **({"osqi_withdrawn": True} if d.withdrawn else {}))
+    blocks: list[tuple[str, str]] = []
+
+    def stash(html: str) -> Markup:
+        placeholder = f"<!--osqi-block:{d.id}:{len(blocks)}-->"
+        blocks.append((placeholder, html.strip()))
+        return Markup(f"\n{placeholder}\n")
+
     text = _env().get_template("disclosure.md.j2").render(
         d=d, front_matter=fm, body=Markup(d.body.strip()), root="../../", extra_links=extra_links, csaf=csaf_path(d),
-        heading=md_heading(d.title), rows=timeline_rows(d), milestones=milestones(d), credits=_credits(d))
-    return Page(f"disclosures/{d.id}.md", text)
+        heading=md_heading(d.title), rows=timeline_rows(d), milestones=milestones(d), credits=_credits(d),
+        stash=stash)
+    return Page(f"disclosures/{d.id}.md", text, tuple(blocks))
 
 
 def newest_first(items: Sequence[Disclosure]) -> list[Disclosure]:
@@ -230,14 +259,14 @@ def listing_pages(pub: Publication) -> list[Page]:
     template = _env().get_template("listing.md.j2")
     pages = [Page("disclosures/index.md", template.render(
         front_matter=_front_matter(title="Disclosures", description="Every published OSQI disclosure, newest first.",
-                                   osqi_listing=True, hide=["toc"]),
+                                   osqi_listing=True, hide=["toc"], search=NOT_SEARCHED),
         heading="Disclosures", items=ordered[:LISTING_LATEST], years=years, root="../", filters=bool(ordered),
         index_url=f"../{INDEX_PATH}", intro=_listing_intro(len(ordered))))]
     for year, count in years:
         items = [d for d in ordered if d.year == year]
         pages.append(Page(f"disclosures/{year}/index.md", template.render(
             front_matter=_front_matter(title=f"Disclosures of {year}", description=f"OSQI disclosures of {year}.",
-                                       hide=["toc"]),
+                                       hide=["toc"], search=NOT_SEARCHED),
             heading=f"Disclosures of {year}", items=items, years=years, root="../../", filters=False,
             index_url="", intro=f"{count} disclosure{'s' if count != 1 else ''} published in {year}, newest first.")))
     return pages

@@ -248,7 +248,7 @@ def test_no_withheld_string_in_any_rendered_output(items: list[Disclosure], now:
     due = {d.id for d in items if not d.draft and d.embargo_until is not None and d.embargo_until <= now}
     assert {d.id for d in pub.public} == due
     out = pipeline.build_outputs(pub, SETTINGS)
-    blobs = [p.markdown.encode() for p in out.pages] + list(out.files.values())
+    blobs = [p.source.encode() for p in out.pages] + list(out.files.values())
     for d in pub.withheld:
         i = int(d.id[-4:]) - 1
         for marker in (d.id, f"QX{i}QZ", f"pkgqx{i}qz", f"CVE-2026-{90000 + i}"):

@@ -68,17 +68,17 @@ def test_milestones_fall_back_to_a_committed_fix() -> None:
 def test_disclosure_page_starts_with_the_card_and_keeps_the_section_order() -> None:
     d = make_disclosure(embargo_until=PUBLISHED, timeline=_story(),
                         revisions=(Revision(datetime(2026, 4, 1, tzinfo=UTC), "Corrected the range."),))
-    md = render.disclosure_page(d, render.DATA_LINKS).markdown
+    md = render.disclosure_page(d, render.DATA_LINKS).source
     order = ['<section class="osqi-card', "## Timeline", "## Summary", "## Discovery", "## References",
              "## Revision history", "## Machine-readable"]
     positions = [md.index(s) for s in order]
     assert positions == sorted(positions)
     assert md.index("# OSQI-2026-0001: Heap overflow") < positions[0]
-    assert "osqi_id: OSQI-2026-0001" in md and "osqi_withdrawn" not in md
+    assert '"osqi_id": "OSQI-2026-0001"' in md and "osqi_withdrawn" not in md
 
 
 def test_card_shows_severity_versions_fix_and_copyable_ids() -> None:
-    html = _html(render.disclosure_page(DEFAULT).markdown)
+    html = _html(render.disclosure_page(DEFAULT).source)
     assert '<span class="osqi-sev osqi-sev--critical" title="CVSS v3 base score">Critical 9.8</span>' in html
     assert '<code class="osqi-id" data-osqi-copy>OSQI-2026-0001</code>' in html
     assert '<code class="osqi-id" data-osqi-copy>CVE-2026-12345</code>' in html
@@ -92,7 +92,7 @@ def test_card_shows_severity_versions_fix_and_copyable_ids() -> None:
 def test_card_without_fix_or_score_says_so() -> None:
     d = make_disclosure(severity=(), affected=(
         Affected("npm", "leftpad", ranges=(Range("1.0.0"), Range("2.0.0", last_affected="2.1.0"))),))
-    md = render.disclosure_page(d).markdown
+    md = render.disclosure_page(d).source
     assert '<span class="osqi-sev osqi-sev--unscored">Not scored</span>' in md
     assert '<span class="osqi-nofix">no fixed release</span>' in md
     assert "&gt;= 1.0.0 (no fix yet)" in md and "&gt;= 2.0.0, &lt;= 2.1.0" in md
@@ -100,7 +100,7 @@ def test_card_without_fix_or_score_says_so() -> None:
 
 def test_several_severities_are_all_listed() -> None:
     v4 = Severity("CVSS_V4", "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", 9.3, "Critical")
-    md = render.disclosure_page(make_disclosure(severity=(*DEFAULT.severity, v4))).markdown
+    md = render.disclosure_page(make_disclosure(severity=(*DEFAULT.severity, v4))).source
     assert "<dt>CVSS v3</dt>" in md and "<dt>CVSS v4</dt>" in md
     assert md.count('class="osqi-sev ') == 1  # one headline badge
 
@@ -108,8 +108,8 @@ def test_several_severities_are_all_listed() -> None:
 def test_withdrawn_page_is_unmistakable() -> None:
     d = make_disclosure(embargo_until=PUBLISHED, withdrawn=Withdrawal(datetime(2026, 4, 2, 9, tzinfo=UTC),
                                                                        "Duplicate of another record."))
-    md = render.disclosure_page(d).markdown
-    assert "osqi_withdrawn: true" in md
+    md = render.disclosure_page(d).source
+    assert '"osqi_withdrawn": true' in md
     assert md.index('<div class="osqi-withdrawn" role="note"') < md.index('<section class="osqi-card')
     assert "Withdrawn on <time" in md and "Do not act on this record." in md
     assert 'osqi-card--withdrawn' in md
@@ -123,7 +123,7 @@ def test_every_frontmatter_value_is_escaped() -> None:
                         affected=(Affected("PyPI", f"p{evil}", ranges=(Range("0", fixed=f"1{evil}"),)),),
                         timeline=(TimelineEvent(date(2026, 1, 1), "discovered", f"n{evil}"),),
                         revisions=(Revision(datetime(2026, 12, 1, tzinfo=UTC), f"r{evil}"),))
-    md = render.disclosure_page(d).markdown
+    md = render.disclosure_page(d).source
     body = md.split("---\n", 2)[2]
     narrative = DEFAULT.body.strip()
     assert "<script>" not in body.replace(narrative, "")
@@ -142,11 +142,11 @@ def _pub() -> list[render.Page]:
 
 
 def test_listing_has_filters_driven_by_the_index_and_year_pages_do_not() -> None:
-    pages = {p.src_path: p.markdown for p in _pub()}
+    pages = {p.src_path: p.source for p in _pub()}
     assert sorted(pages) == ["disclosures/2025/index.md", "disclosures/2026/index.md", "disclosures/index.md"]
     main = pages["disclosures/index.md"]
     assert 'data-index="../disclosures/index.json"' in main and " hidden " in main  # hidden until JS runs
-    assert "osqi_listing: true" in main and "- toc" in main
+    assert '"osqi_listing": true' in main and '"hide": ["toc"]' in main
     for name in ("q", "ecosystem", "package", "severity", "year", "status"):
         assert f'name="{name}"' in main
     assert main.index("OSQI-2026-0001") < main.index("OSQI-2025-0001")  # static rows, newest first
