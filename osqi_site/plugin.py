@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -18,8 +19,9 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import get_toc
 
-from . import checksums, gate, pipeline, render, search
+from . import checksums, convert, gate, pipeline, render, search
 from .alarms import alarms
 from .problems import Problem, format_problems
 from .project import settings_from
@@ -43,6 +45,8 @@ class OsqiConfig(base.Config):
     max_embargo_days = opt.Type(int, default=120)
     strict_alarms = opt.Type(bool, default=False)
     """Fail the build on transparency alarms instead of reporting them."""
+    cache_dir = opt.Type(str, default=".osqi-cache")
+    """Where converted disclosure pages are kept between builds (outside the site; safe to delete)."""
     as_of = opt.Optional(opt.Type(str))
     """Build the site as it stood at this past instant (RFC 3339); never later than the real clock."""
 
@@ -64,6 +68,9 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self.final_site_dir: str | None = None
         self.generated: dict[str, render.Page] = {}
         self.page_dates: dict[str, str] = {}
+        self.converted: dict[str, convert.Converted] = {}
+        self._cache_writes: dict[Path, bytes] = {}
+        self._cache_keep: set[Path] = set()
         self.site_date = "1970-01-01"
         self.content_problems: list[Problem] = []
         self.content_markers: tuple[str, ...] = ()
@@ -114,6 +121,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self._gate_content_pages(config, now)
         self.output = pipeline.build_outputs(pub, settings)
         self.generated = {p.src_path: p for p in self.output.pages}
+        self.converted = self._convert_pages(config, root)
         self.page_dates = {f"disclosures/{d.id}.md": d.modified.date().isoformat() for d in pub.public}
         newest = pipeline.newest_change(pub)
         # Without a public date, a fixed old date keeps sitemap and gzip stamps reproducible.
@@ -157,6 +165,8 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
     def on_page_markdown(self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         assert self.publication is not None and self.settings is not None
         page.update_date = self.page_dates.get(page.file.src_uri, self.site_date)
+        if page.file.src_uri in self.converted:
+            return ""  # already converted (in parallel, or from the cache); on_page_content puts it in
         if page.file.src_uri not in self.generated:
             public = frozenset(d.id for d in self.publication.public)
             source = f"{Path(config.docs_dir).name}/{page.file.src_uri}"
@@ -168,7 +178,13 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
 
     def on_page_content(self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         generated = self.generated.get(page.file.src_uri)
-        return generated.finish(html) if generated is not None else html
+        if generated is None:
+            return html
+        done = self.converted.get(page.file.src_uri)
+        if done is not None:
+            html = done.html
+            page.toc = get_toc(done.toc)  # type: ignore[arg-type]  # the tokens Python-Markdown produced
+        return generated.finish(html)
 
     def on_env(self, env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
         # Raised here, after every page was read and before any is written.
@@ -188,6 +204,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self._refuse_leaks(files)
         (site / checksums.NAME).write_bytes(files[checksums.NAME])
         self._restore_build_date()
+        self._save_cache()
         self.built = True
 
     def on_build_error(self, *, error: Exception) -> None:
@@ -224,6 +241,38 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             raise PluginError(f"osqi: as_of {requested.isoformat()} is in the future; a build may only look back "
                               "(use `osqi-site preview` to see a future state)")
         return requested
+
+    def _convert_pages(self, config: MkDocsConfig, root: Path) -> dict[str, convert.Converted]:
+        """Disclosure pages converted up front: from the cache when unchanged, else on every core."""
+        assert self.output is not None
+        recipe = convert.Recipe(tuple(config.markdown_extensions), dict(config.mdx_configs or {}))
+        fingerprint = recipe.fingerprint()
+        pages = list(self.output.pages)
+        keys = {p.src_path: convert.cache_key(p.body, fingerprint) for p in pages}
+        cache = root / self.config.cache_dir / "pages"
+        done: dict[str, convert.Converted] = {}
+        for src, key in keys.items():
+            with contextlib.suppress(OSError, ValueError, KeyError):  # missing or unreadable: converted below
+                done[src] = convert.load((cache / f"{key}.json").read_bytes())
+        todo = [p for p in pages if p.src_path not in done]
+        for page, result in zip(todo, convert.convert_many([p.body for p in todo], recipe,
+                                                           parallel=self.command != "serve"), strict=True):
+            done[page.src_path] = result
+        self._cache_writes = {cache / f"{keys[p.src_path]}.json": convert.dump(done[p.src_path]) for p in todo}
+        self._cache_keep = {cache / f"{k}.json" for k in keys.values()}
+        return done
+
+    def _save_cache(self) -> None:
+        """Store new conversions and drop ones no longer used, so the cache holds only current public pages."""
+        if not self._cache_keep:
+            return
+        folder = next(iter(self._cache_keep)).parent
+        folder.mkdir(parents=True, exist_ok=True)
+        for path, data in self._cache_writes.items():
+            path.write_bytes(data)
+        for old in folder.glob("*.json"):
+            if old not in self._cache_keep:
+                old.unlink()
 
     def _gate_content_pages(self, config: MkDocsConfig, now: datetime) -> None:
         docs_dir = Path(config.docs_dir)

@@ -53,6 +53,13 @@ class Page:
     timeline out of the Markdown spares the converter from parsing them: most of a page's build time."""
 
     @property
+    def body(self) -> str:
+        """The Markdown after the page's frontmatter: what a converter turns into the page's HTML."""
+        if not self.markdown.startswith("---\n"):
+            return self.markdown
+        return self.markdown.split("\n---\n", 1)[1]
+
+    @property
     def source(self) -> str:
         """The whole page as one Markdown document (blocks inlined as raw HTML), for any other renderer."""
         return self.finish(self.markdown)

@@ -134,3 +134,26 @@ def test_check_reports_every_problem_and_exits_1(project: Path, capsys: pytest.C
                  "disclosures/2026/OSQI-2026-0009.md:1: affected: is required",
                  "disclosures/2026/OSQI-2026-0009.md:6: ## Discovery: section is missing"):
         assert line in err, line
+
+
+def test_warm_cache_gives_the_same_bytes_and_never_holds_withheld_text(project: Path, tmp_path: Path) -> None:
+    assert build(project, tmp_path / "cold") == 0
+    cache = project / ".osqi-cache" / "pages"
+    cached = sorted(cache.iterdir())
+    assert cached  # the first build filled the cache
+    assert build(project, tmp_path / "warm") == 0
+    assert digest(tmp_path / "cold") == digest(tmp_path / "warm")
+    for path in [*cached, *(tmp_path / "warm").rglob("*")]:
+        if path.is_file():
+            assert CANARY.encode() not in path.read_bytes(), path
+
+
+def test_cache_follows_edits_and_forgets_what_is_gone(project: Path, tmp_path: Path) -> None:
+    assert build(project, tmp_path / "a") == 0
+    before = set((project / ".osqi-cache" / "pages").iterdir())
+    source = project / "disclosures" / "2026" / "OSQI-2026-0002.md"
+    source.write_text(source.read_text().replace("Found while", "Spotted while"))
+    assert build(project, tmp_path / "b") == 0
+    assert "Spotted while" in (tmp_path / "b" / "disclosures" / "OSQI-2026-0002" / "index.html").read_text()
+    after = set((project / ".osqi-cache" / "pages").iterdir())
+    assert len(after) == len(before) and after != before  # one entry replaced, the stale one pruned

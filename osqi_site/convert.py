@@ -1,0 +1,75 @@
+"""Markdown to HTML for generated pages, in parallel and keyed by content hash so unchanged pages are reused."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import markdown
+
+from . import __version__
+
+CHUNK = 64
+"""Pages per task: large enough that process hand-over costs little, small enough to balance two cores."""
+
+
+@dataclass(frozen=True)
+class Converted:
+    html: str
+    toc: list[dict[str, Any]]
+    """Python-Markdown's ``toc_tokens``, from which the renderer builds the page's table of contents."""
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """The Markdown extensions and their settings: part of every cache key, so a config change re-renders."""
+
+    extensions: tuple[Any, ...]
+    configs: Mapping[str, Any]
+
+    def fingerprint(self) -> str:
+        described = json.dumps([[repr(e) if not isinstance(e, str) else e for e in self.extensions],
+                                self.configs, markdown.__version__, __version__],
+                               sort_keys=True, default=repr)
+        return hashlib.sha256(described.encode()).hexdigest()
+
+
+def cache_key(text: str, fingerprint: str) -> str:
+    return hashlib.sha256(f"{fingerprint}\0{text}".encode()).hexdigest()
+
+
+def to_html(text: str, recipe: Recipe) -> Converted:
+    md = markdown.Markdown(extensions=list(recipe.extensions), extension_configs=dict(recipe.configs))
+    html = md.convert(text)
+    return Converted(html, list(getattr(md, "toc_tokens", [])))
+
+
+def _convert_chunk(texts: Sequence[str], recipe: Recipe) -> list[Converted]:
+    return [to_html(t, recipe) for t in texts]
+
+
+def convert_many(texts: Sequence[str], recipe: Recipe, *, parallel: bool = True) -> list[Converted]:
+    """Convert every text, on every core when there are enough of them to pay for the processes."""
+    workers = min(os.cpu_count() or 1, max(1, len(texts) // CHUNK))
+    if not parallel or workers < 2:
+        return _convert_chunk(texts, recipe)
+    chunks = [texts[i:i + CHUNK] for i in range(0, len(texts), CHUNK)]
+    # fork: workers inherit the imported Markdown extensions instead of importing them again.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        results = pool.map(_convert_chunk, chunks, [recipe] * len(chunks))
+        return [c for chunk in results for c in chunk]
+
+
+def dump(converted: Converted) -> bytes:
+    return json.dumps({"html": converted.html, "toc": converted.toc}, sort_keys=True).encode()
+
+
+def load(data: bytes) -> Converted:
+    obj = json.loads(data)
+    return Converted(str(obj["html"]), list(obj["toc"]))
