@@ -30,7 +30,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -63,6 +63,9 @@ class Measurement:
     """User + system CPU seconds of the child."""
     load: float = 0.0
     """1-minute load average just before the step: other work on the machine competes for its CPUs."""
+    tree_kb: int | None = None
+    """Peak sum of PSS over the child and all its descendants (sampled every 0.1 s): counts worker processes,
+    which ``ru_maxrss`` (the largest single process) does not, and shares forked pages fairly."""
     output_bytes: int | None = None
     output_files: int | None = None
     index_bytes: int | None = None
@@ -90,10 +93,15 @@ class Findability:
 @dataclass
 class RunResult:
     n: int
-    made: GeneratedSet
-    steps: dict[str, Measurement]
-    findable: Findability | None
+    counts: dict[str, int]
+    """Disclosures by status: public, embargoed, withdrawn (public too), draft."""
+    steps: dict[str, Measurement] = field(default_factory=dict)
+    findable: Findability | None = None
     serve: ServeResult | None = None
+
+    @property
+    def public(self) -> int:
+        return self.counts.get("public", 0) + self.counts.get("withdrawn", 0)
 
 
 # -- processes -----------------------------------------------------------------------------------------
@@ -128,14 +136,62 @@ def run_timed(label: str, cmd: Sequence[str], *, cwd: Path, env: dict[str, str],
 
         timer = threading.Timer(timeout, _expire)
         timer.start()
+        sampler = TreeSampler(proc.pid)
+        sampler.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         finally:
             timer.cancel()
+            sampler.stop()
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here; Popen must not wait again
     return Measurement(label, wall, int(usage.ru_maxrss), proc.returncode, expired.is_set(),
-                       cpu=usage.ru_utime + usage.ru_stime, load=load, log=log)
+                       cpu=usage.ru_utime + usage.ru_stime, load=load, log=log, tree_kb=sampler.peak_kb or None)
+
+
+class TreeSampler(threading.Thread):
+    """Samples the summed PSS of a process and its descendants (Linux /proc), keeping the peak."""
+
+    def __init__(self, root: int, interval: float = 0.1) -> None:
+        super().__init__(daemon=True)
+        self.root, self.interval, self.peak_kb = root, interval, 0
+        self._done = threading.Event()
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join(timeout=5)
+
+    def run(self) -> None:
+        if not os.path.isdir("/proc"):
+            return
+        while not self._done.is_set():
+            self.peak_kb = max(self.peak_kb, tree_pss_kb(self.root))
+            self._done.wait(self.interval)
+
+
+def tree_pss_kb(root: int) -> int:
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        todo.extend(children.get(pid, ()))
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", encoding="ascii", errors="replace") as fh:
+                for line in fh:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+                        break
+        except (OSError, ValueError):
+            continue
+    return total
 
 
 def tree_size(root: Path) -> tuple[int, int]:
@@ -318,7 +374,9 @@ def clear_caches(project: Path, work: Path) -> None:
 
 
 def run_one(n: int, work: Path, *, seed: int, timeout: float, serve: bool, profile: Path | None,
-            snapshot: Path | None, echo: TextIO) -> RunResult:
+            snapshot: Path | None, echo: TextIO,
+            progress: Callable[[RunResult], None] = lambda r: None) -> RunResult:
+    """Every measurement for one N; ``progress`` is called after each step, so a killed run keeps its figures."""
     base = work / f"n{n}"
     shutil.rmtree(base, ignore_errors=True)
     base.mkdir(parents=True)
@@ -332,15 +390,18 @@ def run_one(n: int, work: Path, *, seed: int, timeout: float, serve: bool, profi
           f"in {time.perf_counter() - t:.1f} s", file=echo, flush=True)
     env = bench_env(work, snapshot)
     osqi = osqi_command()
-    steps: dict[str, Measurement] = {}
+    result = RunResult(n, {k: made.count(k) for k in ("public", "embargoed", "withdrawn", "draft")})
+    steps = result.steps
 
     def step(label: str, cmd: list[str], cwd: Path, name: str, out_dir: Path | None) -> Measurement:
         m = run_timed(label, cmd, cwd=cwd, env=env, log=logs / f"{name}.log", timeout=timeout)
         if out_dir is not None:
             _measure_output(m, out_dir)
         steps[label] = m
-        state = "ok" if m.ok else ("TIMEOUT" if m.timed_out else f"exit {m.rc}")
+        progress(result)
+        state = "ok" if m.ok else _failure(m)
         print(f"[N={n}] {name}: {m.wall:.2f} s wall, {m.cpu:.2f} s CPU, {m.rss_kb / 1024:.0f} MiB peak RSS, "
+              f"{(m.tree_kb or 0) / 1024:.0f} MiB peak tree PSS, "
               f"load before {m.load:.2f} ({state})", file=echo, flush=True)
         if not m.ok:
             print(_tail(m.log), file=echo)
@@ -357,10 +418,11 @@ def run_one(n: int, work: Path, *, seed: int, timeout: float, serve: bool, profi
     baseline_site = base / "baseline-site"
     step(ROW_BASELINE, [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(baseline_cfg),
                         "-d", str(baseline_site)], baseline_cfg.parent, "baseline", baseline_site)
-    findable = findability(site, made) if steps[ROW_FULL].ok else None
-    result = RunResult(n, made, steps, findable)
+    result.findable = findability(site, made) if steps[ROW_FULL].ok else None
+    progress(result)
     if serve:
         result.serve = measure_serve(project, made, env, logs / "serve.log", startup_timeout=timeout)
+        progress(result)
         print(f"[N={n}] serve: {result.serve}", file=echo, flush=True)
     if profile is not None:
         profile.mkdir(parents=True, exist_ok=True)
@@ -453,6 +515,20 @@ def profile_summary(prof: Path, top: int = 30) -> str:
 # -- reporting -------------------------------------------------------------------------------------------
 
 
+def memory(m: Measurement) -> int:
+    """The memory figure targets compare: the process tree's peak PSS, or the single-process peak RSS if larger
+    (a step shorter than one sampling interval) or when /proc is unavailable."""
+    return max(m.tree_kb or 0, m.rss_kb)
+
+
+def _failure(m: Measurement) -> str:
+    if m.timed_out:
+        return "timeout"
+    if m.rc < 0:
+        return f"killed by signal {-m.rc}"
+    return f"failed, exit {m.rc}"
+
+
 def _fmt(value: float | None, digits: int = 2, suffix: str = "") -> str:
     return "—" if value is None else f"{value:,.{digits}f}{suffix}"
 
@@ -468,16 +544,17 @@ def _verdict(ok: bool | None) -> str:
 def results_table(r: RunResult) -> str:
     base = r.steps.get(ROW_BASELINE)
     lines = [
-        "| Step | Wall (s) | Peak RSS (MiB) | Output (MB) | Files | Search index (MB) | Wall ÷ baseline "
-        "| RSS ÷ baseline | Output ÷ baseline | Index ÷ baseline | ms per disclosure | CPU (s) | Load before |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| Step | Wall (s) | Peak RSS (MiB) | Peak tree PSS (MiB) | Output (MB) | Files | Search index (MB) "
+        "| Wall ÷ baseline | Memory ÷ baseline | Output ÷ baseline | Index ÷ baseline | ms per disclosure | CPU (s) "
+        "| Load before |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for label in ROWS:
         m = r.steps.get(label)
         if m is None:
             continue
         wall = None if not m.ok else m.wall
-        status = "" if m.ok else (f" (timeout after {m.wall:.0f} s)" if m.timed_out else f" (failed, exit {m.rc})")
+        status = "" if m.ok else f" ({_failure(m)} after {m.wall:,.0f} s)"
         ok_base = base if base is not None and base.ok else None
         out_mb = None if m.output_bytes is None else m.output_bytes / MB
         idx_mb = None if m.index_bytes is None else m.index_bytes / MB
@@ -485,11 +562,12 @@ def results_table(r: RunResult) -> str:
             label + status,
             _fmt(wall),
             _fmt(m.rss_kb / 1024, 0),
+            _fmt(None if m.tree_kb is None else m.tree_kb / 1024, 0),
             _fmt(out_mb, 1),
             "—" if m.output_files is None else f"{m.output_files:,}",
             _fmt(idx_mb, 2),
             _fmt(_ratio(wall, ok_base.wall if ok_base else None), 2, "x"),
-            _fmt(_ratio(m.rss_kb, ok_base.rss_kb if ok_base else None), 2, "x"),
+            _fmt(_ratio(memory(m), memory(ok_base) if ok_base else None), 2, "x"),
             _fmt(_ratio(m.output_bytes, ok_base.output_bytes if ok_base else None), 2, "x")
             if m.output_bytes is not None else "—",
             _fmt(_ratio(m.index_bytes, ok_base.index_bytes if ok_base else None), 2, "x")
@@ -502,7 +580,7 @@ def results_table(r: RunResult) -> str:
         s = r.serve
         extra = "" if s.latency is not None else f" ({s.detail})"
         startup = "" if s.startup is None else f"; first page served {s.startup:.1f} s after start"
-        lines.append(f"| {ROW_SERVE}{extra}{startup} | {_fmt(s.latency)} |" + " — |" * 11)
+        lines.append(f"| {ROW_SERVE}{extra}{startup} | {_fmt(s.latency)} |" + " — |" * 12)
     return "\n".join(lines)
 
 
@@ -519,7 +597,7 @@ def targets_table(r: RunResult) -> str:
     full_vs_base = _ratio(wall(full), wall(base))
     again_vs_full = _ratio(wall(again), wall(full))
     check_vs_full = _ratio(wall(check), wall(full))
-    rss_vs_base = _ratio(full.rss_kb, base.rss_kb) if full and base and full.ok and base.ok else None
+    rss_vs_base = _ratio(memory(full), memory(base)) if full and base and full.ok and base.ok else None
     idx_vs_base = (_ratio(full.index_bytes, base.index_bytes)
                    if full and base and full.index_bytes is not None else None)
     f = r.findable
@@ -531,7 +609,7 @@ def targets_table(r: RunResult) -> str:
         ("Rebuild, nothing changed ÷ full build", "≤ 0.5x", _fmt(again_vs_full, 2, "x"),
          _verdict(le(again_vs_full, 0.5))),
         ("`check` ÷ full build", "≤ 0.1x", _fmt(check_vs_full, 3, "x"), _verdict(le(check_vs_full, 0.1))),
-        ("Peak RSS of full build ÷ baseline", "≤ 1.0x", _fmt(rss_vs_base, 2, "x"), _verdict(le(rss_vs_base, 1.0))),
+        ("Peak memory of full build ÷ baseline (tree PSS)", "≤ 1.0x", _fmt(rss_vs_base, 2, "x"), _verdict(le(rss_vs_base, 1.0))),
         ("Search index ÷ baseline, still finding ID, alias, package, title words", "≤ 0.25x, all found",
          f"{_fmt(idx_vs_base, 2, 'x')}; {found}",
          _verdict(None if idx_ok is None else bool(idx_ok and findable_ok))),
@@ -606,11 +684,11 @@ def raw_results(results: Sequence[RunResult], code: str) -> dict[str, Any]:
     for r in results:
         out["runs"].append({
             "n": r.n,
-            "counts": {k: r.made.count(k) for k in ("public", "embargoed", "withdrawn", "draft")},
+            "counts": r.counts,
             "steps": {label: {"wall_s": m.wall, "cpu_s": m.cpu, "peak_rss_kib": m.rss_kb, "rc": m.rc,
                               "timed_out": m.timed_out, "output_bytes": m.output_bytes,
                               "output_files": m.output_files, "search_index_bytes": m.index_bytes,
-                              "load_before": m.load}
+                              "load_before": m.load, "peak_tree_pss_kib": m.tree_kb}
                       for label, m in r.steps.items()},
             "findable": None if r.findable is None else {"sampled": r.findable.sampled, "found": r.findable.found,
                                                          "misses": r.findable.misses},
@@ -620,17 +698,36 @@ def raw_results(results: Sequence[RunResult], code: str) -> dict[str, Any]:
     return out
 
 
-def report(results: Sequence[RunResult], code: str = "") -> str:
+def from_raw(data: dict[str, Any]) -> list[RunResult]:
+    """The inverse of :func:`raw_results`."""
+    out = []
+    for run in data.get("runs", []):
+        r = RunResult(int(run["n"]), {k: int(v) for k, v in run["counts"].items()})
+        for label, m in run["steps"].items():
+            r.steps[label] = Measurement(label, m["wall_s"], m["peak_rss_kib"], m["rc"], m["timed_out"], m["cpu_s"],
+                                         m["load_before"], m["output_bytes"], m["output_files"],
+                                         m["search_index_bytes"], tree_kb=m.get("peak_tree_pss_kib"))
+        if run.get("findable"):
+            f = run["findable"]
+            r.findable = Findability(f["sampled"], f["found"], list(f["misses"]))
+        if run.get("serve"):
+            v = run["serve"]
+            r.serve = ServeResult(v["startup_s"], v["latency_s"], v["detail"])
+        out.append(r)
+    return out
+
+
+def report(results: Sequence[RunResult], code: str = "", machine_text: str | None = None) -> str:
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    parts = [f"## Benchmark run {stamp}", "", f"Machine: {machine()}", ""]
+    parts = [f"## Benchmark run {stamp}", "", f"Machine: {machine_text or machine()}", ""]
     if code:
         parts += [f"Code measured: snapshot of osqi_site taken at the start of the run, sha256 {code}.", ""]
     for r in results:
-        m = r.made
+        counts = r.counts
         parts += [f"### N = {r.n:,}", "",
-                  f"{len(m.public):,} public ({m.count('withdrawn'):,} of them withdrawn), "
-                  f"{m.count('embargoed'):,} embargoed, {m.count('draft'):,} drafts; baseline: "
-                  f"{len(m.public):,} plain pages.", "",
+                  f"{r.public:,} public ({counts.get('withdrawn', 0):,} of them withdrawn), "
+                  f"{counts.get('embargoed', 0):,} embargoed, {counts.get('draft', 0):,} drafts; baseline: "
+                  f"{r.public:,} plain pages.", "",
                   results_table(r), "", targets_table(r), ""]
     scaling = scaling_table(results)
     if scaling:
@@ -645,7 +742,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=(__doc__ or "").split("\n\n")[0])
     p.add_argument("--n", type=int, action="append", help="number of disclosures (repeatable; default 1000)")
     p.add_argument("--out", type=Path, default=None, help="append the Markdown report to this file")
-    p.add_argument("--json", type=Path, default=None, help="write the raw measurements to this JSON file")
+    p.add_argument("--json", type=Path, default=None,
+                   help="write the raw measurements to this JSON file (updated after every step)")
+    p.add_argument("--report", type=Path, nargs="+", default=None, metavar="JSON",
+                   help="measure nothing: print the report of earlier --json files (a later file wins for an N)")
     p.add_argument("--workdir", type=Path, default=None,
                    help="where projects and sites go (kept); default: a temporary folder, removed afterwards")
     p.add_argument("--keep", action="store_true", help="keep the temporary work folder")
@@ -671,18 +771,46 @@ def _serve_at(ns: Iterable[int], requested: list[int] | None) -> set[int]:
     return (wanted & set(ns)) or set(ns)
 
 
+def _report_only(paths: Sequence[Path]) -> str:
+    by_n: dict[int, RunResult] = {}
+    codes, machines = [], []
+    for path in paths:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        codes.append(str(data.get("code", "")))
+        machines.append(str(data.get("machine", "")))
+        for r in from_raw(data):
+            by_n[r.n] = r
+    code = ", ".join(dict.fromkeys(c for c in codes if c))
+    return report([by_n[n] for n in sorted(by_n)], code, machines[-1] if machines else None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.report:
+        text = _report_only(args.report)
+        print(text)
+        if args.out is not None:
+            with args.out.open("a", encoding="utf-8") as fh:
+                fh.write(text + "\n")
+        return 0
     temp = args.workdir is None
     work = Path(tempfile.mkdtemp(prefix="osqi-bench-")) if temp else args.workdir.resolve()
     work.mkdir(parents=True, exist_ok=True)
     serve_at = _serve_at(args.n, args.serve_n) if args.serve else set()
     results: list[RunResult] = []
     snapshot, code = (None, "") if args.no_snapshot else snapshot_package(work)
+
+    def save(current: RunResult) -> None:
+        if args.json is not None:
+            done = [r for r in results if r is not current]
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(raw_results([*done, current], code), indent=2) + "\n",
+                                 encoding="utf-8")
+
     try:
         for n in args.n:
             results.append(run_one(n, work, seed=args.seed, timeout=args.timeout, serve=n in serve_at,
-                                   profile=args.profile, snapshot=snapshot, echo=sys.stderr))
+                                   profile=args.profile, snapshot=snapshot, echo=sys.stderr, progress=save))
     finally:
         if temp and not args.keep:
             shutil.rmtree(work, ignore_errors=True)
@@ -695,7 +823,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         with args.out.open("a", encoding="utf-8") as fh:
             fh.write(text + "\n")
     if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(raw_results(results, code), indent=2) + "\n", encoding="utf-8")
     failed = [m.label for r in results for m in r.steps.values() if not m.ok]
     return 1 if failed else 0

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import multiprocessing
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -31,6 +33,7 @@ from .timefmt import InstantError, parse_instant
 log = logging.getLogger("mkdocs.plugins.osqi")
 THEME_DIR = Path(__file__).parent / "theme"
 BUILD_MARKER = ".osqi-build"
+SCAN_WORKERS = 2
 PREVIEW_MARKER = ".osqi-preview"
 
 
@@ -198,11 +201,11 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         if self.preview:
             self._mark_preview_pages(site)
         self._add_search_entries(site)
-        files = {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
+        tree = SiteFiles(site)
         # SHA256SUMS covers every other file and is itself scanned before it is written.
-        files[checksums.NAME] = checksums.sha256sums(files)
-        self._refuse_leaks(files)
-        (site / checksums.NAME).write_bytes(files[checksums.NAME])
+        sums = checksums.sha256sums(tree)
+        self._refuse_leaks(tree, sums)
+        (site / checksums.NAME).write_bytes(sums)
         self._restore_build_date()
         self._save_cache()
         self.built = True
@@ -344,16 +347,47 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             page.write_text(_decorate_preview(page.read_text(encoding="utf-8"), self.publication.now),
                             encoding="utf-8")
 
-    def _refuse_leaks(self, files: dict[str, bytes]) -> None:
+    def _refuse_leaks(self, tree: SiteFiles, sums: bytes) -> None:
         assert self.publication is not None
         markers = (*pipeline.withheld_markers(self.publication.withheld, self.publication.public),
                    *self.content_markers)
         if not markers:
             return
-        leaks = pipeline.find_leaks(files, markers)
+        paths = sorted(tree)
+        chunks = [paths[i::SCAN_WORKERS] for i in range(SCAN_WORKERS)]
+        if self.command == "serve" or len(paths) < 200:
+            leaks = pipeline.find_leaks(tree, markers)
+        else:
+            # The scan reads every byte of the site: split across cores, each worker reading its own files.
+            with ProcessPoolExecutor(SCAN_WORKERS, mp_context=multiprocessing.get_context("fork")) as pool:
+                parts = pool.map(_scan_chunk, [tree.root] * len(chunks), chunks, [markers] * len(chunks))
+                leaks = sorted(hit for part in parts for hit in part)
+        leaks += pipeline.find_leaks({checksums.NAME: sums}, markers)
         if leaks:
             raise PluginError("osqi: withheld disclosure text found in the output; nothing was published:\n  "
                               + "\n  ".join(leaks))
+
+
+class SiteFiles(Mapping[str, bytes]):
+    """The built site as ``path -> bytes``, read one file at a time so a large site never sits in memory."""
+
+    def __init__(self, root: Path, paths: Sequence[str] | None = None) -> None:
+        self.root = root
+        self._paths = list(paths) if paths is not None else sorted(
+            p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+    def __getitem__(self, key: str) -> bytes:
+        return (self.root / key).read_bytes()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+
+def _scan_chunk(root: Path, paths: Sequence[str], markers: Sequence[str]) -> list[str]:
+    return pipeline.find_leaks(SiteFiles(root, paths), markers)
 
 
 def _decorate_preview(html: str, now: datetime) -> str:

@@ -40,8 +40,9 @@ def test_generator_is_deterministic_and_mixed(tmp_path: Path) -> None:
 
 
 def test_benchmark_runs_and_reports_every_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out = tmp_path / "results.md"
-    rc = run.main(["--n", str(N), "--workdir", str(tmp_path / "work"), "--out", str(out), "--timeout", "300"])
+    out, raw = tmp_path / "results.md", tmp_path / "results.json"
+    rc = run.main(["--n", str(N), "--workdir", str(tmp_path / "work"), "--out", str(out), "--json", str(raw),
+                   "--timeout", "300"])
     assert rc == 0, capsys.readouterr().err
     report = out.read_text(encoding="utf-8")
     assert f"### N = {N}" in report
@@ -59,6 +60,11 @@ def test_benchmark_runs_and_reports_every_row(tmp_path: Path, capsys: pytest.Cap
         assert re.search(rf"^\| {re.escape(target)}.*\| (met|\*\*not met\*\*) \|$", report, re.MULTILINE), target
     found = re.search(r"(\d+)/(\d+) sampled disclosures findable", report)
     assert found and found.group(1) == found.group(2) and int(found.group(1)) > 0
+    # The raw figures re-render to the same tables.
+    again = tmp_path / "again.md"
+    assert run.main(["--report", str(raw), "--out", str(again)]) == 0
+    table = [line for line in report.splitlines() if line.startswith("| ")]
+    assert table == [line for line in again.read_text(encoding="utf-8").splitlines() if line.startswith("| ")]
     # The built site carries the public disclosures and nothing withheld (the build's own leak scan passed).
     site = tmp_path / "work" / f"n{N}" / "site"
     index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
