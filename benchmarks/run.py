@@ -374,7 +374,7 @@ def clear_caches(project: Path, work: Path) -> None:
 
 
 def run_one(n: int, work: Path, *, seed: int, timeout: float, serve: bool, profile: Path | None,
-            snapshot: Path | None, echo: TextIO,
+            snapshot: Path | None, echo: TextIO, only_profile: bool = False,
             progress: Callable[[RunResult], None] = lambda r: None) -> RunResult:
     """Every measurement for one N; ``progress`` is called after each step, so a killed run keeps its figures."""
     base = work / f"n{n}"
@@ -407,37 +407,57 @@ def run_one(n: int, work: Path, *, seed: int, timeout: float, serve: bool, profi
             print(_tail(m.log), file=echo)
         return m
 
-    check = step(ROW_CHECK, [*osqi, "check", "-f", "mkdocs.yml"], project, "check", None)
-    if not check.ok:
-        raise SystemExit(f"osqi-site check failed on the generated set at N={n}; see {check.log}")
-    clear_caches(project, work)
-    shutil.rmtree(site, ignore_errors=True)
-    build = [*osqi, "build", "-f", "mkdocs.yml", "-d", str(site)]
-    step(ROW_FULL, build, project, "build-full", site)
-    step(ROW_REBUILD, build, project, "build-again", site)
-    baseline_site = base / "baseline-site"
-    step(ROW_BASELINE, [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(baseline_cfg),
-                        "-d", str(baseline_site)], baseline_cfg.parent, "baseline", baseline_site)
-    result.findable = findability(site, made) if steps[ROW_FULL].ok else None
-    progress(result)
-    if serve:
-        result.serve = measure_serve(project, made, env, logs / "serve.log", startup_timeout=timeout)
+    if not only_profile:
+        check = step(ROW_CHECK, [*osqi, "check", "-f", "mkdocs.yml"], project, "check", None)
+        if not check.ok:
+            raise SystemExit(f"osqi-site check failed on the generated set at N={n}; see {check.log}")
+        clear_caches(project, work)
+        shutil.rmtree(site, ignore_errors=True)
+        build = [*osqi, "build", "-f", "mkdocs.yml", "-d", str(site)]
+        step(ROW_FULL, build, project, "build-full", site)
+        step(ROW_REBUILD, build, project, "build-again", site)
+        baseline_site = base / "baseline-site"
+        step(ROW_BASELINE, [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(baseline_cfg),
+                            "-d", str(baseline_site)], baseline_cfg.parent, "baseline", baseline_site)
+        result.findable = findability(site, made) if steps[ROW_FULL].ok else None
         progress(result)
-        print(f"[N={n}] serve: {result.serve}", file=echo, flush=True)
+        if serve:
+            result.serve = measure_serve(project, made, env, logs / "serve.log", startup_timeout=timeout)
+            progress(result)
+            print(f"[N={n}] serve: {result.serve}", file=echo, flush=True)
     if profile is not None:
         profile.mkdir(parents=True, exist_ok=True)
-        prof = profile / f"build-{n}.prof"
         clear_caches(project, work)
         entry = work / "osqi_main.py"  # cProfile runs a script; the console script may be an .exe shim
-        entry.write_text("import sys\nfrom osqi_site.cli import main\nsys.exit(main())\n", encoding="utf-8")
-        cmd = [sys.executable, "-m", "cProfile", "-o", str(prof), str(entry),
-               "build", "-f", "mkdocs.yml", "-d", str(base / "site-profiled")]
-        run_timed("profile", cmd, cwd=project, env=env, log=logs / "profile.log", timeout=timeout * 3)
-        if prof.exists():
-            (profile / f"build-{n}.txt").write_text(profile_summary(prof), encoding="utf-8")
-            print(f"[N={n}] profile: {prof} and {prof.with_suffix('.txt')}", file=echo)
+        entry.write_text(PROFILE_ENTRY, encoding="utf-8")
+        for name in (f"build-{n}", f"build-{n}-again"):  # cold, then with nothing changed
+            prof = profile / f"{name}.prof"
+            cmd = [sys.executable, "-m", "cProfile", "-o", str(prof), str(entry),
+                   "build", "-f", "mkdocs.yml", "-d", str(base / "site-profiled")]
+            m = run_timed("profile", cmd, cwd=project, env=env, log=logs / f"profile-{name}.log",
+                          timeout=timeout * 3)
+            if prof.exists():
+                (profile / f"{name}.txt").write_text(profile_summary(prof), encoding="utf-8")
+                print(f"[N={n}] profile: {prof} and {prof.with_suffix('.txt')} ({m.wall:.1f} s under cProfile)",
+                      file=echo, flush=True)
     return result
 
+
+PROFILE_ENTRY = """\
+import sys
+
+try:  # cProfile sees only this process: run page conversion here instead of in worker processes
+    from osqi_site import convert
+
+    _many = convert.convert_many
+    convert.convert_many = lambda texts, recipe, parallel=True: _many(texts, recipe, parallel=False)
+except (ImportError, AttributeError):
+    pass
+from osqi_site.cli import main
+
+sys.exit(main())
+"""
+"""The profiled build: ``osqi-site`` with its worker pool (if any) run in-process, so its cost is attributed."""
 
 PHASES: tuple[tuple[str, str, str], ...] = (
     ("osqi on_config: load, validate, gate, render pages, exports", "osqi_site/plugin.py", "on_config"),
@@ -450,14 +470,17 @@ PHASES: tuple[tuple[str, str, str], ...] = (
     ("    feeds.feed_files", "osqi_site/feeds.py", "feed_files"),
     ("    osv.osv_files", "osqi_site/osv.py", "osv_files"),
     ("    csaf.csaf_files", "osqi_site/csaf.py", "csaf_files"),
+    ("    convert.convert_many (Markdown of disclosure pages)", "osqi_site/convert.py", "convert_many"),
     ("osqi on_files", "osqi_site/plugin.py", "on_files"),
     ("MkDocs: read + Markdown→HTML per page (_populate_page)", "mkdocs/commands/build.py", "_populate_page"),
     ("  osqi on_page_markdown", "osqi_site/plugin.py", "on_page_markdown"),
     ("    osqi _page_date", "osqi_site/plugin.py", "_page_date"),
     ("  Python-Markdown convert", "markdown/core.py", "convert"),
     ("MkDocs: page templates + page events (_build_page)", "mkdocs/commands/build.py", "_build_page"),
+    ("  osqi on_page_content", "osqi_site/plugin.py", "on_page_content"),
     ("  Material search: parse page HTML (on_page_context)", "material/plugins/search/plugin.py",
      "on_page_context"),
+    ("  Jinja2 page template render (Template.render)", "jinja2/environment.py", "render"),
     ("Material search: write index (on_post_build)", "material/plugins/search/plugin.py", "on_post_build"),
     ("MkDocs: copy static files", "mkdocs/structure/files.py", "copy_static_files"),
     ("osqi on_post_build: read site, SHA256SUMS, leak scan", "osqi_site/plugin.py", "on_post_build"),
@@ -609,7 +632,8 @@ def targets_table(r: RunResult) -> str:
         ("Rebuild, nothing changed ÷ full build", "≤ 0.5x", _fmt(again_vs_full, 2, "x"),
          _verdict(le(again_vs_full, 0.5))),
         ("`check` ÷ full build", "≤ 0.1x", _fmt(check_vs_full, 3, "x"), _verdict(le(check_vs_full, 0.1))),
-        ("Peak memory of full build ÷ baseline (tree PSS)", "≤ 1.0x", _fmt(rss_vs_base, 2, "x"), _verdict(le(rss_vs_base, 1.0))),
+        ("Peak memory of full build ÷ baseline (tree PSS)", "≤ 1.0x", _fmt(rss_vs_base, 2, "x"),
+         _verdict(le(rss_vs_base, 1.0))),
         ("Search index ÷ baseline, still finding ID, alias, package, title words", "≤ 0.25x, all found",
          f"{_fmt(idx_vs_base, 2, 'x')}; {found}",
          _verdict(None if idx_ok is None else bool(idx_ok and findable_ok))),
@@ -704,9 +728,10 @@ def from_raw(data: dict[str, Any]) -> list[RunResult]:
     for run in data.get("runs", []):
         r = RunResult(int(run["n"]), {k: int(v) for k, v in run["counts"].items()})
         for label, m in run["steps"].items():
-            r.steps[label] = Measurement(label, m["wall_s"], m["peak_rss_kib"], m["rc"], m["timed_out"], m["cpu_s"],
-                                         m["load_before"], m["output_bytes"], m["output_files"],
-                                         m["search_index_bytes"], tree_kb=m.get("peak_tree_pss_kib"))
+            r.steps[label] = Measurement(label, m["wall_s"], m["peak_rss_kib"], m["rc"], m["timed_out"],
+                                         cpu=m["cpu_s"], load=m["load_before"], tree_kb=m.get("peak_tree_pss_kib"),
+                                         output_bytes=m["output_bytes"], output_files=m["output_files"],
+                                         index_bytes=m["search_index_bytes"])
         if run.get("findable"):
             f = run["findable"]
             r.findable = Findability(f["sampled"], f["found"], list(f["misses"]))
@@ -757,7 +782,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--no-snapshot", action="store_true",
                    help="run the working tree's osqi_site, not a copy taken at the start of the run")
     p.add_argument("--profile", type=Path, default=None,
-                   help="also run one full build per N under cProfile and write .prof/.txt files here")
+                   help="also run a full build and a rebuild per N under cProfile; write .prof/.txt files here")
+    p.add_argument("--only-profile", action="store_true", help="with --profile: skip the timed steps")
     args = p.parse_args(argv)
     args.n = args.n or [1000]
     if any(n < 1 for n in args.n):
@@ -810,7 +836,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         for n in args.n:
             results.append(run_one(n, work, seed=args.seed, timeout=args.timeout, serve=n in serve_at,
-                                   profile=args.profile, snapshot=snapshot, echo=sys.stderr, progress=save))
+                                   profile=args.profile, snapshot=snapshot, echo=sys.stderr, progress=save,
+                                   only_profile=args.only_profile and args.profile is not None))
     finally:
         if temp and not args.keep:
             shutil.rmtree(work, ignore_errors=True)

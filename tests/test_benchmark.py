@@ -13,10 +13,20 @@ from benchmarks import generate, run
 N = 20
 
 
-def _row(report: str, label: str) -> list[str]:
-    lines = [line for line in report.splitlines() if line.startswith(f"| {label}")]
-    assert len(lines) == 1, f"expected one row for {label!r}"
-    return [cell.strip() for cell in lines[0].strip("|").split("|")]
+def _table(report: str) -> dict[str, dict[str, str]]:
+    """The measurement table as {step label: {column header: cell}}."""
+    all_lines = report.splitlines()
+    starts = [i for i, line in enumerate(all_lines) if line.startswith("| Step |")]
+    assert len(starts) == 1
+    rows = all_lines[starts[0]:]
+    header = [c.strip() for c in rows[0].strip("|").split("|")]
+    out: dict[str, dict[str, str]] = {}
+    for line in rows[2:]:
+        if not line.startswith("| "):
+            break
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        out[cells[0]] = dict(zip(header, cells, strict=True))
+    return out
 
 
 def _number(cell: str) -> float:
@@ -46,25 +56,27 @@ def test_benchmark_runs_and_reports_every_row(tmp_path: Path, capsys: pytest.Cap
     assert rc == 0, capsys.readouterr().err
     report = out.read_text(encoding="utf-8")
     assert f"### N = {N}" in report
+    table = _table(report)
+    assert set(run.ROWS) <= set(table), sorted(table)
     for label in run.ROWS:
-        cells = _row(report, label)
-        wall, rss = _number(cells[1]), _number(cells[2])
-        assert wall > 0 and rss > 0, label
-        assert _number(cells[10]) > 0, label  # ms per disclosure
+        row = table[label]
+        for column in ("Wall (s)", "Peak RSS (MiB)", "Peak tree PSS (MiB)", "ms per disclosure", "CPU (s)"):
+            assert _number(row[column]) > 0, (label, column)
     for label in (run.ROW_FULL, run.ROW_REBUILD, run.ROW_BASELINE):
-        cells = _row(report, label)
-        assert _number(cells[3]) > 0 and _number(cells[5]) > 0, label  # output and search index size
-        assert _number(cells[6]) > 0, label  # ratio to the baseline
+        row = table[label]
+        for column in ("Output (MB)", "Files", "Search index (MB)", "Wall ÷ baseline", "Memory ÷ baseline",
+                       "Index ÷ baseline"):
+            assert _number(row[column]) > 0, (label, column)
     for target in ("Full build ÷ baseline", "Rebuild, nothing changed ÷ full build", "`check` ÷ full build",
-                   "Peak RSS of full build ÷ baseline", "Search index ÷ baseline"):
+                   "Peak memory of full build ÷ baseline", "Search index ÷ baseline"):
         assert re.search(rf"^\| {re.escape(target)}.*\| (met|\*\*not met\*\*) \|$", report, re.MULTILINE), target
     found = re.search(r"(\d+)/(\d+) sampled disclosures findable", report)
     assert found and found.group(1) == found.group(2) and int(found.group(1)) > 0
     # The raw figures re-render to the same tables.
     again = tmp_path / "again.md"
     assert run.main(["--report", str(raw), "--out", str(again)]) == 0
-    table = [line for line in report.splitlines() if line.startswith("| ")]
-    assert table == [line for line in again.read_text(encoding="utf-8").splitlines() if line.startswith("| ")]
+    rows = [line for line in report.splitlines() if line.startswith("| ")]
+    assert rows == [line for line in again.read_text(encoding="utf-8").splitlines() if line.startswith("| ")]
     # The built site carries the public disclosures and nothing withheld (the build's own leak scan passed).
     site = tmp_path / "work" / f"n{N}" / "site"
     index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))

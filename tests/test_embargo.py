@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 from dataclasses import replace
@@ -260,3 +261,31 @@ def test_no_withheld_string_in_any_rendered_output(items: list[Disclosure], now:
 
 def test_fixture_clock_is_in_the_past() -> None:
     assert datetime.fromisoformat(AS_OF.replace("Z", "+00:00")) < datetime.now(UTC)
+
+
+# -- the last line of defence: the output scan ------------------------------------------------------------
+
+def test_find_leaks_sees_every_spelling_and_respects_id_boundaries() -> None:
+    files = {
+        "a.html": b"<p>Soon: OSQI-2026-0004 &amp; more</p>",
+        "b.json": b'{"url": "https:\\/\\/x\\/Secret title\\/"}',
+        "c.xml.gz": gzip.compress(b"<title>x/Secret title</title>"),
+        "d.html": b"OSQI-2026-00041 is another disclosure",
+        "e.bin": bytes(range(256)) + b"OSQI-2026-0004",
+        "f.gz": b"not gzip",
+    }
+    leaks = pipeline.find_leaks(files, ["OSQI-2026-0004", "x/Secret title"])
+    assert leaks == ["a.html: OSQI-2026-0004", "b.json: x/Secret title", "c.xml.gz: x/Secret title",
+                     "e.bin: OSQI-2026-0004",
+                     "f.gz: unreadable gzip, cannot prove it is clean"]
+    assert pipeline.find_leaks(files, []) == []
+
+
+def test_a_leak_planted_by_a_theme_override_fails_the_build(project: Path, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    # Nothing in the pipeline would put it there: only the final scan can catch it.
+    (project / "theme" / "main.html").write_text(
+        '{% extends "osqi.html" %}\n{% block announce %}Coming: OSQI-2026-0004{% endblock %}\n')
+    assert build(project, tmp_path / "site") == 1
+    assert "withheld disclosure text found in the output" in capsys.readouterr().err
+    assert not (tmp_path / "site").exists()
