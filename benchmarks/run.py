@@ -350,14 +350,14 @@ def bench_env(work: Path, snapshot: Path | None) -> dict[str, str]:
     return env
 
 
-def snapshot_package(work: Path) -> tuple[Path, str]:
+def snapshot_package(work: Path, source: Path | None = None) -> tuple[Path, str]:
     """Copy osqi_site as it is now into ``work``; every child imports that copy (PYTHONPATH comes before the
     editable install's finder), so edits made to the working tree during a long run cannot mix versions."""
     import hashlib
 
     import osqi_site
 
-    src = Path(osqi_site.__file__).resolve().parent
+    src = source.resolve() if source is not None else Path(osqi_site.__file__).resolve().parent
     dest = work / "snapshot"
     shutil.rmtree(dest, ignore_errors=True)
     shutil.copytree(src, dest / "osqi_site", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
@@ -444,20 +444,32 @@ def run_one(n: int, work: Path, *, seed: int, timeout: float, serve: bool, profi
 
 
 PROFILE_ENTRY = """\
+import concurrent.futures
+import concurrent.futures.process
 import sys
 
-try:  # cProfile sees only this process: run page conversion here instead of in worker processes
-    from osqi_site import convert
 
-    _many = convert.convert_many
-    convert.convert_many = lambda texts, recipe, parallel=True: _many(texts, recipe, parallel=False)
-except (ImportError, AttributeError):
-    pass
-from osqi_site.cli import main
+class _InProcess(concurrent.futures.Executor):
+    # cProfile sees only its own process: work sent to a process pool runs here instead, so it is attributed.
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def submit(self, fn, /, *args, **kwargs):
+        future = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as e:
+            future.set_exception(e)
+        return future
+
+
+concurrent.futures.ProcessPoolExecutor = _InProcess
+concurrent.futures.process.ProcessPoolExecutor = _InProcess
+from osqi_site.cli import main  # noqa: E402
 
 sys.exit(main())
 """
-"""The profiled build: ``osqi-site`` with its worker pool (if any) run in-process, so its cost is attributed."""
+"""The profiled build: ``osqi-site`` with its process pools (if any) run in-process, so their cost is attributed."""
 
 PHASES: tuple[tuple[str, str, str], ...] = (
     ("osqi on_config: load, validate, gate, render pages, exports", "osqi_site/plugin.py", "on_config"),
@@ -781,6 +793,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                    help="N values at which --serve is measured (default: 1000 if requested, else every N)")
     p.add_argument("--no-snapshot", action="store_true",
                    help="run the working tree's osqi_site, not a copy taken at the start of the run")
+    p.add_argument("--code", type=Path, default=None, metavar="DIR",
+                   help="measure this osqi_site package folder (e.g. an earlier run's snapshot) instead")
     p.add_argument("--profile", type=Path, default=None,
                    help="also run a full build and a rebuild per N under cProfile; write .prof/.txt files here")
     p.add_argument("--only-profile", action="store_true", help="with --profile: skip the timed steps")
@@ -824,7 +838,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     serve_at = _serve_at(args.n, args.serve_n) if args.serve else set()
     results: list[RunResult] = []
-    snapshot, code = (None, "") if args.no_snapshot else snapshot_package(work)
+    snapshot, code = (None, "") if args.no_snapshot else snapshot_package(work, args.code)
 
     def save(current: RunResult) -> None:
         if args.json is not None:

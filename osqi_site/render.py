@@ -235,23 +235,28 @@ def csaf_path(d: Disclosure) -> str:
     return f"{csaf.ROOT}/{csaf.advisory_path(d)}"
 
 
+def _render_with_blocks(template: str, key: str, **context: object) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Render a page template whose ``{% call html() %}`` sections become blocks kept out of the Markdown."""
+    blocks: list[tuple[str, str]] = []
+
+    def stash(html: str) -> Markup:
+        placeholder = f"<!--osqi-block:{key}:{len(blocks)}-->"
+        blocks.append((placeholder, html.strip()))
+        return Markup(f"\n{placeholder}\n")
+
+    text = _env().get_template(template).render(stash=stash, **context)
+    return text, tuple(blocks)
+
+
 def disclosure_page(d: Disclosure, extra_links: Sequence[Link] = ()) -> Page:
     """The page of one public disclosure: card, timeline, narrative, references, revisions, data links."""
     fm = _front_matter(title=f"{d.id}: {d.title}", description=plain_summary(d.body, 160) or d.title,
                        search=NOT_SEARCHED,
                        osqi_id=d.id, osqi_csaf=csaf_path(d), **({"osqi_withdrawn": True} if d.withdrawn else {}))
-    blocks: list[tuple[str, str]] = []
-
-    def stash(html: str) -> Markup:
-        placeholder = f"<!--osqi-block:{d.id}:{len(blocks)}-->"
-        blocks.append((placeholder, html.strip()))
-        return Markup(f"\n{placeholder}\n")
-
-    text = _env().get_template("disclosure.md.j2").render(
+    text, blocks = _render_with_blocks("disclosure.md.j2", d.id,
         d=d, front_matter=fm, body=Markup(d.body.strip()), root="../../", extra_links=extra_links, csaf=csaf_path(d),
-        heading=md_heading(d.title), rows=timeline_rows(d), milestones=milestones(d), credits=_credits(d),
-        stash=stash)
-    return Page(f"disclosures/{d.id}.md", text, tuple(blocks))
+        heading=md_heading(d.title), rows=timeline_rows(d), milestones=milestones(d), credits=_credits(d))
+    return Page(f"disclosures/{d.id}.md", text, blocks)
 
 
 def newest_first(items: Sequence[Disclosure]) -> list[Disclosure]:
@@ -263,20 +268,25 @@ def listing_pages(pub: Publication) -> list[Page]:
     ordered = newest_first(pub.public)
     per_year = Counter(d.year for d in ordered)
     years = sorted(per_year.items(), reverse=True)
-    template = _env().get_template("listing.md.j2")
-    pages = [Page("disclosures/index.md", template.render(
+    pages = [_listing("disclosures/index.md",
         front_matter=_front_matter(title="Disclosures", description="Every published OSQI disclosure, newest first.",
                                    osqi_listing=True, hide=["toc"], search=NOT_SEARCHED),
         heading="Disclosures", items=ordered[:LISTING_LATEST], years=years, root="../", filters=bool(ordered),
-        index_url=f"../{INDEX_PATH}", intro=_listing_intro(len(ordered))))]
+        index_url=f"../{INDEX_PATH}", intro=_listing_intro(len(ordered)))]
     for year, count in years:
         items = [d for d in ordered if d.year == year]
-        pages.append(Page(f"disclosures/{year}/index.md", template.render(
+        pages.append(_listing(f"disclosures/{year}/index.md",
             front_matter=_front_matter(title=f"Disclosures of {year}", description=f"OSQI disclosures of {year}.",
                                        hide=["toc"], search=NOT_SEARCHED),
             heading=f"Disclosures of {year}", items=items, years=years, root="../../", filters=False,
-            index_url="", intro=f"{count} disclosure{'s' if count != 1 else ''} published in {year}, newest first.")))
+            index_url="", intro=f"{count} disclosure{'s' if count != 1 else ''} published in {year}, newest first."))
     return pages
+
+
+def _listing(src_path: str, **context: object) -> Page:
+    # The table can hold a year's worth of rows: as a block it costs the Markdown converter nothing.
+    text, blocks = _render_with_blocks("listing.md.j2", src_path, **context)
+    return Page(src_path, text, blocks)
 
 
 def _listing_intro(total: int) -> str:
