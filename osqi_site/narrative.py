@@ -24,8 +24,12 @@ class Section:
     text: str
 
 
+@lru_cache(maxsize=16384)
 def sections(body: str) -> tuple[Section, ...]:
-    """Split the body at ATX headings, ignoring anything inside fenced code blocks."""
+    """Split the body at ATX headings, ignoring anything inside fenced code blocks.
+
+    Cached: validation, alarms, summaries and statistics each ask for sections of the same body.
+    """
     out: list[Section] = []
     current: tuple[str, int, int] | None = None
     buf: list[str] = []
