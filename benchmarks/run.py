@@ -1,7 +1,8 @@
 """Scale benchmark of issue 5: ``python -m benchmarks.run --n 1000 [--n 10000] [--out results.md] [--serve]``.
 
 For every N, in one run on the same generated inputs, each step runs as a child process and is timed
-(wall clock) with its peak resident memory taken from ``os.wait4`` (the child's own rusage):
+(wall clock), with its CPU time and peak RSS from ``os.wait4`` (the child's own rusage) and the peak PSS of
+its whole process tree (worker processes included) sampled from /proc:
 
 * ``osqi-site check``;
 * a full ``osqi-site build`` (fresh: no site folder, caches removed);
@@ -20,6 +21,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -543,6 +545,7 @@ def profile_summary(prof: Path, top: int = 30) -> str:
         text = part.getvalue()
         for prefix in prefixes:
             text = text.replace(prefix + os.sep, "")
+        text = re.sub(r"\S*/osqi_site/", "osqi_site/", text)  # the run's snapshot folder, whatever it was
         buf.write(f"\n=== top {top} by {key} ===\n{text}")
     return buf.getvalue()
 
