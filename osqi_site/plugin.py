@@ -8,6 +8,7 @@ import multiprocessing
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
@@ -20,10 +21,10 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
-from mkdocs.structure.toc import get_toc
 
-from . import checksums, convert, gate, pipeline, render, search
+from . import checksums, convert, gate, pagerender, pipeline, render, search
 from .alarms import alarms
 from .problems import Problem, format_problems
 from .project import settings_from
@@ -72,6 +73,9 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self.generated: dict[str, render.Page] = {}
         self.page_dates: dict[str, str] = {}
         self.converted: dict[str, convert.Converted] = {}
+        self.nav: Navigation | None = None
+        self.root = Path(".")
+        self._html_used: list[Path] = []
         self._cache_writes: dict[Path, bytes] = {}
         self._cache_keep: set[Path] = set()
         self.site_date = "1970-01-01"
@@ -102,6 +106,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         except ValueError as e:
             raise PluginError(f"osqi: {e}") from None
         root = Path(config.config_file_path).resolve().parent
+        self.root = root
         disclosures_dir = (root / self.config.disclosures_dir).resolve()
         if disclosures_dir.is_relative_to(Path(config.docs_dir).resolve()):
             raise PluginError("osqi: disclosures_dir must lie outside docs_dir, so that nothing is published "
@@ -153,10 +158,14 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         for name, text in self._marker_files().items():
             # An explicit inclusion level: MkDocs would otherwise drop dotfiles such as the markers.
             files.append(File.generated(config, name, content=text, inclusion=InclusionLevel.NOT_IN_NAV))
+        titles = _nav_titles(config.nav)  # MkDocs reuses our page objects in the nav: give them its titles
         for page in self.output.pages:
             inclusion = InclusionLevel.INCLUDED if page.src_path == "disclosures/index.md" else \
                 InclusionLevel.NOT_IN_NAV  # one listing in the nav; a nav of every page is quadratic
-            files.append(File.generated(config, page.src_path, content=page.markdown, inclusion=inclusion))
+            file = File.generated(config, page.src_path, content=page.markdown, inclusion=inclusion)
+            pagerender.GeneratedPage(file, config, page, self.converted.pop(page.src_path, None),
+                                     titles.get(page.src_path))
+            files.append(file)
         for dest, source in self.output.attachments.items():
             files.append(File.generated(config, dest, abs_src_path=source))
         # Exports join Files too, so MkDocs copies them and `strict` link checks see them.
@@ -165,11 +174,13 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             files.append(File.generated(config, rel, content=data, inclusion=InclusionLevel.NOT_IN_NAV))
         return files
 
+    def on_nav(self, nav: Navigation, /, *, config: MkDocsConfig, files: Files) -> Navigation:
+        self.nav = nav
+        return nav
+
     def on_page_markdown(self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         assert self.publication is not None and self.settings is not None
         page.update_date = self.page_dates.get(page.file.src_uri, self.site_date)
-        if page.file.src_uri in self.converted:
-            return ""  # already converted (in parallel, or from the cache); on_page_content puts it in
         if page.file.src_uri not in self.generated:
             public = frozenset(d.id for d in self.publication.public)
             source = f"{Path(config.docs_dir).name}/{page.file.src_uri}"
@@ -180,20 +191,31 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         return markdown
 
     def on_page_content(self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
-        generated = self.generated.get(page.file.src_uri)
-        if generated is None:
-            return html
-        done = self.converted.pop(page.file.src_uri, None)  # used once; dropping it halves peak memory
-        if done is not None:
-            html = done.html
-            page.toc = get_toc(done.toc)  # type: ignore[arg-type]  # the tokens Python-Markdown produced
-        return generated.finish(html)
+        if isinstance(page, pagerender.GeneratedPage):
+            return page.osqi.finish(html)
+        return html
 
+    @event_priority(-100)  # last: other plugins' environment changes are part of what the pages render with
     def on_env(self, env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
         # Raised here, after every page was read and before any is written.
         if self.content_problems:
             raise PluginError(format_problems(self.content_problems))
+        assert self.nav is not None
+        pages = [f.page for f in files.documentation_pages() if isinstance(f.page, pagerender.GeneratedPage)]
+        inclusion = InclusionLevel.is_in_serve if self.command == "serve" else InclusionLevel.is_included
+        cache = self.root / self.config.cache_dir / "html"
+        rendered = pagerender.prerender(pages, config=config, nav=self.nav, env=env,
+                                       doc_files=files.documentation_pages(inclusion=inclusion), cache=cache,
+                                       parallel=self.command != "serve")
+        log.debug("osqi: %d of %d generated pages rendered, the others from the cache", rendered, len(pages))
+        self._html_used = [p.rendered for p in pages if p.rendered is not None]
         return env
+
+    @event_priority(-100)
+    def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str:
+        if isinstance(page, pagerender.GeneratedPage):
+            page.release()
+        return output
 
     @event_priority(-100)  # after the search plugin has written its index, so the scan covers it
     def on_post_build(self, *, config: MkDocsConfig) -> None:
@@ -208,6 +230,8 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         (site / checksums.NAME).write_bytes(sums)
         self._restore_build_date()
         self._save_cache()
+        if self._html_used:
+            pagerender.prune(self._html_used[0].parent, self._html_used, time.time())
         self.built = True
 
     def on_build_error(self, *, error: Exception) -> None:
@@ -401,6 +425,20 @@ def _decorate_preview(html: str, now: datetime) -> str:
         body_open = html.find(">", head_end) + 1
         html = html[:body_open] + banner + html[body_open:]
     return html
+
+
+def _nav_titles(nav: Any) -> dict[str, str]:
+    """``{path: title}`` of every titled page entry in a nav configuration."""
+    out: dict[str, str] = {}
+    items = nav if isinstance(nav, list) else [nav] if isinstance(nav, dict) else []
+    for item in items:
+        if isinstance(item, dict):
+            for title, value in item.items():
+                if isinstance(value, str):
+                    out.setdefault(value, str(title))
+                else:
+                    out.update({k: v for k, v in _nav_titles(value).items() if k not in out})
+    return out
 
 
 def _linker(files: Files, page: Page) -> Callable[[str], str]:

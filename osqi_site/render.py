@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
+from typing import Any
 
 import jinja2
 from markupsafe import Markup
@@ -58,6 +59,15 @@ class Page:
         if not self.markdown.startswith("---\n"):
             return self.markdown
         return self.markdown.split("\n---\n", 1)[1]
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """The frontmatter as data, without a YAML parser: each of its lines is one ``"key": JSON`` pair."""
+        if not self.markdown.startswith("---\n"):
+            return {}
+        head = self.markdown[4:].split("\n---\n", 1)[0]
+        meta: dict[str, Any] = json.loads("{" + ",".join(head.split("\n")) + "}")
+        return meta
 
     @property
     def source(self) -> str:

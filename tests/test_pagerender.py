@@ -1,0 +1,146 @@
+"""Generated pages' theme HTML cache: keyed by everything it depends on, never stale, never withheld."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from mkdocs.config import load_config
+from mkdocs.structure.files import File, Files, InclusionLevel, get_files
+from mkdocs.structure.nav import get_navigation
+from mkdocs.utils import meta as mkdocs_meta
+
+from osqi_site import convert, pagerender, pipeline
+from osqi_site.gate import publish
+from osqi_site.project import settings_from
+from osqi_site.timefmt import parse_instant
+from tests.sitefixture import AS_OF, CANARY, build, digest, project
+
+__all__ = ["project"]
+
+
+def _html(project: Path) -> list[Path]:
+    return sorted((project / ".osqi-cache" / "html").glob("*.html"))
+
+
+def _theme(project: Path, **overrides: object) -> str:
+    config = load_config(str(project / "mkdocs.yml"), **overrides)  # type: ignore[arg-type]
+    files = get_files(config)
+    return pagerender.theme_fingerprint(config, get_navigation(files, config))
+
+
+def test_theme_fingerprint_is_stable_and_follows_config_and_templates(project: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1000")
+    first = _theme(project)
+    assert _theme(project) == first  # two loads of one config: the same key, or the cache would never hit
+    assert _theme(project, site_name="Another name") != first
+    (project / "theme" / "main.html").write_text((project / "theme" / "main.html").read_text() + "\n{# changed #}\n")
+    changed_template = _theme(project)
+    assert changed_template != first
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "2000")
+    assert _theme(project) != changed_template
+
+
+def test_unstable_values_never_match() -> None:
+    class Opaque:
+        pass
+
+    assert pagerender._unstable(Opaque()) != pagerender._unstable(Opaque())
+    assert pagerender._unstable("x") == pagerender._unstable("x")
+
+
+def test_front_matter_as_data_equals_what_yaml_reads(project: Path) -> None:
+    config = load_config(str(project / "mkdocs.yml"))
+    settings = settings_from(config.site_url, config.site_name, config.site_description,
+                             dict(config.plugins["osqi"].config.items()))
+    checked = pipeline.check(project / "disclosures", project, settings)
+    out = pipeline.build_outputs(publish(checked.disclosures, parse_instant(AS_OF)), settings)
+    assert out.pages
+    for page in out.pages:
+        assert page.meta == mkdocs_meta.get_data(page.markdown)[1], page.src_path
+
+
+def test_page_key_follows_every_page_attribute(project: Path) -> None:
+    config = load_config(str(project / "mkdocs.yml"))
+    config.plugins._current_plugin = None  # what MkDocs sets while it runs plugin events
+    file = File.generated(config, "disclosures/X.md", content="---\n\"title\": \"T\"\n---\nbody\n",
+                          inclusion=InclusionLevel.NOT_IN_NAV)
+    from osqi_site import render
+
+    page = pagerender.GeneratedPage(file, config, render.Page("disclosures/X.md", file.content_string),
+                                    convert.Converted("<p>body</p>", []))
+    page.read_source(config)
+    page.render(config, Files([file]))
+    base = pagerender.page_key(page, "theme")
+    assert pagerender.page_key(page, "theme") == base
+    assert pagerender.page_key(page, "other theme") != base
+    changes: list[Callable[[], object]] = [lambda: setattr(page, "content", "<p>other</p>"),
+                                           lambda: page.meta.update(title="U"),
+                                           lambda: setattr(page, "update_date", "2030-01-01")]
+    for change in changes:
+        change()
+        assert pagerender.page_key(page, "theme") != base
+        base = pagerender.page_key(page, "theme")
+
+
+def test_warm_build_renders_nothing_again_and_gives_the_same_bytes(project: Path, tmp_path: Path) -> None:
+    assert build(project, tmp_path / "cold") == 0
+    cached = {p: p.stat().st_mtime_ns for p in _html(project)}
+    assert cached
+    assert build(project, tmp_path / "warm") == 0
+    assert {p: p.stat().st_mtime_ns for p in _html(project)}.keys() == cached.keys()
+    assert digest(tmp_path / "cold") == digest(tmp_path / "warm")
+
+
+def test_template_change_is_never_served_stale(project: Path, tmp_path: Path) -> None:
+    assert build(project, tmp_path / "a") == 0
+    main = project / "theme" / "main.html"
+    main.write_text(main.read_text().replace("{% extends", "{# x #}{% extends", 1)
+                    + '\n{% block footer %}<p id="osqi-test-footer">new footer</p>{% endblock %}\n')
+    assert build(project, tmp_path / "b") == 0
+    page = (tmp_path / "b" / "disclosures" / "OSQI-2026-0002" / "index.html").read_text()
+    assert "new footer" in page
+
+
+def test_config_change_is_never_served_stale(project: Path, tmp_path: Path) -> None:
+    assert build(project, tmp_path / "a") == 0
+    cfg = project / "mkdocs.yml"
+    cfg.write_text(cfg.read_text().replace("copyright:", "copyright: Changed-Copyright-Line", 1)
+                   if "copyright:" in cfg.read_text() else cfg.read_text() + "\ncopyright: Changed-Copyright-Line\n")
+    assert build(project, tmp_path / "b") == 0
+    page = (tmp_path / "b" / "disclosures" / "OSQI-2026-0002" / "index.html").read_text()
+    assert "Changed-Copyright-Line" in page
+
+
+def test_clock_change_with_a_warm_cache_publishes_and_withholds_exactly(project: Path, tmp_path: Path) -> None:
+    # Lifted first, so the cache holds the render of the embargoed page; then an earlier clock must not use it.
+    assert build(project, tmp_path / "later", as_of="2026-06-01T00:01:00Z") == 0
+    assert (tmp_path / "later" / "disclosures" / "OSQI-2026-0004" / "index.html").is_file()
+    assert build(project, tmp_path / "now") == 0
+    for path in (tmp_path / "now").rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert CANARY.encode() not in data and b"OSQI-2026-0004" not in data, path
+
+
+def test_prune_keeps_what_was_used_and_recent(tmp_path: Path) -> None:
+    used, recent, old = (tmp_path / n for n in ("used.html", "recent.html", "old.html"))
+    for p in (used, recent, old):
+        p.write_text("x")
+    import os
+
+    now = 10 * pagerender.STALE_AFTER
+    os.utime(used, (0, 0))
+    os.utime(recent, (now - 10, now - 10))
+    os.utime(old, (0, 0))
+    pagerender.prune(tmp_path, [used], now)
+    assert used.exists() and recent.exists() and not old.exists()
+
+
+def test_meta_of_a_page_without_front_matter_is_empty() -> None:
+    from osqi_site import render
+
+    assert render.Page("a.md", "# Title\n").meta == {}
+    assert render.Page("a.md", "---\n\n---\nx").meta == {}
