@@ -6,7 +6,7 @@ import csv
 import html
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -84,24 +84,27 @@ _VERS_SPECIAL = re.compile(r"[^!-~]|[<>=!*|%]")
 """Characters a vers version must percent-encode: separators, comparators, ``%`` and anything not printable ASCII."""
 
 
-def csaf_files(public: Sequence[Disclosure], settings: Settings, now: datetime) -> dict[str, bytes]:
+def csaf_files(public: Sequence[Disclosure], settings: Settings, now: datetime,
+               advisories: Mapping[str, bytes] | None = None) -> dict[str, bytes]:
     """Every file of the CSAF provider directory under ``.well-known/csaf/``, as deterministic bytes.
 
     ``now`` is the gate's clock. No output carries it: every date comes from the disclosures, so a rebuild
     at another instant with the same public set gives the same bytes. It only guards against ungated input.
+    ``advisories`` (ID → ``dump_json(advisory(d))``) are used instead of serialising each advisory again.
     """
-    docs: dict[str, dict[str, Any]] = {}
+    docs: dict[str, Disclosure] = {}
     for d in sorted(public, key=lambda x: x.id):
         if d.modified > now:
             raise ValueError(f"{d.id} has changes after the build clock; pass the gate's public disclosures")
         path = advisory_path(d)
         if path in docs:
             raise ValueError(f"{d.id}: another public disclosure already maps to {path}")
-        docs[path] = advisory(d, settings)
-    files = {f"{ROOT}/{path}": dump_json(doc) for path, doc in docs.items()}
+        docs[path] = d
+    files = {f"{ROOT}/{path}": advisories[d.id] if advisories is not None else dump_json(advisory(d, settings))
+             for path, d in docs.items()}
     files[PROVIDER_METADATA] = dump_json(provider_metadata(public, settings))
     files[f"{ROOT}/index.txt"] = index_txt(docs)
-    files[f"{ROOT}/changes.csv"] = changes_csv(docs)
+    files[f"{ROOT}/changes.csv"] = changes_csv({path: iso_z(d.modified) for path, d in docs.items()})
     files.update(_listings(files))
     return dict(sorted(files.items()))
 
@@ -169,14 +172,14 @@ def index_txt(docs: Iterable[str]) -> bytes:
     return "".join(f"{p}\n" for p in sorted(docs)).encode("utf-8")
 
 
-def changes_csv(docs: dict[str, dict[str, Any]]) -> bytes:
+def changes_csv(released: Mapping[str, str]) -> bytes:
     """Requirement 13: ``"path","current_release_date"`` rows, newest first, no header.
 
-    CSV per RFC 4180 (CRLF line ends, every field quoted, as in the spec's example). Ties sort by path so the
-    order never depends on input order.
+    ``released`` maps each advisory's path to its ``current_release_date`` (``iso_z(d.modified)``, as in
+    the advisory's tracking). CSV per RFC 4180 (CRLF line ends, every field quoted, as in the spec's
+    example). Ties sort by path so the order never depends on input order.
     """
-    rows = sorted(((p, doc["document"]["tracking"]["current_release_date"]) for p, doc in docs.items()),
-                  key=lambda row: row[0])
+    rows = sorted(released.items(), key=lambda row: row[0])
     rows.sort(key=lambda row: row[1], reverse=True)  # stable: equal dates keep the path order
     out = io.StringIO()
     writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -56,15 +56,19 @@ def osv_record(d: Disclosure, settings: Settings) -> dict[str, Any]:
     return record
 
 
-def osv_files(public: Sequence[Disclosure], settings: Settings) -> dict[str, bytes]:
-    """``osv/<ID>.json`` for every public disclosure and ``osv/all.json``, the array of all records by id."""
-    records: dict[str, dict[str, Any]] = {}
+def osv_files(public: Sequence[Disclosure], settings: Settings,
+              records: Mapping[str, bytes] | None = None) -> dict[str, bytes]:
+    """``osv/<ID>.json`` for every public disclosure and ``osv/all.json``, the array of all records by id.
+
+    ``records`` (ID → ``dump_json(osv_record(d))``) are used instead of serialising each record again.
+    """
+    files: dict[str, bytes] = {}
     for d in sorted(public, key=lambda x: x.id):
-        if d.id in records:
+        path = f"osv/{d.id}.json"
+        if path in files:
             raise ValueError(f"{d.id} appears twice among the public disclosures")
-        records[d.id] = osv_record(d, settings)
-    files = {f"osv/{id_}.json": dump_json(rec) for id_, rec in records.items()}
-    files["osv/all.json"] = _join_array([files[f"osv/{id_}.json"] for id_ in records])
+        files[path] = records[d.id] if records is not None else dump_json(osv_record(d, settings))
+    files["osv/all.json"] = _join_array(list(files.values()))
     return files
 
 

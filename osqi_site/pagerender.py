@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import multiprocessing
@@ -91,7 +92,7 @@ def theme_fingerprint(config: MkDocsConfig, nav: Navigation) -> str:
         "nav": _describe_nav(nav.items),
         "homepage": nav.homepage.url if nav.homepage else None,
         "tools": {name: _version(name) for name in _TOOLS},
-        "osqi": [__version__, _code_digest()],
+        "osqi": [__version__, code_digest()],
         # MkDocs puts the build date (SOURCE_DATE_EPOCH, which the plugin pins) into every page context.
         "build_date": os.environ.get("SOURCE_DATE_EPOCH"),
     }
@@ -175,7 +176,9 @@ def _dir_digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def _code_digest() -> str:
+@functools.cache
+def code_digest() -> str:
+    """The identity of this package's code, templates and theme: part of every cache key."""
     return _dir_digest(Path(__file__).parent)
 
 

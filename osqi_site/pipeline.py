@@ -12,7 +12,7 @@ from typing import Any
 
 import ahocorasick
 
-from . import gate, render, securitytxt
+from . import gate, outputs, render, securitytxt
 from .csaf import csaf_files
 from .feeds import feed_files
 from .index_json import index_files
@@ -125,14 +125,19 @@ def gate_content(pages: Mapping[str, Path], now: datetime) -> ContentGate:
     return ContentGate(tuple(withheld), tuple(sorted(markers)), min(upcoming, default=None), tuple(problems))
 
 
-def build_outputs(pub: gate.Publication, settings: Settings) -> SiteOutput:
-    pages = [render.disclosure_page(d, render.DATA_LINKS) for d in pub.public]
+def build_outputs(pub: gate.Publication, settings: Settings,
+                  own: Mapping[str, outputs.DisclosureOutput] | None = None) -> SiteOutput:
+    """Every page and file of the site; ``own`` holds each public disclosure's own outputs if already made."""
+    if own is None:
+        own = {d.id: outputs.make(d, settings) for d in pub.public}
+    parts = [own[d.id] for d in pub.public]
+    pages = [p.page for p in parts]
     pages.extend(render.listing_pages(pub))
     files: dict[str, bytes] = {}
     files.update(feed_files(pub.public, settings))
-    files.update(osv_files(pub.public, settings))
+    files.update(osv_files(pub.public, settings, {p.id: p.osv for p in parts}))
     files.update(index_files(pub.public))  # the listing's filter index
-    files.update(csaf_files(pub.public, settings, pub.now))
+    files.update(csaf_files(pub.public, settings, pub.now, {p.id: p.csaf for p in parts}))
     files[securitytxt.PATH] = securitytxt.security_txt(settings, pub.now)
     attachments = {f"disclosures/{d.id}/{a.name}": a.source for d in pub.public for a in d.attachments}
     return SiteOutput(tuple(pages), dict(sorted(files.items())), dict(sorted(attachments.items())))

@@ -24,7 +24,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
-from . import checksums, convert, gate, pagerender, pipeline, render, search
+from . import checksums, convert, gate, outputs, pagerender, pipeline, render, search
 from .alarms import alarms
 from .problems import Problem, format_problems
 from .project import settings_from
@@ -76,7 +76,6 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self.nav: Navigation | None = None
         self.root = Path(".")
         self._html_used: list[Path] = []
-        self._cache_writes: dict[Path, bytes] = {}
         self._cache_keep: set[Path] = set()
         self.site_date = "1970-01-01"
         self.content_problems: list[Problem] = []
@@ -127,7 +126,8 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         config.theme.dirs.insert(1 if config.theme.custom_dir else 0, str(THEME_DIR))
         self.settings, self.publication = settings, pub
         self._gate_content_pages(config, now)
-        self.output = pipeline.build_outputs(pub, settings)
+        self._cache_keep = set()
+        self.output = pipeline.build_outputs(pub, settings, self._disclosure_outputs(pub, settings, root))
         self.generated = {p.src_path: p for p in self.output.pages}
         self.converted = self._convert_pages(config, root)
         self.page_dates = {f"disclosures/{d.id}.md": d.modified.date().isoformat() for d in pub.public}
@@ -285,21 +285,33 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         for page, result in zip(todo, convert.convert_many([p.body for p in todo], recipe,
                                                            parallel=self.command != "serve"), strict=True):
             done[page.src_path] = result
-        self._cache_writes = {cache / f"{keys[p.src_path]}.json": convert.dump(done[p.src_path]) for p in todo}
-        self._cache_keep = {cache / f"{k}.json" for k in keys.values()}
+        _store(cache, {f"{keys[p.src_path]}.json": convert.dump(done[p.src_path]) for p in todo})
+        self._cache_keep |= {cache / f"{k}.json" for k in keys.values()}
+        return done
+
+    def _disclosure_outputs(self, pub: gate.Publication, settings: Settings,
+                            root: Path) -> dict[str, outputs.DisclosureOutput]:
+        """Each public disclosure's page, OSV and CSAF: from the cache when unchanged, else made on every core."""
+        code = pagerender.code_digest()
+        keys = {d.id: outputs.cache_key(d, settings, code) for d in pub.public}
+        cache = root / self.config.cache_dir / "outputs"
+        done: dict[str, outputs.DisclosureOutput] = {}
+        for ident, key in keys.items():
+            with contextlib.suppress(OSError, ValueError, KeyError, TypeError):  # missing or unreadable: made below
+                done[ident] = outputs.load((cache / f"{key}.json").read_bytes())
+        todo = [d for d in pub.public if d.id not in done]
+        made = outputs.make_many(todo, settings, parallel=self.command != "serve")
+        done.update((d.id, out) for d, out in zip(todo, made, strict=True))
+        _store(cache, {f"{keys[d.id]}.json": outputs.dump(done[d.id]) for d in todo})
+        self._cache_keep |= {cache / f"{k}.json" for k in keys.values()}
         return done
 
     def _save_cache(self) -> None:
-        """Store new conversions and drop ones no longer used, so the cache holds only current public pages."""
-        if not self._cache_keep:
-            return
-        folder = next(iter(self._cache_keep)).parent
-        folder.mkdir(parents=True, exist_ok=True)
-        for path, data in self._cache_writes.items():
-            path.write_bytes(data)
-        for old in folder.glob("*.json"):
-            if old not in self._cache_keep:
-                old.unlink()
+        """Drop cache entries this build did not use, so the caches hold only current public pages."""
+        for folder in (self.root / self.config.cache_dir / name for name in ("pages", "outputs")):
+            for old in folder.glob("*") if folder.is_dir() else ():
+                if old not in self._cache_keep:
+                    old.unlink()
 
     def _gate_content_pages(self, config: MkDocsConfig, now: datetime) -> None:
         docs_dir = Path(config.docs_dir)
@@ -425,6 +437,17 @@ def _decorate_preview(html: str, now: datetime) -> str:
         body_open = html.find(">", head_end) + 1
         html = html[:body_open] + banner + html[body_open:]
     return html
+
+
+def _store(folder: Path, entries: Mapping[str, bytes]) -> None:
+    """Write cache entries now, each under a temporary name first: a crash never leaves half an entry."""
+    if not entries:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in entries.items():
+        partial = folder / f"{name}.{os.getpid()}.partial"
+        partial.write_bytes(data)
+        partial.replace(folder / name)
 
 
 def _nav_titles(nav: Any) -> dict[str, str]:

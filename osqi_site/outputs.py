@@ -1,0 +1,82 @@
+"""One public disclosure's own outputs (page, OSV record, CSAF advisory): made once each, in parallel, cacheable."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+from . import csaf, render
+from .model import Disclosure
+from .osv import dump_json, osv_record
+from .settings import Settings
+
+
+@dataclass(frozen=True)
+class DisclosureOutput:
+    id: str
+    page: render.Page
+    osv: bytes
+    """``osv/<ID>.json``."""
+    csaf_path: str
+    """Where the advisory goes below the CSAF directory (``<YYYY>/<file>.json``)."""
+    csaf: bytes
+
+
+def make(d: Disclosure, settings: Settings) -> DisclosureOutput:
+    """Everything that depends on this one disclosure alone (pass only disclosures the gate made public)."""
+    return DisclosureOutput(d.id, render.disclosure_page(d, render.DATA_LINKS), dump_json(osv_record(d, settings)),
+                            csaf.advisory_path(d), dump_json(csaf.advisory(d, settings)))
+
+
+def cache_key(d: Disclosure, settings: Settings, code: str) -> str:
+    """The key of a disclosure's outputs: the disclosure as gated, the settings and the code that renders them.
+
+    Frozen dataclasses print every field, so their ``repr`` is a complete description of the input.
+    """
+    return hashlib.sha256(f"{code}\0{settings!r}\0{d!r}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def dump(out: DisclosureOutput) -> bytes:
+    return json.dumps({"id": out.id, "src": out.page.src_path, "markdown": out.page.markdown,
+                       "blocks": out.page.blocks, "osv": out.osv.decode("utf-8"), "csaf_path": out.csaf_path,
+                       "csaf": out.csaf.decode("utf-8")}, ensure_ascii=False).encode("utf-8")
+
+
+def load(data: bytes) -> DisclosureOutput:
+    obj = json.loads(data)
+    page = render.Page(str(obj["src"]), str(obj["markdown"]),
+                       tuple((str(p), str(b)) for p, b in obj["blocks"]))
+    return DisclosureOutput(str(obj["id"]), page, str(obj["osv"]).encode("utf-8"), str(obj["csaf_path"]),
+                            str(obj["csaf"]).encode("utf-8"))
+
+
+CHUNK = 32
+"""Disclosures per worker task."""
+
+_todo: tuple[Sequence[Disclosure], Settings] | None = None
+
+
+def make_many(todo: Sequence[Disclosure], settings: Settings, *, parallel: bool = True) -> list[DisclosureOutput]:
+    """``make`` for each disclosure, on every core when there are enough to pay for the processes."""
+    global _todo
+    workers = min(os.cpu_count() or 1, len(todo) // CHUNK)
+    if not parallel or workers < 2:
+        return [make(d, settings) for d in todo]
+    _todo = (todo, settings)  # forked workers inherit it: only indices travel to them
+    try:
+        chunks = [range(i, min(i + CHUNK, len(todo))) for i in range(0, len(todo), CHUNK)]
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            return [out for part in pool.map(_make_chunk, chunks) for out in part]
+    finally:
+        _todo = None
+
+
+def _make_chunk(indices: range) -> list[DisclosureOutput]:
+    assert _todo is not None
+    todo, settings = _todo
+    return [make(todo[i], settings) for i in indices]
