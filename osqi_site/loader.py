@@ -22,12 +22,20 @@ MAX_FILE_BYTES = 1_000_000
 
 _CONFLICT = re.compile(r"^(<{7}|>{7}|\|{7})(\s|$)", re.MULTILINE)
 _ID_SHAPE = re.compile(r"^[A-Z][A-Z0-9]*-\d{4}-\d{4,}$")
-_FENCE = re.compile(r"^(---|\.\.\.)\s*$")
+_FENCE_LINE = re.compile(r"^(?:---|\.\.\.)[^\S\n]*$", re.MULTILINE)
+"""A line of its own that closes the frontmatter (trailing white space and ``\\r`` allowed)."""
+_CONFLICT_MARKERS = ("<" * 7, ">" * 7, "|" * 7)
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
+_STR_TAG = "tag:yaml.org,2002:str"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 MAX_YAML_DEPTH = 32
+_LINE_LEAD = " \t?:-"
+"""Indentation and block indicators: what may precede the start of a block collection on its line."""
+_SAFE_COMPOSE_DEPTH = 256
+"""Nesting the C composer may meet without the event screen: a few kilobytes of C stack at most."""
+_PARENT_FIELD = re.compile(r"(\.[^.\[]+|\[\d+\])$")
 
 
 @dataclass(frozen=True)
@@ -50,7 +58,7 @@ class SourceDoc:
         while field:
             if field in self.lines:
                 return self.lines[field]
-            field = re.sub(r"(\.[^.\[]+|\[\d+\])$", "", field) if re.search(r"[.\[]", field) else ""
+            field = _PARENT_FIELD.sub("", field) if "." in field or "[" in field else ""
         return 1
 
 
@@ -67,13 +75,35 @@ class _YamlRejected(Exception):
         self.message = message
 
 
+@dataclass(frozen=True)
+class TreeListing:
+    """What ``load_tree`` reads, found without reading any file: each disclosure source and its attachments."""
+
+    sources: tuple[tuple[Path, tuple[Attachment, ...]], ...]
+    """In the order ``load_tree`` loads them."""
+    problems: tuple[Problem, ...]
+    """Problems of the tree itself: links, stray files, a missing folder."""
+
+
 def load_tree(root: Path, project_root: Path) -> LoadResult:
     """Read every disclosure and attachment below ``root``; never follow a link out of it."""
-    problems: list[Problem] = []
+    listing = list_tree(root, project_root)
+    problems = list(listing.problems)
     docs: list[SourceDoc] = []
+    for f, attached in listing.sources:
+        doc, found = load_file(f, project_root, attached)
+        problems.extend(found)
+        if doc is not None:
+            docs.append(doc)
+    return LoadResult(tuple(docs), tuple(problems))
+
+
+def list_tree(root: Path, project_root: Path) -> TreeListing:
+    """Walk ``root`` as ``load_tree`` does, without reading a file: the sources to load and the tree's problems."""
+    problems: list[Problem] = []
     if not root.is_dir():
         rel = _rel(root, project_root)
-        return LoadResult((), (Problem(rel, 0, "disclosures_dir", "folder does not exist"),))
+        return TreeListing((), (Problem(rel, 0, "disclosures_dir", "folder does not exist"),))
     files = sorted(_walk(root, project_root, problems))
     md_files = {f for f in files if f.suffix == ".md"}
     owners = _attachment_owners(root, md_files)
@@ -88,15 +118,13 @@ def load_tree(root: Path, project_root: Path) -> LoadResult:
             problems.append(Problem(_rel(f, project_root), 0, "file",
                                     "not a disclosure (.md) and not inside a disclosure's attachment folder "
                                     "named after its ID; move or delete it"))
+    sources = []
     for f in sorted(md_files):
         owner = _owning_disclosure(f, root, owners)
         if owner is not None and owner != f:
             continue
-        doc, found = load_file(f, project_root, tuple(attachments.get(f, ())))
-        problems.extend(found)
-        if doc is not None:
-            docs.append(doc)
-    return LoadResult(tuple(docs), tuple(problems))
+        sources.append((f, tuple(attachments.get(f, ()))))
+    return TreeListing(tuple(sources), tuple(problems))
 
 
 def _walk(root: Path, project_root: Path, problems: list[Problem]) -> Iterator[Path]:
@@ -198,41 +226,69 @@ def parse_text(rel: str, raw: bytes,
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         return None, [Problem(rel, line, "file", f"not valid UTF-8 (byte 0x{raw[e.start]:02x}); save it as UTF-8")]
-    problems = [Problem(rel, text[: m.start()].count("\n") + 1, "file",
-                        "merge-conflict marker; resolve the conflict first")
-                for m in _CONFLICT.finditer(text)]
+    problems: list[Problem] = []
+    if any(marker in text for marker in _CONFLICT_MARKERS):  # the common case skips the line-by-line search
+        problems = [Problem(rel, text.count("\n", 0, m.start()) + 1, "file",
+                            "merge-conflict marker; resolve the conflict first")
+                    for m in _CONFLICT.finditer(text)]
     if "\x00" in text:
-        problems.append(Problem(rel, text[: text.index("\x00")].count("\n") + 1, "file", "contains a NUL byte"))
+        problems.append(Problem(rel, text.count("\n", 0, text.index("\x00")) + 1, "file", "contains a NUL byte"))
     if problems:
         return None, problems
-    lines = text.split("\n")
-    if not lines or lines[0].rstrip("\r") != "---":
+    first_end = text.find("\n")
+    if (text if first_end < 0 else text[:first_end]).rstrip("\r") != "---":
         return None, [Problem(rel, 1, "frontmatter",
                               "missing: the file must start with a '---' line, YAML fields, and a closing '---'")]
-    end = next((i for i in range(1, len(lines)) if _FENCE.match(lines[i].rstrip("\r"))), None)
-    if end is None:
+    fence = _FENCE_LINE.search(text, first_end + 1) if first_end >= 0 else None
+    if fence is None:
         return None, [Problem(rel, 1, "frontmatter", "not closed: add a '---' line after the YAML fields")]
-    yaml_text = "\n".join(lines[1:end])
+    end = text.count("\n", 0, fence.start())
+    yaml_text = text[first_end + 1:fence.start() - 1]
     try:
         meta, field_lines = _parse_yaml(yaml_text, first_line=2)
     except _YamlRejected as e:
         return None, [Problem(rel, e.line, "frontmatter", e.message)]
     if not isinstance(meta, dict):
         return None, [Problem(rel, 2, "frontmatter", "must be a mapping of field: value")]
-    body = "\n".join(lines[end + 1:])
+    body_start = text.find("\n", fence.end())
+    body = "" if body_start < 0 else text[body_start + 1:]
     stem = Path(rel).stem
     return SourceDoc(rel, stem, meta, field_lines, body, end + 2, attachments), []
 
 
 def _parse_yaml(text: str, first_line: int) -> tuple[Any, dict[str, int]]:
+    if "&" not in text and "*" not in text and _nesting_bound(text) <= _SAFE_COMPOSE_DEPTH:
+        # Without '&' or '*' there is no anchor nor alias, and the nesting the composer can meet is bounded,
+        # so the event screen is skipped: one parse instead of two. Whatever this pass rejects is parsed again
+        # below, screen first, so every problem is found and worded exactly as the screen would.
+        try:
+            return _compose(text, first_line)
+        except Exception:  # the screened parse below reports it, or raises it again
+            pass
     _screen_events(text, first_line)
+    return _compose(text, first_line)
+
+
+def _nesting_bound(text: str) -> int:
+    """An upper bound on how deeply the YAML in ``text`` can nest, found without parsing it.
+
+    libyaml opens a block collection only at a column greater than its parent's (an indentless sequence
+    excepted, at most one per mapping), and only where a line's indentation and its ``-``, ``?`` and ``:``
+    indicators end; a flow collection needs a ``[`` or ``{`` of its own.
+    """
+    # splitlines() breaks lines at every character libyaml does, and at a few more: never an underestimate.
+    lead = max([len(line) - len(line.lstrip(_LINE_LEAD)) for line in text.splitlines()], default=0)
+    return 2 * (lead + 1) + text.count("[") + text.count("{")
+
+
+def _compose(text: str, first_line: int) -> tuple[Any, dict[str, int]]:
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return {}, {}
         lines: dict[str, int] = {}
-        value = _build(node, loader, "", lines, first_line)
+        value = _build(node, loader, "", lines, first_line, 1)
         return value, lines
     except yaml.MarkedYAMLError as e:
         raise _rejected(e, first_line) from None
@@ -273,34 +329,50 @@ def _screen_events(text: str, first_line: int) -> None:
         raise _YamlRejected(first_line, f"malformed YAML: {e}") from None
 
 
-def _build(node: yaml.Node, loader: yaml.SafeLoader, path: str, lines: dict[str, int], first_line: int) -> Any:
-    """Construct plain Python values, recording the line of every field path."""
+def _build(node: yaml.Node, loader: yaml.SafeLoader, path: str, lines: dict[str, int], first_line: int,
+           depth: int) -> Any:
+    """Construct plain Python values, recording the line of every field path below ``path``.
+
+    The caller records the line of ``path`` itself; ``depth`` counts the collections down to ``node``.
+    """
+    if isinstance(node, yaml.ScalarNode):
+        tag = node.tag
+        if tag == _STR_TAG:
+            return node.value  # what construct_object makes of a str scalar, without its bookkeeping
+        if tag == _TIMESTAMP_TAG:
+            # Kept as written: YAML's own timestamp rules are looser than RFC 3339 (offset minutes
+            # up to 99, no offset at all), so validation parses the text strictly instead.
+            return str(node.value)
+        return loader.construct_object(node, deep=True)
     line = node.start_mark.line + first_line
-    if path:
-        lines.setdefault(path, line)
+    if depth > MAX_YAML_DEPTH:
+        # Only reachable unscreened: the screen refuses this first, with the same words.
+        raise _YamlRejected(line, f"nested more than {MAX_YAML_DEPTH} levels deep")
     if isinstance(node, yaml.MappingNode):
         if node.tag != _MAP_TAG:
             raise _YamlRejected(line, f"explicit YAML tag {node.tag} is not allowed")
         out: dict[str, Any] = {}
+        prefix = f"{path}." if path else ""
         for key_node, value_node in node.value:
             key_line = key_node.start_mark.line + first_line
             if key_node.tag == _MERGE_TAG:
                 raise _YamlRejected(key_line, "YAML merge keys (<<) are not allowed")
             if not isinstance(key_node, yaml.ScalarNode):
                 raise _YamlRejected(key_line, "mapping keys must be plain strings")
-            key = str(loader.construct_object(key_node))
-            child = f"{path}.{key}" if path else key
+            key = key_node.value if key_node.tag == _STR_TAG else str(loader.construct_object(key_node))
+            child = prefix + key
             if key in out:
                 raise _YamlRejected(key_line, f"duplicate key '{key}' (first on line {lines.get(child, '?')})")
             lines[child] = key_line
-            out[key] = _build(value_node, loader, child, lines, first_line)
+            out[key] = _build(value_node, loader, child, lines, first_line, depth + 1)
         return out
     if isinstance(node, yaml.SequenceNode):
         if node.tag != _SEQ_TAG:
             raise _YamlRejected(line, f"explicit YAML tag {node.tag} is not allowed")
-        return [_build(item, loader, f"{path}[{i}]", lines, first_line) for i, item in enumerate(node.value)]
-    if node.tag == _TIMESTAMP_TAG:
-        # Kept as written: YAML's own timestamp rules are looser than RFC 3339 (offset minutes
-        # up to 99, no offset at all), so validation parses the text strictly instead.
-        return str(node.value)
+        items = []
+        for i, item in enumerate(node.value):
+            child = f"{path}[{i}]"
+            lines.setdefault(child, item.start_mark.line + first_line)
+            items.append(_build(item, loader, child, lines, first_line, depth + 1))
+        return items
     return loader.construct_object(node, deep=True)

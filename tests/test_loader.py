@@ -9,7 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from factory import BODY, DEFAULT_ID, SETTINGS, disclosure_text, line_of, write_disclosure
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from osqi_site import loader, validate
 from osqi_site.loader import MAX_FILE_BYTES, load_tree, parse_text
@@ -379,3 +382,131 @@ def test_a_stray_year_page_does_not_hide_the_disclosures_beside_it(project: Path
     write_disclosure(d, "2026/OSQI-2026-0002.md", id="OSQI-2026-0002", cwe=["787"])
     checked = run_check()
     assert "disclosures/2026/OSQI-2026-0002.md" in {p.path for p in checked.problems}
+
+
+# --- the one-pass YAML parse matches the screened parse ------------------------------------------------
+
+
+def _screened_reference(text: str) -> tuple[Any, dict[str, int]]:
+    """How frontmatter was always parsed: the event screen, then the C composer and a generic builder."""
+    loader._screen_events(text, 2)
+    yaml_loader = loader._Loader(text)
+    try:
+        node = yaml_loader.get_single_node()
+        if node is None:
+            return {}, {}
+        lines: dict[str, int] = {}
+        return _reference_build(node, yaml_loader, "", lines), lines
+    except yaml.MarkedYAMLError as e:
+        raise loader._rejected(e, 2) from None
+    except yaml.YAMLError as e:
+        raise loader._YamlRejected(2, f"malformed YAML: {e}") from None
+    finally:
+        yaml_loader.dispose()
+
+
+def _reference_build(node: yaml.Node, yaml_loader: Any, path: str, lines: dict[str, int]) -> Any:
+    line = node.start_mark.line + 2
+    if path:
+        lines.setdefault(path, line)
+    if isinstance(node, yaml.MappingNode):
+        if node.tag != "tag:yaml.org,2002:map":
+            raise loader._YamlRejected(line, f"explicit YAML tag {node.tag} is not allowed")
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key_line = key_node.start_mark.line + 2
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise loader._YamlRejected(key_line, "YAML merge keys (<<) are not allowed")
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise loader._YamlRejected(key_line, "mapping keys must be plain strings")
+            key = str(yaml_loader.construct_object(key_node))
+            child = f"{path}.{key}" if path else key
+            if key in out:
+                raise loader._YamlRejected(key_line, f"duplicate key '{key}' (first on line {lines.get(child, '?')})")
+            lines[child] = key_line
+            out[key] = _reference_build(value_node, yaml_loader, child, lines)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        if node.tag != "tag:yaml.org,2002:seq":
+            raise loader._YamlRejected(line, f"explicit YAML tag {node.tag} is not allowed")
+        return [_reference_build(item, yaml_loader, f"{path}[{i}]", lines) for i, item in enumerate(node.value)]
+    if node.tag == "tag:yaml.org,2002:timestamp":
+        return str(node.value)
+    return yaml_loader.construct_object(node, deep=True)
+
+
+def _outcome(parse: Any, text: str) -> tuple[str, Any]:
+    try:
+        value, lines = parse(text)
+    except loader._YamlRejected as e:
+        return "rejected", (e.line, e.message)
+    except Exception as e:  # compared, not handled
+        return "raised", (type(e).__name__, str(e))
+    return "parsed", repr((value, lines))  # repr: True and 1, 1.0 and 1 must not compare equal
+
+
+def _deepest_nesting(text: str) -> int:
+    """How deep the event stream nests before it ends or breaks."""
+    depth = deepest = 0
+    try:
+        for event in yaml.parse(text, Loader=loader._Loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                deepest = max(deepest, depth)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        pass
+    return deepest
+
+
+_TRICKY_YAML = [
+    "", "a: 1", "a: b: c", "- a: b: c", "x: 1\n--- y", "x: 1\n...\n--- y", "? a\n: b", "? - a\n: - b", "? [a]\n: b",
+    "1: x\n2: y", "1: x\n'1': y", "true: x\nnull: y", "a: !!binary aGVsbG8=", "a: !!str 1\nb: !!int '3'", "a: ! 3",
+    "a: !custom 1", "a: !!python/name:os.system", "a: !!set {x}", "a: !!omap [a: 1]", "a: !!float '1'",
+    "date: 2020-01-01\nt: 2020-01-01T00:00:00Z\nu: 2020-1-1 1:02:03\nn: ~\nf: 1.5\nb: yes\no: 0o17\nh: 0x1f",
+    "'a': 1\n\"a\": 2", "x: {a: 1, a: 2}", "- a", "plain", "<<: {a: 1}", "x:\n  <<: [{a: 1}]", "x: 1\n  y: 2",
+    "x: |\n  text\n  - more\ny: >-\n  folded", "a[0]: x\na: [y]", "a: [y]\na[0]: x", "a: {b.c: 1}\na.b: 2",
+    "a:\n- b\n- c:\n  - d", "a:\n  - - - - x", "a: [[[[[]]]]]", "a: {b: {c: {d: [e, {f: g}]}}}",
+    "a: x\r\nb: y\r\n", "a: x\rb: y", "a: \u2028 - b", "a: x\x85b: y", "a:\u2029- b", "\ta: 1", "a:\t1", "a: 'x\n  y'",
+    "a: \"\\x41\\u00e9\"", "a: -1\nb: - 1", "- - - a\n- - b", "-\n  -\n    -\n      x", "a: !!map {b: 1}",
+    "a: !!seq [1]", "? |\n  block\n: v", "[a, b]: c", "{a: b}: c", "a: [b, c]: d", "a: 'unterminated", "a: [1, 2",
+    "a: 1 # comment\n# only a comment", "%YAML 1.1\n---\na: 1", "--- a", "--- |\n  x", "a: 1\n---\nb: 2",
+    "a: " + "[" * 32 + "]" * 32, "a: " + "[" * 31 + "]" * 31, "a: " + "[" * 300 + "]" * 300,
+    "".join(" " * i + "k:\n" for i in range(40)) + " " * 40 + "v",
+    "".join(" " * i + "k:\n" for i in range(31)) + " " * 31 + "v: 1", "- " * 40 + "x", "- " * 31 + "x",
+    "a: &x 1", "a: *x", "a: 'AT&T'", "a: 2*3", "a: [*x]",
+]
+
+
+@pytest.mark.parametrize("text", _TRICKY_YAML)
+def test_one_pass_parse_equals_screened_parse(text: str) -> None:
+    assert _outcome(lambda t: loader._parse_yaml(t, 2), text) == _outcome(_screened_reference, text)
+
+
+def test_one_pass_parse_equals_screened_parse_on_the_fixtures() -> None:
+    fixtures = sorted(Path(__file__).parent.joinpath("fixtures").rglob("*.md"))
+    texts = [disclosure_text(), *(f.read_bytes().decode("utf-8", "replace") for f in fixtures)]
+    for text in texts:
+        front = text.split("\n---", 1)[0].removeprefix("---\n")
+        assert _outcome(lambda t: loader._parse_yaml(t, 2), front) == _outcome(_screened_reference, front), front
+
+
+_YAML_PIECES = st.sampled_from([
+    "a", "b", "1", "'q'", '"d"', "- ", "? ", ": ", ":", "[", "]", "{", "}", ", ", "#c", "&x ", "*x", "!!str ",
+    "!t ", "<<", "|", ">", "~", "2020-01-01", "--- ", "...", " ", "  ", "\t", "\n", "\r\n", "\u2028", "\x85",
+])
+
+
+@given(st.lists(_YAML_PIECES, max_size=40).map("".join))
+@settings(max_examples=600)
+def test_one_pass_parse_equals_screened_parse_on_any_text(text: str) -> None:
+    assert _outcome(lambda t: loader._parse_yaml(t, 2), text) == _outcome(_screened_reference, text)
+    assert _deepest_nesting(text) <= loader._nesting_bound(text)
+
+
+@given(st.lists(st.sampled_from(["- ", "? ", ": ", "a: ", "[", "{", "a", "\n", " ", "  ", "]", "}", ","]),
+                max_size=60).map("".join))
+@settings(max_examples=400)
+def test_nesting_bound_is_never_below_the_real_nesting(text: str) -> None:
+    assert _deepest_nesting(text) <= loader._nesting_bound(text)
