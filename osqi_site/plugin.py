@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import jinja2
 from mkdocs.config import base
 from mkdocs.config import config_options as opt
 from mkdocs.config.defaults import MkDocsConfig
@@ -201,6 +202,11 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         if self.content_problems:
             raise PluginError(format_problems(self.content_problems))
         assert self.nav is not None
+        # Compiled templates are kept between builds (Jinja checks each against its source), which spares
+        # compiling Material's templates on every build and every serve reload.
+        jinja_cache = self.root / self.config.cache_dir / "jinja"
+        jinja_cache.mkdir(parents=True, exist_ok=True)
+        env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(jinja_cache))
         pages = [f.page for f in files.documentation_pages() if isinstance(f.page, pagerender.GeneratedPage)]
         inclusion = InclusionLevel.is_in_serve if self.command == "serve" else InclusionLevel.is_included
         cache = self.root / self.config.cache_dir / "html"
