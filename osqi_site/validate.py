@@ -395,24 +395,47 @@ def _heading_line(body: str, title: str) -> int:
     return 0
 
 
-def validate_all(docs: Iterable[SourceDoc], settings: Settings) -> tuple[tuple[Disclosure, ...], list[Problem]]:
-    """Validate every document, then the rules that span documents (unique IDs)."""
+@dataclass(frozen=True)
+class Validated:
+    """One document's validation, with what the rules that span documents need to know of it."""
+
+    path: str
+    ident: str | None
+    """The ``id`` as written (stripped), valid or not: the uniqueness rule looks at every claimed ID."""
+    id_line: int
+    disclosure: Disclosure | None
+    problems: tuple[Problem, ...]
+
+
+def validate_one(doc: SourceDoc, settings: Settings) -> Validated:
+    """``validate_doc``, plus what ``combine`` needs of the document; small, so it crosses processes cheaply."""
+    raw_id = doc.meta.get("id")
+    ident = raw_id.strip() if isinstance(raw_id, str) else None
+    disclosure, found = validate_doc(doc, settings)
+    return Validated(doc.path, ident, doc.line("id"), disclosure, tuple(found))
+
+
+def combine(results: Iterable[Validated]) -> tuple[tuple[Disclosure, ...], list[Problem]]:
+    """The rules that span documents (unique IDs), over every document's own validation, in path order."""
     problems: list[Problem] = []
     valid: list[Disclosure] = []
     seen: dict[str, str] = {}
-    for doc in sorted(docs, key=lambda d: d.path):
-        raw_id = doc.meta.get("id")
-        ident = raw_id.strip() if isinstance(raw_id, str) else None
+    for result in sorted(results, key=lambda r: r.path):
+        ident = result.ident
         if ident and ident in seen:
-            problems.append(Problem(doc.path, doc.line("id"), "id",
+            problems.append(Problem(result.path, result.id_line, "id",
                                     f"'{ident}' is already used by {seen[ident]}; IDs are never reused"))
         elif ident:
-            seen[ident] = doc.path
-        disclosure, found = validate_doc(doc, settings)
-        problems.extend(found)
-        if disclosure is not None:
-            valid.append(disclosure)
+            seen[ident] = result.path
+        problems.extend(result.problems)
+        if result.disclosure is not None:
+            valid.append(result.disclosure)
     return tuple(sorted(valid, key=lambda d: d.id)), problems
+
+
+def validate_all(docs: Iterable[SourceDoc], settings: Settings) -> tuple[tuple[Disclosure, ...], list[Problem]]:
+    """Validate every document, then the rules that span documents (unique IDs)."""
+    return combine(validate_one(doc, settings) for doc in docs)
 
 
 def page_gate_fields(path: str, meta: dict[str, Any], lines: dict[str, int]) -> tuple[datetime | None, bool,
