@@ -43,11 +43,33 @@ class SiteOutput:
     """Site-relative path → absolute source path, for files copied beside public disclosure pages."""
 
 
-def check(disclosures_dir: Path, project_root: Path, settings: Settings) -> Checked:
-    """Load and validate every disclosure; the result is complete even when problems were found."""
-    loaded = load_tree(disclosures_dir, project_root)
-    valid, problems = validate_all(loaded.docs, settings)
-    return Checked(valid, tuple(sorted({*loaded.problems, *problems})))
+def check(disclosures_dir: Path, project_root: Path, settings: Settings, *, parallel: bool = True) -> Checked:
+    """Load and validate every disclosure; the result is complete even when problems were found.
+
+    Each file is loaded and validated on its own, on every core when there are enough of them to pay for
+    the processes; only the rules that span files run here, in path order. ``parallel=False`` keeps all of
+    it in this process (``serve``). Either way the result is the same.
+    """
+    from .loader import list_tree, load_file
+    from .model import Attachment
+    from .parallel import map_chunks
+    from .validate import Validated, combine, validate_one
+
+    if not parallel:
+        loaded = load_tree(disclosures_dir, project_root)
+        valid, problems = validate_all(loaded.docs, settings)
+        return Checked(valid, tuple(sorted({*loaded.problems, *problems})))
+    listing = list_tree(disclosures_dir, project_root)
+
+    def one(source: tuple[Path, tuple[Attachment, ...]]) -> tuple[tuple[Problem, ...], Validated | None]:
+        # Only the validation crosses back from a worker, never the parsed document: it is what pickling costs.
+        doc, found = load_file(source[0], project_root, source[1])
+        return tuple(found), None if doc is None else validate_one(doc, settings)
+
+    results = map_chunks(one, listing.sources)
+    valid, problems = combine(result for _, result in results if result is not None)
+    return Checked(valid, tuple(sorted({*listing.problems, *(p for found, _ in results for p in found),
+                                        *problems})))
 
 
 def mention_problems(path: str, text: str, first_line: int, public_ids: frozenset[str],
