@@ -10,12 +10,12 @@ NAME = "SHA256SUMS"
 
 def sha256sums(files: Mapping[str, bytes]) -> bytes:
     """``<hex>  <path>`` per file, sorted by path, LF line ends; the ``SHA256SUMS`` entry itself is skipped."""
-    lines = []
-    for path in sorted(files):
-        if path == NAME:
-            continue
-        digest = hashlib.sha256(files[path]).hexdigest()
-        lines.append(f"{_escaped(digest, path)}  {_name(path)}\n")
+    return from_digests({path: hashlib.sha256(files[path]).hexdigest() for path in files})
+
+
+def from_digests(digests: Mapping[str, str]) -> bytes:
+    """``SHA256SUMS`` from digests already computed (path → hex), in the same format as ``sha256sums``."""
+    lines = [f"{_escaped(digests[path], path)}  {_name(path)}\n" for path in sorted(digests) if path != NAME]
     return "".join(lines).encode("utf-8")
 
 

@@ -179,27 +179,36 @@ def find_leaks(files: Mapping[str, bytes], markers: Iterable[str]) -> list[str]:
     Aho-Corasick finds every marker in one pass whatever their number: a regex alternation costs time
     in proportion to markers times bytes, which made the scan quadratic as the archive grew.
     """
+    automaton = leak_automaton(markers)
+    if automaton is None:
+        return []
+    return [hit for path, data in sorted(files.items()) for hit in leaks_in(path, data, automaton)]
+
+
+def leak_automaton(markers: Iterable[str]) -> Any:
+    """The matcher of every marker at once (``None`` when there is nothing to look for)."""
     automaton = ahocorasick.Automaton()
     for marker in sorted(set(markers)):
         automaton.add_word(marker, marker)
     if len(automaton) == 0:
-        return []
+        return None
     automaton.make_automaton()
-    found = []
-    for path, data in sorted(files.items()):
-        if path.endswith(".gz"):
-            try:
-                data = gzip.decompress(data)
-            except (OSError, EOFError):
-                found.append(f"{path}: unreadable gzip, cannot prove it is clean")
-                continue
-        text = data.decode("utf-8", "surrogateescape")  # binary files too: every byte is looked at
-        # JSON may escape "/" as "\\/"; that spelling is searched only where it occurs.
-        variants = (text, text.replace("\\/", "/")) if "\\/" in text else (text,)
-        hits = {marker for v in variants for end, marker in automaton.iter(v)
-                if not v[end + 1:end + 2].isdigit()}  # OSQI-2026-0001 must not match OSQI-2026-00012
-        found.extend(f"{path}: {h}" for h in sorted(hits))
-    return found
+    return automaton
+
+
+def leaks_in(path: str, data: bytes, automaton: Any) -> list[str]:
+    """``path: marker`` for each marker in one output file (a gzip file is opened first)."""
+    if path.endswith(".gz"):
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError):
+            return [f"{path}: unreadable gzip, cannot prove it is clean"]
+    text = data.decode("utf-8", "surrogateescape")  # binary files too: every byte is looked at
+    # JSON may escape "/" as "\\/"; that spelling is searched only where it occurs.
+    variants = (text, text.replace("\\/", "/")) if "\\/" in text else (text,)
+    hits = {marker for v in variants for end, marker in automaton.iter(v)
+            if not v[end + 1:end + 2].isdigit()}  # OSQI-2026-0001 must not match OSQI-2026-00012
+    return [f"{path}: {h}" for h in sorted(hits)]
 
 
 def newest_change(pub: gate.Publication) -> datetime | None:

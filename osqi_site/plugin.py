@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -25,7 +23,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
-from . import checksums, convert, gate, outputs, pagerender, pipeline, render, search
+from . import checksums, convert, gate, outputs, pagerender, pipeline, render, seal, search
 from .alarms import alarms
 from .problems import Problem, format_problems
 from .project import settings_from
@@ -35,7 +33,6 @@ from .timefmt import InstantError, parse_instant
 log = logging.getLogger("mkdocs.plugins.osqi")
 THEME_DIR = Path(__file__).parent / "theme"
 BUILD_MARKER = ".osqi-build"
-SCAN_WORKERS = 2
 PREVIEW_MARKER = ".osqi-preview"
 
 
@@ -77,6 +74,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self.nav: Navigation | None = None
         self.root = Path(".")
         self._html_used: list[Path] = []
+        self._clean_scans: tuple[tuple[str, ...], frozenset[str]] = ((), frozenset())
         self._cache_keep: set[Path] = set()
         self.site_date = "1970-01-01"
         self.content_problems: list[Problem] = []
@@ -229,11 +227,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         if self.preview:
             self._mark_preview_pages(site)
         self._add_search_entries(site)
-        tree = SiteFiles(site)
-        # SHA256SUMS covers every other file and is itself scanned before it is written.
-        sums = checksums.sha256sums(tree)
-        self._refuse_leaks(tree, sums)
-        (site / checksums.NAME).write_bytes(sums)
+        self._seal(site)
         self._restore_build_date()
         self._save_cache()
         if self._html_used:
@@ -389,47 +383,24 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             page.write_text(_decorate_preview(page.read_text(encoding="utf-8"), self.publication.now),
                             encoding="utf-8")
 
-    def _refuse_leaks(self, tree: SiteFiles, sums: bytes) -> None:
+    def _seal(self, site: Path) -> None:
+        """Hash and scan every output file; write SHA256SUMS (itself scanned first) only if nothing leaked."""
         assert self.publication is not None
         markers = (*pipeline.withheld_markers(self.publication.withheld, self.publication.public),
                    *self.content_markers)
-        if not markers:
-            return
-        paths = sorted(tree)
-        chunks = [paths[i::SCAN_WORKERS] for i in range(SCAN_WORKERS)]
-        if self.command == "serve" or len(paths) < 200:
-            leaks = pipeline.find_leaks(tree, markers)
-        else:
-            # The scan reads every byte of the site: split across cores, each worker reading its own files.
-            with ProcessPoolExecutor(SCAN_WORKERS, mp_context=multiprocessing.get_context("fork")) as pool:
-                parts = pool.map(_scan_chunk, [tree.root] * len(chunks), chunks, [markers] * len(chunks))
-                leaks = sorted(hit for part in parts for hit in part)
-        leaks += pipeline.find_leaks({checksums.NAME: sums}, markers)
+        paths = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
+        remembered, clean = self._clean_scans
+        # Only an identical marker set may reuse earlier verdicts (serve keeps them between reloads).
+        same = remembered == markers
+        sealed = seal.seal(site, paths, markers, known_clean=clean if same else frozenset(),
+                           parallel=self.command != "serve")
+        sums = checksums.from_digests(sealed.digests)
+        leaks = [*sealed.leaks, *pipeline.find_leaks({checksums.NAME: sums}, markers)]
         if leaks:
             raise PluginError("osqi: withheld disclosure text found in the output; nothing was published:\n  "
                               + "\n  ".join(leaks))
-
-
-class SiteFiles(Mapping[str, bytes]):
-    """The built site as ``path -> bytes``, read one file at a time so a large site never sits in memory."""
-
-    def __init__(self, root: Path, paths: Sequence[str] | None = None) -> None:
-        self.root = root
-        self._paths = list(paths) if paths is not None else sorted(
-            p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
-
-    def __getitem__(self, key: str) -> bytes:
-        return (self.root / key).read_bytes()
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._paths)
-
-    def __len__(self) -> int:
-        return len(self._paths)
-
-
-def _scan_chunk(root: Path, paths: Sequence[str], markers: Sequence[str]) -> list[str]:
-    return pipeline.find_leaks(SiteFiles(root, paths), markers)
+        self._clean_scans = (markers, sealed.clean)
+        (site / checksums.NAME).write_bytes(sums)
 
 
 def _decorate_preview(html: str, now: datetime) -> str:
