@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import jinja2
 from mkdocs.config import base
@@ -34,6 +34,9 @@ log = logging.getLogger("mkdocs.plugins.osqi")
 THEME_DIR = Path(__file__).parent / "theme"
 BUILD_MARKER = ".osqi-build"
 PREVIEW_MARKER = ".osqi-preview"
+
+
+T = TypeVar("T")
 
 
 class OsqiConfig(base.Config):
@@ -74,6 +77,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self.nav: Navigation | None = None
         self.root = Path(".")
         self._html_used: list[Path] = []
+        self._memo: dict[str, dict[str, Any]] = {}
         self._clean_scans: tuple[tuple[str, ...], frozenset[str]] = ((), frozenset())
         self._cache_keep: set[Path] = set()
         self.site_date = "1970-01-01"
@@ -126,9 +130,9 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self.settings, self.publication = settings, pub
         self._gate_content_pages(config, now)
         self._cache_keep = set()
-        self.output = pipeline.build_outputs(pub, settings, self._disclosure_outputs(pub, settings, root))
+        self.output = pipeline.build_outputs(pub, settings, self._disclosure_outputs(pub, settings))
         self.generated = {p.src_path: p for p in self.output.pages}
-        self.converted = self._convert_pages(config, root)
+        self.converted = self._convert_pages(config)
         self.page_dates = {f"disclosures/{d.id}.md": d.modified.date().isoformat() for d in pub.public}
         newest = pipeline.newest_change(pub)
         # Without a public date, a fixed old date keeps sitemap and gzip stamps reproducible.
@@ -269,41 +273,48 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
                               "(use `osqi-site preview` to see a future state)")
         return requested
 
-    def _convert_pages(self, config: MkDocsConfig, root: Path) -> dict[str, convert.Converted]:
+    def _convert_pages(self, config: MkDocsConfig) -> dict[str, convert.Converted]:
         """Disclosure pages converted up front: from the cache when unchanged, else on every core."""
         assert self.output is not None
         recipe = convert.Recipe(tuple(config.markdown_extensions), dict(config.mdx_configs or {}))
         fingerprint = recipe.fingerprint()
-        pages = list(self.output.pages)
-        keys = {p.src_path: convert.cache_key(p.body, fingerprint) for p in pages}
-        cache = root / self.config.cache_dir / "pages"
-        done: dict[str, convert.Converted] = {}
-        for src, key in keys.items():
-            with contextlib.suppress(OSError, ValueError, KeyError):  # missing or unreadable: converted below
-                done[src] = convert.load((cache / f"{key}.json").read_bytes())
-        todo = [p for p in pages if p.src_path not in done]
-        for page, result in zip(todo, convert.convert_many([p.body for p in todo], recipe,
-                                                           parallel=self.command != "serve"), strict=True):
-            done[page.src_path] = result
-        _store(cache, {f"{keys[p.src_path]}.json": convert.dump(done[p.src_path]) for p in todo})
-        self._cache_keep |= {cache / f"{k}.json" for k in keys.values()}
-        return done
+        pages = {p.src_path: p for p in self.output.pages}
+        keys = {src: convert.cache_key(p.body, fingerprint) for src, p in pages.items()}
 
-    def _disclosure_outputs(self, pub: gate.Publication, settings: Settings,
-                            root: Path) -> dict[str, outputs.DisclosureOutput]:
+        def make(todo: list[str]) -> list[convert.Converted]:
+            return convert.convert_many([pages[src].body for src in todo], recipe, parallel=self.command != "serve")
+
+        return self._through_cache("pages", keys, convert.load, convert.dump, make)
+
+    def _disclosure_outputs(self, pub: gate.Publication, settings: Settings) -> dict[str, outputs.DisclosureOutput]:
         """Each public disclosure's page, OSV and CSAF: from the cache when unchanged, else made on every core."""
         code = pagerender.code_digest()
-        keys = {d.id: outputs.cache_key(d, settings, code) for d in pub.public}
-        cache = root / self.config.cache_dir / "outputs"
-        done: dict[str, outputs.DisclosureOutput] = {}
-        for ident, key in keys.items():
+        public = {d.id: d for d in pub.public}
+        keys = {ident: outputs.cache_key(d, settings, code) for ident, d in public.items()}
+
+        def make(todo: list[str]) -> list[outputs.DisclosureOutput]:
+            return outputs.make_many([public[i] for i in todo], settings, parallel=self.command != "serve")
+
+        return self._through_cache("outputs", keys, outputs.load, outputs.dump, make)
+
+    def _through_cache(self, folder: str, keys: Mapping[str, str], load: Callable[[bytes], T],
+                       dump: Callable[[T], bytes], make: Callable[[list[str]], list[T]]) -> dict[str, T]:
+        """``name → value`` for every ``name → key``: remembered (serve), read from the cache, or made now."""
+        cache = self.root / self.config.cache_dir / folder
+        memo = self._memo.get(folder, {})
+        done: dict[str, T] = {}
+        for name, key in keys.items():
+            if key in memo:
+                done[name] = memo[key]
+                continue
             with contextlib.suppress(OSError, ValueError, KeyError, TypeError):  # missing or unreadable: made below
-                done[ident] = outputs.load((cache / f"{key}.json").read_bytes())
-        todo = [d for d in pub.public if d.id not in done]
-        made = outputs.make_many(todo, settings, parallel=self.command != "serve")
-        done.update((d.id, out) for d, out in zip(todo, made, strict=True))
-        _store(cache, {f"{keys[d.id]}.json": outputs.dump(done[d.id]) for d in todo})
+                done[name] = load((cache / f"{key}.json").read_bytes())
+        todo = [name for name in keys if name not in done]
+        done.update(zip(todo, make(todo), strict=True))
+        _store(cache, {f"{keys[name]}.json": dump(done[name]) for name in todo})
         self._cache_keep |= {cache / f"{k}.json" for k in keys.values()}
+        if self.command == "serve":  # the plugin lives across reloads: keep this build's values in memory
+            self._memo[folder] = {keys[name]: value for name, value in done.items()}
         return done
 
     def _save_cache(self) -> None:
