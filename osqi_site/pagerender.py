@@ -77,7 +77,7 @@ class GeneratedPage(Page):
 
     def release(self) -> None:
         """Drop the page's text once written: thousands of pages would otherwise stay in memory."""
-        self.content = None
+        self.content = ""  # not None: page events (Material's search) expect text
         self.markdown = ""  # not None: MkDocs takes that for "never read" and loses the title
 
 
@@ -204,7 +204,8 @@ def prerender(pages: Sequence[GeneratedPage], *, config: MkDocsConfig, nav: Navi
               doc_files: Sequence[File], cache: Path, parallel: bool) -> int:
     """Give every page its rendered HTML, from ``cache`` or rendered now; returns how many were rendered.
 
-    After this, MkDocs renders each page with the one-line template, so page events still run in order.
+    After this, MkDocs renders each page with the one-line template, so page events still run in order,
+    but ``page.content`` is empty by then: a page's HTML is final once the theme has rendered it.
     """
     global _job
     cache.mkdir(parents=True, exist_ok=True)
@@ -228,6 +229,9 @@ def prerender(pages: Sequence[GeneratedPage], *, config: MkDocsConfig, nav: Navi
         _job = None
     for page in pages:
         page.meta["template"] = PRERENDERED_TEMPLATE
+        # The theme's HTML holds the content now: dropping it here frees every page's text before MkDocs
+        # writes the first one, and spares later page events (Material's search) from rescanning it.
+        page.release()
     return len(todo)
 
 

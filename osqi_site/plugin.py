@@ -219,12 +219,6 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self._html_used = [p.rendered for p in pages if p.rendered is not None]
         return env
 
-    @event_priority(-100)
-    def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str:
-        if isinstance(page, pagerender.GeneratedPage):
-            page.release()
-        return output
-
     @event_priority(-100)  # after the search plugin has written its index, so the scan covers it
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         site = Path(config.site_dir)
