@@ -43,19 +43,24 @@ class SiteOutput:
     """Site-relative path → absolute source path, for files copied beside public disclosure pages."""
 
 
-def check(disclosures_dir: Path, project_root: Path, settings: Settings, *, parallel: bool = True) -> Checked:
+def check(disclosures_dir: Path, project_root: Path, settings: Settings, *, parallel: bool = True,
+          memo: dict[Any, Any] | None = None) -> Checked:
     """Load and validate every disclosure; the result is complete even when problems were found.
 
     Each file is loaded and validated on its own, on every core when there are enough of them to pay for
     the processes; only the rules that span files run here, in path order. ``parallel=False`` keeps all of
     it in this process (``serve``). Either way the result is the same.
+
+    ``memo`` (kept by a long-lived caller such as ``serve`` between rebuilds) remembers each file's result
+    under its inode, size, mtime and ctime: any write changes ctime, which no tool can set back, so an
+    edited file is always read again. It is replaced by this call's entries, so it never grows.
     """
     from .loader import list_tree, load_file
     from .model import Attachment
     from .parallel import map_chunks
     from .validate import Validated, combine, validate_one
 
-    if not parallel:
+    if not parallel and memo is None:
         loaded = load_tree(disclosures_dir, project_root)
         valid, problems = validate_all(loaded.docs, settings)
         return Checked(valid, tuple(sorted({*loaded.problems, *problems})))
@@ -66,10 +71,27 @@ def check(disclosures_dir: Path, project_root: Path, settings: Settings, *, para
         doc, found = load_file(source[0], project_root, source[1])
         return tuple(found), None if doc is None else validate_one(doc, settings)
 
-    results = map_chunks(one, listing.sources)
+    if memo is None:
+        results = map_chunks(one, listing.sources, parallel=parallel)
+    else:
+        keys = [(source, settings, _stat_key(source[0])) for source in listing.sources]
+        missing = [source for source, key in zip(listing.sources, keys, strict=True) if key not in memo]
+        made = dict(zip(missing, map_chunks(one, missing, parallel=parallel), strict=True))
+        results = [memo[key] if key in memo else made[source]
+                   for source, key in zip(listing.sources, keys, strict=True)]
+        memo.clear()
+        memo.update(zip(keys, results, strict=True))
     valid, problems = combine(result for _, result in results if result is not None)
     return Checked(valid, tuple(sorted({*listing.problems, *(p for found, _ in results for p in found),
                                         *problems})))
+
+
+def _stat_key(path: Path) -> tuple[int, ...] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None  # unreadable: never remembered as anything but what loading it reports
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def mention_problems(path: str, text: str, first_line: int, public_ids: frozenset[str],

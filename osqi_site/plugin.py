@@ -78,6 +78,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self.root = Path(".")
         self._html_used: list[Path] = []
         self._memo: dict[str, dict[str, Any]] = {}
+        self._check_memo: dict[Any, Any] = {}
         self._clean_scans: tuple[tuple[str, ...], frozenset[str]] = ((), frozenset())
         self._cache_keep: set[Path] = set()
         self.site_date = "1970-01-01"
@@ -113,7 +114,9 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         if disclosures_dir.is_relative_to(Path(config.docs_dir).resolve()):
             raise PluginError("osqi: disclosures_dir must lie outside docs_dir, so that nothing is published "
                               "if this plugin ever fails to run")
-        checked = pipeline.check(disclosures_dir, root, settings)
+        # serve re-reads only the files that changed since its last rebuild.
+        checked = pipeline.check(disclosures_dir, root, settings,
+                                 memo=self._check_memo if self.command == "serve" else None)
         pub = gate.publish(checked.disclosures, now)
         problems = [*checked.problems, *pipeline.publication_problems(pub, settings)]
         warnings = alarms(checked.disclosures, settings, now)

@@ -157,3 +157,24 @@ def test_cache_follows_edits_and_forgets_what_is_gone(project: Path, tmp_path: P
     assert "Spotted while" in (tmp_path / "b" / "disclosures" / "OSQI-2026-0002" / "index.html").read_text()
     after = set((project / ".osqi-cache" / "pages").iterdir())
     assert len(after) == len(before) and after != before  # one entry replaced, the stale one pruned
+
+
+def test_check_memo_rereads_exactly_the_edited_files(project: Path) -> None:
+    from osqi_site import pipeline
+    from osqi_site.settings import Settings
+
+    settings = Settings(site_url="https://osqi.example/")
+    memo: dict[object, object] = {}
+    first = pipeline.check(project / "disclosures", project, settings, memo=memo)
+    assert first == pipeline.check(project / "disclosures", project, settings)  # same answer as without a memo
+    assert len(memo) == 5 and pipeline.check(project / "disclosures", project, settings, memo=memo) == first
+    source = project / "disclosures" / "2026" / "OSQI-2026-0002.md"
+    text = source.read_text()
+    # Same size and the old mtime put back: only ctime tells, and it is enough.
+    stat = source.stat()
+    source.write_text(text.replace("embargo_until: 2026-03-01T12:00:00Z", "embargo_until: 2026-03-01T12:00:01Z"))
+    import os
+
+    os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    edited = pipeline.check(project / "disclosures", project, settings, memo=memo)
+    assert edited == pipeline.check(project / "disclosures", project, settings) != first
