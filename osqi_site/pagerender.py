@@ -48,6 +48,8 @@ class GeneratedPage(Page):
 
     def __init__(self, file: File, config: MkDocsConfig, source: render.Page,
                  converted: convert.Converted | None, title: str | None = None) -> None:
+        self._toc_tokens: list[dict[str, Any]] | None = None
+        self._toc: Any = []
         super().__init__(title, file, config)
         self.osqi = source
         self.converted = converted
@@ -67,8 +69,23 @@ class GeneratedPage(Page):
             super().render(config, files)
             return
         self.content = self.converted.html
-        self.toc = get_toc(self.converted.toc)  # type: ignore[arg-type]  # the tokens Python-Markdown produced
+        # Built when a theme first reads it: a page rendered earlier and taken from the cache never needs it.
+        self._toc, self._toc_tokens = None, self.converted.toc
         self.converted = None  # content holds it now
+
+    @property
+    def toc(self) -> Any:
+        if self._toc is None:
+            self._toc = get_toc(self._toc_tokens or [])  # type: ignore[arg-type]  # Python-Markdown's tokens
+        return self._toc
+
+    @toc.setter
+    def toc(self, value: Any) -> None:
+        self._toc, self._toc_tokens = value, None
+
+    def toc_description(self) -> Any:
+        """What the table of contents holds, without building it when it is still Python-Markdown's tokens."""
+        return self._toc_tokens if self._toc is None else _describe_toc(self._toc)
 
     def prerendered_html(self) -> Markup:
         """Called by the one-line template: the page as rendered by the theme, read once and released."""
@@ -108,7 +125,7 @@ def page_key(page: GeneratedPage, theme: str) -> str:
     small = {
         "uri": page.file.src_uri, "url": page.url, "canonical": page.canonical_url, "edit": page.edit_url,
         "title": page.title, "meta": page.meta, "update_date": page.update_date, "homepage": page.is_homepage,
-        "toc": _describe_toc(page.toc), "parent": page.parent.title if page.parent else None,
+        "toc": page.toc_description(), "parent": page.parent.title if page.parent else None,
         "previous": page.previous_page.url if page.previous_page else None,
         "next": page.next_page.url if page.next_page else None,
     }
