@@ -19,6 +19,7 @@ from .index_json import index_files
 from .loader import load_tree, read_page_meta
 from .model import Disclosure
 from .osv import osv_files
+from .parallel import map_chunks
 from .problems import Problem
 from .settings import Settings
 from .validate import page_gate_fields, validate_all
@@ -106,18 +107,20 @@ def mention_problems(path: str, text: str, first_line: int, public_ids: frozense
     return out
 
 
-def publication_problems(pub: gate.Publication, settings: Settings) -> list[Problem]:
+def publication_problems(pub: gate.Publication, settings: Settings, *, parallel: bool = True) -> list[Problem]:
     """Mentions of non-public IDs inside public disclosures (their narrative, fields and attachments' names)."""
     public_ids = frozenset(d.id for d in pub.public)
-    out: list[Problem] = []
-    for d in pub.public:
-        out.extend(mention_problems(d.source, d.body, d.body_line, public_ids, settings))
+
+    def one(d: Disclosure) -> list[Problem]:
+        out = mention_problems(d.source, d.body, d.body_line, public_ids, settings)
         fields = [d.title, *(r.summary for r in d.revisions), d.withdrawn.reason if d.withdrawn else "",
                   *(e.note for e in d.timeline), *(a.name for a in d.attachments)]
         for text in fields:
             out.extend(Problem(d.source, 1, "frontmatter", p.message)
                        for p in mention_problems(d.source, text, 1, public_ids, settings))
-    return out
+        return out
+
+    return [p for per in map_chunks(one, pub.public, parallel=parallel) for p in per]
 
 
 @dataclass(frozen=True)
