@@ -218,8 +218,8 @@ _job: _Job | None = None
 
 
 def prerender(pages: Sequence[GeneratedPage], *, config: MkDocsConfig, nav: Navigation, env: jinja2.Environment,
-              doc_files: Sequence[File], cache: Path, parallel: bool) -> int:
-    """Give every page its rendered HTML, from ``cache`` or rendered now; returns how many were rendered.
+              doc_files: Sequence[File], cache: Path, parallel: bool) -> list[GeneratedPage]:
+    """Give every page its rendered HTML, from ``cache`` or rendered now; returns the pages rendered now.
 
     After this, MkDocs renders each page with the one-line template, so page events still run in order,
     but ``page.content`` is empty by then: a page's HTML is final once the theme has rendered it.
@@ -249,7 +249,7 @@ def prerender(pages: Sequence[GeneratedPage], *, config: MkDocsConfig, nav: Navi
         # The theme's HTML holds the content now: dropping it here frees every page's text before MkDocs
         # writes the first one, and spares later page events (Material's search) from rescanning it.
         page.release()
-    return len(todo)
+    return todo
 
 
 def _render_chunk(indices: Sequence[int]) -> None:

@@ -218,7 +218,9 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         rendered = pagerender.prerender(pages, config=config, nav=self.nav, env=env,
                                        doc_files=files.documentation_pages(inclusion=inclusion), cache=cache,
                                        parallel=self.command != "serve")
-        log.debug("osqi: %d of %d generated pages rendered, the others from the cache", rendered, len(pages))
+        log.debug("osqi: %d of %d generated pages rendered, the others from the cache", len(rendered), len(pages))
+        if self.command == "serve" and rendered:
+            _write_first(files, {id(p) for p in rendered})
         self._html_used = [p.rendered for p in pages if p.rendered is not None]
         return env
 
@@ -433,6 +435,16 @@ def _store(folder: Path, entries: Mapping[str, bytes]) -> None:
         partial = folder / f"{name}.{os.getpid()}.partial"
         partial.write_bytes(data)
         partial.replace(folder / name)
+
+
+def _write_first(files: Files, pages: set[int]) -> None:
+    """Move the files of ``pages`` (by ``id``) to the front, keeping every other order: MkDocs writes pages
+    in this order, so serve shows the page just edited before rewriting the unchanged ones."""
+    ordered = sorted(files, key=lambda f: id(f.page) not in pages if f.page is not None else True)
+    for f in ordered:
+        files.remove(f)
+    for f in ordered:
+        files.append(f)
 
 
 def _nav_titles(nav: Any) -> dict[str, str]:
