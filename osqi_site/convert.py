@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
-import os
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import markdown
 
 from . import __version__
+from .parallel import map_chunks
 
 CHUNK = 64
 """Pages per task: large enough that process hand-over costs little, small enough to balance two cores."""
@@ -50,20 +48,10 @@ def to_html(text: str, recipe: Recipe) -> Converted:
     return Converted(html, list(getattr(md, "toc_tokens", [])))
 
 
-def _convert_chunk(texts: Sequence[str], recipe: Recipe) -> list[Converted]:
-    return [to_html(t, recipe) for t in texts]
-
-
 def convert_many(texts: Sequence[str], recipe: Recipe, *, parallel: bool = True) -> list[Converted]:
     """Convert every text, on every core when there are enough of them to pay for the processes."""
-    workers = min(os.cpu_count() or 1, max(1, len(texts) // CHUNK))
-    if not parallel or workers < 2:
-        return _convert_chunk(texts, recipe)
-    chunks = [texts[i:i + CHUNK] for i in range(0, len(texts), CHUNK)]
-    # fork: workers inherit the imported Markdown extensions instead of importing them again.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        results = pool.map(_convert_chunk, chunks, [recipe] * len(chunks))
-        return [c for chunk in results for c in chunk]
+    # Forked workers inherit the imported Markdown extensions instead of importing them again.
+    return map_chunks(lambda text: to_html(text, recipe), texts, chunk=CHUNK, parallel=parallel)
 
 
 def dump(converted: Converted) -> bytes:

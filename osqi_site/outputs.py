@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
-import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from . import csaf, render
 from .model import Disclosure
 from .osv import dump_json, osv_record
+from .parallel import map_chunks
 from .settings import Settings
 
 
@@ -55,28 +53,6 @@ def load(data: bytes) -> DisclosureOutput:
                             str(obj["csaf"]).encode("utf-8"))
 
 
-CHUNK = 32
-"""Disclosures per worker task."""
-
-_todo: tuple[Sequence[Disclosure], Settings] | None = None
-
-
 def make_many(todo: Sequence[Disclosure], settings: Settings, *, parallel: bool = True) -> list[DisclosureOutput]:
     """``make`` for each disclosure, on every core when there are enough to pay for the processes."""
-    global _todo
-    workers = min(os.cpu_count() or 1, len(todo) // CHUNK)
-    if not parallel or workers < 2:
-        return [make(d, settings) for d in todo]
-    _todo = (todo, settings)  # forked workers inherit it: only indices travel to them
-    try:
-        chunks = [range(i, min(i + CHUNK, len(todo))) for i in range(0, len(todo), CHUNK)]
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            return [out for part in pool.map(_make_chunk, chunks) for out in part]
-    finally:
-        _todo = None
-
-
-def _make_chunk(indices: range) -> list[DisclosureOutput]:
-    assert _todo is not None
-    todo, settings = _todo
-    return [make(todo[i], settings) for i in indices]
+    return map_chunks(lambda d: make(d, settings), todo, chunk=32, parallel=parallel)

@@ -6,12 +6,10 @@ import contextlib
 import functools
 import hashlib
 import json
-import multiprocessing
 import os
 import secrets
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -30,6 +28,7 @@ from mkdocs.theme import Theme
 from mkdocs.utils import meta as mkdocs_meta
 
 from . import __version__, convert, render
+from .parallel import map_chunks
 
 PRERENDERED_TEMPLATE = "osqi-prerendered.html"
 """A one-line template that prints a page's HTML rendered earlier, in a worker or a previous build."""
@@ -206,17 +205,6 @@ def _sha(text: str) -> str:
 # -- rendering ---------------------------------------------------------------------------------------------
 
 
-class _Job:
-    """What a forked worker needs; set just before the pool forks, so workers inherit it instead of pickling."""
-
-    def __init__(self, pages: Sequence[GeneratedPage], config: MkDocsConfig, nav: Navigation,
-                 env: jinja2.Environment, doc_files: Sequence[File]) -> None:
-        self.pages, self.config, self.nav, self.env, self.doc_files = pages, config, nav, env, doc_files
-
-
-_job: _Job | None = None
-
-
 def prerender(pages: Sequence[GeneratedPage], *, config: MkDocsConfig, nav: Navigation, env: jinja2.Environment,
               doc_files: Sequence[File], cache: Path, parallel: bool) -> list[GeneratedPage]:
     """Give every page its rendered HTML, from ``cache`` or rendered now; returns the pages rendered now.
@@ -224,7 +212,6 @@ def prerender(pages: Sequence[GeneratedPage], *, config: MkDocsConfig, nav: Navi
     After this, MkDocs renders each page with the one-line template, so page events still run in order,
     but ``page.content`` is empty by then: a page's HTML is final once the theme has rendered it.
     """
-    global _job
     cache.mkdir(parents=True, exist_ok=True)
     theme = theme_fingerprint(config, nav)
     todo: list[GeneratedPage] = []
@@ -232,18 +219,8 @@ def prerender(pages: Sequence[GeneratedPage], *, config: MkDocsConfig, nav: Navi
         page.rendered = cache / f"{page_key(page, theme)}.html"
         if not page.rendered.is_file():
             todo.append(page)
-    workers = min(os.cpu_count() or 1, len(todo) // CHUNK)
-    _job = _Job(todo, config, nav, env, doc_files)
-    try:
-        indices = list(range(len(todo)))
-        if parallel and workers >= 2:
-            chunks = [indices[i:i + CHUNK] for i in range(0, len(indices), CHUNK)]
-            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-                list(pool.map(_render_chunk, chunks))
-        else:
-            _render_chunk(indices)
-    finally:
-        _job = None
+    # Forked workers inherit the pages, configuration and environment; only ``None`` comes back.
+    map_chunks(lambda page: _render_one(page, config, nav, env, doc_files), todo, chunk=CHUNK, parallel=parallel)
     for page in pages:
         page.meta["template"] = PRERENDERED_TEMPLATE
         # The theme's HTML holds the content now: dropping it here frees every page's text before MkDocs
@@ -252,21 +229,15 @@ def prerender(pages: Sequence[GeneratedPage], *, config: MkDocsConfig, nav: Navi
     return todo
 
 
-def _render_chunk(indices: Sequence[int]) -> None:
-    assert _job is not None
-    for i in indices:
-        _render_one(_job, _job.pages[i])
-
-
-def _render_one(job: _Job, page: GeneratedPage) -> None:
+def _render_one(page: GeneratedPage, config: MkDocsConfig, nav: Navigation, env: jinja2.Environment,
+                doc_files: Sequence[File]) -> None:
     """What MkDocs' own page build does up to the template's output, which goes to the cache instead."""
-    config = job.config
     config._current_page = page
     page.active = True
     try:
-        context = get_context(job.nav, job.doc_files, config, page)
-        template = job.env.get_template(page.meta.get("template", "main.html"))
-        context = config.plugins.on_page_context(context, page=page, config=config, nav=job.nav)
+        context = get_context(nav, doc_files, config, page)
+        template = env.get_template(page.meta.get("template", "main.html"))
+        context = config.plugins.on_page_context(context, page=page, config=config, nav=nav)
         html = template.render(context)
     finally:
         page.active = False

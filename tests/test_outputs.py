@@ -15,7 +15,7 @@ def _many(n: int) -> list[Disclosure]:
 
 
 def test_parallel_serial_and_cached_outputs_are_identical() -> None:
-    items = _many(80)  # enough for two workers
+    items = _many(250)  # enough for the worker processes (parallel.MIN_ITEMS)
     serial = outputs.make_many(items, SETTINGS, parallel=False)
     parallel = outputs.make_many(items, SETTINGS, parallel=True)
     assert parallel == serial
