@@ -144,3 +144,26 @@ def test_meta_of_a_page_without_front_matter_is_empty() -> None:
 
     assert render.Page("a.md", "# Title\n").meta == {}
     assert render.Page("a.md", "---\n\n---\nx").meta == {}
+
+
+def test_serve_writes_fresh_pages_first_and_keeps_every_other_order(project: Path) -> None:
+    from mkdocs.structure.pages import Page
+
+    from osqi_site.plugin import _write_first
+
+    config = load_config(str(project / "mkdocs.yml"))
+    config.plugins._current_plugin = None
+    files = Files([File.generated(config, name, content="x") for name in ("a.md", "b.css", "c.md", "d.md")])
+    pages = {f.src_uri: Page(None, f, config) for f in files if f.src_uri.endswith(".md")}
+    _write_first(files, {id(pages["d.md"])})
+    assert [f.src_uri for f in files] == ["d.md", "a.md", "b.css", "c.md"]
+
+
+def test_a_nav_title_names_the_generated_listing(project: Path, tmp_path: Path) -> None:
+    cfg = project / "mkdocs.yml"
+    text = cfg.read_text()
+    assert "disclosures/index.md" in text
+    cfg.write_text(text.replace("- Disclosures: disclosures/index.md", "- All advisories: disclosures/index.md"))
+    assert build(project, tmp_path / "site") == 0
+    home = (tmp_path / "site" / "index.html").read_text()
+    assert "All advisories" in home
