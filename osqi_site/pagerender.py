@@ -86,6 +86,12 @@ class GeneratedPage(Page):
         """What the table of contents holds, without building it when it is still Python-Markdown's tokens."""
         return self._toc_tokens if self._toc is None else _describe_toc(self._toc)
 
+    def finish(self, html: str) -> str:
+        """The converted page with its blocks put in; they are not needed after, so they are let go."""
+        html = self.osqi.finish(html)
+        self.osqi = render.Page(self.osqi.src_path, "")
+        return html
+
     def prerendered_html(self) -> Markup:
         """Called by the one-line template: the page as rendered by the theme, read once and released."""
         assert self.rendered is not None

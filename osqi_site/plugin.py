@@ -71,7 +71,8 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self.publication: gate.Publication | None = None
         self.output: pipeline.SiteOutput | None = None
         self.final_site_dir: str | None = None
-        self.generated: dict[str, render.Page] = {}
+        self.generated: frozenset[str] = frozenset()
+        """Source paths of the generated pages."""
         self.page_dates: dict[str, str] = {}
         self.converted: dict[str, convert.Converted] = {}
         self.nav: Navigation | None = None
@@ -134,7 +135,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self._gate_content_pages(config, now)
         self._cache_keep = set()
         self.output = pipeline.build_outputs(pub, settings, self._disclosure_outputs(pub, settings))
-        self.generated = {p.src_path: p for p in self.output.pages}
+        self.generated = frozenset(p.src_path for p in self.output.pages)
         self.converted = self._convert_pages(config)
         self.page_dates = {f"disclosures/{d.id}.md": d.modified.date().isoformat() for d in pub.public}
         newest = pipeline.newest_change(pub)
@@ -178,6 +179,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         for rel, data in self.output.files.items():
             # NOT_IN_NAV rather than MkDocs' default, which drops dot-folders such as .well-known/.
             files.append(File.generated(config, rel, content=data, inclusion=InclusionLevel.NOT_IN_NAV))
+        self.output = None  # MkDocs' files and pages hold it all now; held here too, it would stay to the end
         return files
 
     def on_nav(self, nav: Navigation, /, *, config: MkDocsConfig, files: Files) -> Navigation:
@@ -198,7 +200,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
 
     def on_page_content(self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         if isinstance(page, pagerender.GeneratedPage):
-            return page.osqi.finish(html)
+            return page.finish(html)
         return html
 
     @event_priority(-100)  # last: other plugins' environment changes are part of what the pages render with
