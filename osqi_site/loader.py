@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,12 +104,13 @@ def list_tree(root: Path, project_root: Path) -> TreeListing:
     if not root.is_dir():
         rel = _rel(root, project_root)
         return TreeListing((), (Problem(rel, 0, "disclosures_dir", "folder does not exist"),))
-    files = sorted(_walk(root, project_root, problems))
-    md_files = {f for f in files if f.suffix == ".md"}
+    files = _sorted_paths(_walk(root, project_root, problems))
+    md_files = [f for f in files if f.suffix == ".md"]  # sorted, as files are
     owners = _attachment_owners(root, md_files)
+    owning = _owner_finder(owners)
     attachments: dict[Path, list[Attachment]] = {}
     for f in files:
-        owner = _owning_disclosure(f, root, owners)
+        owner = owning(f)
         if owner is not None and f != owner:
             folder = owners[owner]
             name = f.relative_to(folder).as_posix()
@@ -119,8 +120,8 @@ def list_tree(root: Path, project_root: Path) -> TreeListing:
                                     "not a disclosure (.md) and not inside a disclosure's attachment folder "
                                     "named after its ID; move or delete it"))
     sources = []
-    for f in sorted(md_files):
-        owner = _owning_disclosure(f, root, owners)
+    for f in md_files:
+        owner = owning(f)
         if owner is not None and owner != f:
             continue
         sources.append((f, tuple(attachments.get(f, ()))))
@@ -162,14 +163,19 @@ def _walk(root: Path, project_root: Path, problems: list[Problem]) -> Iterator[P
             yield p
 
 
-def _attachment_owners(root: Path, md_files: set[Path]) -> dict[Path, Path]:
+def _sorted_paths(paths: Iterable[Path]) -> list[Path]:
+    """``sorted(paths)``; where paths compare by their parts (POSIX), with the parts as key: much faster."""
+    return sorted(paths, key=lambda p: p.parts) if os.name == "posix" else sorted(paths)
+
+
+def _attachment_owners(root: Path, md_files: list[Path]) -> dict[Path, Path]:
     """Map each disclosure source to its attachment folder: a folder named after the file's stem.
 
     Two layouts are supported: ``X/X.md`` (the disclosure lives inside its folder) and
-    ``X.md`` beside a folder ``X/``.
+    ``X.md`` beside a folder ``X/``. ``md_files`` are sorted; so is the map.
     """
     owners: dict[Path, Path] = {}
-    for f in sorted(md_files):
+    for f in md_files:
         if not _ID_SHAPE.match(f.stem):
             continue  # only a disclosure owns a folder; a stray 2026/2026.md must not swallow 2026/
         if f.parent.name == f.stem and f.parent != root:
@@ -179,11 +185,30 @@ def _attachment_owners(root: Path, md_files: set[Path]) -> dict[Path, Path]:
     return owners
 
 
-def _owning_disclosure(f: Path, root: Path, owners: dict[Path, Path]) -> Path | None:
+def _owner_finder(owners: dict[Path, Path]) -> Callable[[Path], Path | None]:
+    """For a file, the first owner (in ``owners`` order) that is the file or whose folder holds it.
+
+    Looks up the file and each of its parent folders rather than trying every owner, which made
+    listing a tree with many attachment folders quadratic.
+    """
+    rank = {owner: i for i, owner in enumerate(owners)}
+    by_folder: dict[Path, Path] = {}
     for owner, folder in owners.items():
-        if f == owner or f.is_relative_to(folder):
-            return owner
-    return None
+        by_folder.setdefault(folder, owner)
+    shallowest = min((len(folder.parts) for folder in by_folder), default=0)
+
+    def owning(f: Path) -> Path | None:
+        found = f if f in rank else None
+        if not by_folder:
+            return found
+        parents = f.parents  # only those as deep as some folder can be one
+        for folder in (f, *(parents[i] for i in range(len(f.parts) - shallowest))):
+            owner = by_folder.get(folder)
+            if owner is not None and (found is None or rank[owner] < rank[found]):
+                found = owner
+        return found
+
+    return owning
 
 
 def _rel(p: Path, project_root: Path) -> str:

@@ -510,3 +510,27 @@ def test_one_pass_parse_equals_screened_parse_on_any_text(text: str) -> None:
 @settings(max_examples=400)
 def test_nesting_bound_is_never_below_the_real_nesting(text: str) -> None:
     assert _deepest_nesting(text) <= loader._nesting_bound(text)
+
+
+def test_listing_sorts_and_finds_owners_as_by_trying_every_owner(project: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    d = project / "disclosures"
+    for rel in ["2026/OSQI-2026-0001.md", "2026/OSQI-2026-0001/OSQI-2026-0001.md",
+                "2026/OSQI-2026-0001/OSQI-2026-0002/OSQI-2026-0002.md", "2026/OSQI-2026-0003/OSQI-2026-0003.md",
+                "2026/OSQI-2026-0003/deeper/OSQI-2026-0004.md", "2026-x/OSQI-2026-0005.md", "2026/2026.md",
+                "2026/OSQI-2026-0006.md", "OSQI-2026-0007/OSQI-2026-0007.md"]:
+        write_disclosure(d, rel, text=disclosure_text(id=Path(rel).stem))
+    for rel in ["2026/OSQI-2026-0001/poc.py", "2026/OSQI-2026-0001/OSQI-2026-0002/trace.txt",
+                "2026/OSQI-2026-0003/deeper/x.bin", "2026-x/OSQI-2026-0005/a.txt", "2026/OSQI-2026-0009/stray.txt",
+                "2026/notes.txt", "OSQI-2026-0007/sub/a.txt"]:
+        (d / rel).parent.mkdir(parents=True, exist_ok=True)
+        (d / rel).write_text("x")
+    fast = loader.list_tree(d, project)
+
+    def every_owner(owners: dict[Path, Path]) -> Any:  # how owners were always found: try each in order
+        return lambda f: next((o for o, folder in owners.items() if f == o or f.is_relative_to(folder)), None)
+
+    monkeypatch.setattr(loader, "_owner_finder", every_owner)
+    monkeypatch.setattr(loader, "_sorted_paths", sorted)
+    assert fast == loader.list_tree(d, project)
+    assert len(fast.sources) >= 5 and any(attached for _, attached in fast.sources)
