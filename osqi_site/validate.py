@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from cvss import CVSS3, CVSS4
@@ -286,26 +287,32 @@ def _take_severity(c: _Checker) -> Callable[[dict[str, Any], str], Severity | No
 
 
 def _score(c: _Checker, kind: str, vector: str, fld: str) -> Severity | None:
+    scored = _cvss(kind, vector)
+    if isinstance(scored, str):
+        c.add(fld, scored)
+        return None
+    score, rating, canonical = scored
+    if canonical != vector:
+        c.add(fld, f"write the vector in canonical form: {canonical}")
+        return None
+    return Severity(kind, vector, score, rating)
+
+
+@lru_cache(maxsize=4096)
+def _cvss(kind: str, vector: str) -> tuple[float, str, str] | str:
+    """Base score, rating and canonical form of a vector, or why it is invalid; cached, as vectors repeat."""
     try:
         if kind == "CVSS_V3":
             if not vector.startswith(("CVSS:3.0/", "CVSS:3.1/")):
                 raise CVSSError("a CVSS v3 vector starts with CVSS:3.1/ or CVSS:3.0/")
             v3 = CVSS3(vector)
-            score, rating = float(v3.base_score), str(v3.severities()[0])
-            canonical = v3.clean_vector()
-        else:
-            if not vector.startswith("CVSS:4.0/"):
-                raise CVSSError("a CVSS v4 vector starts with CVSS:4.0/")
-            v4 = CVSS4(vector)
-            score, rating = float(v4.base_score), str(v4.severity)
-            canonical = v4.clean_vector()
+            return float(v3.base_score), str(v3.severities()[0]), v3.clean_vector()
+        if not vector.startswith("CVSS:4.0/"):
+            raise CVSSError("a CVSS v4 vector starts with CVSS:4.0/")
+        v4 = CVSS4(vector)
+        return float(v4.base_score), str(v4.severity), v4.clean_vector()
     except CVSSError as e:
-        c.add(fld, f"invalid {kind} vector '{vector}': {e}")
-        return None
-    if canonical != vector:
-        c.add(fld, f"write the vector in canonical form: {canonical}")
-        return None
-    return Severity(kind, vector, score, rating)
+        return f"invalid {kind} vector '{vector}': {e}"
 
 
 def _take_credit(c: _Checker) -> Callable[[dict[str, Any], str], Credit | None]:

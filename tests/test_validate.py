@@ -411,3 +411,17 @@ def test_duplicate_id_with_padding_is_still_a_duplicate(disclosures_dir: Path, r
 def test_model_body_is_the_markdown_after_the_frontmatter() -> None:
     disclosure, _ = _validate_text(disclosure_text())
     assert disclosure is not None and disclosure.body == BODY
+
+
+@pytest.mark.parametrize("vector", ["CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+                                    "CVSS:3.1/AV:X/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+                                    "CVSS:3.1/C:H/I:H/A:H/AV:N/AC:L/PR:N/UI:N/S:U"])
+def test_a_vector_scores_the_same_every_time(vector: str) -> None:
+    """Scores are cached per vector: the second document using one gets what the first got."""
+    severity = [{"type": "CVSS_V3", "vector": vector}]
+    first = _validate_text(disclosure_text(severity=severity))
+    again = _validate_text(disclosure_text(severity=severity))
+    assert first == again
+    assert (first[0] is None) == bool(first[1])
+    if first[0] is not None:
+        assert first[0].severity[0].score == 9.8 and first[0].severity[0].rating == "Critical"
