@@ -27,28 +27,58 @@ _job_ids = itertools.count()
 
 def map_chunks(fn: Callable[[T], R], items: Sequence[T], *, chunk: int = CHUNK, parallel: bool = True,
                min_items: int = MIN_ITEMS) -> list[R]:
-    """``[fn(x) for x in items]``, computed in chunks by forked worker processes when that pays.
+    """``[fn(x) for x in items]``, computed in chunks on every core when that pays.
 
     The result is the same list, in the same order, as the serial comprehension, which is what runs when
     ``parallel`` is false, when there are fewer than ``min_items`` items, on a single core, where ``fork``
     is unavailable, or when other threads are running (forking a threaded process can deadlock the child).
-    Workers inherit ``fn`` and ``items`` through ``fork``, so ``fn`` may be a closure; only the results are
-    pickled, so they should be small. An exception raised by ``fn`` is raised here, as it would be serially.
+    Otherwise forked workers take chunks from the front while this process takes them from the back, so
+    one core's worth of results needs no pickling at all. Workers inherit ``fn`` and ``items`` through
+    ``fork``, so ``fn`` may be a closure; only their results are pickled, so they should be small. If ``fn``
+    raises, the exception of the first item in order that failed is raised here, as it would be serially.
     """
-    workers = min(os.cpu_count() or 1, -(-len(items) // max(1, chunk)))
-    if (not parallel or len(items) < min_items or workers < 2 or threading.active_count() > 1
+    workers = min(os.cpu_count() or 1, -(-len(items) // max(1, chunk))) - 1
+    if (not parallel or len(items) < min_items or workers < 1 or threading.active_count() > 1
             or "fork" not in multiprocessing.get_all_start_methods()):
         return [fn(x) for x in items]
     job = next(_job_ids)
     _jobs[job] = (fn, items)
+    # Results arrive as many small objects that all live on: the cyclic collector would walk the growing
+    # heap again and again and find nothing, so it waits until they are all in.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-                                 initializer=gc.freeze) as pool:
+                                 initializer=_worker_start) as pool:
             starts = range(0, len(items), chunk)
-            parts = pool.map(_run, [job] * len(starts), starts, [chunk] * len(starts))
-            return [r for part in parts for r in part]
+            futures = [pool.submit(_run, job, start, chunk) for start in starts]
+            here: dict[int, list[R] | BaseException] = {}
+            for i in reversed(range(len(futures))):
+                # Tasks go to the workers in order, so once one cannot be taken back, none before it can.
+                if not futures[i].cancel():
+                    break
+                try:
+                    here[i] = [fn(x) for x in items[starts[i]:starts[i] + chunk]]
+                except Exception as e:  # raised below, in order
+                    here[i] = e
+            out: list[R] = []
+            for i, future in enumerate(futures):
+                part = here[i] if i in here else future.result()
+                if isinstance(part, BaseException):
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise part
+                out.extend(part)
+            return out
     finally:
         del _jobs[job]
+        if collecting:
+            gc.enable()
+
+
+def _worker_start() -> None:
+    # The inherited heap is never garbage: keep the collector off it (and off its copy-on-write pages).
+    gc.freeze()
+    gc.enable()
 
 
 def _run(job: int, start: int, size: int) -> list[Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,13 +21,20 @@ def _pid(x: int) -> tuple[int, int]:
     return x * x, os.getpid()
 
 
-def test_map_chunks_keeps_order_and_uses_other_processes() -> None:
+def _slow_pid(x: int) -> tuple[int, int]:
+    time.sleep(0.0005)
+    return _pid(x)
+
+
+def test_map_chunks_keeps_order_and_shares_the_work_with_other_processes() -> None:
     items = list(range(1000))
-    results = parallel.map_chunks(_pid, items, chunk=7)
+    results = parallel.map_chunks(_slow_pid, items, chunk=7)
     assert [r for r, _ in results] == [x * x for x in items]
-    pids = {pid for _, pid in results}
     if CORES >= 2 and threading.active_count() == 1:
-        assert os.getpid() not in pids and len(pids) >= 2
+        pids = [pid for _, pid in results]
+        assert len(set(pids)) == min(CORES, 1000 // 7 + 1), set(pids)
+        # Workers take chunks from the front, this process from the back: each does a run of them.
+        assert pids[0] != os.getpid() and pids[-1] == os.getpid()
     assert parallel._jobs == {}
 
 
@@ -51,6 +59,18 @@ def test_map_chunks_raises_what_fn_raises() -> None:
     with pytest.raises(ValueError, match="item 300"):
         parallel.map_chunks(fail_on_300, list(range(1000)))
     assert parallel._jobs == {}
+
+
+def test_map_chunks_raises_for_the_first_failing_item_in_order() -> None:
+    def fail_from_100(x: int) -> int:
+        if x >= 100:
+            raise ValueError(f"item {x}")
+        return x
+
+    # The last chunks fail first in this process, the early ones in a worker: the first in order wins.
+    with pytest.raises(ValueError) as raised:
+        parallel.map_chunks(fail_from_100, list(range(1000)), chunk=10)
+    assert str(raised.value) == "item 100"
 
 
 def test_map_chunks_stays_in_process_while_other_threads_run() -> None:
@@ -130,4 +150,4 @@ def test_check_in_parallel_really_forks(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setattr(parallel, "map_chunks", spy)
     checked = pipeline.check(tmp_path / "disclosures", tmp_path, SETTINGS)
     assert checked == pipeline.check(tmp_path / "disclosures", tmp_path, SETTINGS, parallel=False)
-    assert pids and os.getpid() not in pids
+    assert len(pids) >= 2 and os.getpid() in pids
