@@ -73,11 +73,11 @@ def check(disclosures_dir: Path, project_root: Path, settings: Settings, *, para
         return tuple(found), None if doc is None else validate_one(doc, settings)
 
     if memo is None:
-        results = map_chunks(one, listing.sources, parallel=parallel)
+        results = map_chunks(one, listing.sources, parallel=parallel, pause_gc=True)
     else:
         keys = [(source, settings, _stat_key(source[0])) for source in listing.sources]
         missing = [source for source, key in zip(listing.sources, keys, strict=True) if key not in memo]
-        made = dict(zip(missing, map_chunks(one, missing, parallel=parallel), strict=True))
+        made = dict(zip(missing, map_chunks(one, missing, parallel=parallel, pause_gc=True), strict=True))
         results = [memo[key] if key in memo else made[source]
                    for source, key in zip(listing.sources, keys, strict=True)]
         memo.clear()

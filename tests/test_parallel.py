@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -151,3 +152,13 @@ def test_check_in_parallel_really_forks(tmp_path: Path, monkeypatch: pytest.Monk
     checked = pipeline.check(tmp_path / "disclosures", tmp_path, SETTINGS)
     assert checked == pipeline.check(tmp_path / "disclosures", tmp_path, SETTINGS, parallel=False)
     assert len(pids) >= 2 and os.getpid() in pids
+
+
+@pytest.mark.parametrize("flag", [True, False])
+def test_pause_gc_holds_the_collector_only_while_mapping(flag: bool) -> None:
+    seen = parallel.map_chunks(lambda _: gc.isenabled(), list(range(10)), pause_gc=flag)
+    assert seen == [not flag] * 10
+    assert gc.isenabled()
+    with pytest.raises(ZeroDivisionError):
+        parallel.map_chunks(lambda x: 1 // x, [0], pause_gc=flag)
+    assert gc.isenabled()
