@@ -23,6 +23,8 @@ MIN_ITEMS = 200
 _jobs: dict[int, tuple[Callable[[Any], Any], Sequence[Any]]] = {}
 """Work handed to forked workers: they inherit it from the parent, so neither function nor items are pickled."""
 _job_ids = itertools.count()
+_in_worker = False
+"""True in a worker: a map_chunks inside ``fn`` runs in that worker, not in workers of its own."""
 
 
 def map_chunks(fn: Callable[[T], R], items: Sequence[T], *, chunk: int = CHUNK, parallel: bool = True,
@@ -31,7 +33,8 @@ def map_chunks(fn: Callable[[T], R], items: Sequence[T], *, chunk: int = CHUNK, 
 
     The result is the same list, in the same order, as the serial comprehension, which is what runs when
     ``parallel`` is false, when there are fewer than ``min_items`` items, on a single core, where ``fork``
-    is unavailable, or when other threads are running (forking a threaded process can deadlock the child).
+    is unavailable, inside a worker, or when other threads are running (forking a threaded process can
+    deadlock the child).
     Otherwise forked workers take chunks from the front while this process takes them from the back, so
     one core's worth of results needs no pickling at all. Workers inherit ``fn`` and ``items`` through
     ``fork``, so ``fn`` may be a closure; only their results are pickled, so they should be small. If ``fn``
@@ -54,7 +57,7 @@ def map_chunks(fn: Callable[[T], R], items: Sequence[T], *, chunk: int = CHUNK, 
 
 def _map(fn: Callable[[T], R], items: Sequence[T], chunk: int, parallel: bool, min_items: int) -> list[R]:
     workers = min(os.cpu_count() or 1, -(-len(items) // max(1, chunk))) - 1
-    if (not parallel or len(items) < min_items or workers < 1 or threading.active_count() > 1
+    if (not parallel or len(items) < min_items or workers < 1 or _in_worker or threading.active_count() > 1
             or "fork" not in multiprocessing.get_all_start_methods()):
         return [fn(x) for x in items]
     job = next(_job_ids)
@@ -88,6 +91,8 @@ def _map(fn: Callable[[T], R], items: Sequence[T], chunk: int, parallel: bool, m
 def _worker_start() -> None:
     # The inherited heap is never garbage: keep the collector off it (and off its copy-on-write pages),
     # and collect as usual whatever the parent's pause_gc.
+    global _in_worker
+    _in_worker = True
     gc.freeze()
     gc.enable()
 

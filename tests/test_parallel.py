@@ -162,3 +162,12 @@ def test_pause_gc_holds_the_collector_only_while_mapping(flag: bool) -> None:
     with pytest.raises(ZeroDivisionError):
         parallel.map_chunks(lambda x: 1 // x, [0], pause_gc=flag)
     assert gc.isenabled()
+
+
+def test_map_chunks_inside_a_worker_stays_in_that_worker() -> None:
+    def inner(_: int) -> tuple[int, set[int]]:
+        return os.getpid(), {pid for _, pid in parallel.map_chunks(_pid, list(range(parallel.MIN_ITEMS)))}
+
+    for outer, pids in parallel.map_chunks(inner, list(range(parallel.MIN_ITEMS)), chunk=50):
+        if outer != os.getpid():
+            assert pids == {outer}
