@@ -35,10 +35,9 @@ def map_chunks(fn: Callable[[T], R], items: Sequence[T], *, chunk: int = CHUNK, 
     ``parallel`` is false, when there are fewer than ``min_items`` items, on a single core, where ``fork``
     is unavailable, inside a worker, or when other threads are running (forking a threaded process can
     deadlock the child).
-    Otherwise forked workers take chunks from the front while this process takes them from the back, so
-    one core's worth of results needs no pickling at all. Workers inherit ``fn`` and ``items`` through
-    ``fork``, so ``fn`` may be a closure; only their results are pickled, so they should be small. If ``fn``
-    raises, the exception of the first item in order that failed is raised here, as it would be serially.
+    Otherwise one forked worker per core takes the chunks in order. Workers inherit ``fn`` and ``items``
+    through ``fork``, so ``fn`` may be a closure; only their results are pickled. If ``fn`` raises, the
+    exception of the first item in order that failed is raised here, as it would be serially.
 
     ``pause_gc`` holds the cyclic garbage collector until every result is in. It suits an ``fn`` that
     makes no reference cycles and results that are kept: the collector would only walk the growing pile
@@ -56,33 +55,26 @@ def map_chunks(fn: Callable[[T], R], items: Sequence[T], *, chunk: int = CHUNK, 
 
 
 def _map(fn: Callable[[T], R], items: Sequence[T], chunk: int, parallel: bool, min_items: int) -> list[R]:
-    workers = min(os.cpu_count() or 1, -(-len(items) // max(1, chunk))) - 1
-    if (not parallel or len(items) < min_items or workers < 1 or _in_worker or threading.active_count() > 1
+    workers = min(os.cpu_count() or 1, -(-len(items) // max(1, chunk)))
+    if (not parallel or len(items) < min_items or workers < 2 or _in_worker or threading.active_count() > 1
             or "fork" not in multiprocessing.get_all_start_methods()):
         return [fn(x) for x in items]
     job = next(_job_ids)
     _jobs[job] = (fn, items)
     try:
+        # This process only collects. Were it to compute chunks too, it would hold the GIL while the pool's
+        # result thread waits for it, and a worker blocks on its full result pipe until that thread reads:
+        # with large results (a disclosure's outputs) that made two cores no faster than one.
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
                                  initializer=_worker_start) as pool:
-            starts = range(0, len(items), chunk)
-            futures = [pool.submit(_run, job, start, chunk) for start in starts]
-            here: dict[int, list[R] | BaseException] = {}
-            for i in reversed(range(len(futures))):
-                # Tasks go to the workers in order, so once one cannot be taken back, none before it can.
-                if not futures[i].cancel():
-                    break
-                try:
-                    here[i] = [fn(x) for x in items[starts[i]:starts[i] + chunk]]
-                except Exception as e:  # raised below, in order
-                    here[i] = e
+            futures = [pool.submit(_run, job, start, chunk) for start in range(0, len(items), chunk)]
             out: list[R] = []
-            for i, future in enumerate(futures):
-                part = here[i] if i in here else future.result()
-                if isinstance(part, BaseException):
+            for future in futures:
+                try:
+                    out.extend(future.result())
+                except BaseException:
                     pool.shutdown(wait=False, cancel_futures=True)
-                    raise part
-                out.extend(part)
+                    raise
             return out
     finally:
         del _jobs[job]
