@@ -6,8 +6,9 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -206,10 +207,57 @@ def _show_mkdocs_log() -> logging.Handler:
 
 
 def _serve(args: argparse.Namespace) -> int:  # pragma: no cover - long-running, exercised by hand
+    import tempfile
+
     from mkdocs.commands.serve import serve
 
+    # MkDocs rewrites every file of the preview on each reload, into a fresh temporary folder. Creating
+    # thousands of small files costs far more on a disk file system than in memory (0.2-0.7 ms against
+    # 0.02 ms each, measured on ext4), so the preview goes to memory when the machine offers it.
+    folder = memory_tempdir(os.environ, _read_text("/proc/self/mounts"), _free_bytes)
+    if folder is not None:
+        tempfile.tempdir = folder
+    # MkDocs deletes its preview folder on Ctrl-C only; a plain `kill` must not leave it taking memory.
+    signal.signal(signal.SIGTERM, _interrupt)
     serve(str(args.config_file), dev_addr=args.dev_addr, strict=True)
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+MEMORY_DIR = "/dev/shm"
+MEMORY_DIR_MIN_FREE = 2 << 30
+"""Bytes that must be free in memory before serve puts its preview there (10,000 disclosures take 420 MB)."""
+
+
+def memory_tempdir(environ: Mapping[str, str], mounts: str, free_bytes: Callable[[str], int]) -> str | None:
+    """The memory-backed folder for serve's preview, or ``None`` to keep the system default.
+
+    A ``TMPDIR`` the user set always wins; otherwise ``/dev/shm``, if it is a tmpfs mount with room to spare.
+    """
+    if any(environ.get(name) for name in ("TMPDIR", "TEMP", "TMP")):
+        return None
+    if not any(line.split()[1:3] == [MEMORY_DIR, "tmpfs"] for line in mounts.splitlines() if line.strip()):
+        return None
+    try:
+        roomy = free_bytes(MEMORY_DIR) >= MEMORY_DIR_MIN_FREE
+    except OSError:
+        return None
+    return MEMORY_DIR if roomy and os.access(MEMORY_DIR, os.W_OK | os.X_OK) else None
+
+
+def _read_text(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _free_bytes(path: str) -> int:
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize
 
 
 def _init(args: argparse.Namespace) -> int:

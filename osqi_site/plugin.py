@@ -78,6 +78,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self.nav: Navigation | None = None
         self.root = Path(".")
         self._html_used: list[Path] = []
+        self._pruned = False
         self._memo: dict[str, dict[str, Any]] = {}
         self._check_memo: dict[Any, Any] = {}
         self._clean_scans: tuple[tuple[str, ...], frozenset[str]] = ((), frozenset())
@@ -235,8 +236,10 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self._seal(site)
         self._restore_build_date()
         self._save_cache()
-        if self._html_used:
+        if self._html_used and not self._pruned:
             pagerender.prune(self._html_used[0].parent, self._html_used, time.time())
+            # Once per serve session is enough: a reload only adds renders, which the next build prunes.
+            self._pruned = self.command == "serve"
         self.built = True
 
     def on_build_error(self, *, error: Exception) -> None:
@@ -400,7 +403,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         assert self.publication is not None
         markers = (*pipeline.withheld_markers(self.publication.withheld, self.publication.public),
                    *self.content_markers)
-        paths = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
+        paths = _site_files(site)
         remembered, clean = self._clean_scans
         # Only an identical marker set may reuse earlier verdicts (serve keeps them between reloads).
         same = remembered == markers
@@ -413,6 +416,17 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
                               + "\n  ".join(leaks))
         self._clean_scans = (markers, sealed.clean)
         (site / checksums.NAME).write_bytes(sums)
+
+
+def _site_files(site: Path) -> list[str]:
+    """Every file below ``site`` as a sorted ``/``-separated relative path (os.walk: pathlib's rglob is
+    several times slower over the tens of thousands of files of a large site)."""
+    out: list[str] = []
+    for folder, _, names in os.walk(site):
+        rel = os.path.relpath(folder, site)
+        prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+        out.extend(prefix + name for name in names)
+    return sorted(out)
 
 
 def _decorate_preview(html: str, now: datetime) -> str:

@@ -178,3 +178,31 @@ def test_check_memo_rereads_exactly_the_edited_files(project: Path) -> None:
     os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     edited = pipeline.check(project / "disclosures", project, settings, memo=memo)
     assert edited == pipeline.check(project / "disclosures", project, settings) != first
+
+
+def test_serve_reloads_render_the_edit_and_prune_the_render_cache_once(project: Path, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """As ``mkdocs serve`` does: one plugin instance across rebuilds into one folder, config read anew each time."""
+    from mkdocs.commands.build import build as mkdocs_build
+    from mkdocs.config import load_config
+
+    from osqi_site import pagerender
+
+    pruned: list[int] = []
+    real_prune = pagerender.prune
+    monkeypatch.setattr(pagerender, "prune", lambda *a, **k: pruned.append(1) or real_prune(*a, **k))
+    monkeypatch.chdir(project)
+    site = tmp_path / "served"
+    first = load_config(str(project / "mkdocs.yml"), site_dir=str(site))
+    first.plugins.on_startup(command="serve", dirty=False)
+    mkdocs_build(first, serve_url="http://127.0.0.1:8000/")
+    source = project / "disclosures" / "2026" / "OSQI-2026-0002.md"
+    source.write_text(source.read_text().replace("Found while", "Spotted while"))
+    again = load_config(str(project / "mkdocs.yml"), site_dir=str(site))
+    again.plugins = first.plugins  # serve keeps its plugin instances between reloads
+    mkdocs_build(again, serve_url="http://127.0.0.1:8000/")
+    assert "Spotted while" in (site / "disclosures" / "OSQI-2026-0002" / "index.html").read_text()
+    assert pruned == [1]
+    # SHA256SUMS lists exactly the files served, as it does for a build.
+    listed = {line.split("  ", 1)[1] for line in (site / "SHA256SUMS").read_text().splitlines()}
+    assert listed == {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()} - {"SHA256SUMS"}
