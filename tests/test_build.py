@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import feedparser
 import pytest
@@ -190,7 +191,12 @@ def test_serve_reloads_render_the_edit_and_prune_the_render_cache_once(project: 
 
     pruned: list[int] = []
     real_prune = pagerender.prune
-    monkeypatch.setattr(pagerender, "prune", lambda *a, **k: pruned.append(1) or real_prune(*a, **k))
+
+    def counted(*args: Any, **kwargs: Any) -> None:
+        pruned.append(1)
+        real_prune(*args, **kwargs)
+
+    monkeypatch.setattr(pagerender, "prune", counted)
     monkeypatch.chdir(project)
     site = tmp_path / "served"
     first = load_config(str(project / "mkdocs.yml"), site_dir=str(site))
