@@ -227,6 +227,13 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self._html_used = [p.rendered for p in pages if p.rendered is not None]
         return env
 
+    def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Callable[..., Any]) -> Any:
+        # MkDocs' watcher polls every 0.5 s, so a saved edit waits 0.25 s on average before the rebuild
+        # starts. A poll stats every watched file (about 11 us each), so a smaller project can afford to
+        # look more often without the idle server using more than a few per cent of a core.
+        set_poll_interval(server, poll_interval(len(self._check_memo)))
+        return server
+
     @event_priority(-100)  # after the search plugin has written its index, so the scan covers it
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         site = Path(config.site_dir)
@@ -416,6 +423,26 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
                               + "\n  ".join(leaks))
         self._clean_scans = (markers, sealed.clean)
         (site / checksums.NAME).write_bytes(sums)
+
+
+def poll_interval(watched_files: int) -> float:
+    """Seconds between two looks at the watched files: 0.1 s for a few hundred, MkDocs' 0.5 s from 2,500."""
+    return min(0.5, max(0.1, watched_files / 5000))
+
+
+def set_poll_interval(server: Any, seconds: float) -> bool:
+    """Make MkDocs' polling watcher look every ``seconds``; False (and MkDocs' default kept) if it cannot.
+
+    watchdog has no public setter: its observer and emitters keep the interval in ``_timeout``. The
+    observer's applies to folders watched from now on (disclosures_dir is added after ``on_serve``).
+    """
+    observer = getattr(server, "observer", None)
+    targets = [observer, *getattr(observer, "emitters", ())] if observer is not None else []
+    if not targets or not all(hasattr(t, "_timeout") for t in targets):
+        return False
+    for target in targets:
+        target._timeout = seconds
+    return True
 
 
 def _site_files(site: Path) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from osqi_site.cli import MEMORY_DIR_MIN_FREE, memory_tempdir
@@ -43,3 +45,35 @@ def test_serve_keeps_the_default_when_dev_shm_cannot_be_measured(monkeypatch: py
 def test_serve_keeps_the_default_when_dev_shm_is_not_writable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("os.access", lambda path, mode: False)
     assert memory_tempdir({}, SHM, roomy) is None
+
+
+def test_poll_interval_grows_with_the_watched_files() -> None:
+    from osqi_site.plugin import poll_interval
+
+    assert poll_interval(5) == 0.1
+    assert poll_interval(1000) == 0.2
+    assert poll_interval(2500) == poll_interval(10_000) == 0.5  # MkDocs' own interval, never slower
+
+
+def test_serve_watcher_takes_the_poll_interval(tmp_path: Path) -> None:
+    """Reaches into watchdog's private ``_timeout``: this fails, rather than serve silently slowing, if it moves."""
+    from mkdocs.livereload import LiveReloadServer
+
+    from osqi_site.plugin import set_poll_interval
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "later").mkdir()
+    server = LiveReloadServer(builder=lambda: None, host="127.0.0.1", port=0, root=str(tmp_path))
+    try:
+        server.watch(str(tmp_path / "docs"))
+        assert set_poll_interval(server, 0.2)
+        server.watch(str(tmp_path / "later"))  # as disclosures_dir is, after on_serve
+        assert {e.timeout for e in server.observer.emitters} == {0.2}
+    finally:
+        server.server_close()
+
+
+def test_set_poll_interval_leaves_an_unknown_server_alone() -> None:
+    from osqi_site.plugin import set_poll_interval
+
+    assert not set_poll_interval(object(), 0.2)
