@@ -104,9 +104,10 @@ def list_tree(root: Path, project_root: Path) -> TreeListing:
     if not root.is_dir():
         rel = _rel(root, project_root)
         return TreeListing((), (Problem(rel, 0, "disclosures_dir", "folder does not exist"),))
-    files = _sorted_paths(_walk(root, project_root, problems))
+    folders: set[str] = set()
+    files = _sorted_paths(_walk(root, project_root, problems, folders))
     md_files = [f for f in files if f.suffix == ".md"]  # sorted, as files are
-    owners = _attachment_owners(root, md_files)
+    owners = _attachment_owners(root, md_files, folders)
     owning = _owner_finder(owners)
     attachments: dict[Path, list[Attachment]] = {}
     for f in files:
@@ -128,39 +129,59 @@ def list_tree(root: Path, project_root: Path) -> TreeListing:
     return TreeListing(tuple(sources), tuple(problems))
 
 
-def _walk(root: Path, project_root: Path, problems: list[Problem]) -> Iterator[Path]:
+def _walk(root: Path, project_root: Path, problems: list[Problem], folders: set[str]) -> Iterator[Path]:
+    """Every file below ``root`` to consider, top-down in name order; refused symbolic links become problems.
+
+    Each folder walked into is added to ``folders`` (as ``str``).
+
+    ``os.scandir`` rather than ``os.walk`` and ``Path.is_symlink``: a directory entry already knows whether
+    it is a link, which spares two system calls per file (a third of ``check`` on a large tree).
+    """
     real_root = root.resolve()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames.sort()
-        base = Path(dirpath)
-        for name in [*dirnames, *filenames]:
-            p = base / name
-            if p.is_symlink():
-                target = p.resolve()
-                if not target.exists():
-                    problems.append(Problem(_rel(p, project_root), 0, "file", "broken symbolic link; remove it"))
-                    if name in dirnames:
-                        dirnames.remove(name)
+    todo = [str(root)]
+    while todo:
+        folder = todo.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:
+            continue  # unreadable or vanished meanwhile: as os.walk, skip it
+        subfolders: list[str] = []
+        for entry in entries:
+            is_dir = _is_dir(entry)
+            if entry.is_symlink():
+                why = _refused_link(Path(entry.path), real_root, is_dir)
+                if why is not None:
+                    problems.append(Problem(_rel(Path(entry.path), project_root), 0, "file", why))
                     continue
-                if not target.is_relative_to(real_root):
-                    problems.append(Problem(_rel(p, project_root), 0, "file",
-                                            "symbolic link points outside the disclosures folder; refused"))
-                    if name in dirnames:
-                        dirnames.remove(name)
-                    continue
-                if name in dirnames:
-                    # os.walk does not descend into linked folders; a linked folder inside the tree is
-                    # a copy of something we already read, so it is refused rather than read twice.
-                    problems.append(Problem(_rel(p, project_root), 0, "file",
-                                            "symbolic link to a folder; use a real folder"))
-                    continue
-        for name in sorted(filenames):
-            p = base / name
-            if name.startswith("."):
-                continue  # editor swap files and .gitkeep are never content
-            if p.is_symlink() and (not p.resolve().exists() or not p.resolve().is_relative_to(real_root)):
-                continue
-            yield p
+                if is_dir:
+                    continue  # refused above; never descended into
+            if is_dir:
+                subfolders.append(entry.path)
+                folders.add(entry.path)
+            elif not entry.name.startswith("."):  # editor swap files and .gitkeep are never content
+                yield Path(entry.path)
+        todo.extend(reversed(subfolders))  # popped in name order: top-down, as os.walk
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()  # follows a link, as os.walk sorts entries into folders and files
+    except OSError:
+        return False
+
+
+def _refused_link(path: Path, real_root: Path, is_dir: bool) -> str | None:
+    """Why a symbolic link in the tree is refused, or ``None`` for a link to a file inside the tree."""
+    target = path.resolve()
+    if not target.exists():
+        return "broken symbolic link; remove it"
+    if not target.is_relative_to(real_root):
+        return "symbolic link points outside the disclosures folder; refused"
+    if is_dir:
+        # A linked folder inside the tree is a copy of something already read: refused, not read twice.
+        return "symbolic link to a folder; use a real folder"
+    return None
 
 
 def _sorted_paths(paths: Iterable[Path]) -> list[Path]:
@@ -168,11 +189,12 @@ def _sorted_paths(paths: Iterable[Path]) -> list[Path]:
     return sorted(paths, key=lambda p: p.parts) if os.name == "posix" else sorted(paths)
 
 
-def _attachment_owners(root: Path, md_files: list[Path]) -> dict[Path, Path]:
+def _attachment_owners(root: Path, md_files: list[Path], folders: set[str]) -> dict[Path, Path]:
     """Map each disclosure source to its attachment folder: a folder named after the file's stem.
 
     Two layouts are supported: ``X/X.md`` (the disclosure lives inside its folder) and
-    ``X.md`` beside a folder ``X/``. ``md_files`` are sorted; so is the map.
+    ``X.md`` beside a folder ``X/``. ``md_files`` are sorted; so is the map. ``folders`` holds every
+    folder of the tree (as ``str``): looking there spares a system call per disclosure.
     """
     owners: dict[Path, Path] = {}
     for f in md_files:
@@ -180,7 +202,7 @@ def _attachment_owners(root: Path, md_files: list[Path]) -> dict[Path, Path]:
             continue  # only a disclosure owns a folder; a stray 2026/2026.md must not swallow 2026/
         if f.parent.name == f.stem and f.parent != root:
             owners[f] = f.parent
-        elif (f.parent / f.stem).is_dir():
+        elif str(f)[:-len(f.suffix)] in folders:
             owners[f] = f.parent / f.stem
     return owners
 
