@@ -6,6 +6,7 @@ import contextlib
 import logging
 import os
 import shutil
+import sqlite3
 import tempfile
 import time
 from collections.abc import Callable, Mapping
@@ -23,7 +24,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
-from . import checksums, convert, gate, outputs, pagerender, pipeline, render, seal, search
+from . import cachedb, checksums, convert, gate, outputs, pagerender, pipeline, render, seal, search
 from .alarms import alarms
 from .problems import Problem, format_problems
 from .project import settings_from
@@ -34,6 +35,7 @@ log = logging.getLogger("mkdocs.plugins.osqi")
 THEME_DIR = Path(__file__).parent / "theme"
 BUILD_MARKER = ".osqi-build"
 PREVIEW_MARKER = ".osqi-preview"
+LEGACY_CACHE_FOLDERS = ("outputs", "pages")
 
 
 T = TypeVar("T")
@@ -82,7 +84,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self._memo: dict[str, dict[str, Any]] = {}
         self._check_memo: dict[Any, Any] = {}
         self._clean_scans: tuple[tuple[str, ...], frozenset[str]] = ((), frozenset())
-        self._cache_keep: set[Path] = set()
+        self._cache_keep: dict[str, set[str]] = {}
         self.site_date = "1970-01-01"
         self.content_problems: list[Problem] = []
         self.content_markers: tuple[str, ...] = ()
@@ -134,7 +136,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         config.theme.dirs.insert(1 if config.theme.custom_dir else 0, str(THEME_DIR))
         self.settings, self.publication = settings, pub
         self._gate_content_pages(config, now)
-        self._cache_keep = set()
+        self._cache_keep = {}
         self.output = pipeline.build_outputs(pub, settings, self._disclosure_outputs(pub, settings))
         self.generated = frozenset(p.src_path for p in self.output.pages)
         self.converted = self._convert_pages(config)
@@ -308,32 +310,57 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
 
         return self._through_cache("outputs", keys, outputs.load, outputs.dump, make)
 
-    def _through_cache(self, folder: str, keys: Mapping[str, str], load: Callable[[bytes], T],
+    def _through_cache(self, kind: str, keys: Mapping[str, str], load: Callable[[bytes], T],
                        dump: Callable[[T], bytes], make: Callable[[list[str]], list[T]]) -> dict[str, T]:
         """``name → value`` for every ``name → key``: remembered (serve), read from the cache, or made now."""
-        cache = self.root / self.config.cache_dir / folder
-        memo = self._memo.get(folder, {})
-        done: dict[str, T] = {}
+        memo = self._memo.get(kind, {})
+        done: dict[str, T] = {name: memo[key] for name, key in keys.items() if key in memo}
+        stored = self._cache_read(kind, [key for name, key in keys.items() if name not in done])
         for name, key in keys.items():
-            if key in memo:
-                done[name] = memo[key]
-                continue
-            with contextlib.suppress(OSError, ValueError, KeyError, TypeError):  # missing or unreadable: made below
-                done[name] = load((cache / f"{key}.json").read_bytes())
+            if name not in done and key in stored:
+                with contextlib.suppress(ValueError, KeyError, TypeError):  # unreadable: made below
+                    done[name] = load(stored[key])
+        del stored
         todo = [name for name in keys if name not in done]
         done.update(zip(todo, make(todo), strict=True))
-        _store(cache, {f"{keys[name]}.json": dump(done[name]) for name in todo})
-        self._cache_keep |= {cache / f"{k}.json" for k in keys.values()}
+        self._cache_write(kind, {keys[name]: dump(done[name]) for name in todo})
+        self._cache_keep.setdefault(kind, set()).update(keys.values())
         if self.command == "serve":  # the plugin lives across reloads: keep this build's values in memory
-            self._memo[folder] = {keys[name]: value for name, value in done.items()}
+            self._memo[kind] = {keys[name]: value for name, value in done.items()}
         return done
 
+    def _cache_read(self, kind: str, keys: list[str]) -> dict[str, bytes]:
+        if not keys:
+            return {}
+        try:
+            with cachedb.opened(self._cache_folder()) as db:
+                return cachedb.get_many(db, kind, keys)
+        except sqlite3.Error as e:  # a cache that cannot be read only costs time: everything is made anew
+            log.warning("osqi: cache unreadable, rebuilding its entries: %s", e)
+            return {}
+
+    def _cache_write(self, kind: str, entries: Mapping[str, bytes]) -> None:
+        if not entries:
+            return
+        try:
+            with cachedb.opened(self._cache_folder()) as db:
+                cachedb.put_many(db, kind, entries)
+        except sqlite3.Error as e:
+            log.warning("osqi: could not store %d cache entries: %s", len(entries), e)
+
     def _save_cache(self) -> None:
-        """Drop cache entries this build did not use, so the caches hold only current public pages."""
-        for folder in (self.root / self.config.cache_dir / name for name in ("pages", "outputs")):
-            for old in folder.glob("*") if folder.is_dir() else ():
-                if old not in self._cache_keep:
-                    old.unlink()
+        """Drop cache entries this build did not use, so the cache holds only current public pages."""
+        try:
+            with cachedb.opened(self._cache_folder()) as db:
+                for kind, keep in sorted(self._cache_keep.items()):
+                    cachedb.keep_only(db, kind, keep)
+        except sqlite3.Error as e:
+            log.warning("osqi: could not prune the cache: %s", e)
+        for legacy in LEGACY_CACHE_FOLDERS:  # one file per entry, as versions before the database kept them
+            shutil.rmtree(self._cache_folder() / legacy, ignore_errors=True)
+
+    def _cache_folder(self) -> Path:
+        return self.root / self.config.cache_dir
 
     def _gate_content_pages(self, config: MkDocsConfig, now: datetime) -> None:
         docs_dir = Path(config.docs_dir)
@@ -467,17 +494,6 @@ def _decorate_preview(html: str, now: datetime) -> str:
         body_open = html.find(">", head_end) + 1
         html = html[:body_open] + banner + html[body_open:]
     return html
-
-
-def _store(folder: Path, entries: Mapping[str, bytes]) -> None:
-    """Write cache entries now, each under a temporary name first: a crash never leaves half an entry."""
-    if not entries:
-        return
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, data in entries.items():
-        partial = folder / f"{name}.{os.getpid()}.partial"
-        partial.write_bytes(data)
-        partial.replace(folder / name)
 
 
 def _write_first(files: Files, pages: set[int]) -> None:

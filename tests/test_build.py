@@ -139,9 +139,7 @@ def test_check_reports_every_problem_and_exits_1(project: Path, capsys: pytest.C
 
 def test_warm_cache_gives_the_same_bytes_and_never_holds_withheld_text(project: Path, tmp_path: Path) -> None:
     assert build(project, tmp_path / "cold") == 0
-    cache = project / ".osqi-cache" / "pages"
-    cached = sorted(cache.iterdir())
-    assert cached  # the first build filled the cache
+    assert _cached(project, "pages") and _cached(project, "outputs")  # the first build filled the cache
     assert build(project, tmp_path / "warm") == 0
     assert digest(tmp_path / "cold") == digest(tmp_path / "warm")
     for path in [*(project / ".osqi-cache").rglob("*"), *(tmp_path / "warm").rglob("*")]:
@@ -151,13 +149,20 @@ def test_warm_cache_gives_the_same_bytes_and_never_holds_withheld_text(project: 
 
 def test_cache_follows_edits_and_forgets_what_is_gone(project: Path, tmp_path: Path) -> None:
     assert build(project, tmp_path / "a") == 0
-    before = set((project / ".osqi-cache" / "pages").iterdir())
+    before = _cached(project, "pages")
     source = project / "disclosures" / "2026" / "OSQI-2026-0002.md"
     source.write_text(source.read_text().replace("Found while", "Spotted while"))
     assert build(project, tmp_path / "b") == 0
     assert "Spotted while" in (tmp_path / "b" / "disclosures" / "OSQI-2026-0002" / "index.html").read_text()
-    after = set((project / ".osqi-cache" / "pages").iterdir())
+    after = _cached(project, "pages")
     assert len(after) == len(before) and after != before  # one entry replaced, the stale one pruned
+
+
+def _cached(project: Path, kind: str) -> set[str]:
+    from osqi_site import cachedb
+
+    with cachedb.opened(project / ".osqi-cache") as db:
+        return cachedb.keys(db, kind)
 
 
 def test_check_memo_rereads_exactly_the_edited_files(project: Path) -> None:
@@ -212,3 +217,15 @@ def test_serve_reloads_render_the_edit_and_prune_the_render_cache_once(project: 
     # SHA256SUMS lists exactly the files served, as it does for a build.
     listed = {line.split("  ", 1)[1] for line in (site / "SHA256SUMS").read_text().splitlines()}
     assert listed == {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()} - {"SHA256SUMS"}
+
+
+def test_a_damaged_cache_costs_time_not_the_build(project: Path, tmp_path: Path) -> None:
+    from osqi_site import cachedb
+
+    assert build(project, tmp_path / "cold") == 0
+    (project / ".osqi-cache" / cachedb.NAME).write_bytes(b"garbage" * 1000)
+    (project / ".osqi-cache" / "pages").mkdir()  # left by versions that kept one file per entry
+    (project / ".osqi-cache" / "pages" / "old.json").write_text("{}")
+    assert build(project, tmp_path / "again") == 0
+    assert digest(tmp_path / "cold") == digest(tmp_path / "again")
+    assert _cached(project, "pages") and not (project / ".osqi-cache" / "pages").exists()

@@ -1,0 +1,100 @@
+"""The build cache's store of small entries: content-keyed blobs in one SQLite file, not one file per entry."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from pathlib import Path
+
+NAME = "cache.sqlite3"
+"""The file, inside the cache folder."""
+
+_SCHEMA = "CREATE TABLE IF NOT EXISTS entry (kind TEXT NOT NULL, key TEXT NOT NULL, data BLOB NOT NULL, " \
+          "PRIMARY KEY (kind, key))"
+_BATCH = 500
+"""Keys per query: well below SQLite's limit on bound parameters."""
+
+
+@contextlib.contextmanager
+def opened(folder: Path) -> Iterator[sqlite3.Connection]:
+    """The cache database in ``folder``, created if missing, started afresh if it is not a database.
+
+    Open it only for as long as it is used: a connection must never be open across a ``fork``.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / NAME
+    try:
+        conn = _connect(path)
+    except sqlite3.DatabaseError:
+        # Damaged or not a database at all: a cache can always start again, the next build is just slower.
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            path.with_name(NAME + suffix).unlink(missing_ok=True)
+        conn = _connect(path)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=60, isolation_level=None)  # transactions are explicit below
+    try:
+        # WAL: a serve and a build of the same project read while the other writes; NORMAL still never
+        # leaves a damaged database after a crash of the process, and spares a disk flush per transaction.
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute(_SCHEMA)
+        conn.execute("SELECT count(*) FROM entry").fetchone()
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def get_many(conn: sqlite3.Connection, kind: str, keys: Iterable[str]) -> dict[str, bytes]:
+    """``key → data`` for each of ``keys`` that is stored under ``kind``."""
+    wanted = sorted(set(keys))
+    out: dict[str, bytes] = {}
+    for start in range(0, len(wanted), _BATCH):
+        batch = wanted[start:start + _BATCH]
+        rows = conn.execute(f"SELECT key, data FROM entry WHERE kind = ? AND key IN ({','.join('?' * len(batch))})",
+                            (kind, *batch))
+        out.update((str(key), bytes(data)) for key, data in rows)
+    return out
+
+
+def put_many(conn: sqlite3.Connection, kind: str, entries: Mapping[str, bytes]) -> None:
+    """Store every entry in one transaction: all of them or, after a crash, none."""
+    if not entries:
+        return
+    with _transaction(conn):
+        conn.executemany("INSERT OR REPLACE INTO entry (kind, key, data) VALUES (?, ?, ?)",
+                         ((kind, key, data) for key, data in sorted(entries.items())))
+
+
+def keep_only(conn: sqlite3.Connection, kind: str, keep: Collection[str]) -> int:
+    """Delete the entries of ``kind`` whose key is not in ``keep``; returns how many were deleted."""
+    with _transaction(conn):
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS keep (key TEXT PRIMARY KEY)")
+        conn.execute("DELETE FROM keep")
+        conn.executemany("INSERT OR IGNORE INTO keep (key) VALUES (?)", ((k,) for k in keep))
+        deleted = conn.execute("DELETE FROM entry WHERE kind = ? AND key NOT IN (SELECT key FROM keep)",
+                               (kind,)).rowcount
+        conn.execute("DELETE FROM keep")
+    return int(deleted)
+
+
+def keys(conn: sqlite3.Connection, kind: str) -> set[str]:
+    return {str(k) for (k,) in conn.execute("SELECT key FROM entry WHERE kind = ?", (kind,))}
+
+
+@contextlib.contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    conn.execute("BEGIN IMMEDIATE")  # take the write lock now: a concurrent build waits instead of failing later
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
