@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -50,8 +51,21 @@ def to_html(text: str, recipe: Recipe) -> Converted:
 
 def convert_many(texts: Sequence[str], recipe: Recipe, *, parallel: bool = True) -> list[Converted]:
     """Convert every text, on every core when there are enough of them to pay for the processes."""
-    # Forked workers inherit the imported Markdown extensions instead of importing them again.
-    return map_chunks(lambda text: to_html(text, recipe), texts, chunk=CHUNK, parallel=parallel)
+    # One Markdown instance per process, reset between texts (as Python-Markdown intends), instead of one
+    # per text: building it costs about a tenth of converting a page. A forked worker starts from an
+    # empty copy of ``made`` and builds its own; it inherits the imported extensions.
+    made: dict[int, markdown.Markdown] = {}
+
+    def one(text: str) -> Converted:
+        md = made.get(os.getpid())
+        if md is None:
+            md = made[os.getpid()] = markdown.Markdown(extensions=list(recipe.extensions),
+                                                      extension_configs=dict(recipe.configs))
+        md.reset()
+        html = md.convert(text)
+        return Converted(html, list(getattr(md, "toc_tokens", [])))
+
+    return map_chunks(one, texts, chunk=CHUNK, parallel=parallel)
 
 
 def dump(converted: Converted) -> bytes:
