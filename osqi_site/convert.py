@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import markdown
+import orjson
 
 from . import __version__
 from .parallel import map_chunks
@@ -69,9 +70,9 @@ def convert_many(texts: Sequence[str], recipe: Recipe, *, parallel: bool = True)
 
 
 def dump(converted: Converted) -> bytes:
-    return json.dumps({"html": converted.html, "toc": converted.toc}, sort_keys=True).encode()
+    return orjson.dumps({"html": converted.html, "toc": converted.toc}, option=orjson.OPT_SORT_KEYS)
 
 
 def load(data: bytes) -> Converted:
-    obj = json.loads(data)
+    obj = orjson.loads(data)
     return Converted(str(obj["html"]), list(obj["toc"]))

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
+
+import orjson
 
 from .ecosystems import GIT
 from .model import Affected, Disclosure, Range
@@ -26,8 +29,39 @@ _SEMVER = re.compile(
 
 
 def dump_json(obj: object) -> bytes:
-    """The one JSON spelling of every export: sorted keys, 2-space indent, UTF-8, final newline."""
+    """The one JSON spelling of every export: sorted keys, 2-space indent, UTF-8, final newline.
+
+    That spelling is ``json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False)``, whose ``indent``
+    makes it run in pure Python (half the cost of a disclosure's outputs at 10,000). orjson writes the same
+    bytes many times faster, except for what it spells differently or accepts where json refuses:
+    exponent floats (``1e-05``), NaN and infinities, integers beyond 64 bits, non-string keys,
+    dataclasses and dates. Those go to json, so the output never depends on which encoder ran (a
+    property test holds the two to the same bytes).
+    """
+    if _orjson_spells_it_alike(obj):
+        try:
+            return orjson.dumps(obj, option=_ORJSON)
+        except orjson.JSONEncodeError:
+            pass  # json gives the answer (or the error) it always gave
     return (json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+_ORJSON = (orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
+           | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS)
+
+
+def _orjson_spells_it_alike(obj: object) -> bool:
+    """False if ``obj`` holds a float that Python writes with an exponent, or that is not finite."""
+    todo = [obj]
+    while todo:
+        x = todo.pop()
+        if isinstance(x, dict):
+            todo.extend(x.values())
+        elif isinstance(x, list | tuple):
+            todo.extend(x)
+        elif isinstance(x, float) and (not math.isfinite(x) or "e" in repr(x)):
+            return False
+    return True
 
 
 def osv_record(d: Disclosure, settings: Settings) -> dict[str, Any]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import orjson
 
 from . import csaf, render
 from .model import Disclosure
@@ -40,13 +41,13 @@ def cache_key(d: Disclosure, settings: Settings, code: str) -> str:
 
 
 def dump(out: DisclosureOutput) -> bytes:
-    return json.dumps({"id": out.id, "src": out.page.src_path, "markdown": out.page.markdown,
-                       "blocks": out.page.blocks, "osv": out.osv.decode("utf-8"), "csaf_path": out.csaf_path,
-                       "csaf": out.csaf.decode("utf-8")}, ensure_ascii=False).encode("utf-8")
+    return orjson.dumps({"id": out.id, "src": out.page.src_path, "markdown": out.page.markdown,
+                         "blocks": out.page.blocks, "osv": out.osv.decode("utf-8"), "csaf_path": out.csaf_path,
+                         "csaf": out.csaf.decode("utf-8")})
 
 
 def load(data: bytes) -> DisclosureOutput:
-    obj = json.loads(data)
+    obj = orjson.loads(data)
     page = render.Page(str(obj["src"]), str(obj["markdown"]),
                        tuple((str(p), str(b)) for p, b in obj["blocks"]))
     return DisclosureOutput(str(obj["id"]), page, str(obj["osv"]).encode("utf-8"), str(obj["csaf_path"]),

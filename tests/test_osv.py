@@ -17,6 +17,8 @@ if str(ROOT) not in sys.path:  # the package is not installed; make the checkout
     sys.path.insert(0, str(ROOT))
 
 from cvss import CVSS3, CVSS4  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 from packageurl import PackageURL  # noqa: E402
 from packaging.version import InvalidVersion, Version  # noqa: E402
 
@@ -456,3 +458,45 @@ def test_csaf_validator_follows_first_cvss_refs_offline() -> None:
     assert errors("csaf/csaf_json_schema.json", doc) == []
     cvss["baseSeverity"] = "BOGUS"  # only the $ref'd FIRST cvss-v3.1 schema knows the allowed values
     assert errors("csaf/csaf_json_schema.json", doc) != []
+
+
+# -- one JSON spelling whichever encoder writes it -------------------------------------------------------
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=True, allow_infinity=True) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4),
+    max_leaves=25,
+)
+
+
+def _reference(obj: object) -> bytes:
+    return (json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+@settings(max_examples=400, deadline=None)
+@given(_json_values)
+def test_dump_json_writes_exactly_what_json_dumps_writes(obj: object) -> None:
+    try:
+        expected = _reference(obj)
+    except (UnicodeEncodeError, ValueError):  # lone surrogates: not UTF-8, refused either way
+        with pytest.raises((UnicodeEncodeError, ValueError)):
+            dump_json(obj)
+        return
+    assert dump_json(obj) == expected
+
+
+@pytest.mark.parametrize("obj", [
+    {"score": 1e-05}, {"big": 1e16}, [float("nan")], {"n": 2**64}, {1: "non-string key"},
+    {"when": datetime(2026, 1, 2, tzinfo=UTC)}, {"nested": [[{"x": 0.0001, "y": 5e-324}]]},
+])
+def test_dump_json_falls_back_where_orjson_would_differ_or_accept_more(obj: object) -> None:
+    try:
+        expected: bytes | type[Exception] = _reference(obj)
+    except TypeError:
+        expected = TypeError
+    if expected is TypeError:
+        with pytest.raises(TypeError):
+            dump_json(obj)
+    else:
+        assert dump_json(obj) == expected
