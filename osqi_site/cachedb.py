@@ -64,13 +64,16 @@ def get_many(conn: sqlite3.Connection, kind: str, keys: Iterable[str]) -> dict[s
     return out
 
 
-def put_many(conn: sqlite3.Connection, kind: str, entries: Mapping[str, bytes]) -> None:
-    """Store every entry in one transaction: all of them or, after a crash, none."""
-    if not entries:
-        return
+def put_many(conn: sqlite3.Connection, kind: str, entries: Mapping[str, bytes] | Iterable[tuple[str, bytes]]) -> None:
+    """Store every entry in one transaction: all of them or, after a crash, none.
+
+    ``entries`` may be a generator of ``(key, data)``: each is then made only when stored, so thousands of
+    entries never sit in memory together (freed, they would still hold the process's peak memory).
+    """
+    pairs = sorted(entries.items()) if isinstance(entries, Mapping) else entries
     with _transaction(conn):
         conn.executemany("INSERT OR REPLACE INTO entry (kind, key, data) VALUES (?, ?, ?)",
-                         ((kind, key, data) for key, data in sorted(entries.items())))
+                         ((kind, key, data) for key, data in pairs))
 
 
 def keep_only(conn: sqlite3.Connection, kind: str, keep: Collection[str]) -> int:

@@ -9,7 +9,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -323,7 +323,8 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         del stored
         todo = [name for name in keys if name not in done]
         done.update(zip(todo, make(todo), strict=True))
-        self._cache_write(kind, {keys[name]: dump(done[name]) for name in todo})
+        # Serialised one at a time as they are stored, never all at once.
+        self._cache_write(kind, len(todo), ((keys[name], dump(done[name])) for name in sorted(todo)))
         self._cache_keep.setdefault(kind, set()).update(keys.values())
         if self.command == "serve":  # the plugin lives across reloads: keep this build's values in memory
             self._memo[kind] = {keys[name]: value for name, value in done.items()}
@@ -339,14 +340,14 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             log.warning("osqi: cache unreadable, rebuilding its entries: %s", e)
             return {}
 
-    def _cache_write(self, kind: str, entries: Mapping[str, bytes]) -> None:
-        if not entries:
+    def _cache_write(self, kind: str, count: int, entries: Iterable[tuple[str, bytes]]) -> None:
+        if not count:
             return
         try:
             with cachedb.opened(self._cache_folder()) as db:
                 cachedb.put_many(db, kind, entries)
         except sqlite3.Error as e:
-            log.warning("osqi: could not store %d cache entries: %s", len(entries), e)
+            log.warning("osqi: could not store %d cache entries: %s", count, e)
 
     def _save_cache(self) -> None:
         """Drop cache entries this build did not use, so the cache holds only current public pages."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,16 @@ def test_a_reader_is_not_blocked_by_another_connection_writing(tmp_path: Path) -
         assert cachedb.get_many(reader, "pages", ["a", "b"]) == {"a": b"1"}  # sees the last commit only
         writer.execute("COMMIT")
         assert cachedb.get_many(reader, "pages", ["a", "b"]) == {"a": b"1", "b": b"\x00"}
+
+
+def test_entries_may_be_made_one_at_a_time_as_they_are_stored(tmp_path: Path) -> None:
+    made: list[str] = []
+
+    def entries() -> Iterator[tuple[str, bytes]]:
+        for key in ("a", "b"):
+            made.append(key)
+            yield key, key.encode()
+
+    with cachedb.opened(tmp_path) as db:
+        cachedb.put_many(db, "pages", entries())
+        assert made == ["a", "b"] and cachedb.get_many(db, "pages", ["a", "b"]) == {"a": b"a", "b": b"b"}
