@@ -88,8 +88,10 @@ def keep_only(conn: sqlite3.Connection, kind: str, keep: Collection[str]) -> int
     return int(deleted)
 
 
-def keys(conn: sqlite3.Connection, kind: str) -> set[str]:
-    return {str(k) for (k,) in conn.execute("SELECT key FROM entry WHERE kind = ?", (kind,))}
+def keys(conn: sqlite3.Connection, kind: str, prefix: str = "") -> set[str]:
+    """Every key stored under ``kind`` that starts with ``prefix``."""
+    rows = conn.execute("SELECT key FROM entry WHERE kind = ? AND substr(key, 1, ?) = ?", (kind, len(prefix), prefix))
+    return {str(k) for (k,) in rows}
 
 
 @contextlib.contextmanager

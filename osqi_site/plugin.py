@@ -10,6 +10,7 @@ import sqlite3
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -36,6 +37,8 @@ THEME_DIR = Path(__file__).parent / "theme"
 BUILD_MARKER = ".osqi-build"
 PREVIEW_MARKER = ".osqi-preview"
 LEGACY_CACHE_FOLDERS = ("outputs", "pages")
+SEAL_KIND = "clean"
+"""Cache entries naming file contents proven free of a marker set: ``<marker set>:<content key>``."""
 
 
 T = TypeVar("T")
@@ -440,17 +443,39 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
                    *self.content_markers)
         paths = _site_files(site)
         remembered, clean = self._clean_scans
-        # Only an identical marker set may reuse earlier verdicts (serve keeps them between reloads).
-        same = remembered == markers
-        sealed = seal.seal(site, paths, markers, known_clean=clean if same else frozenset(),
-                           parallel=self.command != "serve")
+        # Only an identical marker set (and scanning code) may reuse earlier verdicts: serve keeps them in
+        # memory between reloads, builds in the cache.
+        verdicts = seal.verdict_set(markers, pagerender.code_digest())
+        if remembered != markers:
+            clean = self._stored_verdicts(verdicts)
+        sealed = seal.seal(site, paths, markers, known_clean=clean, parallel=self.command != "serve")
         sums = checksums.from_digests(sealed.digests)
         leaks = [*sealed.leaks, *pipeline.find_leaks({checksums.NAME: sums}, markers)]
         if leaks:
             raise PluginError("osqi: withheld disclosure text found in the output; nothing was published:\n  "
                               + "\n  ".join(leaks))
         self._clean_scans = (markers, sealed.clean)
+        if self.command != "serve":  # a reload keeps them in memory; storing thousands each time costs
+            self._store_verdicts(verdicts, sealed.clean)
         (site / checksums.NAME).write_bytes(sums)
+
+    def _stored_verdicts(self, verdicts: str) -> frozenset[str]:
+        """The contents proven clean against this very marker set by an earlier build, from the cache."""
+        try:
+            with cachedb.opened(self._cache_folder()) as db:
+                return frozenset(k.removeprefix(f"{verdicts}:") for k in cachedb.keys(db, SEAL_KIND, f"{verdicts}:"))
+        except sqlite3.Error as e:
+            log.warning("osqi: cache unreadable, every file is scanned: %s", e)
+            return frozenset()
+
+    def _store_verdicts(self, verdicts: str, clean: frozenset[str]) -> None:
+        keys = sorted(f"{verdicts}:{k}" for k in clean)
+        try:
+            with cachedb.opened(self._cache_folder()) as db:
+                cachedb.put_many(db, SEAL_KIND, ((k, b"") for k in keys))
+                cachedb.keep_only(db, SEAL_KIND, keys)  # verdicts against other marker sets are never reused
+        except sqlite3.Error as e:
+            log.warning("osqi: could not store scan verdicts: %s", e)
 
 
 def poll_interval(watched_files: int) -> float:
@@ -540,4 +565,23 @@ def _swap_in(built: Path, final: Path) -> None:
         final.rename(old)
     built.rename(final)
     if old is not None:
-        shutil.rmtree(old)
+        _remove_tree(old)
+
+
+def _remove_tree(root: Path, threads: int = 4) -> None:
+    """``shutil.rmtree``, its sub-folders removed by several threads at once.
+
+    Removing a file waits on the disk, with the GIL released: at 10,000 disclosures (45,000 files and
+    folders) one thread took 7 s on ext4, four took 3.7 s. Runs last, when no process will be forked.
+    """
+    entries = [e for top in os.scandir(root) if top.is_dir(follow_symlinks=False) for e in os.scandir(top.path)]
+
+    def remove(entry: os.DirEntry[str]) -> None:
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path)
+        else:
+            os.unlink(entry.path)
+
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(remove, entries))  # list(): an error in any of them is raised here
+    shutil.rmtree(root)

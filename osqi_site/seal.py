@@ -22,6 +22,11 @@ class Sealed:
     """Keys (see ``clean_key``) of the contents proven free of the markers, to skip next time."""
 
 
+def verdict_set(markers: Sequence[str], code: str) -> str:
+    """The identity of a scan: the markers looked for and the code that looks. Equal only if the verdicts are."""
+    return hashlib.sha256("\0".join([code, *sorted(set(markers))]).encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def clean_key(path: str, digest: str) -> str:
     # A .gz file is scanned decompressed, so the same bytes under another name may read differently.
     return f"{digest}{' gz' if path.endswith('.gz') else ''}"

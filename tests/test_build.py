@@ -229,3 +229,42 @@ def test_a_damaged_cache_costs_time_not_the_build(project: Path, tmp_path: Path)
     assert build(project, tmp_path / "again") == 0
     assert digest(tmp_path / "cold") == digest(tmp_path / "again")
     assert _cached(project, "pages") and not (project / ".osqi-cache" / "pages").exists()
+
+
+def test_scan_verdicts_are_reused_only_for_the_same_markers(project: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from osqi_site import pipeline
+
+    scanned: list[str] = []
+    real = pipeline.leaks_in
+
+    def counting(path: str, data: bytes, automaton: Any) -> list[str]:
+        scanned.append(path)
+        return real(path, data, automaton)
+
+    monkeypatch.setattr(pipeline, "leaks_in", counting)
+    assert build(project, tmp_path / "a") == 0
+    files = len(scanned)
+    assert files > 10
+    scanned.clear()
+    assert build(project, tmp_path / "b") == 0  # same inputs, same clock: every file's verdict is known
+    assert scanned == ["SHA256SUMS"]  # the one file made after the scan is always scanned
+    # A minute later OSQI-2026-0004 lifts: other markers, so every file is scanned again.
+    assert build(project, tmp_path / "c", as_of="2026-06-01T00:01:00Z") == 0
+    assert len(scanned) >= files
+
+
+def test_remove_tree_removes_everything_and_never_follows_links(tmp_path: Path) -> None:
+    from osqi_site.plugin import _remove_tree
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("not ours")
+    root = tmp_path / "old-site"
+    for rel in ("index.html", "a/b.json", "a/c/d.html", "e/f/g/h.txt", ".well-known/csaf/2026/x.json"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(rel)
+    (root / "a" / "link").symlink_to(outside, target_is_directory=True)
+    (root / "toplink").symlink_to(outside, target_is_directory=True)
+    _remove_tree(root)
+    assert not root.exists() and (outside / "keep.txt").read_text() == "not ours"

@@ -44,3 +44,11 @@ def test_parallel_and_serial_agree(tmp_path: Path) -> None:
     files = {f"p{i:04d}.html": (b"OSQI-2026-0009" if i % 97 == 0 else b"fine %d" % i) for i in range(600)}
     paths = _site(tmp_path, files)
     assert seal.seal(tmp_path, paths, MARKERS, parallel=True) == seal.seal(tmp_path, paths, MARKERS, parallel=False)
+
+
+def test_verdict_set_is_the_marker_set_and_the_code() -> None:
+    first = seal.verdict_set(["b", "a", "a"], "code1")
+    assert first == seal.verdict_set(["a", "b"], "code1")
+    assert first != seal.verdict_set(["a", "b", "c"], "code1")
+    assert first != seal.verdict_set(["a"], "code1")
+    assert first != seal.verdict_set(["a", "b"], "code2")
