@@ -11,7 +11,7 @@ import feedparser
 import pytest
 
 from osqi_site import cli
-from tests.sitefixture import CANARY, all_bytes, build, digest, project
+from tests.sitefixture import CANARY, all_bytes, build, digest, disclosure_text, project
 
 __all__ = ["project"]  # the fixture, imported so pytest finds it here
 
@@ -233,7 +233,7 @@ def test_a_damaged_cache_costs_time_not_the_build(project: Path, tmp_path: Path)
 
 def test_scan_verdicts_are_reused_only_for_the_same_markers(project: Path, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from osqi_site import pipeline
+    from osqi_site import pipeline, seal
 
     scanned: list[str] = []
     real = pipeline.leaks_in
@@ -243,6 +243,11 @@ def test_scan_verdicts_are_reused_only_for_the_same_markers(project: Path, tmp_p
         return real(path, data, automaton)
 
     monkeypatch.setattr(pipeline, "leaks_in", counting)
+    # Scans in this process, where they are counted, not in forked workers.
+    monkeypatch.setattr(seal, "map_chunks", lambda fn, items, **kw: [fn(x) for x in items])
+    # A marker set no earlier test built with: MkDocs keeps plugin instances, and verdicts, in one process.
+    (project / "disclosures" / "2026" / "OSQI-2026-0042.md").write_text(
+        disclosure_text("OSQI-2026-0042", embargo="2027-01-01T00:00:00Z", tag="VERDICTTEST"))
     assert build(project, tmp_path / "a") == 0
     files = len(scanned)
     assert files > 10
@@ -268,3 +273,19 @@ def test_remove_tree_removes_everything_and_never_follows_links(tmp_path: Path) 
     (root / "toplink").symlink_to(outside, target_is_directory=True)
     _remove_tree(root)
     assert not root.exists() and (outside / "keep.txt").read_text() == "not ours"
+
+
+def test_scan_verdicts_are_stored_per_marker_set(tmp_path: Path) -> None:
+    from osqi_site.plugin import OsqiPlugin
+
+    def plugin() -> OsqiPlugin:
+        p = OsqiPlugin()
+        p.load_config({})
+        p.root = tmp_path
+        return p
+
+    plugin()._store_verdicts("set1", frozenset({"digest-a", "digest-b gz"}))
+    assert plugin()._stored_verdicts("set1") == {"digest-a", "digest-b gz"}  # read back by another build
+    assert plugin()._stored_verdicts("set2") == frozenset()
+    plugin()._store_verdicts("set2", frozenset({"digest-c"}))
+    assert plugin()._stored_verdicts("set1") == frozenset()  # only the latest marker set is kept
