@@ -217,8 +217,11 @@ def _serve(args: argparse.Namespace) -> int:  # pragma: no cover - long-running,
     folder = memory_tempdir(os.environ, _read_text("/proc/self/mounts"), _free_bytes)
     if folder is not None:
         tempfile.tempdir = folder
-    # MkDocs deletes its preview folder on Ctrl-C only; a plain `kill` must not leave it taking memory.
-    signal.signal(signal.SIGTERM, _interrupt)
+    # MkDocs deletes its preview folder when Ctrl-C stops it. A plain `kill`, a closed terminal, or a
+    # Ctrl-C sent to a server started in the background (which inherits SIGINT ignored) must stop it the
+    # same way, not leave the preview taking memory.
+    for stop in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop, _interrupt)
     serve(str(args.config_file), dev_addr=args.dev_addr, strict=True)
     return 0
 

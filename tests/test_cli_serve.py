@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from osqi_site.cli import MEMORY_DIR_MIN_FREE, memory_tempdir
+from tests.sitefixture import project
+
+__all__ = ["project"]
 
 SHM = "tmpfs /dev/shm tmpfs rw,nosuid,nodev 0 0\n/dev/vda / ext4 rw,relatime 0 0\n"
 
@@ -77,3 +87,41 @@ def test_set_poll_interval_leaves_an_unknown_server_alone() -> None:
     from osqi_site.plugin import set_poll_interval
 
     assert not set_poll_interval(object(), 0.2)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_serve_stops_on_a_signal_and_removes_its_preview(project: Path, tmp_path: Path, stop: int) -> None:
+    """Even started in the background, where SIGINT arrives ignored, the server stops and cleans up."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    port = _free_port()
+    env = {**os.environ, "TMPDIR": str(temp), "NO_MKDOCS_2_WARNING": "1"}
+    proc = subprocess.Popen([sys.executable, "-c", "import sys; from osqi_site.cli import main; sys.exit(main())",
+                             "serve", "-f", str(project / "mkdocs.yml"), "-a", f"127.0.0.1:{port}"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        deadline = time.monotonic() + 60
+        while not _serving(port) and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+        assert _serving(port) and any(temp.iterdir())  # serving, from a preview folder in TMPDIR
+        proc.send_signal(stop)
+        assert proc.wait(timeout=20) is not None
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert list(temp.iterdir()) == []
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serving(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
