@@ -45,9 +45,8 @@ def cache_key(text: str, fingerprint: str) -> str:
 
 
 def to_html(text: str, recipe: Recipe) -> Converted:
-    md = markdown.Markdown(extensions=list(recipe.extensions), extension_configs=dict(recipe.configs))
-    html = md.convert(text)
-    return Converted(html, list(getattr(md, "toc_tokens", [])))
+    """One text with a Markdown instance of its own (what ``convert_many`` must match)."""
+    return _convert(_markdown(recipe), text)
 
 
 def convert_many(texts: Sequence[str], recipe: Recipe, *, parallel: bool = True) -> list[Converted]:
@@ -60,13 +59,19 @@ def convert_many(texts: Sequence[str], recipe: Recipe, *, parallel: bool = True)
     def one(text: str) -> Converted:
         md = made.get(os.getpid())
         if md is None:
-            md = made[os.getpid()] = markdown.Markdown(extensions=list(recipe.extensions),
-                                                      extension_configs=dict(recipe.configs))
-        md.reset()
-        html = md.convert(text)
-        return Converted(html, list(getattr(md, "toc_tokens", [])))
+            md = made[os.getpid()] = _markdown(recipe)
+        return _convert(md.reset(), text)
 
     return map_chunks(one, texts, chunk=CHUNK, parallel=parallel)
+
+
+def _markdown(recipe: Recipe) -> markdown.Markdown:
+    return markdown.Markdown(extensions=list(recipe.extensions), extension_configs=dict(recipe.configs))
+
+
+def _convert(md: markdown.Markdown, text: str) -> Converted:
+    html = md.convert(text)
+    return Converted(html, list(getattr(md, "toc_tokens", [])))
 
 
 def dump(converted: Converted) -> bytes:

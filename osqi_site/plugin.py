@@ -9,7 +9,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -334,37 +334,39 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         return done
 
     def _cache_read(self, kind: str, keys: list[str]) -> dict[str, bytes]:
-        if not keys:
-            return {}
-        try:
-            with cachedb.opened(self._cache_folder()) as db:
-                return cachedb.get_many(db, kind, keys)
-        except sqlite3.Error as e:  # a cache that cannot be read only costs time: everything is made anew
-            log.warning("osqi: cache unreadable, rebuilding its entries: %s", e)
-            return {}
+        found: dict[str, bytes] = {}
+        if keys:
+            with self._cache("cache unreadable, rebuilding its entries") as db:
+                found = cachedb.get_many(db, kind, keys)
+        return found
 
     def _cache_write(self, kind: str, count: int, entries: Iterable[tuple[str, bytes]]) -> None:
-        if not count:
-            return
-        try:
-            with cachedb.opened(self._cache_folder()) as db:
+        if count:
+            with self._cache(f"could not store {count} cache entries") as db:
                 cachedb.put_many(db, kind, entries)
-        except sqlite3.Error as e:
-            log.warning("osqi: could not store %d cache entries: %s", count, e)
 
     def _save_cache(self) -> None:
         """Drop cache entries this build did not use, so the cache holds only current public pages."""
-        try:
-            with cachedb.opened(self._cache_folder()) as db:
-                for kind, keep in sorted(self._cache_keep.items()):
-                    cachedb.keep_only(db, kind, keep)
-        except sqlite3.Error as e:
-            log.warning("osqi: could not prune the cache: %s", e)
+        with self._cache("could not prune the cache") as db:
+            for kind, keep in sorted(self._cache_keep.items()):
+                cachedb.keep_only(db, kind, keep)
         for legacy in LEGACY_CACHE_FOLDERS:  # one file per entry, as versions before the database kept them
             shutil.rmtree(self._cache_folder() / legacy, ignore_errors=True)
 
     def _cache_folder(self) -> Path:
         return self.root / self.config.cache_dir
+
+    @contextlib.contextmanager
+    def _cache(self, failing: str) -> Iterator[sqlite3.Connection]:
+        """The cache database for one step; a database error is logged as ``failing`` and the step skipped.
+
+        A cache that cannot be read or written only costs time: whatever it lacks is made anew.
+        """
+        try:
+            with cachedb.opened(self._cache_folder()) as db:
+                yield db
+        except sqlite3.Error as e:
+            log.warning("osqi: %s: %s", failing, e)
 
     def _gate_content_pages(self, config: MkDocsConfig, now: datetime) -> None:
         docs_dir = Path(config.docs_dir)
@@ -461,21 +463,16 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
 
     def _stored_verdicts(self, verdicts: str) -> frozenset[str]:
         """The contents proven clean against this very marker set by an earlier build, from the cache."""
-        try:
-            with cachedb.opened(self._cache_folder()) as db:
-                return frozenset(k.removeprefix(f"{verdicts}:") for k in cachedb.keys(db, SEAL_KIND, f"{verdicts}:"))
-        except sqlite3.Error as e:
-            log.warning("osqi: cache unreadable, every file is scanned: %s", e)
-            return frozenset()
+        found: frozenset[str] = frozenset()
+        with self._cache("cache unreadable, every file is scanned") as db:
+            found = frozenset(k.removeprefix(f"{verdicts}:") for k in cachedb.keys(db, SEAL_KIND, f"{verdicts}:"))
+        return found
 
     def _store_verdicts(self, verdicts: str, clean: frozenset[str]) -> None:
         keys = sorted(f"{verdicts}:{k}" for k in clean)
-        try:
-            with cachedb.opened(self._cache_folder()) as db:
-                cachedb.put_many(db, SEAL_KIND, ((k, b"") for k in keys))
-                cachedb.keep_only(db, SEAL_KIND, keys)  # verdicts against other marker sets are never reused
-        except sqlite3.Error as e:
-            log.warning("osqi: could not store scan verdicts: %s", e)
+        with self._cache("could not store scan verdicts") as db:
+            cachedb.put_many(db, SEAL_KIND, ((k, b"") for k in keys))
+            cachedb.keep_only(db, SEAL_KIND, keys)  # verdicts against other marker sets are never reused
 
 
 def poll_interval(watched_files: int) -> float:
