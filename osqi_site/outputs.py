@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from . import csaf, render
+from . import csaf, render, search
 from .model import Disclosure
 from .osv import dump_json, osv_record
 from .parallel import map_chunks
@@ -24,12 +24,14 @@ class DisclosureOutput:
     csaf_path: str
     """Where the advisory goes below the CSAF directory (``<YYYY>/<file>.json``)."""
     csaf: bytes
+    search: dict[str, str]
+    """Its one entry in the search index (``search.search_entry``)."""
 
 
 def make(d: Disclosure, settings: Settings) -> DisclosureOutput:
     """Everything that depends on this one disclosure alone (pass only disclosures the gate made public)."""
     return DisclosureOutput(d.id, render.disclosure_page(d, render.DATA_LINKS), dump_json(osv_record(d, settings)),
-                            csaf.advisory_path(d), dump_json(csaf.advisory(d, settings)))
+                            csaf.advisory_path(d), dump_json(csaf.advisory(d, settings)), search.search_entry(d))
 
 
 def cache_key(d: Disclosure, settings: Settings, code: str) -> str:
@@ -43,15 +45,16 @@ def cache_key(d: Disclosure, settings: Settings, code: str) -> str:
 def dump(out: DisclosureOutput) -> bytes:
     return orjson.dumps({"id": out.id, "src": out.page.src_path, "markdown": out.page.markdown,
                          "blocks": out.page.blocks, "osv": out.osv.decode("utf-8"), "csaf_path": out.csaf_path,
-                         "csaf": out.csaf.decode("utf-8")})
+                         "csaf": out.csaf.decode("utf-8"), "search": out.search})
 
 
 def load(data: bytes) -> DisclosureOutput:
     obj = orjson.loads(data)
     page = render.Page(str(obj["src"]), str(obj["markdown"]),
                        tuple((str(p), str(b)) for p, b in obj["blocks"]))
+    entry = {str(k): str(v) for k, v in obj["search"].items()}
     return DisclosureOutput(str(obj["id"]), page, str(obj["osv"]).encode("utf-8"), str(obj["csaf_path"]),
-                            str(obj["csaf"]).encode("utf-8"))
+                            str(obj["csaf"]).encode("utf-8"), entry)
 
 
 def make_many(todo: Sequence[Disclosure], settings: Settings, *, parallel: bool = True) -> list[DisclosureOutput]:

@@ -212,8 +212,12 @@ def _sha(text: str) -> str:
 
 
 def prerender(pages: Sequence[GeneratedPage], *, config: MkDocsConfig, nav: Navigation, env: jinja2.Environment,
-              doc_files: Sequence[File], cache: Path, parallel: bool) -> list[GeneratedPage]:
+              doc_files: Sequence[File], cache: Path, parallel: bool,
+              writes: Mapping[str, bytes] | None = None) -> list[GeneratedPage]:
     """Give every page its rendered HTML, from ``cache`` or rendered now; returns the pages rendered now.
+
+    The same workers write ``writes`` (absolute path → bytes) on the way: creating tens of thousands of
+    files costs a core several seconds, which MkDocs would spend on one core after them.
 
     After this, MkDocs renders each page with the one-line template, so page events still run in order,
     but ``page.content`` is empty by then: a page's HTML is final once the theme has rendered it.
@@ -225,8 +229,19 @@ def prerender(pages: Sequence[GeneratedPage], *, config: MkDocsConfig, nav: Navi
         page.rendered = cache / f"{page_key(page, theme)}.html"
         if not page.rendered.is_file():
             todo.append(page)
+    files = sorted((writes or {}).items())
+    for folder in sorted({os.path.dirname(path) for path, _ in files}):
+        os.makedirs(folder, exist_ok=True)  # here, once each, not by every worker for every file
+
+    def work(item: GeneratedPage | tuple[str, bytes]) -> None:
+        if isinstance(item, GeneratedPage):
+            _render_one(item, config, nav, env, doc_files)
+        else:
+            _write(*item)
+
     # Forked workers inherit the pages, configuration and environment; only ``None`` comes back.
-    map_chunks(lambda page: _render_one(page, config, nav, env, doc_files), todo, chunk=CHUNK, parallel=parallel)
+    items: list[GeneratedPage | tuple[str, bytes]] = [*todo, *files]
+    map_chunks(work, items, chunk=CHUNK, parallel=parallel)
     for page in pages:
         page.meta["template"] = PRERENDERED_TEMPLATE
         # The theme's HTML holds the content now: dropping it here frees every page's text before MkDocs
@@ -253,6 +268,11 @@ def _render_one(page: GeneratedPage, config: MkDocsConfig, nav: Navigation, env:
     partial = page.rendered.with_name(f"{page.rendered.name}.{os.getpid()}.partial")
     partial.write_bytes(html.encode("utf-8", errors="xmlcharrefreplace"))
     partial.replace(page.rendered)
+
+
+def _write(path: str, data: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(data)
 
 
 def prune(cache: Path, used: Iterable[Path], now: float) -> None:

@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import ahocorasick
+import ahocorasick_rs
 
 from . import gate, outputs, render, securitytxt
 from .csaf import csaf_files
@@ -42,6 +42,8 @@ class SiteOutput:
     """Site-relative path → bytes of every feed and export."""
     attachments: Mapping[str, str]
     """Site-relative path → absolute source path, for files copied beside public disclosure pages."""
+    search: tuple[dict[str, str], ...] = ()
+    """The search-index entry of each public disclosure, in ID order."""
 
 
 def check(disclosures_dir: Path, project_root: Path, settings: Settings, *, parallel: bool = True,
@@ -187,7 +189,8 @@ def build_outputs(pub: gate.Publication, settings: Settings,
     files.update(csaf_files(pub.public, settings, pub.now, {p.id: p.csaf for p in parts}))
     files[securitytxt.PATH] = securitytxt.security_txt(settings, pub.now)
     attachments = {f"disclosures/{d.id}/{a.name}": a.source for d in pub.public for a in d.attachments}
-    return SiteOutput(tuple(pages), dict(sorted(files.items())), dict(sorted(attachments.items())))
+    entries = tuple(p.search for p in sorted(parts, key=lambda p: p.id))
+    return SiteOutput(tuple(pages), dict(sorted(files.items())), dict(sorted(attachments.items())), entries)
 
 
 def withheld_markers(withheld: Iterable[Disclosure], public: Iterable[Disclosure]) -> tuple[str, ...]:
@@ -210,30 +213,57 @@ def find_leaks(files: Mapping[str, bytes], markers: Iterable[str]) -> list[str]:
     return [hit for path, data in sorted(files.items()) for hit in leaks_in(path, data, automaton)]
 
 
-def leak_automaton(markers: Iterable[str]) -> Any:
+@dataclass(frozen=True)
+class LeakAutomaton:
+    """Every marker at once, matched over the raw bytes of a file (see ``leaks_in``)."""
+
+    matcher: ahocorasick_rs.BytesAhoCorasick
+    markers: tuple[str, ...]
+    """The marker of each pattern index."""
+
+
+def leak_automaton(markers: Iterable[str]) -> LeakAutomaton | None:
     """The matcher of every marker at once (``None`` when there is nothing to look for)."""
-    automaton = ahocorasick.Automaton()
-    for marker in sorted(set(markers)):
-        automaton.add_word(marker, marker)
-    if len(automaton) == 0:
+    unique = tuple(sorted({m for m in markers if m}))
+    if not unique:
         return None
-    automaton.make_automaton()
-    return automaton
+    # Matched as UTF-8 bytes, without decoding each file first: six times faster than matching text.
+    patterns = [_marker_bytes(m) for m in unique]
+    matcher = ahocorasick_rs.BytesAhoCorasick(patterns, implementation=ahocorasick_rs.Implementation.DFA)
+    return LeakAutomaton(matcher, unique)
 
 
-def leaks_in(path: str, data: bytes, automaton: Any) -> list[str]:
-    """``path: marker`` for each marker in one output file (a gzip file is opened first)."""
+def _marker_bytes(marker: str) -> bytes:
+    # surrogateescape: a marker holding an undecodable byte (as text read with that handler spells it)
+    # is that byte again; any other lone surrogate is written as UTF-8 would, which only finds more.
+    try:
+        return marker.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return marker.encode("utf-8", "surrogatepass")
+
+
+def leaks_in(path: str, data: bytes, automaton: LeakAutomaton) -> list[str]:
+    """``path: marker`` for each marker in one output file (a gzip file is opened first).
+
+    A marker's UTF-8 bytes occur in a file exactly where the text read from it holds the marker (UTF-8
+    is self-synchronising), and bytes that are not UTF-8 at all are looked at as they are.
+    """
     if path.endswith(".gz"):
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError):
             return [f"{path}: unreadable gzip, cannot prove it is clean"]
-    text = data.decode("utf-8", "surrogateescape")  # binary files too: every byte is looked at
     # JSON may escape "/" as "\\/"; that spelling is searched only where it occurs.
-    variants = (text, text.replace("\\/", "/")) if "\\/" in text else (text,)
-    hits = {marker for v in variants for end, marker in automaton.iter(v)
-            if not v[end + 1:end + 2].isdigit()}  # OSQI-2026-0001 must not match OSQI-2026-00012
+    variants = (data, data.replace(b"\\/", b"/")) if b"\\/" in data else (data,)
+    hits = {automaton.markers[index] for v in variants
+            for index, _, end in automaton.matcher.find_matches_as_indexes(v, overlapping=True)
+            if not _digit_at(v, end)}  # OSQI-2026-0001 must not match OSQI-2026-00012
     return [f"{path}: {h}" for h in sorted(hits)]
+
+
+def _digit_at(data: bytes, at: int) -> bool:
+    """Whether the character starting at byte ``at`` is a digit (any script's, as ``str.isdigit``)."""
+    return data[at:at + 4].decode("utf-8", "surrogateescape")[:1].isdigit()
 
 
 def newest_change(pub: gate.Publication) -> datetime | None:

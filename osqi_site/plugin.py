@@ -80,6 +80,9 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         """Source paths of the generated pages."""
         self.page_dates: dict[str, str] = {}
         self.converted: dict[str, convert.Converted] = {}
+        self.exports: dict[str, bytes] = {}
+        """Absolute site path → bytes of every feed and export, until the page workers have written them."""
+        self.search_entries: tuple[dict[str, str], ...] = ()
         self.nav: Navigation | None = None
         self.root = Path(".")
         self._html_used: list[Path] = []
@@ -181,10 +184,16 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             files.append(file)
         for dest, source in self.output.attachments.items():
             files.append(File.generated(config, dest, abs_src_path=source))
-        # Exports join Files too, so MkDocs copies them and `strict` link checks see them.
+        # Exports join Files too, so that `strict` link checks see them. They are written into the site by
+        # the workers that render the pages (on_env), and each File names its own destination as source:
+        # MkDocs skips copying such a file (it lets plugins write into site_dir), and fails if it is missing.
+        self.exports = {}
         for rel, data in self.output.files.items():
+            dest = os.path.join(config.site_dir, rel)
+            self.exports[dest] = data
             # NOT_IN_NAV rather than MkDocs' default, which drops dot-folders such as .well-known/.
-            files.append(File.generated(config, rel, content=data, inclusion=InclusionLevel.NOT_IN_NAV))
+            files.append(File.generated(config, rel, abs_src_path=dest, inclusion=InclusionLevel.NOT_IN_NAV))
+        self.search_entries = self.output.search
         self.output = None  # MkDocs' files and pages hold it all now; held here too, it would stay to the end
         return files
 
@@ -225,7 +234,8 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         cache = self.root / self.config.cache_dir / "html"
         rendered = pagerender.prerender(pages, config=config, nav=self.nav, env=env,
                                        doc_files=files.documentation_pages(inclusion=inclusion), cache=cache,
-                                       parallel=self.command != "serve")
+                                       parallel=self.command != "serve", writes=self.exports)
+        self.exports = {}
         log.debug("osqi: %d of %d generated pages rendered, the others from the cache", len(rendered), len(pages))
         if self.command == "serve" and rendered:
             _write_first(files, {id(p) for p in rendered})
@@ -429,7 +439,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         assert self.publication is not None
         index = site / search.INDEX_PATH
         if index.is_file():  # absent when the site does not use the search plugin
-            index.write_bytes(search.with_disclosures(index.read_bytes(), self.publication.public))
+            index.write_bytes(search.with_disclosures(index.read_bytes(), self.search_entries))
 
     def _mark_preview_pages(self, site: Path) -> None:
         """Every HTML file of a preview, MkDocs' or ours, carries the banner and noindex."""

@@ -25,11 +25,12 @@ def search_entry(d: Disclosure) -> dict[str, str]:
             "text": " ".join(w for w in words if w)}
 
 
-def with_disclosures(index: bytes, public: Sequence[Disclosure]) -> bytes:
-    """Material's search index with one entry per public disclosure appended, in ID order."""
+def with_disclosures(index: bytes, entries: Sequence[dict[str, str]]) -> bytes:
+    """Material's search index with ``entries`` (``search_entry`` of each public disclosure, in ID order)
+    appended."""
     data: dict[str, Any] = json.loads(index)
     docs = list(data.get("docs", []))
-    docs.extend(search_entry(d) for d in sorted(public, key=lambda d: d.id))
+    docs.extend(entries)
     data["docs"] = docs
     # The same serialisation Material uses, so the file stays byte-stable across builds.
     return json.dumps(data, separators=(",", ":"), default=str).encode("utf-8")

@@ -281,6 +281,46 @@ def test_find_leaks_sees_every_spelling_and_respects_id_boundaries() -> None:
     assert pipeline.find_leaks(files, []) == []
 
 
+def test_find_leaks_matches_non_ascii_markers_and_any_scripts_digits() -> None:
+    files = {"a.html": "Bientôt : « Fuite sécurité » dans 🚀 l\u2019outil".encode(),
+             "b.html": "OSQI-2026-0004٣ is another ID (Arabic-Indic digit)".encode(),
+             "c.bin": b"\xff\xfe" + "Fuite sécurité".encode("utf-16-le") + b"\x80Fuite s\xc3\xa9curit\xc3\xa9\x81"}
+    leaks = pipeline.find_leaks(files, ["Fuite sécurité", "OSQI-2026-0004"])
+    assert leaks == ["a.html: Fuite sécurité", "c.bin: Fuite sécurité"]
+
+
+def _reference_leaks(text: str, markers: list[str]) -> set[str]:
+    """The rule, spelled out over text: an occurrence not followed by a digit."""
+    found = set()
+    for m in markers:
+        at = text.find(m)
+        while at != -1:
+            if not text[at + len(m):at + len(m) + 1].isdigit():
+                found.add(m)
+                break
+            at = text.find(m, at + 1)
+    return found
+
+
+_SCRIPTS = st.sampled_from([*"aAé€-/\\ 0159٣²", "🚀", "OSQI-2026-", "\udc80"])
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(parts=st.lists(_SCRIPTS, max_size=40), picks=st.lists(st.tuples(st.integers(0, 40), st.integers(1, 12)),
+                                                             min_size=1, max_size=4))
+def test_find_leaks_on_bytes_agrees_with_the_rule_over_text(parts: list[str], picks: list[tuple[int, int]]) -> None:
+    # Markers are cut from the text itself (so that many occur) and may hold an undecodable byte, which
+    # text read with surrogateescape spells as a lone surrogate.
+    text = "".join(parts)
+    markers = sorted({m for m in (text[a:a + n] for a, n in picks) if m} | {"OSQI-2026-0"})
+    data = text.encode("utf-8", "surrogateescape")
+    hits = {leak.split(": ", 1)[1] for leak in pipeline.find_leaks({"f.html": data}, markers)}
+    # The file as the scan reads it; "\\/" is also read as "/".
+    decoded = data.decode("utf-8", "surrogateescape")
+    expected = _reference_leaks(decoded, markers) | _reference_leaks(decoded.replace("\\/", "/"), markers)
+    assert hits == expected
+
+
 def test_a_leak_planted_by_a_theme_override_fails_the_build(project: Path, tmp_path: Path,
                                                               capsys: pytest.CaptureFixture[str]) -> None:
     # Nothing in the pipeline would put it there: only the final scan can catch it.
