@@ -38,7 +38,7 @@ def dump_json(obj: object) -> bytes:
     dataclasses and dates. Those go to json, so the output never depends on which encoder ran (a
     property test holds the two to the same bytes).
     """
-    if _orjson_spells_it_alike(obj):
+    if orjson_spells_it_alike(obj):
         try:
             return orjson.dumps(obj, option=_ORJSON)
         except orjson.JSONEncodeError:
@@ -50,7 +50,7 @@ _ORJSON = (orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLIN
            | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS)
 
 
-def _orjson_spells_it_alike(obj: object) -> bool:
+def orjson_spells_it_alike(obj: object) -> bool:
     """False if ``obj`` holds a float that Python writes with an exponent, or that is not finite."""
     todo = [obj]
     while todo:

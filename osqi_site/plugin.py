@@ -82,6 +82,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self.converted: dict[str, convert.Converted] = {}
         self.exports: dict[str, bytes] = {}
         """Absolute site path → bytes of every feed and export, until the page workers have written them."""
+        self._export_files: list[WrittenFile] = []
         self.search_entries: tuple[dict[str, str], ...] = ()
         self.nav: Navigation | None = None
         self.root = Path(".")
@@ -185,14 +186,17 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         for dest, source in self.output.attachments.items():
             files.append(File.generated(config, dest, abs_src_path=source))
         # Exports join Files too, so that `strict` link checks see them. They are written into the site by
-        # the workers that render the pages (on_env), and each File names its own destination as source:
-        # MkDocs skips copying such a file (it lets plugins write into site_dir), and fails if it is missing.
+        # the workers that render the pages (on_env).
         self.exports = {}
+        self._export_files = []
         for rel, data in self.output.files.items():
-            dest = os.path.join(config.site_dir, rel)
-            self.exports[dest] = data
             # NOT_IN_NAV rather than MkDocs' default, which drops dot-folders such as .well-known/.
-            files.append(File.generated(config, rel, abs_src_path=dest, inclusion=InclusionLevel.NOT_IN_NAV))
+            file = WrittenFile.generated(config, rel, abs_src_path=os.path.join(config.site_dir, rel),
+                                         inclusion=InclusionLevel.NOT_IN_NAV)
+            self.exports[file.abs_dest_path] = data
+            if isinstance(file, WrittenFile):  # else MkDocs finds the written file there and skips it
+                self._export_files.append(file)
+            files.append(file)
         self.search_entries = self.output.search
         self.output = None  # MkDocs' files and pages hold it all now; held here too, it would stay to the end
         return files
@@ -235,7 +239,9 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         rendered = pagerender.prerender(pages, config=config, nav=self.nav, env=env,
                                        doc_files=files.documentation_pages(inclusion=inclusion), cache=cache,
                                        parallel=self.command != "serve", writes=self.exports)
-        self.exports = {}
+        for file in self._export_files:
+            file.written = True
+        self.exports, self._export_files = {}, []
         log.debug("osqi: %d of %d generated pages rendered, the others from the cache", len(rendered), len(pages))
         if self.command == "serve" and rendered:
             _write_first(files, {id(p) for p in rendered})
@@ -483,6 +489,20 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         with self._cache("could not store scan verdicts") as db:
             cachedb.put_many(db, SEAL_KIND, ((k, b"") for k in keys))
             cachedb.keep_only(db, SEAL_KIND, keys)  # verdicts against other marker sets are never reused
+
+
+class WrittenFile(File):
+    """A generated file that the plugin writes into site_dir itself, so MkDocs need not copy it.
+
+    Its source is its own destination: until ``written`` is set, MkDocs copies it the way it copies
+    such a file (it skips it if it is there, and fails the build if it is missing).
+    """
+
+    written = False
+
+    def copy_file(self, dirty: bool = False) -> None:
+        if not self.written:  # a dozen thousand files: MkDocs' check costs four system calls each
+            super().copy_file(dirty)
 
 
 def poll_interval(watched_files: int) -> float:

@@ -289,3 +289,20 @@ def test_scan_verdicts_are_stored_per_marker_set(tmp_path: Path) -> None:
     assert plugin()._stored_verdicts("set2") == frozenset()
     plugin()._store_verdicts("set2", frozenset({"digest-c"}))
     assert plugin()._stored_verdicts("set1") == frozenset()  # only the latest marker set is kept
+
+
+def test_an_export_not_written_by_the_plugin_fails_the_copy_instead_of_vanishing(tmp_path: Path) -> None:
+    from osqi_site.plugin import WrittenFile
+
+    dest = str(tmp_path / "site" / "osv" / "all.json")
+    file = WrittenFile("osv/all.json", None, str(tmp_path / "site"), False)
+    file.abs_src_path = dest  # as the plugin makes it: its source is its destination
+    assert file.abs_dest_path == dest
+    with pytest.raises(FileNotFoundError):
+        file.copy_file()  # the workers never wrote it: MkDocs' own copy fails the build
+    Path(dest).write_bytes(b"[]\n")
+    file.copy_file()  # there: MkDocs leaves a file whose source is its destination alone
+    assert Path(dest).read_bytes() == b"[]\n"
+    Path(dest).unlink()
+    file.written = True  # set once the workers have written every export: no system call at all
+    file.copy_file()

@@ -51,6 +51,24 @@ def test_unstable_values_never_match() -> None:
     assert pagerender._unstable("x") == pagerender._unstable("x")
 
 
+@pytest.mark.parametrize(("one", "other"), [
+    ({"x": float("nan")}, {"x": None}),  # orjson would spell both null
+    ({"x": float("inf")}, {"x": None}),
+    ({"x": 2**70}, {"x": 2**70 + 1}),  # beyond orjson's integers
+    ({"x": 1e-5}, {"x": 1e-4}),
+    ({"x": {"a": 1, "b": 2}}, {"x": {"a": 1, "b": 3}}),
+])
+def test_key_spelling_keeps_different_values_apart(one: dict[str, object], other: dict[str, object]) -> None:
+    assert pagerender._key_json(one) != pagerender._key_json(other)
+    assert pagerender._key_json(one) == pagerender._key_json(dict(one))  # and the same value alike
+
+
+def test_a_value_no_encoder_can_spell_never_matches() -> None:
+    # NaN keeps it from orjson, and json cannot sort keys of mixed types.
+    mixed = {"n": float("nan"), "x": {1: "a", "b": 2}}
+    assert pagerender._key_json(mixed) != pagerender._key_json(mixed)
+
+
 def test_front_matter_as_data_equals_what_yaml_reads(project: Path) -> None:
     config = load_config(str(project / "mkdocs.yml"))
     settings = settings_from(config.site_url, config.site_name, config.site_description,
