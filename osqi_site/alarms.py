@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, time
 
+from .memo import Memo
 from .model import Disclosure, TimelineEvent
 from .narrative import section_text
 from .parallel import map_chunks
@@ -19,14 +20,22 @@ _PLACEHOLDER = re.compile(r"\bTODO\b|\bTBD\b|\bFIXME\b")
 
 
 def alarms(disclosures: Iterable[Disclosure], settings: Settings, now: datetime, *,
-           parallel: bool = True) -> list[Problem]:
-    """Every alarm of every disclosure, by ID; each disclosure is looked at alone (on every core if many)."""
+           parallel: bool = True, memo: Memo[Disclosure, list[Problem]] | None = None) -> list[Problem]:
+    """Every alarm of every disclosure, by ID; each disclosure is looked at alone (on every core if many).
+
+    ``memo`` (kept by ``serve``) looks again only at disclosures that changed, or lifted, since its last call.
+    """
     def one(d: Disclosure) -> list[Problem]:
         if d.draft or d.embargo_until is None:
             return []
         return [*_embargo_too_long(d, settings), *(_incomplete(d) if d.embargo_until <= now else [])]
 
-    found = map_chunks(one, sorted(disclosures, key=lambda x: x.id), parallel=parallel)
+    def each(ds: Sequence[Disclosure]) -> list[list[Problem]]:
+        return map_chunks(one, ds, parallel=parallel)
+
+    ordered = sorted(disclosures, key=lambda x: x.id)
+    found = each(ordered) if memo is None else memo.map(
+        each, ordered, context=settings, tag=lambda d: d.embargo_until is not None and d.embargo_until <= now)
     return [p for per in found for p in per]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import html
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +17,7 @@ from .csaf import csaf_files
 from .feeds import feed_files
 from .index_json import index_files
 from .loader import load_tree, read_page_meta
+from .memo import Memo
 from .model import Disclosure
 from .osv import osv_files
 from .parallel import map_chunks
@@ -109,8 +110,12 @@ def mention_problems(path: str, text: str, first_line: int, public_ids: frozense
     return out
 
 
-def publication_problems(pub: gate.Publication, settings: Settings, *, parallel: bool = True) -> list[Problem]:
-    """Mentions of non-public IDs inside public disclosures (their narrative, fields and attachments' names)."""
+def publication_problems(pub: gate.Publication, settings: Settings, *, parallel: bool = True,
+                         memo: Memo[Disclosure, list[Problem]] | None = None) -> list[Problem]:
+    """Mentions of non-public IDs inside public disclosures (their narrative, fields and attachments' names).
+
+    ``memo`` (kept by ``serve``) looks again only at disclosures that changed since its last call.
+    """
     public_ids = frozenset(d.id for d in pub.public)
 
     def one(d: Disclosure) -> list[Problem]:
@@ -122,7 +127,11 @@ def publication_problems(pub: gate.Publication, settings: Settings, *, parallel:
                        for p in mention_problems(d.source, text, 1, public_ids, settings))
         return out
 
-    return [p for per in map_chunks(one, pub.public, parallel=parallel) for p in per]
+    def each(ds: Sequence[Disclosure]) -> list[list[Problem]]:
+        return map_chunks(one, ds, parallel=parallel)
+
+    found = each(pub.public) if memo is None else memo.map(each, pub.public, context=(settings, public_ids))
+    return [p for per in found for p in per]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +27,8 @@ from mkdocs.structure.pages import Page
 
 from . import cachedb, checksums, convert, gate, outputs, pagerender, pipeline, render, seal, search
 from .alarms import alarms
+from .memo import Memo
+from .model import Disclosure
 from .problems import Problem, format_problems
 from .project import settings_from
 from .settings import Settings
@@ -90,6 +92,8 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self._pruned = False
         self._memo: dict[str, dict[str, Any]] = {}
         self._check_memo: dict[Any, Any] = {}
+        self._memos: dict[str, Memo[Disclosure, Any]] = {"mentions": Memo(), "alarms": Memo(), "keys": Memo()}
+        """serve's per-disclosure results, reused while a disclosure is the same object (its file unchanged)."""
         self._clean_scans: tuple[tuple[str, ...], frozenset[str]] = ((), frozenset())
         self._cache_keep: dict[str, set[str]] = {}
         self.site_date = "1970-01-01"
@@ -129,8 +133,10 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         checked = pipeline.check(disclosures_dir, root, settings,
                                  memo=self._check_memo if self.command == "serve" else None)
         pub = gate.publish(checked.disclosures, now)
-        problems = [*checked.problems, *pipeline.publication_problems(pub, settings)]
-        warnings = alarms(checked.disclosures, settings, now)
+        serving = self.command == "serve"
+        problems = [*checked.problems, *pipeline.publication_problems(
+            pub, settings, memo=self._memos["mentions"] if serving else None)]
+        warnings = alarms(checked.disclosures, settings, now, memo=self._memos["alarms"] if serving else None)
         if self.strict_alarms or self.config.strict_alarms:
             problems.extend(warnings)
         else:
@@ -322,7 +328,14 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         """Each public disclosure's page, OSV and CSAF: from the cache when unchanged, else made on every core."""
         code = pagerender.code_digest()
         public = {d.id: d for d in pub.public}
-        keys = {ident: outputs.cache_key(d, settings, code) for ident, d in public.items()}
+
+        def key_each(ds: Sequence[Disclosure]) -> list[str]:
+            return [outputs.cache_key(d, settings, code) for d in ds]
+
+        ds = list(public.values())
+        made = key_each(ds) if self.command != "serve" else self._memos["keys"].map(key_each, ds,
+                                                                                    context=(settings, code))
+        keys = dict(zip(public, made, strict=True))
 
         def make(todo: list[str]) -> list[outputs.DisclosureOutput]:
             return outputs.make_many([public[i] for i in todo], settings, parallel=self.command != "serve")

@@ -306,3 +306,33 @@ def test_an_export_not_written_by_the_plugin_fails_the_copy_instead_of_vanishing
     Path(dest).unlink()
     file.written = True  # set once the workers have written every export: no system call at all
     file.copy_file()
+
+
+def test_serve_reload_still_finds_a_new_mention_of_a_withheld_id(project: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    """serve looks again only at changed disclosures: the changed one must still be looked at."""
+    from mkdocs.commands.build import build as mkdocs_build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import Abort
+
+    monkeypatch.chdir(project)
+    site = tmp_path / "served"
+    first = load_config(str(project / "mkdocs.yml"), site_dir=str(site))
+    first.plugins.on_startup(command="serve", dirty=False)
+    mkdocs_build(first, serve_url="http://127.0.0.1:8000/")
+    source = project / "disclosures" / "2026" / "OSQI-2026-0002.md"
+    clean = source.read_text()
+    source.write_text(clean.replace("Found while", "Related to OSQI-2026-0005. Found while"))
+
+    def reload() -> None:
+        again = load_config(str(project / "mkdocs.yml"), site_dir=str(site))
+        again.plugins = first.plugins  # serve keeps its plugin instances between reloads
+        mkdocs_build(again, serve_url="http://127.0.0.1:8000/")
+
+    with pytest.raises(Abort):  # MkDocs turns the plugin's error into this, after logging it
+        reload()
+    assert "mentions OSQI-2026-0005, which is not a public disclosure" in caplog.text
+    source.write_text(clean)
+    reload()
+    assert "OSQI-2026-0005" not in (site / "disclosures" / "OSQI-2026-0002" / "index.html").read_text()
