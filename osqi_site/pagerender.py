@@ -132,12 +132,16 @@ def page_key(page: GeneratedPage, theme: str) -> str:
     small = {
         "uri": page.file.src_uri, "url": page.url, "canonical": page.canonical_url, "edit": page.edit_url,
         "title": page.title, "meta": page.meta, "update_date": page.update_date, "homepage": page.is_homepage,
-        "toc": page.toc_description(), "parent": page.parent.title if page.parent else None,
+        "parent": page.parent.title if page.parent else None,
         "previous": page.previous_page.url if page.previous_page else None,
         "next": page.next_page.url if page.next_page else None,
     }
     digest = hashlib.sha256(theme.encode())
     digest.update(_key_json(small))
+    digest.update(b"\0")
+    # Python-Markdown's tokens (or the toc built from them) hold only text, integers, lists and dicts, which
+    # orjson spells unambiguously: the check _key_json makes would cost more than the rest of the key.
+    digest.update(orjson.dumps(page.toc_description(), option=orjson.OPT_SORT_KEYS, default=_unstable))
     digest.update(b"\0")
     digest.update((page.content or "").encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
@@ -228,12 +232,8 @@ def _sha(text: str) -> str:
 
 
 def prerender(pages: Sequence[GeneratedPage], *, config: MkDocsConfig, nav: Navigation, env: jinja2.Environment,
-              doc_files: Sequence[File], cache: Path, parallel: bool,
-              writes: Mapping[str, bytes] | None = None) -> list[GeneratedPage]:
+              doc_files: Sequence[File], cache: Path, parallel: bool) -> list[GeneratedPage]:
     """Give every page its rendered HTML, from ``cache`` or rendered now; returns the pages rendered now.
-
-    The same workers write ``writes`` (absolute path → bytes) on the way: creating tens of thousands of
-    files costs a core several seconds, which MkDocs would spend on one core after them.
 
     After this, MkDocs renders each page with the one-line template, so page events still run in order,
     but ``page.content`` is empty by then: a page's HTML is final once the theme has rendered it.
@@ -245,19 +245,8 @@ def prerender(pages: Sequence[GeneratedPage], *, config: MkDocsConfig, nav: Navi
         page.rendered = cache / f"{page_key(page, theme)}.html"
         if not page.rendered.is_file():
             todo.append(page)
-    files = sorted((writes or {}).items())
-    for folder in sorted({os.path.dirname(path) for path, _ in files}):
-        os.makedirs(folder, exist_ok=True)  # here, once each, not by every worker for every file
-
-    def work(item: GeneratedPage | tuple[str, bytes]) -> None:
-        if isinstance(item, GeneratedPage):
-            _render_one(item, config, nav, env, doc_files)
-        else:
-            _write(*item)
-
     # Forked workers inherit the pages, configuration and environment; only ``None`` comes back.
-    items: list[GeneratedPage | tuple[str, bytes]] = [*todo, *files]
-    map_chunks(work, items, chunk=CHUNK, parallel=parallel)
+    map_chunks(lambda page: _render_one(page, config, nav, env, doc_files), todo, chunk=CHUNK, parallel=parallel)
     for page in pages:
         page.meta["template"] = PRERENDERED_TEMPLATE
         # The theme's HTML holds the content now: dropping it here frees every page's text before MkDocs
@@ -284,11 +273,6 @@ def _render_one(page: GeneratedPage, config: MkDocsConfig, nav: Navigation, env:
     partial = page.rendered.with_name(f"{page.rendered.name}.{os.getpid()}.partial")
     partial.write_bytes(html.encode("utf-8", errors="xmlcharrefreplace"))
     partial.replace(page.rendered)
-
-
-def _write(path: str, data: bytes) -> None:
-    with open(path, "wb") as f:
-        f.write(data)
 
 
 def prune(cache: Path, used: Iterable[Path], now: float) -> None:
