@@ -52,7 +52,7 @@ def test_generator_is_deterministic_and_mixed(tmp_path: Path) -> None:
 def test_benchmark_runs_and_reports_every_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out, raw = tmp_path / "results.md", tmp_path / "results.json"
     rc = run.main(["--n", str(N), "--workdir", str(tmp_path / "work"), "--out", str(out), "--json", str(raw),
-                   "--timeout", "300"])
+                   "--timeout", "300", "--serve", "--serve-n", str(N)])
     assert rc == 0, capsys.readouterr().err
     report = out.read_text(encoding="utf-8")
     assert f"### N = {N}" in report
@@ -70,6 +70,13 @@ def test_benchmark_runs_and_reports_every_row(tmp_path: Path, capsys: pytest.Cap
     for target in ("Full build ÷ baseline", "Rebuild, nothing changed ÷ full build", "`check` ÷ full build",
                    "Peak memory of full build ÷ baseline", "Search index ÷ baseline"):
         assert re.search(rf"^\| {re.escape(target)}.*\| (met|\*\*not met\*\*) \|$", report, re.MULTILINE), target
+    # serve: every timed edit was served; the row reports their median.
+    serve = next(line for line in report.splitlines() if line.startswith(f"| {run.ROW_SERVE}"))
+    timed = re.search(r"median of (\d+) edits: ([\d., ]+) s \| ([\d.]+) \|", serve)
+    assert timed and int(timed.group(1)) == run.SERVE_EDITS, serve
+    latencies = sorted(float(x) for x in timed.group(2).split(", "))
+    assert len(latencies) == run.SERVE_EDITS and float(timed.group(3)) == latencies[len(latencies) // 2]
+    assert re.search(r"^\| `serve`: edit saved → page served .*\| (met|\*\*not met\*\*) \|$", report, re.MULTILINE)
     found = re.search(r"(\d+)/(\d+) sampled disclosures findable", report)
     assert found and found.group(1) == found.group(2) and int(found.group(1)) > 0
     # The raw figures re-render to the same tables.
