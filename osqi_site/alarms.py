@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
-from .memo import Memo
 from .model import Disclosure, TimelineEvent
 from .narrative import section_text
 from .parallel import map_chunks
@@ -19,24 +19,41 @@ COMPLETE_SECTIONS = ("Summary", "Discovery", "Root cause", "Impact", "Fix")
 _PLACEHOLDER = re.compile(r"\bTODO\b|\bTBD\b|\bFIXME\b")
 
 
+@dataclass(frozen=True)
+class AlarmFacts:
+    """A disclosure's alarms, found while it was loaded: those that hold whatever the clock, and those that
+    hold once its embargo has lifted. ``of`` is the very disclosure they were found in."""
+
+    of: Disclosure
+    always: tuple[Problem, ...]
+    once_lifted: tuple[Problem, ...]
+
+
+def alarm_facts(d: Disclosure, settings: Settings) -> AlarmFacts:
+    if d.draft or d.embargo_until is None:
+        return AlarmFacts(d, (), ())
+    return AlarmFacts(d, tuple(_embargo_too_long(d, settings)), tuple(_incomplete(d)))
+
+
 def alarms(disclosures: Iterable[Disclosure], settings: Settings, now: datetime, *,
-           parallel: bool = True, memo: Memo[Disclosure, list[Problem]] | None = None) -> list[Problem]:
+           parallel: bool = True, facts: Mapping[str, AlarmFacts] | None = None) -> list[Problem]:
     """Every alarm of every disclosure, by ID; each disclosure is looked at alone (on every core if many).
 
-    ``memo`` (kept by ``serve``) looks again only at disclosures that changed, or lifted, since its last call.
+    ``facts`` (by source path, from ``pipeline.check`` with the same settings) spares looking again at the
+    disclosures they were found in.
     """
-    def one(d: Disclosure) -> list[Problem]:
-        if d.draft or d.embargo_until is None:
-            return []
-        return [*_embargo_too_long(d, settings), *(_incomplete(d) if d.embargo_until <= now else [])]
-
-    def each(ds: Sequence[Disclosure]) -> list[list[Problem]]:
-        return map_chunks(one, ds, parallel=parallel)
-
     ordered = sorted(disclosures, key=lambda x: x.id)
-    found = each(ordered) if memo is None else memo.map(
-        each, ordered, context=settings, tag=lambda d: d.embargo_until is not None and d.embargo_until <= now)
-    return [p for per in found for p in per]
+    known = {id(d): f for d in ordered if facts and (f := facts.get(d.source)) is not None and f.of is d}
+    todo = [d for d in ordered if id(d) not in known]
+    known.update(zip(map(id, todo), map_chunks(lambda d: alarm_facts(d, settings), todo, parallel=parallel),
+                     strict=True))
+    out: list[Problem] = []
+    for d in ordered:
+        f = known[id(d)]
+        out.extend(f.always)
+        if d.embargo_until is not None and d.embargo_until <= now:
+            out.extend(f.once_lifted)
+    return out
 
 
 def _instant(event: TimelineEvent) -> datetime:

@@ -95,8 +95,8 @@ def _check(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     checked = pipeline.check(project.disclosures_dir, project.root, project.settings)
     pub = gate.publish(checked.disclosures, now)
-    problems = [*checked.problems, *pipeline.publication_problems(pub, project.settings)]
-    warnings = alarms(checked.disclosures, project.settings, now)
+    problems = [*checked.problems, *pipeline.publication_problems(pub, project.settings, facts=checked.mentions)]
+    warnings = alarms(checked.disclosures, project.settings, now, facts=checked.alarms)
     if args.strict:
         problems.extend(warnings)
     elif warnings:

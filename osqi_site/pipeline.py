@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gzip
 import html
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,11 +13,11 @@ from typing import Any
 import ahocorasick_rs
 
 from . import gate, outputs, render, securitytxt
+from .alarms import AlarmFacts, alarm_facts
 from .csaf import csaf_files
 from .feeds import feed_files
 from .index_json import index_files
 from .loader import load_tree, read_page_meta
-from .memo import Memo
 from .model import Disclosure
 from .osv import osv_files
 from .parallel import map_chunks
@@ -32,6 +32,10 @@ class Checked:
 
     disclosures: tuple[Disclosure, ...]
     problems: tuple[Problem, ...]
+    mentions: Mapping[str, Mentions] = field(default_factory=dict)
+    """By source path: the IDs each disclosure mentions (for ``publication_problems``), when found on the way."""
+    alarms: Mapping[str, AlarmFacts] = field(default_factory=dict)
+    """By source path: each disclosure's alarms (for ``alarms.alarms``), when found on the way."""
 
 
 @dataclass(frozen=True)
@@ -67,13 +71,18 @@ def check(disclosures_dir: Path, project_root: Path, settings: Settings, *, para
     if not parallel and memo is None:
         loaded = load_tree(disclosures_dir, project_root)
         valid, problems = validate_all(loaded.docs, settings)
-        return Checked(valid, tuple(sorted({*loaded.problems, *problems})))
+        return Checked(valid, tuple(sorted({*loaded.problems, *problems})),
+                       {d.source: mentions(d, settings) for d in valid},
+                       {d.source: alarm_facts(d, settings) for d in valid})
     listing = list_tree(disclosures_dir, project_root)
 
-    def one(source: tuple[Path, tuple[Attachment, ...]]) -> tuple[tuple[Problem, ...], Validated | None]:
+    def one(source: tuple[Path, tuple[Attachment, ...]]) -> tuple[tuple[Problem, ...], Validated | None, Facts]:
         # Only the validation crosses back from a worker, never the parsed document: it is what pickling costs.
+        # The checks that need one valid disclosure at a time run here too, while it is at hand on every core.
         doc, found = load_file(source[0], project_root, source[1])
-        return tuple(found), None if doc is None else validate_one(doc, settings)
+        validated = None if doc is None else validate_one(doc, settings)
+        d = None if validated is None else validated.disclosure
+        return tuple(found), validated, None if d is None else (mentions(d, settings), alarm_facts(d, settings))
 
     if memo is None:
         results = map_chunks(one, listing.sources, parallel=parallel, pause_gc=True)
@@ -85,9 +94,15 @@ def check(disclosures_dir: Path, project_root: Path, settings: Settings, *, para
                    for source, key in zip(listing.sources, keys, strict=True)]
         memo.clear()
         memo.update(zip(keys, results, strict=True))
-    valid, problems = combine(result for _, result in results if result is not None)
-    return Checked(valid, tuple(sorted({*listing.problems, *(p for found, _ in results for p in found),
-                                        *problems})))
+    valid, problems = combine(result for _, result, _ in results if result is not None)
+    facts = [f for _, _, f in results if f is not None]
+    return Checked(valid, tuple(sorted({*listing.problems, *(p for found, _, _ in results for p in found),
+                                        *problems})),
+                   {m.of.source: m for m, _ in facts}, {a.of.source: a for _, a in facts})
+
+
+Facts = tuple["Mentions", AlarmFacts] | None
+"""What ``check`` finds out about one valid disclosure beyond its validity."""
 
 
 def _stat_key(path: Path) -> tuple[int, ...] | None:
@@ -101,37 +116,53 @@ def _stat_key(path: Path) -> tuple[int, ...] | None:
 def mention_problems(path: str, text: str, first_line: int, public_ids: frozenset[str],
                      settings: Settings) -> list[Problem]:
     """Every mention of a disclosure ID that is not public: the mention alone would reveal the ID."""
-    out = []
-    for m in settings.id_mention_pattern.finditer(text):
-        if m.group(0) not in public_ids:
-            line = first_line + text.count("\n", 0, m.start())
-            out.append(Problem(path, line, "body", f"mentions {m.group(0)}, which is not a public disclosure "
-                               "(embargoed, draft or unknown); remove the mention until it is published"))
-    return out
+    return [Problem(path, line, "body", _not_public(ident))
+            for line, ident in _ids_in(text, first_line, settings) if ident not in public_ids]
+
+
+@dataclass(frozen=True)
+class Mentions:
+    """Every disclosure ID a disclosure mentions, found while it was loaded. ``of`` is that very disclosure."""
+
+    of: Disclosure
+    found: tuple[tuple[int, str, str], ...]
+    """``(line, field, ID)``, narrative first, then title, revisions, withdrawal, timeline, attachment names."""
+
+
+def mentions(d: Disclosure, settings: Settings) -> Mentions:
+    found = [(line, "body", ident) for line, ident in _ids_in(d.body, d.body_line, settings)]
+    fields = [d.title, *(r.summary for r in d.revisions), d.withdrawn.reason if d.withdrawn else "",
+              *(e.note for e in d.timeline), *(a.name for a in d.attachments)]
+    for text in fields:
+        found.extend((1, "frontmatter", ident) for _, ident in _ids_in(text, 1, settings))
+    return Mentions(d, tuple(found))
+
+
+def _ids_in(text: str, first_line: int, settings: Settings) -> list[tuple[int, str]]:
+    return [(first_line + text.count("\n", 0, m.start()), m.group(0))
+            for m in settings.id_mention_pattern.finditer(text)]
 
 
 def publication_problems(pub: gate.Publication, settings: Settings, *, parallel: bool = True,
-                         memo: Memo[Disclosure, list[Problem]] | None = None) -> list[Problem]:
+                         facts: Mapping[str, Mentions] | None = None) -> list[Problem]:
     """Mentions of non-public IDs inside public disclosures (their narrative, fields and attachments' names).
 
-    ``memo`` (kept by ``serve``) looks again only at disclosures that changed since its last call.
+    ``facts`` (by source path, from ``pipeline.check`` with the same settings) spares looking again at the
+    disclosures they were found in; a disclosure the gate changed (a revision not yet dated) is looked at as
+    the gate passed it.
     """
     public_ids = frozenset(d.id for d in pub.public)
+    known = {id(d): f for d in pub.public if facts and (f := facts.get(d.source)) is not None and f.of is d}
+    todo = [d for d in pub.public if id(d) not in known]
+    known.update(zip(map(id, todo), map_chunks(lambda d: mentions(d, settings), todo, parallel=parallel),
+                     strict=True))
+    return [Problem(d.source, line, field, _not_public(ident))
+            for d in pub.public for line, field, ident in known[id(d)].found if ident not in public_ids]
 
-    def one(d: Disclosure) -> list[Problem]:
-        out = mention_problems(d.source, d.body, d.body_line, public_ids, settings)
-        fields = [d.title, *(r.summary for r in d.revisions), d.withdrawn.reason if d.withdrawn else "",
-                  *(e.note for e in d.timeline), *(a.name for a in d.attachments)]
-        for text in fields:
-            out.extend(Problem(d.source, 1, "frontmatter", p.message)
-                       for p in mention_problems(d.source, text, 1, public_ids, settings))
-        return out
 
-    def each(ds: Sequence[Disclosure]) -> list[list[Problem]]:
-        return map_chunks(one, ds, parallel=parallel)
-
-    found = each(pub.public) if memo is None else memo.map(each, pub.public, context=(settings, public_ids))
-    return [p for per in found for p in per]
+def _not_public(ident: str) -> str:
+    return (f"mentions {ident}, which is not a public disclosure (embargoed, draft or unknown); remove the "
+            "mention until it is published")
 
 
 @dataclass(frozen=True)

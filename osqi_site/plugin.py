@@ -95,8 +95,8 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self._pruned = False
         self._memo: dict[str, dict[str, Any]] = {}
         self._check_memo: dict[Any, Any] = {}
-        self._memos: dict[str, Memo[Disclosure, Any]] = {"mentions": Memo(), "alarms": Memo(), "keys": Memo()}
-        """serve's per-disclosure results, reused while a disclosure is the same object (its file unchanged)."""
+        self._key_memo: Memo[Disclosure, str] = Memo()
+        """serve's output cache keys, reused while a disclosure is the same object (its file unchanged)."""
         self._clean_scans: tuple[tuple[str, ...], frozenset[str]] = ((), frozenset())
         self._cache_keep: dict[str, set[str]] = {}
         self.site_date = "1970-01-01"
@@ -136,10 +136,9 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         checked = pipeline.check(disclosures_dir, root, settings,
                                  memo=self._check_memo if self.command == "serve" else None)
         pub = gate.publish(checked.disclosures, now)
-        serving = self.command == "serve"
-        problems = [*checked.problems, *pipeline.publication_problems(
-            pub, settings, memo=self._memos["mentions"] if serving else None)]
-        warnings = alarms(checked.disclosures, settings, now, memo=self._memos["alarms"] if serving else None)
+        # serve's check re-reads only changed files; what it found in the others comes back with them.
+        problems = [*checked.problems, *pipeline.publication_problems(pub, settings, facts=checked.mentions)]
+        warnings = alarms(checked.disclosures, settings, now, facts=checked.alarms)
         if self.strict_alarms or self.config.strict_alarms:
             problems.extend(warnings)
         else:
@@ -338,8 +337,8 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             return [outputs.cache_key(d, settings, code) for d in ds]
 
         ds = list(public.values())
-        made = key_each(ds) if self.command != "serve" else self._memos["keys"].map(key_each, ds,
-                                                                                    context=(settings, code))
+        made = (key_each(ds) if self.command != "serve"
+                else self._key_memo.map(key_each, ds, context=(settings, code)))
         keys = dict(zip(public, made, strict=True))
 
         def make(todo: list[str]) -> list[outputs.DisclosureOutput]:

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from osqi_site import alarms, cli, gate, pipeline
 from osqi_site.model import Affected, Credit, Disclosure, Range, Revision, TimelineEvent, Withdrawal
 from osqi_site.settings import Settings
+from osqi_site.timefmt import parse_instant
 from osqi_site.verify import continuity_problems
 from tests.sitefixture import AS_OF, all_bytes, build, disclosure_text, project
 
@@ -329,3 +330,35 @@ def test_a_leak_planted_by_a_theme_override_fails_the_build(project: Path, tmp_p
     assert build(project, tmp_path / "site") == 1
     assert "withheld disclosure text found in the output" in capsys.readouterr().err
     assert not (tmp_path / "site").exists()
+
+
+def test_checks_found_while_loading_match_the_checks_made_afterwards(project: Path) -> None:
+    """check finds mentions and alarms per file on every core; the gate's view must give the same answers."""
+    from osqi_site.project import find_project
+
+    d = project / "disclosures" / "2026"
+    text = disclosure_text("OSQI-2026-0006", embargo="2026-03-01T00:00:00Z", revision="2026-08-01T00:00:00Z")
+    text = (text.replace("title: Heap overflow", "title: Like OSQI-2026-0005, heap overflow")
+            .replace("summary: Corrected versions", "summary: Also see OSQI-2026-0004. Corrected versions")
+            .replace("note: Noticed by", "note: OSQI-2026-0009 noticed by")
+            .replace("Found while", "Found while fixing OSQI-2026-0004, TODO"))
+    (d / "OSQI-2026-0006.md").write_text(text)
+    found, problems = find_project(project / "mkdocs.yml")
+    assert found is not None, problems
+    checked = pipeline.check(found.disclosures_dir, found.root, found.settings)
+    assert {m.split("/")[-1] for m in checked.mentions} >= {"OSQI-2026-0002.md", "OSQI-2026-0006.md"}
+    # Before the revision is dated, after it, before and after OSQI-2026-0004 lifts.
+    for now in ("2026-05-31T00:00:00Z", "2026-06-01T00:02:00Z", "2026-09-01T00:00:00Z"):
+        pub = gate.publish(checked.disclosures, parse_instant(now))
+        with_facts = pipeline.publication_problems(pub, found.settings, facts=checked.mentions)
+        assert with_facts == pipeline.publication_problems(pub, found.settings), now
+        assert with_facts  # OSQI-2026-0005 (a draft) and -0009 (unknown) are never public
+        assert (alarms.alarms(checked.disclosures, found.settings, parse_instant(now), facts=checked.alarms)
+                == alarms.alarms(checked.disclosures, found.settings, parse_instant(now))), now
+    before = gate.publish(checked.disclosures, parse_instant("2026-05-31T00:00:00Z"))
+    after = gate.publish(checked.disclosures, parse_instant("2026-09-01T00:00:00Z"))
+    # The revision mentioning OSQI-2026-0004 counts only once it is dated (and 0004 is public by then).
+    assert not any("0004" in p.message and p.field == "frontmatter"
+                   for p in pipeline.publication_problems(before, found.settings, facts=checked.mentions))
+    assert not any("0004" in p.message for p in pipeline.publication_problems(after, found.settings,
+                                                                                facts=checked.mentions))
