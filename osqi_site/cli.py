@@ -15,6 +15,7 @@ from pathlib import Path
 from . import gate, pipeline, scaffold
 from .alarms import alarms
 from .loader import load_tree
+from .parallel import settle_heap
 from .problems import Problem, format_problems
 from .project import Project, find_project
 from .timefmt import InstantError, iso_z, parse_instant
@@ -94,6 +95,7 @@ def _check(args: argparse.Namespace) -> int:
         return rc
     now = datetime.now(UTC)
     checked = pipeline.check(project.disclosures_dir, project.root, project.settings)
+    settle_heap()  # a pre-commit hook: the collector need not walk 10,000 disclosures again before exit
     pub = gate.publish(checked.disclosures, now)
     problems = [*checked.problems, *pipeline.publication_problems(pub, project.settings, facts=checked.mentions)]
     warnings = alarms(checked.disclosures, project.settings, now, facts=checked.alarms)
@@ -163,6 +165,7 @@ def _run_mkdocs(args: argparse.Namespace, *, preview: bool) -> int:
             build(config)
         finally:
             config.plugins.run_event("shutdown")
+            settle_heap()  # the process ends next: no collection need walk the whole build again
     except (PluginError, ConfigurationError, Abort) as e:
         print(str(e), file=sys.stderr)
         return 1

@@ -80,6 +80,16 @@ def _map(fn: Callable[[T], R], items: Sequence[T], chunk: int, parallel: bool, m
         del _jobs[job]
 
 
+def settle_heap() -> None:
+    """Take every object alive now out of the cyclic garbage collector's sight, for good (``gc.freeze``).
+
+    For one-shot commands: what a check or build has loaded lives until the process ends, yet every full
+    collection walks it again (about 3 s of a 10,000-disclosure build, and 0.7 s more at exit). Cyclic
+    garbage alive now is kept as well, so a long-running process (``serve``) must never call this.
+    """
+    gc.freeze()
+
+
 def _worker_start() -> None:
     # The inherited heap is never garbage: keep the collector off it (and off its copy-on-write pages),
     # and collect as usual whatever the parent's pause_gc.

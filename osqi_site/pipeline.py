@@ -8,22 +8,21 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ahocorasick_rs
 
-from . import gate, outputs, render, securitytxt
+from . import gate
 from .alarms import AlarmFacts, alarm_facts
-from .csaf import csaf_files
-from .feeds import feed_files
-from .index_json import index_files
 from .loader import load_tree, read_page_meta
 from .model import Disclosure
-from .osv import osv_files
 from .parallel import map_chunks
 from .problems import Problem
 from .settings import Settings
 from .validate import page_gate_fields, validate_all
+
+if TYPE_CHECKING:
+    from . import outputs, render
 
 
 @dataclass(frozen=True)
@@ -217,6 +216,14 @@ def gate_content(pages: Mapping[str, Path], now: datetime) -> ContentGate:
 def build_outputs(pub: gate.Publication, settings: Settings,
                   own: Mapping[str, outputs.DisclosureOutput] | None = None) -> SiteOutput:
     """Every page and file of the site; ``own`` holds each public disclosure's own outputs if already made."""
+    # Imported here: `check` (a pre-commit hook) never renders, and Jinja, feedgen, lxml and the exporters
+    # would add a quarter of a second to every run of it.
+    from . import outputs, render, securitytxt
+    from .csaf import csaf_files
+    from .feeds import feed_files
+    from .index_json import index_files
+    from .osv import osv_files
+
     if own is None:
         own = {d.id: outputs.make(d, settings) for d in pub.public}
     parts = [own[d.id] for d in pub.public]

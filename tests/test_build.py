@@ -336,3 +336,28 @@ def test_serve_reload_still_finds_a_new_mention_of_a_withheld_id(project: Path, 
     source.write_text(clean)
     reload()
     assert "OSQI-2026-0005" not in (site / "disclosures" / "OSQI-2026-0002" / "index.html").read_text()
+
+
+def test_only_one_shot_builds_freeze_the_heap_and_the_collector_always_comes_back(
+        project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """serve lives on: freezing there would keep every reload's cyclic garbage for good."""
+    import gc
+
+    from mkdocs.commands.build import build as mkdocs_build
+    from mkdocs.config import load_config
+
+    monkeypatch.chdir(project)
+    frozen = gc.get_freeze_count()
+    served = load_config(str(project / "mkdocs.yml"), site_dir=str(tmp_path / "served"))
+    served.plugins.on_startup(command="serve", dirty=False)
+    mkdocs_build(served, serve_url="http://127.0.0.1:8000/")
+    assert gc.get_freeze_count() == frozen and gc.isenabled()
+    try:
+        assert build(project, tmp_path / "site") == 0
+        assert gc.get_freeze_count() > frozen and gc.isenabled()
+        bad = project / "disclosures" / "2026" / "OSQI-2026-0002.md"
+        bad.write_text(bad.read_text().replace("id: OSQI-2026-0002", "id: nonsense"))
+        assert build(project, tmp_path / "site") == 1  # on_config fails: the collector is back all the same
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()  # what the builds froze goes back to the collector: this test process lives on
