@@ -666,16 +666,23 @@ def targets_table(r: RunResult) -> str:
     def le(value: float | None, limit: float) -> bool | None:
         return None if value is None else value <= limit
 
-    full_vs_base = _ratio(wall(full), wall(base))
-    again_vs_full = _ratio(wall(again), wall(full))
-    check_vs_full = _ratio(wall(check), wall(full))
+    def paired(a: Measurement | None, b: Measurement | None) -> float | None:
+        """a ÷ b: with rounds, the median of each round's ratio (steps of one round ran minutes apart, so a
+        slow spell of the machine weighs on both); else of the single measurements."""
+        if a is not None and b is not None and a.ok and b.ok and len(a.walls) > 1 and len(a.walls) == len(b.walls):
+            return statistics.median(x / y for x, y in zip(a.walls, b.walls, strict=True))
+        return _ratio(wall(a), wall(b))
+
+    full_vs_base = paired(full, base)
+    again_vs_full = paired(again, full)
+    check_vs_full = paired(check, full)
 
     def rounds(a: Measurement | None, b: Measurement | None, digits: int = 2) -> str:
         """The ratio in each round, when the steps were repeated."""
         if a is None or b is None or len(a.walls) < 2 or len(a.walls) != len(b.walls):
             return ""
         each = ", ".join(f"{x / y:.{digits}f}x" for x, y in zip(a.walls, b.walls, strict=True))
-        return f" (medians of {len(a.walls)} rounds; by round {each})"
+        return f" (median of {len(a.walls)} rounds: {each})"
     rss_vs_base = _ratio(memory(full), memory(base)) if full and base and full.ok and base.ok else None
     idx_vs_base = (_ratio(full.index_bytes, base.index_bytes)
                    if full and base and full.index_bytes is not None else None)
