@@ -89,7 +89,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self.page_dates: dict[str, str] = {}
         self.converted: dict[str, convert.Converted] = {}
         self.exports: dict[str, bytes] = {}
-        """Absolute site path → bytes of every feed and export, until the page workers have written them."""
+        """Absolute site path → bytes of every feed and export, until on_env has written them."""
         self._export_files: list[WrittenFile] = []
         self.search_entries: tuple[dict[str, str], ...] = ()
         self.nav: Navigation | None = None
@@ -208,8 +208,8 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             files.append(file)
         for dest, source in self.output.attachments.items():
             files.append(File.generated(config, dest, abs_src_path=source))
-        # Exports join Files too, so that `strict` link checks see them. They are written into the site by
-        # the workers that render the pages (on_env).
+        # Exports join Files too, so that `strict` link checks see them. on_env writes them into the site on
+        # every core, before the pages are rendered.
         self.exports = {}
         self._export_files = []
         for rel, data in self.output.files.items():
