@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +34,8 @@ def test_build_publishes_public_and_nothing_withheld(project: Path, tmp_path: Pa
     for path, data in files.items():
         assert CANARY.encode() not in data, path
         assert CANARY.encode() not in path.encode(), path
-        for ident in (b"OSQI-2026-0004", b"OSQI-2026-0005"):
-            assert ident not in data, (path, ident)
+        for withheld in (b"OSQI-2026-0004", b"OSQI-2026-0005"):
+            assert withheld not in data, (path, withheld)
     osv_all = json.loads(files["osv/all.json"])
     assert [r["id"] for r in osv_all] == ["OSQI-2026-0001", "OSQI-2026-0002", "OSQI-2026-0003"]
     assert osv_all[1]["modified"] == "2026-04-01T00:00:00Z"
@@ -186,12 +187,28 @@ def test_check_memo_rereads_exactly_the_edited_files(project: Path) -> None:
     assert edited == pipeline.check(project / "disclosures", project, settings) != first
 
 
-def test_serve_reloads_render_the_edit_and_prune_the_render_cache_once(project: Path, tmp_path: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    """As ``mkdocs serve`` does: one plugin instance across rebuilds into one folder, config read anew each time."""
+def _serve_session(project: Path, site: Path) -> Callable[[], None]:
+    """As ``mkdocs serve`` does: one plugin instance across builds into one folder, config read anew each time.
+
+    Builds once and returns the reload; run it from ``project`` (MkDocs resolves paths from there).
+    """
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
 
+    first = load_config(str(project / "mkdocs.yml"), site_dir=str(site))
+    first.plugins.on_startup(command="serve", dirty=False)
+    mkdocs_build(first, serve_url="http://127.0.0.1:8000/")
+
+    def reload() -> None:
+        again = load_config(str(project / "mkdocs.yml"), site_dir=str(site))
+        again.plugins = first.plugins  # serve keeps its plugin instances between reloads
+        mkdocs_build(again, serve_url="http://127.0.0.1:8000/")
+
+    return reload
+
+
+def test_serve_reloads_render_the_edit_and_prune_the_render_cache_once(project: Path, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     from osqi_site import pagerender
 
     pruned: list[int] = []
@@ -204,14 +221,10 @@ def test_serve_reloads_render_the_edit_and_prune_the_render_cache_once(project: 
     monkeypatch.setattr(pagerender, "prune", counted)
     monkeypatch.chdir(project)
     site = tmp_path / "served"
-    first = load_config(str(project / "mkdocs.yml"), site_dir=str(site))
-    first.plugins.on_startup(command="serve", dirty=False)
-    mkdocs_build(first, serve_url="http://127.0.0.1:8000/")
+    reload = _serve_session(project, site)
     source = project / "disclosures" / "2026" / "OSQI-2026-0002.md"
     source.write_text(source.read_text().replace("Found while", "Spotted while"))
-    again = load_config(str(project / "mkdocs.yml"), site_dir=str(site))
-    again.plugins = first.plugins  # serve keeps its plugin instances between reloads
-    mkdocs_build(again, serve_url="http://127.0.0.1:8000/")
+    reload()
     assert "Spotted while" in (site / "disclosures" / "OSQI-2026-0002" / "index.html").read_text()
     assert pruned == [1]
     # SHA256SUMS lists exactly the files served, as it does for a build.
@@ -312,24 +325,14 @@ def test_serve_reload_still_finds_a_new_mention_of_a_withheld_id(project: Path, 
                                                                   monkeypatch: pytest.MonkeyPatch,
                                                                   caplog: pytest.LogCaptureFixture) -> None:
     """serve looks again only at changed disclosures: the changed one must still be looked at."""
-    from mkdocs.commands.build import build as mkdocs_build
-    from mkdocs.config import load_config
     from mkdocs.exceptions import Abort
 
     monkeypatch.chdir(project)
     site = tmp_path / "served"
-    first = load_config(str(project / "mkdocs.yml"), site_dir=str(site))
-    first.plugins.on_startup(command="serve", dirty=False)
-    mkdocs_build(first, serve_url="http://127.0.0.1:8000/")
+    reload = _serve_session(project, site)
     source = project / "disclosures" / "2026" / "OSQI-2026-0002.md"
     clean = source.read_text()
     source.write_text(clean.replace("Found while", "Related to OSQI-2026-0005. Found while"))
-
-    def reload() -> None:
-        again = load_config(str(project / "mkdocs.yml"), site_dir=str(site))
-        again.plugins = first.plugins  # serve keeps its plugin instances between reloads
-        mkdocs_build(again, serve_url="http://127.0.0.1:8000/")
-
     with pytest.raises(Abort):  # MkDocs turns the plugin's error into this, after logging it
         reload()
     assert "mentions OSQI-2026-0005, which is not a public disclosure" in caplog.text
@@ -343,14 +346,9 @@ def test_only_one_shot_builds_freeze_the_heap_and_the_collector_always_comes_bac
     """serve lives on: freezing there would keep every reload's cyclic garbage for good."""
     import gc
 
-    from mkdocs.commands.build import build as mkdocs_build
-    from mkdocs.config import load_config
-
     monkeypatch.chdir(project)
     frozen = gc.get_freeze_count()
-    served = load_config(str(project / "mkdocs.yml"), site_dir=str(tmp_path / "served"))
-    served.plugins.on_startup(command="serve", dirty=False)
-    mkdocs_build(served, serve_url="http://127.0.0.1:8000/")
+    _serve_session(project, tmp_path / "served")()  # the first build and a reload
     assert gc.get_freeze_count() == frozen and gc.isenabled()
     try:
         assert build(project, tmp_path / "site") == 0

@@ -49,5 +49,8 @@ def test_results_are_always_what_a_fresh_computation_gives(calls: list[tuple[lis
         def fn(todo: Sequence[Item], context: str = context, modulus: int = modulus) -> list[tuple[int, str, int]]:
             return [(i.value, context, i.value % (modulus + 1)) for i in todo]
 
-        got = memo.map(fn, items, context=context, tag=lambda i, m=modulus: i.value % (m + 1))
+        def tag(item: Item, modulus: int = modulus) -> int:
+            return item.value % (modulus + 1)
+
+        got = memo.map(fn, items, context=context, tag=tag)
         assert got == fn(items)
