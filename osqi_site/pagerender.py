@@ -38,6 +38,10 @@ PRERENDERED_TEMPLATE = "osqi-prerendered.html"
 CHUNK = 32
 """Pages per worker task."""
 
+RENEW_EVERY = 2048
+"""Pages after which the rendering workers are replaced: rendering a page touches its objects, inherited from
+the parent, so each worker's copy-on-write memory grows with the pages it rendered (about 35 KB a page)."""
+
 STALE_AFTER = 24 * 3600
 """Seconds after which a cached render that no build used is deleted (a preview or serve may still want it)."""
 
@@ -246,7 +250,8 @@ def prerender(pages: Sequence[GeneratedPage], *, config: MkDocsConfig, nav: Navi
         if not page.rendered.is_file():
             todo.append(page)
     # Forked workers inherit the pages, configuration and environment; only ``None`` comes back.
-    map_chunks(lambda page: _render_one(page, config, nav, env, doc_files), todo, chunk=CHUNK, parallel=parallel)
+    map_chunks(lambda page: _render_one(page, config, nav, env, doc_files), todo, chunk=CHUNK, parallel=parallel,
+               renew_every=RENEW_EVERY)
     for page in pages:
         page.meta["template"] = PRERENDERED_TEMPLATE
         # The theme's HTML holds the content now: dropping it here frees every page's text before MkDocs

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import itertools
 import multiprocessing
@@ -28,7 +30,7 @@ _in_worker = False
 
 
 def map_chunks(fn: Callable[[T], R], items: Sequence[T], *, chunk: int = CHUNK, parallel: bool = True,
-               min_items: int = MIN_ITEMS, pause_gc: bool = False) -> list[R]:
+               min_items: int = MIN_ITEMS, pause_gc: bool = False, renew_every: int | None = None) -> list[R]:
     """``[fn(x) for x in items]``, computed in chunks on every core when that pays.
 
     The result is the same list, in the same order, as the serial comprehension, which is what runs when
@@ -43,12 +45,22 @@ def map_chunks(fn: Callable[[T], R], items: Sequence[T], *, chunk: int = CHUNK, 
     makes no reference cycles and results that are kept: the collector would only walk the growing pile
     of results again and again (half a second at 10,000 checked disclosures). Cyclic garbage made
     meanwhile waits, so leave it off for anything else.
+
+    ``renew_every`` gives each run of that many items fresh workers. A forked worker shares the parent's
+    memory until it writes to it, and merely reading a Python object writes its reference count: a worker
+    that touches thousands of inherited objects ends up with a private copy of every memory page they sit
+    on. Fresh workers start from the shared pages again, which bounds that growth.
     """
     collecting = pause_gc and gc.isenabled()
     if collecting:
         gc.disable()
     try:
-        return _map(fn, items, chunk, parallel, min_items)
+        step = max(1, renew_every or len(items))
+        out: list[R] = []
+        for start in range(0, len(items), step):
+            # A slice's items are still inherited, not pickled: the slice object is all that is added.
+            out.extend(_map(fn, items[start:start + step], chunk, parallel, min_items))
+        return out
     finally:
         if collecting:
             gc.enable()
@@ -88,6 +100,20 @@ def settle_heap() -> None:
     garbage alive now is kept as well, so a long-running process (``serve``) must never call this.
     """
     gc.freeze()
+
+
+def give_back_memory() -> None:
+    """Return the heap's free pages to the system (glibc's ``malloc_trim``; elsewhere nothing happens).
+
+    Freed objects of a few kilobytes leave holes in the C heap that the process keeps: before forking
+    workers, that memory would count for the parent until the end and be shared with every worker.
+    """
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to give back this way
+        return
+    trim(0)
 
 
 def _worker_start() -> None:

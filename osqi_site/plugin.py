@@ -30,7 +30,7 @@ from . import cachedb, checksums, convert, gate, outputs, pagerender, pipeline, 
 from .alarms import alarms
 from .memo import Memo
 from .model import Disclosure
-from .parallel import map_chunks, settle_heap
+from .parallel import give_back_memory, settle_heap
 from .problems import Problem, format_problems
 from .project import settings_from
 from .settings import Settings
@@ -44,7 +44,7 @@ LEGACY_CACHE_FOLDERS = ("outputs", "pages")
 ONE_SHOT = ("build", "gh-deploy")
 """Commands whose process ends with the build (``serve`` lives on, rebuilding)."""
 WRITE_CHUNK = 128
-"""Files per worker task when writing exports."""
+"""Files per thread task when writing exports."""
 SEAL_KIND = "clean"
 """Cache entries naming file contents proven free of a marker set: ``<marker set>:<content key>``."""
 
@@ -260,10 +260,11 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         inclusion = InclusionLevel.is_in_serve if self.command == "serve" else InclusionLevel.is_included
         cache = self.root / self.config.cache_dir / "html"
         # The exports first, and let go: the page workers below would otherwise inherit them too.
-        write_files(self.exports, parallel=self.command != "serve")
+        write_files(self.exports)
         for file in self._export_files:
             file.written = True
         self.exports, self._export_files = {}, []
+        give_back_memory()  # the exports' bytes, before the page workers fork
         rendered = pagerender.prerender(pages, config=config, nav=self.nav, env=env,
                                        doc_files=files.documentation_pages(inclusion=inclusion), cache=cache,
                                        parallel=self.command != "serve")
@@ -523,12 +524,18 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             cachedb.keep_only(db, SEAL_KIND, keys)  # verdicts against other marker sets are never reused
 
 
-def write_files(contents: Mapping[str, bytes], *, parallel: bool) -> None:
-    """Write each absolute path's bytes, on every core: creating tens of thousands of files costs a core
-    seconds of system time, which MkDocs' copy would spend on one."""
+def write_files(contents: Mapping[str, bytes], *, threads: int = 4) -> None:
+    """Write each absolute path's bytes, several files at once.
+
+    Creating tens of thousands of files is system time that MkDocs' copy would spend on one core. Threads,
+    not forked workers: a write waits in the kernel with the GIL released, and a forked worker would
+    privately copy every memory page whose objects it touches. The threads are gone when this returns, so
+    workers may be forked after it.
+    """
     for folder in sorted({os.path.dirname(path) for path in contents}):
-        os.makedirs(folder, exist_ok=True)  # here, once each, not by the workers for every file
-    map_chunks(_write_file, sorted(contents.items()), chunk=WRITE_CHUNK, parallel=parallel)
+        os.makedirs(folder, exist_ok=True)  # here, once each, not by the threads for every file
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(_write_file, sorted(contents.items()), chunksize=WRITE_CHUNK))  # list(): errors raise here
 
 
 def _write_file(item: tuple[str, bytes]) -> None:

@@ -359,3 +359,15 @@ def test_only_one_shot_builds_freeze_the_heap_and_the_collector_always_comes_bac
         assert gc.isenabled()
     finally:
         gc.unfreeze()  # what the builds froze goes back to the collector: this test process lives on
+
+
+def test_exports_are_written_by_threads_that_are_gone_before_any_worker_forks(tmp_path: Path) -> None:
+    import threading
+
+    from osqi_site.plugin import write_files
+
+    before = threading.active_count()
+    contents = {str(tmp_path / "site" / f"d{i % 7}" / f"f{i}.json"): f"{i}\n".encode() for i in range(500)}
+    write_files(contents)
+    assert threading.active_count() == before  # else map_chunks would refuse to fork (and run on one core)
+    assert {p: Path(p).read_bytes() for p in contents} == contents

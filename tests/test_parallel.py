@@ -171,3 +171,24 @@ def test_map_chunks_inside_a_worker_stays_in_that_worker() -> None:
     for outer, pids in parallel.map_chunks(inner, list(range(parallel.MIN_ITEMS)), chunk=50):
         if outer != os.getpid():
             assert pids == {outer}
+
+
+def test_renewed_workers_give_the_same_list_in_the_same_order() -> None:
+    items = list(range(750))  # three runs of 250, each large enough for workers
+    got = parallel.map_chunks(lambda x: x * 3, items, chunk=16, renew_every=250)
+    assert got == [x * 3 for x in items]
+    pids = {pid for _, pid in parallel.map_chunks(lambda x: (x, os.getpid()), items, chunk=16, renew_every=250)}
+    if pids != {os.getpid()}:  # forked (not a one-core machine): each run had workers of its own
+        assert os.getpid() not in pids and len(pids) > (os.cpu_count() or 1)
+
+
+def test_an_error_in_a_later_run_of_renewed_workers_is_raised() -> None:
+    items = list(range(parallel.MIN_ITEMS * 2))
+
+    def boom(x: int) -> int:
+        if x == len(items) - 1:
+            raise ValueError(f"item {x}")
+        return x
+
+    with pytest.raises(ValueError, match=f"item {len(items) - 1}"):
+        parallel.map_chunks(boom, items, renew_every=parallel.MIN_ITEMS)
