@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
+from .memo import found_or_made
 from .model import Disclosure, TimelineEvent
 from .narrative import section_text
 from .parallel import map_chunks
@@ -43,13 +44,10 @@ def alarms(disclosures: Iterable[Disclosure], settings: Settings, now: datetime,
     disclosures they were found in.
     """
     ordered = sorted(disclosures, key=lambda x: x.id)
-    known = {id(d): f for d in ordered if facts and (f := facts.get(d.source)) is not None and f.of is d}
-    todo = [d for d in ordered if id(d) not in known]
-    known.update(zip(map(id, todo), map_chunks(lambda d: alarm_facts(d, settings), todo, parallel=parallel),
-                     strict=True))
+    each = found_or_made(ordered, facts, lambda d: d.source,
+                         lambda todo: map_chunks(lambda d: alarm_facts(d, settings), todo, parallel=parallel))
     out: list[Problem] = []
-    for d in ordered:
-        f = known[id(d)]
+    for d, f in zip(ordered, each, strict=True):
         out.extend(f.always)
         if d.embargo_until is not None and d.embargo_until <= now:
             out.extend(f.once_lifted)

@@ -1,12 +1,31 @@
-"""Per-object results remembered from one serve reload to the next, for objects that are the very same ones."""
+"""Results reused for the very objects they were made from: across serve reloads, and from loading to checking."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
-from typing import Generic, TypeVar
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Generic, Protocol, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+class Found(Protocol):
+    @property
+    def of(self) -> object:
+        """The very object this was found in."""
+
+
+F = TypeVar("F", bound=Found)
+
+
+def found_or_made(items: Sequence[T], found: Mapping[str, F] | None, source: Callable[[T], str],
+                  make: Callable[[Sequence[T]], list[F]]) -> list[F]:
+    """For each item, what ``found`` holds under ``source(item)`` if it was found in that very object (an
+    item rebuilt since, say by the gate, is not it); ``make`` of all the others, in one call, in order."""
+    known = {id(x): f for x in items if found and (f := found.get(source(x))) is not None and f.of is x}
+    todo = [x for x in items if id(x) not in known]
+    known.update(zip(map(id, todo), make(todo), strict=True))
+    return [known[id(x)] for x in items]
 
 
 class Memo(Generic[T, R]):

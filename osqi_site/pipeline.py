@@ -15,6 +15,7 @@ import ahocorasick_rs
 from . import gate
 from .alarms import AlarmFacts, alarm_facts
 from .loader import load_tree, read_page_meta
+from .memo import found_or_made
 from .model import Disclosure
 from .parallel import map_chunks
 from .problems import Problem
@@ -151,12 +152,11 @@ def publication_problems(pub: gate.Publication, settings: Settings, *, parallel:
     the gate passed it.
     """
     public_ids = frozenset(d.id for d in pub.public)
-    known = {id(d): f for d in pub.public if facts and (f := facts.get(d.source)) is not None and f.of is d}
-    todo = [d for d in pub.public if id(d) not in known]
-    known.update(zip(map(id, todo), map_chunks(lambda d: mentions(d, settings), todo, parallel=parallel),
-                     strict=True))
+    each = found_or_made(pub.public, facts, lambda d: d.source,
+                         lambda todo: map_chunks(lambda d: mentions(d, settings), todo, parallel=parallel))
     return [Problem(d.source, line, field, _not_public(ident))
-            for d in pub.public for line, field, ident in known[id(d)].found if ident not in public_ids]
+            for d, m in zip(pub.public, each, strict=True) for line, field, ident in m.found
+            if ident not in public_ids]
 
 
 def _not_public(ident: str) -> str:
