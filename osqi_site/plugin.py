@@ -26,7 +26,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
-from . import cachedb, checksums, convert, gate, outputs, pagerender, pipeline, render, seal, search
+from . import cachedb, checksums, convert, gate, outputs, pagerender, pipeline, render, sanitize, seal, search
 from .alarms import alarms
 from .memo import Memo
 from .model import Disclosure
@@ -88,6 +88,8 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         """Source paths of the generated pages."""
         self.page_dates: dict[str, str] = {}
         self.converted: dict[str, convert.Converted] = {}
+        self.content_blocks: dict[str, render.Page] = {}
+        """Content pages' marker blocks, from on_page_markdown until on_page_content puts them in."""
         self.exports: dict[str, bytes] = {}
         """Absolute site path → bytes of every feed and export, until on_env has written them."""
         self._export_files: list[WrittenFile] = []
@@ -237,13 +239,17 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             self.content_problems.extend(
                 pipeline.mention_problems(source, markdown, 1, public, self.settings))
             # <!-- osqi:latest --> / <!-- osqi:stats --> markers; the blocks come from public disclosures only.
-            markdown = render.expand_markers(markdown, self.publication.public, _linker(files, page))
+            content = render.content_page(markdown, self.publication.public, _linker(files, page))
+            self.content_blocks[page.file.src_uri] = content
+            markdown = content.markdown
         return markdown
 
     def on_page_content(self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         if isinstance(page, pagerender.GeneratedPage):
-            return page.finish(html)
-        return html
+            return page.finish(html)  # sanitised when converted (convert.py)
+        # A content page is text from the repository like a narrative: the same policy, then its blocks.
+        content = self.content_blocks.pop(page.file.src_uri, render.Page("", ""))
+        return content.finish(sanitize.clean_around(html, render.PLACEHOLDER))
 
     @event_priority(-100)  # last: other plugins' environment changes are part of what the pages render with
     def on_env(self, env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:

@@ -145,7 +145,7 @@ def test_listing_has_filters_driven_by_the_index_and_year_pages_do_not() -> None
     pages = {p.src_path: p.source for p in _pub()}
     assert sorted(pages) == ["disclosures/2025/index.md", "disclosures/2026/index.md", "disclosures/index.md"]
     main = pages["disclosures/index.md"]
-    assert 'data-index="../disclosures/index.json"' in main and " hidden " in main  # hidden until JS runs
+    assert 'data-index="../disclosures/index.json"' in main and " hidden>" in main  # hidden until JS runs
     assert '"osqi_listing": true' in main and '"hide": ["toc"]' in main
     for name in ("q", "ecosystem", "package", "severity", "year", "status"):
         assert f'name="{name}"' in main
