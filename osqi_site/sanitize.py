@@ -13,9 +13,11 @@ added after cleaning, so the policy only has to cover what the Markdown extensio
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from collections.abc import Sequence
 from functools import cache
+from urllib.parse import urlsplit
 
 import nh3
 
@@ -128,18 +130,36 @@ def url_scheme(url: str) -> str | None:
     return m.group(0)[:-1].lower() if m else None
 
 
+def shown(url: str, limit: int = 120) -> str:
+    """``url`` quoted for a one-line message: invisible characters spelled out, long ones cut."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in url)
+    return f"'{text[:limit]}…'" if len(text) > limit else f"'{text}'"
+
+
 def scheme_problem(url: str, allowed: Sequence[str], *, relative: bool) -> str | None:
     """Why ``url`` may not be published, or ``None``: its scheme, as a browser reads it, must be in ``allowed``
     (or the URL relative, when ``relative``). Entities are decoded first, as every HTML parser does."""
-    import html
-
-    decoded = html.unescape(url)
-    scheme = url_scheme(decoded)
-    if scheme is None:
-        if relative:
-            return None
-        return f"'{url}' is not an absolute URL; give a full {' or '.join(allowed)} URL"
-    if scheme in allowed:
+    scheme = url_scheme(html.unescape(url))
+    if scheme is None and relative:
         return None
-    return f"'{url}' uses the scheme '{scheme}:'; only {', '.join(f'{s}:' for s in allowed)}" + \
-        (" and relative" if relative else "") + " URLs may be published"
+    if scheme is not None and scheme in allowed:
+        return None
+    kinds = ", ".join(f"{s}:" for s in allowed) + (" and relative" if relative else "")
+    if scheme is None:
+        return f"{shown(url)} is not an absolute URL; only {kinds} URLs may be published"
+    return f"{shown(url)} uses the scheme '{scheme}:'; only {kinds} URLs may be published"
+
+
+def http_url_problem(url: str) -> str | None:
+    """Why ``url`` is not a plain absolute http(s) URL to a named host, or ``None``: for frontmatter fields
+    that link out (references, repositories). Written in canonical form, with nothing a browser would strip."""
+    bad = f"{shown(url)} is not an http(s) URL"
+    if not url.startswith(("http://", "https://")) or browser_form(url) != url or not url.isprintable():
+        return bad
+    if any(c.isspace() for c in url):
+        return bad
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return bad
+    return None if "." in host.strip(".") or host == "localhost" else bad

@@ -13,10 +13,12 @@ from cvss import CVSS3, CVSS4
 from cvss.exceptions import CVSSError
 
 from . import ecosystems as eco
+from . import links
 from .loader import SourceDoc
 from .model import Affected, Credit, Disclosure, Range, Reference, Revision, Severity, TimelineEvent, Withdrawal
 from .narrative import REQUIRED_SECTIONS, section_text
 from .problems import Problem
+from .sanitize import http_url_problem, scheme_problem, shown
 from .settings import Settings
 from .timefmt import InstantError, parse_date_or_instant, parse_instant
 
@@ -30,6 +32,9 @@ RANGE_FIELDS = ("introduced", "fixed", "last_affected")
 _ALIAS = re.compile(r"^[A-Za-z][A-Za-z0-9]*-[A-Za-z0-9._:-]+$")
 _CWE = re.compile(r"^CWE-[1-9]\d*$")
 _HTTP_URL = re.compile(r"^https?://[^\s/?#]+\.[^\s/?#]+(/[^\s]*)?$|^https?://localhost(:\d+)?(/[^\s]*)?$")
+"""For the editors' JSON Schema only (schema.py); ``check`` decides with ``sanitize.http_url_problem``."""
+_CONTACT_SCHEMES = ("http", "https", "mailto")
+_NARRATIVE_SCHEMES = ("http", "https", "mailto")
 _PURL = re.compile(r"^pkg:[a-z][a-z0-9.+-]*/[^@\s]+$")
 _VERSION = re.compile(r"^[^\s]+$")
 _TITLE_MAX = 200
@@ -100,9 +105,11 @@ class _Checker:
             return None
 
     def url(self, value: Any, fld: str) -> str | None:
+        """An http(s) URL, decided by parsing it as a browser would (``sanitize.http_url_problem``)."""
         text = self.text(value, fld)
-        if text is not None and not _HTTP_URL.match(text):
-            self.add(fld, f"'{text}' is not an http(s) URL")
+        problem = None if text is None else http_url_problem(text)
+        if problem is not None:
+            self.add(fld, problem)
             return None
         return text
 
@@ -154,6 +161,7 @@ def validate_doc(doc: SourceDoc, settings: Settings) -> tuple[Disclosure | None,
     withdrawn = _take_withdrawn(c, meta.get("withdrawn"), embargo)
     if not draft:
         _check_sections(c, doc)
+    _check_narrative_urls(c, doc)
     if c.problems or ident is None or title is None:
         return None, c.problems
     return Disclosure(
@@ -323,8 +331,10 @@ def _take_credit(c: _Checker) -> Callable[[dict[str, Any], str], Credit | None]:
         contacts = []
         for i, item in enumerate(c.listing(m.get("contact"), f"{fld}.contact")):
             url = c.text(item, f"{fld}.contact[{i}]")
-            if url is not None and not re.match(r"^(https?://|mailto:)\S+$", url):
-                c.add(f"{fld}.contact[{i}]", f"'{url}' must be an https:// or mailto: URL")
+            if url is not None and (scheme_problem(url, _CONTACT_SCHEMES, relative=False) is not None
+                                    or not url.startswith(("http://", "https://", "mailto:"))
+                                    or not url.isprintable() or any(ch.isspace() for ch in url)):
+                c.add(f"{fld}.contact[{i}]", f"{shown(url)} must be an https:// or mailto: URL")
             elif url is not None:
                 contacts.append(url)
         if name is None or kind is None:
@@ -393,6 +403,15 @@ def _check_sections(c: _Checker, doc: SourceDoc) -> None:
         elif not text.strip():
             c.problems.append(Problem(doc.path, doc.body_line + _heading_line(doc.body, title), f"## {title}",
                                       "section is empty; write it before publication"))
+
+
+def _check_narrative_urls(c: _Checker, doc: SourceDoc) -> None:
+    """Every link, image and raw-HTML URL of the narrative must be http(s), mailto or relative: located here,
+    where the author wrote it (the sanitiser would otherwise drop it from the published page unannounced)."""
+    for found in links.urls(doc.body):
+        problem = scheme_problem(found.url, _NARRATIVE_SCHEMES, relative=True)
+        if problem is not None:
+            c.problems.append(Problem(doc.path, doc.body_line + found.line, "body", f"{found.where} {problem}"))
 
 
 def _heading_line(body: str, title: str) -> int:
