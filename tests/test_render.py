@@ -319,3 +319,18 @@ def test_content_page_blocks_survive_sanitising() -> None:
     finished = content.finish(sanitize.clean_around(html, render.PLACEHOLDER))
     assert "<svg " in finished and '<dl class="osqi-figures">' in finished  # the chart is the build's own SVG
     assert "<script>" not in finished and "x()" not in finished
+
+
+def test_a_narrative_cannot_name_a_placeholder_of_its_own_page() -> None:
+    from osqi_site import convert
+
+    recipe = convert.Recipe(tuple(EXTENSIONS), {"toc": {"permalink": True}})
+    first = render.disclosure_page(DEFAULT, render.DATA_LINKS)
+    # The best a narrative can do: copy the placeholders of the page as it was before the copy was added.
+    copied = "\n\n".join(placeholder for placeholder, _ in first.blocks)
+    d = make_disclosure(body=f"\n{copied}\n\nNARRATIVE-START\n" + DEFAULT.body)
+    page = render.disclosure_page(d, render.DATA_LINKS)
+    html = page.finish(convert.to_html(page.body, recipe).html)
+    assert html.count('<section class="osqi-card') == 1 and html.count('class="osqi-references"') == 1
+    # Every block stays where the template put it: none moved into the narrative.
+    assert html.index('<section class="osqi-card') < html.index("NARRATIVE-START") < html.index("osqi-references")

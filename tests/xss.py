@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import lxml.html
 from lxml import etree
-
-from osqi_site.sanitize import url_scheme
 
 ACTIVE_ELEMENTS = frozenset({
     "script", "iframe", "frame", "frameset", "object", "embed", "applet", "svg", "math", "style", "link", "meta",
@@ -60,6 +60,13 @@ def active_content(html: str, *, marker: str | None = None) -> list[str]:
                         if scheme is not None and scheme not in SAFE_SCHEMES:
                             found.append(f"<{tag} {name}={url!r}>")
     return found
+
+
+def url_scheme(url: str) -> str | None:
+    """The scheme a browser reads, written here independently of ``osqi_site.sanitize`` so that the judge
+    does not share a bug with what it judges: C0 controls and spaces trimmed, tabs and newlines dropped."""
+    m = re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", re.sub(r"[\t\n\r]", "", url.strip("".join(map(chr, range(33))))))
+    return m.group(0)[:-1].lower() if m else None
 
 
 def _only_text_align(style: str) -> bool:
