@@ -239,6 +239,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             self.content_problems.extend(
                 pipeline.mention_problems(source, markdown, 1, public, self.settings))
             # <!-- osqi:latest --> / <!-- osqi:stats --> markers; the blocks come from public disclosures only.
+            page.meta = render.escaped_meta(page.meta)
             content = render.content_page(markdown, self.publication.public, _linker(files, page))
             self.content_blocks[page.file.src_uri] = content
             markdown = content.markdown
@@ -249,6 +250,13 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             return page.finish(html)  # sanitised when converted (convert.py)
         # A content page is text from the repository like a narrative: the same policy, then its blocks.
         content = self.content_blocks.pop(page.file.src_uri, render.Page("", ""))
+        title = getattr(page, "_title_from_render", None)
+        from_heading = "title" not in vars(page) and "title" not in page.meta  # no nav title, no metadata
+        if isinstance(title, str) and from_heading and not page.is_homepage:
+            # Material prints a title taken from the page's heading (no nav title, no metadata) through
+            # `striptags`, which decodes entities: `&lt;/title&gt;` would close the <title> element. As
+            # metadata it is printed as it is: escaped text.
+            page.meta["title"] = sanitize.clean_text(title)
         return content.finish(sanitize.clean_around(html, render.PLACEHOLDER))
 
     @event_priority(-100)  # last: other plugins' environment changes are part of what the pages render with

@@ -231,6 +231,19 @@ def _front_matter(**fields: object) -> Markup:
                              for k, v in sorted(escaped.items())))
 
 
+def escaped_meta(value: Any) -> Any:
+    """A content page's metadata with every string HTML-escaped, in lists and mappings too: MkDocs' and
+    Material's templates print ``title``, ``description``, ``author`` and the like unescaped, into elements and
+    attributes, so a page's frontmatter could otherwise write markup into every page's head."""
+    if isinstance(value, str):
+        return str(markupsafe_escape(value))
+    if isinstance(value, list):
+        return [escaped_meta(v) for v in value]
+    if isinstance(value, dict):
+        return {k: escaped_meta(v) for k, v in value.items()}
+    return value
+
+
 def md_heading(text: str) -> Markup:
     """HTML-escape, then escape inline Markdown syntax, so a title renders as exactly what the author wrote."""
     return Markup(_MD_SPECIAL.sub(r"\\\1", str(markupsafe_escape(text))))

@@ -392,12 +392,19 @@ def test_hostile_text_reaches_no_reader_as_active_content(project: Path, tmp_pat
                               f"<a href=\"#\" onclick=\"alert('{marker}click')\">x</a> {{{{ config }}}}")
     (project / "disclosures/2026/OSQI-2026-0006.md").write_text(hostile)
     about = project / "content" / "policy.md"
-    about.write_text(about.read_text() + f"\n<script>alert('{marker}content')</script>\n"
+    about.write_text(f"---\ndescription: '\"><script>alert(\"{marker}description\")</script>'\n"
+                     f"author: '\"><script>alert(\"{marker}author\")</script>'\n---\n"
+                     + about.read_text() + f"\n<script>alert('{marker}content')</script>\n"
                      f"<img src=x onerror=alert('{marker}content')>\n")
+    # Not in the nav: its title comes from its heading, which Material prints through `striptags`.
+    (project / "content" / "hidden.md").write_text(
+        f"# &lt;/title&gt;&lt;script&gt;alert('{marker}heading')&lt;/script&gt; Hidden\n\nText.\n")
     site = tmp_path / "site"
     assert build(project, site) == 0
     files = all_bytes(site)
     assert marker.encode() in files["disclosures/OSQI-2026-0006/index.html"]  # the text is there, as text
+    assert f"{marker}description".encode() in files["policy/index.html"]
+    assert f"{marker}heading".encode() in files["hidden/index.html"]
     for path, data in files.items():
         if path.endswith(".html"):
             assert active_content(data.decode(), marker=marker) == [], path
