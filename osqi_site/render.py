@@ -75,7 +75,10 @@ class Page:
 
     @property
     def source(self) -> str:
-        """The whole page as one Markdown document (blocks inlined as raw HTML), for any other renderer."""
+        """The whole page as one Markdown document (blocks inlined as raw HTML), for any other renderer.
+
+        The narrative in it is not sanitised: a renderer must convert ``markdown``, clean the HTML with
+        ``sanitize.clean_around(html, PLACEHOLDER)``, then ``finish`` it, as this package does."""
         return self.finish(self.markdown)
 
     def finish(self, html: str) -> str:
