@@ -98,6 +98,7 @@ def _check(args: argparse.Namespace) -> int:
     settle_heap()  # a pre-commit hook: the collector need not walk 10,000 disclosures again before exit
     pub = gate.publish(checked.disclosures, now)
     problems = [*checked.problems, *pipeline.publication_problems(pub, project.settings, facts=checked.mentions)]
+    problems.extend(_content(project, now)[1])  # docs_dir: links, file names, the content pages' gate fields
     warnings = alarms(checked.disclosures, project.settings, now, facts=checked.alarms)
     if args.strict:
         problems.extend(warnings)
@@ -119,14 +120,21 @@ def _next(args: argparse.Namespace) -> int:
     if checked.problems:
         return _fail(checked.problems)
     now = datetime.now(UTC)
-    content = pipeline.gate_content(pipeline.content_pages(project.docs_dir), now)
-    if content.problems:
-        return _fail(content.problems)
+    content, problems = _content(project, now)
+    if problems:
+        return _fail(problems)
     candidates = [t for t in (gate.next_change(checked.disclosures, now), content.next_lift) if t is not None]
     upcoming = min(candidates, default=None)
     if upcoming is not None:
         print(iso_z(upcoming))
     return 0
+
+
+def _content(project: Project, now: datetime) -> tuple[pipeline.ContentGate, list[Problem]]:
+    """The content gate of docs_dir at ``now`` and every problem of docs_dir (its tree and its pages)."""
+    files, tree = pipeline.content_files(project.docs_dir, project.root)
+    content = pipeline.gate_content(files, now)
+    return content, [*tree, *content.problems]
 
 
 def _build(args: argparse.Namespace) -> int:

@@ -237,7 +237,11 @@ def load_file(path: Path, project_root: Path,
 
 def read_page_meta(path: Path, rel: str) -> tuple[dict[str, Any], dict[str, int], list[Problem]]:
     """Frontmatter of a content page (which may have none), parsed as strictly as a disclosure's."""
-    raw = path.read_bytes()
+    return page_meta(path.read_bytes(), rel)
+
+
+def page_meta(raw: bytes, rel: str) -> tuple[dict[str, Any], dict[str, int], list[Problem]]:
+    """``read_page_meta`` of bytes already read (a page another plugin generated, or a file's first bytes)."""
     if len(raw) > MAX_FILE_BYTES:
         return {}, {}, [Problem(rel, 0, "file", f"{len(raw)} bytes is over the {MAX_FILE_BYTES}-byte limit")]
     if not raw.lstrip(b"\xef\xbb\xbf").startswith(b"---"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import html
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -12,15 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 import ahocorasick_rs
 
-from . import gate
+from . import gate, realfiles
 from .alarms import AlarmFacts, alarm_facts
-from .loader import load_tree, read_page_meta
+from .loader import MAX_FILE_BYTES, load_tree, page_meta
 from .memo import found_or_made
 from .model import Disclosure
 from .parallel import map_chunks
 from .problems import Problem
 from .settings import Settings
-from .validate import page_gate_fields, validate_all
+from .validate import PAGE_GATE_KEYS, near_gate_keys, page_gate_fields, validate_all
 
 if TYPE_CHECKING:
     from . import outputs, render
@@ -174,10 +174,29 @@ class ContentGate:
     problems: tuple[Problem, ...]
 
 
-def content_pages(docs_dir: Path) -> dict[str, Path]:
-    """Every Markdown page below ``docs_dir``, keyed ``<docs_dir name>/<path>`` as problems name them."""
-    return {f"{docs_dir.name}/{p.relative_to(docs_dir).as_posix()}": p for p in sorted(docs_dir.rglob("*.md"))
-            if not any(part.startswith(".") for part in p.relative_to(docs_dir).parts)}
+ContentSource = Path | bytes
+"""A file of docs_dir by its path, or by its bytes when another MkDocs plugin made it in memory."""
+
+
+def content_files(docs_dir: Path, project_root: Path) -> tuple[dict[str, Path], tuple[Problem, ...]]:
+    """Every real file below ``docs_dir`` keyed ``<docs_dir name>/<path>`` as problems name them, and the
+    problems of the tree: every symbolic link and unreadable name (see ``realfiles``)."""
+    linked = realfiles.linked_root(docs_dir, project_root, "docs_dir")
+    if linked is not None:
+        return {}, (linked,)
+    problems: list[Problem] = []
+    found = {f"{docs_dir.name}/{p.relative_to(docs_dir).as_posix()}": p
+             for p in realfiles.walk(docs_dir, project_root, problems)}
+    return dict(sorted(found.items())), tuple(problems)
+
+
+def mkdocs_reads_as_page(rel: str) -> bool:
+    """Whether MkDocs builds a page from the file ``rel`` (else it copies it as it is): MkDocs' own rule."""
+    if rel.endswith(".md"):  # the common case, without the tenth of a second that importing MkDocs costs
+        return True
+    from mkdocs.utils import is_markdown_file
+
+    return is_markdown_file(rel)
 
 
 def prune_nav(nav: Any, hidden: set[str]) -> Any:
@@ -193,14 +212,29 @@ def prune_nav(nav: Any, hidden: set[str]) -> Any:
     return nav
 
 
-def gate_content(pages: Mapping[str, Path], now: datetime) -> ContentGate:
-    """Apply the embargo rule to content pages that carry ``embargo_until`` or ``draft`` in frontmatter."""
+def gate_content(files: Mapping[str, ContentSource], now: datetime,
+                 is_page: Callable[[str], bool] = mkdocs_reads_as_page) -> ContentGate:
+    """Apply the embargo rule to every file MkDocs would publish from docs_dir.
+
+    A file MkDocs builds into a page (``is_page``: MkDocs' own classification) is public unless its
+    frontmatter holds it back with ``embargo_until`` or ``draft``; a key close to those is an error. A file
+    MkDocs copies as it is cannot be held back by frontmatter, so one that starts with a frontmatter naming
+    a gate key (``notes.MD``, ``plan.txt``) is an error rather than published with its embargo ignored.
+    """
     withheld: list[str] = []
     markers: set[str] = set()
     upcoming: list[datetime] = []
     problems: list[Problem] = []
-    for rel, path in sorted(pages.items()):
-        meta, lines, found = read_page_meta(path, rel)
+    for rel, source in sorted(files.items()):
+        head = source[:8] if isinstance(source, bytes) else _head(source)
+        starts_with_fence = head.lstrip(b"\xef\xbb\xbf").startswith(b"---")
+        if not starts_with_fence and not _over_limit(source):
+            continue  # no frontmatter: nothing holds it back, and a page of it is within the size limit
+        if not is_page(rel):
+            if starts_with_fence:
+                problems.extend(_verbatim_gate_problems(rel, source))
+            continue
+        meta, lines, found = page_meta(source if isinstance(source, bytes) else source.read_bytes(), rel)
         embargo, draft, invalid = page_gate_fields(rel, meta, lines)
         problems.extend([*found, *invalid])
         if found or invalid or not gate.page_is_public(embargo, draft, now):
@@ -211,6 +245,38 @@ def gate_content(pages: Mapping[str, Path], now: datetime) -> ContentGate:
             if embargo is not None and embargo > now and not draft:
                 upcoming.append(embargo)
     return ContentGate(tuple(withheld), tuple(sorted(markers)), min(upcoming, default=None), tuple(problems))
+
+
+def _head(path: Path) -> bytes:
+    with open(path, "rb") as f:
+        return f.read(8)
+
+
+def _over_limit(source: ContentSource) -> bool:
+    size = len(source) if isinstance(source, bytes) else source.stat().st_size
+    return size > MAX_FILE_BYTES
+
+
+_VERBATIM = ("MkDocs publishes this file as it is, not as a page (its name is not one MkDocs reads as Markdown), "
+             "so this frontmatter withholds nothing; give it a .md name or remove the field")
+
+
+def _verbatim_gate_problems(rel: str, source: ContentSource) -> list[Problem]:
+    """A copied-as-is file whose frontmatter names a gate key (or a key close to one): it would be published."""
+    if isinstance(source, bytes):
+        raw = source[:MAX_FILE_BYTES]
+    else:
+        with open(source, "rb") as f:
+            raw = f.read(MAX_FILE_BYTES)
+    meta, lines, found = page_meta(raw, rel)
+    if found:
+        # Not frontmatter we can read: fail closed if its first lines so much as name a gate key.
+        folded = "".join(ch for ch in raw[:65536].decode("utf-8", "replace").casefold() if ch.isalnum())
+        if any(word in folded for word in ("embargo", "draft")):
+            return [Problem(rel, 1, "frontmatter", _VERBATIM)]
+        return []
+    keys = [k for k in meta if k in PAGE_GATE_KEYS] + [k for k, _ in near_gate_keys(meta)]
+    return [Problem(rel, lines.get(k, 1), k, _VERBATIM) for k in keys]
 
 
 def build_outputs(pub: gate.Publication, settings: Settings,

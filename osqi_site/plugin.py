@@ -26,7 +26,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
-from . import cachedb, checksums, convert, gate, outputs, pagerender, pipeline, render, seal, search
+from . import cachedb, checksums, convert, gate, outputs, pagerender, pipeline, realfiles, render, seal, search
 from .alarms import alarms
 from .memo import Memo
 from .model import Disclosure
@@ -153,6 +153,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         pub = gate.publish(checked.disclosures, now)
         # serve's check re-reads only changed files; what it found in the others comes back with them.
         problems = [*checked.problems, *pipeline.publication_problems(pub, settings, facts=checked.mentions)]
+        problems.extend(_tree_problems(config, root))
         warnings = alarms(checked.disclosures, settings, now, facts=checked.alarms)
         if self.strict_alarms or self.config.strict_alarms:
             problems.extend(warnings)
@@ -165,7 +166,6 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         # Our layout (osqi.html, styles) sits just below the site's own overrides, above Material's.
         config.theme.dirs.insert(1 if config.theme.custom_dir else 0, str(THEME_DIR))
         self.settings, self.publication = settings, pub
-        self._gate_content_pages(config, now)
         self._cache_keep = {}
         self.output = pipeline.build_outputs(pub, settings, self._disclosure_outputs(pub, settings))
         self.generated = frozenset(p.src_path for p in self.output.pages)
@@ -190,11 +190,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         if clashes:
             raise PluginError(f"osqi: {', '.join(clashes)}: docs_dir must not contain a disclosures/ folder; "
                               "disclosure pages are generated from disclosures_dir")
-        docs = Path(config.docs_dir).name
-        for f in list(files.documentation_pages()):
-            if f"{docs}/{f.src_uri}" in self.content_withheld:
-                # Removed, not merely excluded: a link to it from a public page now fails the strict build.
-                files.remove(f)
+        self._gate_content(files, config)
         for name, text in self._marker_files().items():
             # An explicit inclusion level: MkDocs would otherwise drop dotfiles such as the markers.
             files.append(File.generated(config, name, content=text, inclusion=InclusionLevel.NOT_IN_NAV))
@@ -206,8 +202,10 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             pagerender.GeneratedPage(file, config, page, self.converted.pop(page.src_path, None),
                                      titles.get(page.src_path))
             files.append(file)
-        for dest, source in self.output.attachments.items():
-            files.append(File.generated(config, dest, abs_src_path=source))
+        attached = [AttachmentFile.generated(config, dest, abs_src_path=source)
+                    for dest, source in self.output.attachments.items()]
+        for file in attached:
+            files.append(file)
         # Exports join Files too, so that `strict` link checks see them. on_env writes them into the site on
         # every core, before the pages are rendered.
         self.exports = {}
@@ -220,6 +218,9 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             if isinstance(file, WrittenFile):  # else MkDocs finds the written file there and skips it
                 self._export_files.append(file)
             files.append(file)
+        clashes = _attachment_clashes(files, attached, self.root)
+        if clashes:
+            raise PluginError(format_problems(clashes))
         self.search_entries = self.output.search
         self.output = None  # MkDocs' files and pages hold it all now; held here too, it would stay to the end
         return files
@@ -417,13 +418,24 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         except sqlite3.Error as e:
             log.warning("osqi: %s: %s", failing, e)
 
-    def _gate_content_pages(self, config: MkDocsConfig, now: datetime) -> None:
+    def _gate_content(self, files: Files, config: MkDocsConfig) -> None:
+        """Gate every file MkDocs would publish from docs_dir (or another plugin made), as MkDocs classifies it."""
+        assert self.publication is not None
         docs_dir = Path(config.docs_dir)
-        content = pipeline.gate_content(pipeline.content_pages(docs_dir), now)
+        theme_dirs = {os.path.normpath(d) for d in config.theme.dirs}
+        gated = {f"{docs_dir.name}/{f.src_uri}": f for f in files
+                 if f.src_dir is None or os.path.normpath(f.src_dir) not in theme_dirs}
+        sources: dict[str, pipeline.ContentSource] = {
+            rel: Path(f.abs_src_path) if f.abs_src_path is not None else f.content_bytes for rel, f in gated.items()}
+        content = pipeline.gate_content(sources, self.publication.now,
+                                        lambda rel: gated[rel].is_documentation_page())
         if content.problems:
             raise PluginError(format_problems(content.problems))
         self.content_withheld = frozenset(content.withheld)
         self.content_markers = content.markers
+        for rel in content.withheld:
+            # Removed, not merely excluded: a link to it from a public page now fails the strict build.
+            files.remove(gated[rel])
         if config.nav is not None:
             # A withheld page leaves the nav until it lifts, so a scheduled rebuild publishes it unaided.
             prefix = f"{docs_dir.name}/"
@@ -524,6 +536,14 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             cachedb.keep_only(db, SEAL_KIND, keys)  # verdicts against other marker sets are never reused
 
 
+def _tree_problems(config: MkDocsConfig, root: Path) -> list[Problem]:
+    """Every symbolic link and unreadable file name in docs_dir and the site's theme folder (``realfiles``)."""
+    found = list(pipeline.content_files(Path(config.docs_dir), root)[1])
+    if config.theme.custom_dir:
+        found.extend(realfiles.tree_problems(Path(config.theme.custom_dir), root, "theme.custom_dir"))
+    return found
+
+
 def write_files(contents: Mapping[str, bytes], *, threads: int = 4) -> None:
     """Write each absolute path's bytes, several files at once.
 
@@ -541,6 +561,29 @@ def write_files(contents: Mapping[str, bytes], *, threads: int = 4) -> None:
 def _write_file(item: tuple[str, bytes]) -> None:
     with open(item[0], "wb") as f:
         f.write(item[1])
+
+
+class AttachmentFile(File):
+    """An attachment: copied as it is, whatever its name; MkDocs would build a page of a ``.md`` one."""
+
+    def is_documentation_page(self) -> bool:
+        return False
+
+
+def _attachment_clashes(files: Files, attached: Sequence[File], root: Path) -> list[Problem]:
+    """Attachments published where another file of the site is written, compared without case (as a
+    case-insensitive file system or web server would): by construction, whatever the site writes there."""
+    by_dest: dict[str, list[File]] = {}
+    for f in files:
+        by_dest.setdefault(f.dest_uri.casefold(), []).append(f)
+    problems = []
+    for a in attached:
+        others = sorted(f.dest_uri for f in by_dest[a.dest_uri.casefold()] if f is not a)
+        if others:
+            problems.append(Problem(realfiles.rel(a.abs_src_path or a.src_uri, root), 0, "file",
+                                    f"attachment would be published as /{a.dest_uri}, where the site writes "
+                                    f"/{others[0]}; rename it"))
+    return problems
 
 
 class WrittenFile(File):
