@@ -279,6 +279,127 @@ def _verbatim_gate_problems(rel: str, source: ContentSource) -> list[Problem]:
     return [Problem(rel, lines.get(k, 1), k, _VERBATIM) for k in keys]
 
 
+def withheld_only(assets: Mapping[str, ContentSource], withheld_texts: Iterable[str]) -> frozenset[str]:
+    """The files of docs_dir (``assets``, by docs-relative path) that withheld pages may use.
+
+    Over-approximated on purpose, since what it finds is held back unless public material uses it: a file is
+    taken as used when a withheld page's text (HTML entities and percent-escapes decoded, case folded) holds its
+    file name anywhere, however the link is written, or ends a link at a folder above it (``downloads/``);
+    then, in turn, the files named by the text files so found (a stylesheet a withheld page loads names its
+    images).
+    """
+    return frozenset(_closure(assets, list(withheld_texts), _withheld_names))
+
+
+def publicly_used(assets: Mapping[str, ContentSource], linked: Iterable[str], public_texts: Iterable[str]) -> set[str]:
+    """The files of docs_dir that public material uses: those public pages link to (``linked``: resolved
+    paths), those named in ``public_texts`` (templates, mkdocs.yml), and those named by the text files found so."""
+    found = {a for a in linked if a in assets}
+    return found | _closure(assets, [*public_texts, *(text_of(assets[a]) for a in sorted(found))], _file_name)
+
+
+Names = Callable[[str], Callable[[str], bool]]
+"""For a file's path, the test of whether a (folded) text names it."""
+
+
+def _closure(assets: Mapping[str, ContentSource], texts: list[str], names: Names) -> set[str]:
+    found: set[str] = set()
+    tests = {a: names(a) for a in assets}
+    todo = [_folded(t) for t in texts]
+    while todo:
+        text = todo.pop()
+        new = sorted(a for a, named in tests.items() if a not in found and named(text))
+        found.update(new)
+        todo.extend(_folded(text_of(assets[a])) for a in new)
+    return found
+
+
+def _file_name(asset: str) -> Callable[[str], bool]:
+    name = asset.rsplit("/", 1)[-1].casefold()
+    return lambda text: name in text
+
+
+_LINK_END = r"/?(?=[\s)\]\"'<>#?]|$)"
+"""Where a link to a folder ends: an optional slash, then the end of the URL. No unbounded quantifier."""
+
+
+def _withheld_names(asset: str) -> Callable[[str], bool]:
+    import re
+
+    name = asset.rsplit("/", 1)[-1].casefold()
+    folders = [part.casefold() for part in asset.split("/")[:-1] if part]
+    if not folders:
+        return lambda text: name in text
+    ends_at_folder = re.compile("|".join(re.escape(f) + _LINK_END for f in folders))
+    return lambda text: name in text or ends_at_folder.search(text) is not None
+
+
+def _folded(text: str) -> str:
+    import urllib.parse
+
+    return urllib.parse.unquote(html.unescape(text)).casefold()
+
+
+def text_of(source: ContentSource) -> str:
+    """The text of a file that may name others (a stylesheet, a script, an HTML or SVG file), else ``""``."""
+    if isinstance(source, Path):
+        try:
+            if source.stat().st_size > MAX_FILE_BYTES:
+                return ""
+            source = source.read_bytes()
+        except OSError:
+            return ""
+    try:
+        return source.decode("utf-8")
+    except UnicodeDecodeError:
+        return ""  # an image or archive names nothing
+
+
+_URL_ATTRIBUTES = frozenset({"href", "src", "srcset", "poster", "data", "action", "formaction", "xlink:href",
+                             "background", "cite", "longdesc", "manifest", "usemap"})
+"""HTML attributes whose value is a URL; a file only named elsewhere in a public page is not taken as used."""
+
+
+def links_in_html(html_text: str, page_url: str, site_path: str = "/") -> set[str]:
+    """Every site-relative path (unquoted, no query or fragment) an HTML page at ``page_url`` links to,
+    from any attribute that holds URLs (``href``, ``src``, ``srcset``, ``poster``, ``data``...)."""
+    import posixpath
+    import urllib.parse
+    from html.parser import HTMLParser
+
+    found: set[str] = set()
+    base = page_url if page_url.endswith("/") or not page_url else posixpath.dirname(page_url) + "/"
+
+    def add(url: str) -> None:
+        parts = urllib.parse.urlsplit(url.strip())
+        if parts.scheme or parts.netloc or not parts.path:
+            return  # another site (a link to this site by its full URL names no file of docs_dir by path)
+        path = urllib.parse.unquote(parts.path)
+        if path.startswith("/"):
+            path = path.removeprefix(site_path).lstrip("/") if path.startswith(site_path) else path.lstrip("/")
+        else:
+            path = posixpath.join(base, path)
+        normal = posixpath.normpath(path)
+        if not normal.startswith(".."):
+            found.add("" if normal == "." else normal)
+
+    class Links(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            for name, value in attrs:
+                if value is None or name not in _URL_ATTRIBUTES:
+                    continue
+                if name == "srcset":
+                    for candidate in value.split(","):
+                        add(candidate.strip().split(" ")[0])
+                else:
+                    add(value)
+
+    parser = Links(convert_charrefs=True)
+    parser.feed(html_text)
+    parser.close()
+    return found
+
+
 def build_outputs(pub: gate.Publication, settings: Settings,
                   own: Mapping[str, outputs.DisclosureOutput] | None = None) -> SiteOutput:
     """Every page and file of the site; ``own`` holds each public disclosure's own outputs if already made."""

@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -111,6 +112,10 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self._saved_epoch: str | None = None
         self._epoch_pinned = False
         self._temp_dir = ""
+        self._assets: dict[str, pipeline.ContentSource] = {}
+        self._asset_files: dict[str, File] = {}
+        self._held: frozenset[str] = frozenset()
+        """Files of docs_dir (by path in docs_dir) that withheld pages may use, until on_env decides."""
 
     # -- events, in the order MkDocs runs them ------------------------------------------------------
 
@@ -221,6 +226,9 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         clashes = _attachment_clashes(files, attached, self.root)
         if clashes:
             raise PluginError(format_problems(clashes))
+        if self._held:  # a disclosure page naming one of them uses it: kept (disclosure pages are all public)
+            self._held = frozenset(a for a in self._held if not any(
+                a.rsplit("/", 1)[-1] in page.markdown for page in self.output.pages))
         self.search_entries = self.output.search
         self.output = None  # MkDocs' files and pages hold it all now; held here too, it would stay to the end
         return files
@@ -251,6 +259,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         # Raised here, after every page was read and before any is written.
         if self.content_problems:
             raise PluginError(format_problems(self.content_problems))
+        self._hold_back_assets(files, config)
         assert self.nav is not None
         # Compiled templates are kept between builds (Jinja checks each against its source), which spares
         # compiling Material's templates on every build and every serve reload.
@@ -436,11 +445,44 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         for rel in content.withheld:
             # Removed, not merely excluded: a link to it from a public page now fails the strict build.
             files.remove(gated[rel])
+        # Files of docs_dir a withheld page may use; held back in on_env unless public material uses them.
+        withheld = set(content.withheld)
+        self._assets = {f.src_uri: sources[rel] for rel, f in gated.items()
+                        if rel not in withheld and not f.is_documentation_page()}
+        self._asset_files = {f.src_uri: f for rel, f in gated.items() if f.src_uri in self._assets}
+        texts = [pipeline.text_of(sources[rel]) for rel in content.withheld]
+        self._held = pipeline.withheld_only(self._assets, texts) if texts else frozenset()
         if config.nav is not None:
             # A withheld page leaves the nav until it lifts, so a scheduled rebuild publishes it unaided.
             prefix = f"{docs_dir.name}/"
             hidden = {rel.removeprefix(prefix) for rel in content.withheld}
             config.nav = pipeline.prune_nav(config.nav, hidden)
+
+    def _hold_back_assets(self, files: Files, config: MkDocsConfig) -> None:
+        """Take out of the site every file of docs_dir that a withheld page may use and nothing public does.
+
+        Public content pages count by the links of their rendered HTML (every page has been read by now and no
+        file copied yet), templates and mkdocs.yml by the names they hold.
+        """
+        if not self._held:
+            return
+        site_path = urllib.parse.urlsplit(config.site_url or "/").path or "/"
+        linked: set[str] = set()
+        texts = [pipeline.text_of(Path(config.config_file_path))] if config.config_file_path else []
+        if config.theme.custom_dir:
+            texts.extend(pipeline.text_of(p) for p in sorted(Path(config.theme.custom_dir).rglob("*"))
+                         if p.is_file())
+        for f in files.documentation_pages(inclusion=lambda _: True):
+            page = f.page
+            if page is None or isinstance(page, pagerender.GeneratedPage):
+                continue
+            linked |= pipeline.links_in_html(page.content or "", urllib.parse.unquote(page.url), site_path)
+            texts.append(repr(page.meta))  # Material reads icons and images named in frontmatter
+        used = pipeline.publicly_used(self._assets, linked, texts)
+        for src in sorted(self._held - used):
+            log.info("osqi: %s is used only by withheld pages; held back", src)
+            files.remove(self._asset_files[src])
+        self._held = frozenset()
 
     def _marker_files(self) -> dict[str, str]:
         assert self.publication is not None
