@@ -319,8 +319,8 @@ def _file_name(asset: str) -> Callable[[str], bool]:
     return lambda text: name in text
 
 
-_LINK_END = r"/?(?=[\s)\]\"'<>#?]|$)"
-"""Where a link to a folder ends: an optional slash, then the end of the URL. No unbounded quantifier."""
+_LINK_END = r"(?=[\s)\]\"'<>#?]|$)"
+"""Where a URL ends. The folder patterns below have no unbounded quantifier at all."""
 
 
 def _withheld_names(asset: str) -> Callable[[str], bool]:
@@ -330,7 +330,10 @@ def _withheld_names(asset: str) -> Callable[[str], bool]:
     folders = [part.casefold() for part in asset.split("/")[:-1] if part]
     if not folders:
         return lambda text: name in text
-    ends_at_folder = re.compile("|".join(re.escape(f) + _LINK_END for f in folders))
+    # A link ends at a folder after a slash (``../launch``, ``dl/launch/``), or is one relative folder
+    # with its slash (``(launch/)``); a bare word (``<img``, "the launch") is not a link.
+    ends_at_folder = re.compile("|".join(
+        rf"(?<=/){re.escape(f)}/?{_LINK_END}|(?:^|(?<=[\s(\"'=])){re.escape(f)}/{_LINK_END}" for f in folders))
     return lambda text: name in text or ends_at_folder.search(text) is not None
 
 
