@@ -17,7 +17,7 @@ from .alarms import alarms
 from .loader import load_tree
 from .parallel import settle_heap
 from .problems import Problem, format_problems
-from .project import Project, find_project
+from .project import Project, configured_site_dir, find_project
 from .timefmt import InstantError, iso_z, parse_instant
 from .verify import continuity_problems
 
@@ -167,6 +167,8 @@ def _run_mkdocs(args: argparse.Namespace, *, preview: bool) -> int:
         plugin.as_of = as_of
         plugin.strict_alarms = args.strict
         plugin.preview = preview
+        if preview:  # the folder builds go to, even before one exists there: a preview never goes near it
+            plugin.build_site_dir = configured_site_dir(args.config_file)
         target = config.site_dir
         config.plugins.run_event("startup", command="build", dirty=False)
         try:

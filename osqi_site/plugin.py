@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import gc
 import logging
 import os
@@ -112,6 +113,9 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self._saved_epoch: str | None = None
         self._epoch_pinned = False
         self._temp_dir = ""
+        self._temp_lock: int | None = None
+        self.build_site_dir: Path | None = None
+        """Set by ``osqi-site preview``: the build folder of mkdocs.yml, where a preview must never go."""
         self._assets: dict[str, pipeline.ContentSource] = {}
         self._asset_files: dict[str, File] = {}
         self._held: frozenset[str] = frozenset()
@@ -323,6 +327,9 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             # A failed build's tree is thrown away; the last good site was never touched.
             shutil.rmtree(self._temp_dir, ignore_errors=True)
             self.final_site_dir = None
+        if self._temp_lock is not None:
+            os.close(self._temp_lock)
+            self._temp_lock = None
 
     # -- helpers -----------------------------------------------------------------------------------
 
@@ -492,21 +499,39 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         return {BUILD_MARKER: "osqi-site build\n"}
 
     def _refuse_wrong_folder(self, final: Path) -> None:
-        """A preview shows embargoed text: it must never land where a public build goes, nor the reverse."""
-        if not self.preview and (final / PREVIEW_MARKER).exists():
-            raise PluginError(f"osqi: {final} holds a preview (it has {PREVIEW_MARKER}); refusing to build into "
-                              "it. Delete it or build elsewhere")
-        if self.preview and (final / BUILD_MARKER).exists():
-            raise PluginError(f"osqi: {final} holds a public build (it has {BUILD_MARKER}); a preview never "
-                              "writes there. Use another folder")
-        if self.preview and final.exists() and any(final.iterdir()) and not (final / PREVIEW_MARKER).exists():
+        """A preview shows embargoed text: it must never land where a public build goes, nor the reverse.
+
+        Not in the same folder, nor one inside the other, at any depth: a deploy of the outer folder would
+        publish the inner one. The build folder of mkdocs.yml counts as a build folder before it exists.
+        """
+        mine, other = (PREVIEW_MARKER, BUILD_MARKER) if self.preview else (BUILD_MARKER, PREVIEW_MARKER)
+        kind = "a public build" if self.preview else "a preview"
+        if (final / other).exists():
+            raise PluginError(f"osqi: {final} holds {kind} (it has {other}); refusing to write "
+                              f"{'a preview' if self.preview else 'a public build'} into it. Use another folder")
+        for folder in final.parents:
+            if (folder / other).exists():
+                raise PluginError(f"osqi: {final} lies inside {folder}, which holds {kind} (it has {other}); "
+                                  "a deploy of it would publish this one too. Use a folder outside it")
+        nested = _holding_marker(final, other)
+        if nested is not None:
+            raise PluginError(f"osqi: {final} contains {nested}, which holds {kind} (it has {other}); "
+                              "a deploy of it would publish that one too. Move it out or use another folder")
+        build_dir = self.build_site_dir
+        if self.preview and build_dir is not None and (
+                final == build_dir or final.is_relative_to(build_dir) or build_dir.is_relative_to(final)):
+            raise PluginError(f"osqi: {final} is, lies inside or contains the build folder {build_dir} of "
+                              "mkdocs.yml; a preview never goes where a public build may. Use another folder")
+        if self.preview and final.exists() and any(final.iterdir()) and not (final / mine).exists():
             raise PluginError(f"osqi: {final} is not empty and is not a previous preview; refusing to write")
 
     def _redirect_site_dir(self, config: MkDocsConfig) -> None:
         final = Path(config.site_dir).resolve()
         self._refuse_wrong_folder(final)
         final.parent.mkdir(parents=True, exist_ok=True)
-        self._temp_dir = tempfile.mkdtemp(prefix=f".{final.name}.building-", dir=final.parent)
+        clean_leftovers(final)
+        self._temp_dir = tempfile.mkdtemp(prefix=temp_prefix(final, "building"), dir=final.parent)
+        self._temp_lock = _claim(Path(self._temp_dir))  # held while this process builds: not a leftover
         os.chmod(self._temp_dir, 0o755)  # mkdtemp makes it private; the published site must be readable
         self.final_site_dir = str(final)
         config.site_dir = self._temp_dir
@@ -720,16 +745,83 @@ def _linker(files: Files, page: Page) -> Callable[[str], str]:
     return href
 
 
+TEMP_TAG = ".osqi-tmp-"
+"""In the name of every temporary folder a build or preview makes beside its destination:
+``.<destination>.osqi-tmp-building-<random>`` (the site being built) and ``.<destination>.osqi-tmp-old-<random>``
+(the site it replaced, being deleted). ``init``'s ``.gitignore`` ignores them."""
+LEGACY_TEMP = (".building-", ".old-")
+"""What versions before TEMP_TAG called them."""
+
+
+def temp_prefix(final: Path, kind: str) -> str:
+    return f".{final.name}{TEMP_TAG}{kind}-"
+
+
+def clean_leftovers(final: Path) -> list[Path]:
+    """Delete the temporary folders an interrupted build or preview of ``final`` left beside it.
+
+    A build holds a lock on its temporary folder until it ends (the kernel drops it if the process is killed),
+    so a folder that can be locked is a leftover, and one that cannot is another build's, still running.
+    """
+    removed = []
+    prefixes = (f".{final.name}{TEMP_TAG}", *(f".{final.name}{legacy}" for legacy in LEGACY_TEMP))
+    try:
+        entries = sorted(os.scandir(final.parent), key=lambda e: e.name)
+    except OSError:
+        return removed
+    for entry in entries:
+        if not entry.name.startswith(prefixes) or not entry.is_dir(follow_symlinks=False):
+            continue
+        try:
+            lock = _claim(Path(entry.path), wait=False)
+        except OSError:
+            continue  # another build's, still running
+        try:
+            shutil.rmtree(entry.path)
+            removed.append(Path(entry.path))
+            log.info("osqi: removed %s, left by an interrupted build", entry.path)
+        finally:
+            os.close(lock)
+    return removed
+
+
+def _claim(folder: Path, *, wait: bool = True) -> int:
+    """A descriptor of ``folder`` holding an exclusive lock on it (``OSError`` if taken and not ``wait``)."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _holding_marker(root: Path, marker: str) -> Path | None:
+    """The first folder below ``root`` (not ``root`` itself) that holds ``marker``, or ``None``."""
+    if not root.is_dir():
+        return None
+    for folder, _, names in os.walk(root):
+        if marker in names and folder != str(root):
+            return Path(folder)
+    return None
+
+
 def _swap_in(built: Path, final: Path) -> None:
     """Replace ``final`` with ``built`` using renames, so readers never see a half-written site."""
     old = None
+    lock = None
     if final.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
+        lock = _claim(final)  # the lock moves with the folder: no other run takes it for a leftover
+        old = Path(tempfile.mkdtemp(prefix=temp_prefix(final, "old"), dir=final.parent))
         old.rmdir()
         final.rename(old)
     built.rename(final)
-    if old is not None:
-        _remove_tree(old)
+    try:
+        if old is not None:
+            _remove_tree(old)
+    finally:
+        if lock is not None:
+            os.close(lock)
 
 
 def _remove_tree(root: Path, threads: int = 4) -> None:
