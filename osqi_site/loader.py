@@ -11,8 +11,8 @@ from typing import Any
 
 import yaml
 
-from .model import Attachment
 from . import realfiles
+from .model import Attachment
 from .problems import Problem
 
 # The C loader parses several times faster; the pure-Python one behaves identically.

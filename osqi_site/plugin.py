@@ -227,9 +227,9 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             if isinstance(file, WrittenFile):  # else MkDocs finds the written file there and skips it
                 self._export_files.append(file)
             files.append(file)
-        clashes = _attachment_clashes(files, attached, self.root)
-        if clashes:
-            raise PluginError(format_problems(clashes))
+        collisions = _attachment_clashes(files, attached, self.root)
+        if collisions:
+            raise PluginError(format_problems(collisions))
         if self._held:  # a disclosure page naming one of them uses it: kept (disclosure pages are all public)
             self._held = frozenset(a for a in self._held if not any(
                 a.rsplit("/", 1)[-1] in page.markdown for page in self.output.pages))
@@ -763,7 +763,7 @@ def clean_leftovers(final: Path) -> list[Path]:
     A build holds a lock on its temporary folder until it ends (the kernel drops it if the process is killed),
     so a folder that can be locked is a leftover, and one that cannot is another build's, still running.
     """
-    removed = []
+    removed: list[Path] = []
     prefixes = (f".{final.name}{TEMP_TAG}", *(f".{final.name}{legacy}" for legacy in LEGACY_TEMP))
     try:
         entries = sorted(os.scandir(final.parent), key=lambda e: e.name)

@@ -149,7 +149,8 @@ def _launch_site(root: Path) -> None:
     index = content / "index.md"
     index.write_text(index.read_text() + "\n\n![shared](img/shared.png)\n\nNot a link: diagram.png\n")
     config = root / "mkdocs.yml"
-    config.write_text(config.read_text().replace("  custom_dir: theme\n", "  custom_dir: theme\n  logo: img/logo.png\n"))
+    config.write_text(config.read_text().replace("  custom_dir: theme\n",
+                                                 "  custom_dir: theme\n  logo: img/logo.png\n"))
 
 
 def test_files_only_withheld_pages_use_stay_out_and_return_when_they_lift(project: Path, tmp_path: Path) -> None:

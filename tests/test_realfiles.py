@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from osqi_site import cli, realfiles
+from osqi_site import cli, loader, realfiles
 from tests.sitefixture import CANARY, all_bytes, build, project
 
 __all__ = ["project"]
@@ -142,3 +142,35 @@ def test_name_problem(name: str, expected: str | None) -> None:
 def test_shown_makes_every_name_printable_on_one_line() -> None:
     assert realfiles.shown("a/b\udcffc\nd") == "a/b\\xffc\\u000ad"
     assert realfiles.shown("plain/name.txt") == "plain/name.txt"
+
+
+# -- attachment names against what the site writes ---------------------------------------------------------------
+
+def test_a_markdown_attachment_is_published_as_it_is_not_rendered_as_a_page(project: Path, tmp_path: Path) -> None:
+    notes = project / "disclosures" / "2026" / "OSQI-2026-0002" / "notes.md"
+    notes.write_text("# Notes\n\n<script>alert(1)</script>\n")
+    assert build(project, tmp_path / "site") == 0
+    files = all_bytes(tmp_path / "site")
+    assert files["disclosures/OSQI-2026-0002/notes.md"] == notes.read_bytes()
+    assert "disclosures/OSQI-2026-0002/notes/index.html" not in files
+
+
+@pytest.mark.parametrize("name", ["index.md", "INDEX.HTML", "index.json"])
+def test_an_attachment_named_like_the_page_fails_check_and_build(project: Path, tmp_path: Path, name: str,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "disclosures" / "2026" / "OSQI-2026-0002" / name).write_text("<script>alert(1)</script>")
+    _refused_everywhere(project, tmp_path / "site", capsys,
+                        f"disclosures/2026/OSQI-2026-0002/{name}:0: file: attachment name '{name}' is reserved: "
+                        "the site writes its own index files beside the disclosure page; rename it")
+
+
+def test_the_build_refuses_an_attachment_where_the_site_writes_whatever_the_name_rule_says(
+        project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # By construction: with the name rule of check switched off, the build still compares every destination.
+    monkeypatch.setattr(loader, "attachment_name_problem", lambda name: None)
+    (project / "disclosures" / "2026" / "OSQI-2026-0002" / "Index.html").write_text("<script>alert(1)</script>")
+    assert build(project, tmp_path / "site") == 1
+    assert ("disclosures/2026/OSQI-2026-0002/Index.html:0: file: attachment would be published as "
+            "/disclosures/OSQI-2026-0002/Index.html, where the site writes /disclosures/OSQI-2026-0002/index.html; "
+            "rename it") in capsys.readouterr().err
+    assert not (tmp_path / "site").exists()
