@@ -338,9 +338,13 @@ def _withheld_names(asset: str) -> Callable[[str], bool]:
 
 
 def _folded(text: str) -> str:
+    """``text`` case folded with its HTML entities decoded, as written and percent-decoded once and twice
+    (a name is looked for in each: more spellings can only find more)."""
     import urllib.parse
 
-    return urllib.parse.unquote(html.unescape(text)).casefold()
+    once = html.unescape(text)
+    twice = urllib.parse.unquote(once)
+    return "\n".join(dict.fromkeys(t.casefold() for t in (once, twice, urllib.parse.unquote(twice))))
 
 
 def text_of(source: ContentSource) -> str:

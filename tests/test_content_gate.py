@@ -4,10 +4,13 @@ used only by withheld pages stays out. End to end, with a canary in every withhe
 from __future__ import annotations
 
 import shutil
-from collections.abc import Mapping
+import urllib.parse
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from mkdocs.utils import markdown_extensions
 
 from osqi_site import cli, pipeline
@@ -201,3 +204,19 @@ def test_withheld_only_over_approximates_and_publicly_used_follows_links() -> No
 ])
 def test_links_in_html(html: str, url: str, expected: set[str]) -> None:
     assert pipeline.links_in_html(html, url, "/sub/") == expected
+
+
+_NAME = st.text(alphabet="abcxyzABC019-_.é ", min_size=1, max_size=8).filter(lambda s: s.strip(". ") == s)
+_SPELLINGS: list[Callable[[str], str]] = [
+    lambda p: p, lambda p: urllib.parse.quote(p), lambda p: p.upper(), lambda p: "../" + p, lambda p: "/" + p,
+    lambda p: "".join(f"&#{ord(c)};" for c in p), lambda p: urllib.parse.quote(p).replace("%", "%25"),
+]
+
+
+@given(folders=st.lists(_NAME, max_size=3), name=_NAME, spelling=st.sampled_from(_SPELLINGS),
+       wrap=st.sampled_from(["![x]({})", '<img src="{}">', "[x]: {}", "<a href='{}'>x</a>"]))
+def test_a_file_a_withheld_page_links_is_always_held_however_the_link_is_spelt(
+        folders: list[str], name: str, spelling: Callable[[str], str], wrap: str) -> None:
+    path = "/".join([*folders, name + ".png"])
+    held = pipeline.withheld_only({path: b"", "unrelated.bin": b""}, [wrap.format(spelling(path))])
+    assert path in held
