@@ -220,3 +220,14 @@ def test_a_file_a_withheld_page_links_is_always_held_however_the_link_is_spelt(
     path = "/".join([*folders, name + ".png"])
     held = pipeline.withheld_only({path: b"", "unrelated.bin": b""}, [wrap.format(spelling(path))])
     assert path in held
+
+
+def test_a_file_a_public_disclosure_names_stays_although_a_withheld_page_names_it(project: Path,
+                                                                                  tmp_path: Path) -> None:
+    _launch_site(project)
+    public = project / "disclosures" / "2026" / "OSQI-2026-0002.md"
+    public.write_text(public.read_text() + "\n![diagram](/img/diagram.png)\n")
+    assert build(project, tmp_path / "site") == 0
+    files = all_bytes(tmp_path / "site")
+    assert files["img/diagram.png"] == b"\x89PNG ZQXASSET diagram"
+    assert "downloads/launch/data.csv" not in files
