@@ -119,6 +119,8 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self._assets: dict[str, pipeline.ContentSource] = {}
         self._asset_files: dict[str, File] = {}
         self._held: frozenset[str] = frozenset()
+        self._content_files: list[File] = []
+        """The files of docs_dir (and other plugins') that passed the gate, until on_files compares them."""
         """Files of docs_dir (by path in docs_dir) that withheld pages may use, until on_env decides."""
 
     # -- events, in the order MkDocs runs them ------------------------------------------------------
@@ -227,7 +229,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             if isinstance(file, WrittenFile):  # else MkDocs finds the written file there and skips it
                 self._export_files.append(file)
             files.append(file)
-        collisions = _attachment_clashes(files, attached, self.root)
+        collisions = _clashes(files, attached, self._content_files, self.root)
         if collisions:
             raise PluginError(format_problems(collisions))
         if self._held:  # a disclosure page naming one of them uses it: kept (disclosure pages are all public)
@@ -452,6 +454,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         for rel in content.withheld:
             # Removed, not merely excluded: a link to it from a public page now fails the strict build.
             files.remove(gated[rel])
+        self._content_files = [f for rel, f in gated.items() if rel not in set(content.withheld)]
         # Files of docs_dir a withheld page may use; held back in on_env unless public material uses them.
         withheld = set(content.withheld)
         self._assets = {f.src_uri: sources[rel] for rel, f in gated.items()
@@ -637,19 +640,27 @@ class AttachmentFile(File):
         return False
 
 
-def _attachment_clashes(files: Files, attached: Sequence[File], root: Path) -> list[Problem]:
-    """Attachments published where another file of the site is written, compared without case (as a
-    case-insensitive file system or web server would): by construction, whatever the site writes there."""
+def _clashes(files: Files, attached: Sequence[File], content: Sequence[File], root: Path) -> list[Problem]:
+    """Files published where the site writes one of its own, compared without case (as a case-insensitive file
+    system or web server would): by construction, whatever the site writes there.
+
+    An attachment may clash with any other file; a file of docs_dir with a file the plugin makes (a page, feed,
+    export, marker or attachment), which MkDocs would otherwise copy over it.
+    """
+    outside = {id(f) for f in content}
     by_dest: dict[str, list[File]] = {}
     for f in files:
         by_dest.setdefault(f.dest_uri.casefold(), []).append(f)
     problems = []
-    for a in attached:
-        others = sorted(f.dest_uri for f in by_dest[a.dest_uri.casefold()] if f is not a)
-        if others:
-            problems.append(Problem(realfiles.rel(a.abs_src_path or a.src_uri, root), 0, "file",
-                                    f"attachment would be published as /{a.dest_uri}, where the site writes "
-                                    f"/{others[0]}; rename it"))
+    for mine, against_any in ((attached, True), (content, False)):
+        for a in mine:
+            others = sorted(f.dest_uri for f in by_dest.get(a.dest_uri.casefold(), ())
+                            if f is not a and (against_any or id(f) not in outside))
+            if others:
+                what = "attachment" if against_any else "file"
+                problems.append(Problem(realfiles.rel(a.abs_src_path or a.src_uri, root), 0, "file",
+                                        f"{what} would be published as /{a.dest_uri}, where the site writes "
+                                        f"/{others[0]}; rename it"))
     return problems
 
 

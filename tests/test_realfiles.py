@@ -174,3 +174,18 @@ def test_the_build_refuses_an_attachment_where_the_site_writes_whatever_the_name
             "/disclosures/OSQI-2026-0002/Index.html, where the site writes /disclosures/OSQI-2026-0002/index.html; "
             "rename it") in capsys.readouterr().err
     assert not (tmp_path / "site").exists()
+
+
+@pytest.mark.parametrize(("name", "written"), [("feed.xml", "feed.xml"), ("OSV/all.json", "osv/all.json"),
+                                               ("Disclosures.md", "disclosures/index.html")])
+def test_a_file_of_docs_dir_where_the_plugin_writes_is_refused(
+        project: Path, tmp_path: Path, name: str, written: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # MkDocs would copy it over the feed or export the plugin wrote, or build a page where the listing goes.
+    path = project / "content" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("forged")
+    assert build(project, tmp_path / "site") == 1
+    err = capsys.readouterr().err
+    assert f"content/{name}:0: file: file would be published as /" in err
+    assert f"where the site writes /{written}" in err
+    assert not (tmp_path / "site").exists()
