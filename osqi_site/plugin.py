@@ -119,9 +119,9 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self._assets: dict[str, pipeline.ContentSource] = {}
         self._asset_files: dict[str, File] = {}
         self._held: frozenset[str] = frozenset()
+        """Files of docs_dir (by path in docs_dir) that withheld pages may use, until on_env decides."""
         self._content_files: list[File] = []
         """The files of docs_dir (and other plugins') that passed the gate, until on_files compares them."""
-        """Files of docs_dir (by path in docs_dir) that withheld pages may use, until on_env decides."""
 
     # -- events, in the order MkDocs runs them ------------------------------------------------------
 
@@ -454,9 +454,9 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         for rel in content.withheld:
             # Removed, not merely excluded: a link to it from a public page now fails the strict build.
             files.remove(gated[rel])
-        self._content_files = [f for rel, f in gated.items() if rel not in set(content.withheld)]
-        # Files of docs_dir a withheld page may use; held back in on_env unless public material uses them.
         withheld = set(content.withheld)
+        self._content_files = [f for rel, f in gated.items() if rel not in withheld]
+        # Files of docs_dir a withheld page may use; held back in on_env unless public material uses them.
         self._assets = {f.src_uri: sources[rel] for rel, f in gated.items()
                         if rel not in withheld and not f.is_documentation_page()}
         self._asset_files = {f.src_uri: f for rel, f in gated.items() if f.src_uri in self._assets}
