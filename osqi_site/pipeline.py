@@ -226,13 +226,16 @@ def gate_content(files: Mapping[str, ContentSource], now: datetime,
     upcoming: list[datetime] = []
     problems: list[Problem] = []
     for rel, source in sorted(files.items()):
-        head = source[:8] if isinstance(source, bytes) else _head(source)
+        head = source[:_HEAD] if isinstance(source, bytes) else _head(source)
         starts_with_fence = head.lstrip(b"\xef\xbb\xbf").startswith(b"---")
+        if not starts_with_fence and head.lstrip(b"\xef\xbb\xbf").lstrip().startswith(b"---"):
+            # Frontmatter after blank lines is Markdown to MkDocs: its fields would be published as text.
+            problems.extend(_verbatim_gate_problems(rel, source, _DISPLACED))
         if not starts_with_fence and not _over_limit(source):
             continue  # no frontmatter: nothing holds it back, and a page of it is within the size limit
         if not is_page(rel):
             if starts_with_fence:
-                problems.extend(_verbatim_gate_problems(rel, source))
+                problems.extend(_verbatim_gate_problems(rel, source, _VERBATIM))
             continue
         meta, lines, found = page_meta(source if isinstance(source, bytes) else source.read_bytes(), rel)
         embargo, draft, invalid = page_gate_fields(rel, meta, lines)
@@ -247,9 +250,13 @@ def gate_content(files: Mapping[str, ContentSource], now: datetime,
     return ContentGate(tuple(withheld), tuple(sorted(markers)), min(upcoming, default=None), tuple(problems))
 
 
+_HEAD = 4096
+"""Bytes read from each file of docs_dir to see whether it starts with frontmatter (after blank lines)."""
+
+
 def _head(path: Path) -> bytes:
     with open(path, "rb") as f:
-        return f.read(8)
+        return f.read(_HEAD)
 
 
 def _over_limit(source: ContentSource) -> bool:
@@ -261,22 +268,30 @@ _VERBATIM = ("MkDocs publishes this file as it is, not as a page (its name is no
              "so this frontmatter withholds nothing; give it a .md name or remove the field")
 
 
-def _verbatim_gate_problems(rel: str, source: ContentSource) -> list[Problem]:
-    """A copied-as-is file whose frontmatter names a gate key (or a key close to one): it would be published."""
+_DISPLACED = ("this frontmatter does not start on the first line, so MkDocs publishes it as text and it withholds "
+              "nothing; remove the blank lines before the first '---'")
+
+
+def _verbatim_gate_problems(rel: str, source: ContentSource, message: str) -> list[Problem]:
+    """A file whose frontmatter MkDocs will not read (``message`` says why) naming a gate key (or a key close
+    to one): it would be published whatever the key says."""
     if isinstance(source, bytes):
         raw = source[:MAX_FILE_BYTES]
     else:
         with open(source, "rb") as f:
             raw = f.read(MAX_FILE_BYTES)
-    meta, lines, found = page_meta(raw, rel)
+    text = raw.lstrip(b"\xef\xbb\xbf")
+    start = text.lstrip()
+    skipped = text[:len(text) - len(start)].count(b"\n")  # blank lines before a displaced block
+    meta, lines, found = page_meta(start, rel)
     if found:
         # Not frontmatter we can read: fail closed if its first lines so much as name a gate key.
         folded = "".join(ch for ch in raw[:65536].decode("utf-8", "replace").casefold() if ch.isalnum())
         if any(word in folded for word in ("embargo", "draft")):
-            return [Problem(rel, 1, "frontmatter", _VERBATIM)]
+            return [Problem(rel, 1 + skipped, "frontmatter", message)]
         return []
     keys = [k for k in meta if k in PAGE_GATE_KEYS] + [k for k, _ in near_gate_keys(meta)]
-    return [Problem(rel, lines.get(k, 1), k, _VERBATIM) for k in keys]
+    return [Problem(rel, lines.get(k, 1) + skipped, k, message) for k in keys]
 
 
 def withheld_only(assets: Mapping[str, ContentSource], withheld_texts: Iterable[str]) -> frozenset[str]:

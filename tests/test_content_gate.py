@@ -231,3 +231,19 @@ def test_a_file_a_public_disclosure_names_stays_although_a_withheld_page_names_i
     files = all_bytes(tmp_path / "site")
     assert files["img/diagram.png"] == b"\x89PNG ZQXASSET diagram"
     assert "downloads/launch/data.csv" not in files
+
+
+@pytest.mark.parametrize("lead", ["\n", "\n\n  \n", "\ufeff\n"])
+def test_frontmatter_after_blank_lines_naming_a_gate_is_a_located_error(lead: str) -> None:
+    # MkDocs reads frontmatter only from the first line: below a blank line it is a rule and a heading, published.
+    text = f"{lead}---\ntitle: Launch\ndraft: true\n---\nx\n"
+    gated = _gate({"content/launch.md": text.encode()})
+    line = 3 + lead.count("\n")
+    assert [str(p) for p in gated.problems] == [
+        f"content/launch.md:{line}: draft: this frontmatter does not start on the first line, so MkDocs publishes "
+        "it as text and it withholds nothing; remove the blank lines before the first '---'"]
+
+
+def test_a_horizontal_rule_after_a_blank_line_is_no_frontmatter() -> None:
+    assert _gate({"content/page.md": b"\n---\n\nSome text.\n"}).problems == ()
+    assert _gate({"content/page.md": b"\n---\ntitle: Just a title\n---\n"}).problems == ()
