@@ -17,7 +17,7 @@ from .alarms import alarms
 from .loader import load_tree
 from .parallel import settle_heap
 from .problems import Problem, format_problems
-from .project import Project, find_project
+from .project import Project, configured_site_dir, find_project
 from .timefmt import InstantError, iso_z, parse_instant
 from .verify import continuity_problems
 
@@ -98,6 +98,7 @@ def _check(args: argparse.Namespace) -> int:
     settle_heap()  # a pre-commit hook: the collector need not walk 10,000 disclosures again before exit
     pub = gate.publish(checked.disclosures, now)
     problems = [*checked.problems, *pipeline.publication_problems(pub, project.settings, facts=checked.mentions)]
+    problems.extend(_content(project, now)[1])  # docs_dir: links, file names, the content pages' gate fields
     warnings = alarms(checked.disclosures, project.settings, now, facts=checked.alarms)
     if args.strict:
         problems.extend(warnings)
@@ -119,14 +120,21 @@ def _next(args: argparse.Namespace) -> int:
     if checked.problems:
         return _fail(checked.problems)
     now = datetime.now(UTC)
-    content = pipeline.gate_content(pipeline.content_pages(project.docs_dir), now)
-    if content.problems:
-        return _fail(content.problems)
+    content, problems = _content(project, now)
+    if problems:
+        return _fail(problems)
     candidates = [t for t in (gate.next_change(checked.disclosures, now), content.next_lift) if t is not None]
     upcoming = min(candidates, default=None)
     if upcoming is not None:
         print(iso_z(upcoming))
     return 0
+
+
+def _content(project: Project, now: datetime) -> tuple[pipeline.ContentGate, list[Problem]]:
+    """The content gate of docs_dir at ``now`` and every problem of docs_dir (its tree and its pages)."""
+    files, tree = pipeline.content_files(project.docs_dir, project.root)
+    content = pipeline.gate_content(files, now)
+    return content, [*tree, *content.problems]
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -159,6 +167,8 @@ def _run_mkdocs(args: argparse.Namespace, *, preview: bool) -> int:
         plugin.as_of = as_of
         plugin.strict_alarms = args.strict
         plugin.preview = preview
+        if preview:  # the folder builds go to, even before one exists there: a preview never goes near it
+            plugin.build_site_dir = configured_site_dir(args.config_file)
         target = config.site_dir
         config.plugins.run_event("startup", command="build", dirty=False)
         try:

@@ -466,11 +466,48 @@ def validate_all(docs: Iterable[SourceDoc], settings: Settings) -> tuple[tuple[D
 
 def page_gate_fields(path: str, meta: dict[str, Any], lines: dict[str, int]) -> tuple[datetime | None, bool,
                                                                                     list[Problem]]:
-    """``embargo_until`` and ``draft`` of a content page, checked like a disclosure's: fail closed."""
+    """``embargo_until`` and ``draft`` of a content page, checked like a disclosure's: fail closed.
+
+    A content page may carry any other key (MkDocs and Material read many), but one that is close to a gate key
+    (``embargo_untill``, ``Embargo_Until``, ``draft_``) is an error, as it is in a disclosure: ignoring it
+    would publish a page its author meant to hold back.
+    """
     doc = SourceDoc(path, "", meta, lines, "", 1)
     c = _Checker(doc)
+    for key, meant in near_gate_keys(meta):
+        c.add(key, f"unknown field; did you mean '{meant}'?")
     draft = _take_draft(c, meta.get("draft"))
     embargo = c.instant(meta["embargo_until"], "embargo_until") if meta.get("embargo_until") is not None else None
     if "embargo_until" in meta and meta["embargo_until"] is None:
         c.add("embargo_until", "is empty; give an instant such as 2026-12-01T12:00:00Z or remove the field")
     return embargo, draft, c.problems
+
+
+PAGE_GATE_KEYS = ("embargo_until", "draft")
+
+
+def near_gate_keys(meta: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(key, gate key)`` for each key of ``meta`` that is not a gate key but close to one.
+
+    Keys are compared folded: case, and every character that is not a letter or digit (``_``, ``-``, spaces,
+    invisible characters) ignored, then by similarity as for unknown disclosure fields; a key holding a gate
+    key's first word (``embargoed``, ``drafted``) counts as close too.
+    """
+    folded = {_fold_key(k): k for k in PAGE_GATE_KEYS}
+    found = []
+    for key in meta:
+        if not isinstance(key, str) or key in PAGE_GATE_KEYS:
+            continue
+        f = _fold_key(key)
+        hint = folded.get(f) or folded.get(_closest(f, tuple(folded)) or "")
+        if hint is None:
+            hint = next((k for k in PAGE_GATE_KEYS if k.split("_")[0] in f), None)
+        if hint is not None:
+            found.append((key, hint))
+    return found
+
+
+def _fold_key(key: str) -> str:
+    import unicodedata
+
+    return "".join(ch for ch in unicodedata.normalize("NFKC", key).casefold() if ch.isalnum())

@@ -12,6 +12,7 @@ import feedparser
 import pytest
 
 from osqi_site import cli
+from osqi_site.plugin import TEMP_TAG
 from tests.sitefixture import CANARY, all_bytes, build, digest, disclosure_text, project
 
 __all__ = ["project"]  # the fixture, imported so pytest finds it here
@@ -87,7 +88,7 @@ def test_failed_build_leaves_last_good_site_untouched(project: Path, tmp_path: P
     bad.write_text(bad.read_text().replace("embargo_until:", "embargo_untill:"))
     assert build(project, site) == 1
     assert digest(site) == before
-    assert not [p for p in site.parent.iterdir() if ".building-" in p.name]
+    assert not [p for p in site.parent.iterdir() if TEMP_TAG in p.name]
 
 
 def test_strict_warning_leaves_last_good_site_untouched(project: Path, tmp_path: Path) -> None:
