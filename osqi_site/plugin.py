@@ -28,7 +28,20 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
-from . import cachedb, checksums, convert, gate, outputs, pagerender, pipeline, realfiles, render, sanitize, seal, search
+from . import (
+    cachedb,
+    checksums,
+    convert,
+    gate,
+    outputs,
+    pagerender,
+    pipeline,
+    realfiles,
+    render,
+    sanitize,
+    seal,
+    search,
+)
 from .alarms import alarms
 from .memo import Memo
 from .model import Disclosure
