@@ -1,0 +1,326 @@
+"""The leak scan in one place: what withheld material is known by, one normal form for text, the matching."""
+
+# Read top to bottom: (1) the normal form, (2) mentions of disclosure IDs in text, (3) the markers of withheld
+# material, (4) the scan of output files: normalised text, and exact bytes of withheld attachments.
+# Speed machinery (worker processes, verdicts kept between builds) lives in seal.py and plugin.py.
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import gzip
+import hashlib
+import html
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+import ahocorasick_rs
+
+from .model import Disclosure
+
+# -- (1) the normal form ----------------------------------------------------------------------------------
+#
+# Two spellings a reader takes for the same text have the same normal form: compatibility forms (full-width
+# letters, ligatures, superscripts), case, invisible and formatting characters, typographic hyphens and dashes,
+# whitespace runs, HTML character references (named, decimal, hex, with or without ";"), percent-escapes and
+# JSON string escapes. Decoding is repeated until nothing changes, so escapes of escapes are decoded too and
+# normalise(normalise(x)) == normalise(x).
+
+MAX_ROUNDS = 12
+"""Rounds of decoding before giving up; real text needs two or three (``&amp;lt;`` is ``<`` after two)."""
+
+MIN_MARKER = 6
+"""Shorter normalised markers are not searched for: they would match ordinary words."""
+
+
+class TooDeep(ValueError):
+    """Text still changing after ``MAX_ROUNDS`` rounds: escapes nested deeper than any writer needs."""
+
+
+def normalise(text: str) -> str:
+    """The normal form of ``text`` (see above); raises ``TooDeep`` on absurdly nested escapes."""
+    for _ in range(MAX_ROUNDS):
+        done = _round(text)
+        if done == text:
+            return done
+        text = done
+    raise TooDeep("escapes nested more than %d deep" % MAX_ROUNDS)
+
+
+def _round(text: str) -> str:
+    if "\\" in text:
+        text = _JSON_ESCAPE.sub(_json_char, text)
+    if "&" in text:
+        text = html.unescape(text)
+    if "%" in text:
+        text = unquote(text, errors="surrogateescape")
+    if text.isascii():
+        text = text.lower()  # the whole of NFKC and case folding on ASCII
+    else:
+        # Case folding can undo NFKC (and NFKC can make foldable letters): each round does both; the loop
+        # in ``normalise`` repeats them until neither changes anything.
+        text = unicodedata.normalize("NFKC", text).casefold()
+        text = _tables().invisible.sub("", text)
+        text = _tables().dashes.sub("-", text)
+    return " ".join(text.split())  # whitespace runs, of any script, are one space
+
+
+_JSON_ESCAPE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}"
+                          r"|\\[\\/\"bfnrt]")
+
+
+def _json_char(m: re.Match[str]) -> str:
+    s = m.group(0)
+    if s[1] != "u":
+        return {"b": " ", "f": " ", "n": " ", "r": " ", "t": " "}.get(s[1], s[1])
+    units = [int(s[i + 2:i + 6], 16) for i in range(0, len(s), 6)]
+    if len(units) == 2:  # a surrogate pair: one character
+        return chr(0x10000 + ((units[0] - 0xD800) << 10) + (units[1] - 0xDC00))
+    return chr(units[0])
+
+
+@dataclass(frozen=True)
+class _Tables:
+    invisible: re.Pattern[str]
+    dashes: re.Pattern[str]
+
+
+# Plane 0, 1 and 14 hold every format character and dash Unicode has assigned; tests/test_leakscan.py checks
+# that a walk over all 1.1 million code points finds no other, so the short walk here is complete.
+_PLANES = (range(0x20000), range(0xE0000, 0xE1000))
+
+
+def is_invisible(c: str) -> bool:
+    """Format characters (category Cf: zero-width space and joiners, soft hyphen, BOM, bidi controls, tags),
+    controls other than whitespace, and the other default-ignorable characters Unicode names as such."""
+    category = unicodedata.category(c)
+    name = unicodedata.name(c, "")
+    return (category == "Cf" or (category == "Cc" and not c.isspace())
+            or name.startswith("VARIATION SELECTOR") or "FILLER" in name or name == "COMBINING GRAPHEME JOINER")
+
+
+def is_dash(c: str) -> bool:
+    """Dash punctuation (category Pd) and symbols or punctuation Unicode names a dash, hyphen or minus."""
+    category = unicodedata.category(c)
+    words = unicodedata.name(c, "").split(" ")
+    return c != "-" and (category == "Pd" or (category[0] in "PS" and bool({"DASH", "HYPHEN", "MINUS"} & set(words))))
+
+
+@functools.cache
+def _tables() -> _Tables:
+    invisible = [chr(c) for plane in _PLANES for c in plane if is_invisible(chr(c))]
+    dashes = [chr(c) for plane in _PLANES for c in plane if is_dash(chr(c))]
+    return _Tables(re.compile(_char_class(invisible)), re.compile(_char_class(dashes)))
+
+
+def _char_class(chars: Iterable[str]) -> str:
+    """A regex class of ``chars`` written as ranges: a class of single characters is slow to match."""
+    points = sorted(ord(c) for c in chars)
+    ranges: list[list[int]] = []
+    for p in points:
+        if ranges and ranges[-1][1] == p - 1:
+            ranges[-1][1] = p
+        else:
+            ranges.append([p, p])
+    return "[" + "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in ranges) + "]"
+
+
+MARKUP = re.compile(r"<[A-Za-z/!?][^<>]*>")
+"""An HTML tag or comment: text split by markup (``OSQI-2026-<b>0004</b>``) reads as one word."""
+
+
+def views(text: str) -> Iterator[str]:
+    """The normal forms a reader may see: the text, and the text with its markup taken out.
+
+    Markup is taken out in a second view, not in place: a tag's attributes are published too.
+    """
+    yield normalise(text)
+    if "<" in text:
+        yield normalise(MARKUP.sub("", text))
+
+
+def normal_views(data: bytes) -> list[bytes]:
+    """``views`` of a file's bytes, as UTF-8 (lone surrogates kept): what the scan matches markers in.
+
+    Text that is ASCII without ``&``, ``%``, ``\\``, controls or ``<`` takes the fast path: every step of the
+    normal form but lower-casing and joining whitespace is the identity on it (tests/test_leakscan.py holds
+    the two paths to the same answer).
+    """
+    if data.isascii() and not _TRIGGER.search(data):
+        return [b" ".join(data.translate(_LOWER).split())]
+    return [v.encode("utf-8", "surrogatepass") for v in views(data.decode("utf-8", "surrogateescape"))]
+
+
+_TRIGGER = re.compile(rb"[&%\\<\x00-\x08\x0e-\x1f\x7f]")
+_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
+
+
+# -- (2) mentions of disclosure IDs -----------------------------------------------------------------------
+#
+# A public disclosure or content page that mentions an ID which is not public fails the build: the mention
+# alone reveals the ID. IDs are looked for in the normal form, so ``osqi-2026-0007``, ``OSQI‑2026‑0007``
+# (non-breaking hyphens), ``OSQI-2026-\u200b0007`` and ``OSQI%2D2026-0007`` are all mentions of OSQI-2026-0007.
+
+
+def id_pattern(prefix: str) -> re.Pattern[str]:
+    """A disclosure ID in normalised text, not as part of a longer token."""
+    return re.compile(rf"(?<![a-z0-9_-]){re.escape(normalise(prefix))}-[0-9]{{4}}-[0-9]{{4,}}(?![0-9])")
+
+
+def ids_in(text: str, prefix: str) -> list[str]:
+    """Every disclosure ID ``text`` mentions, in any spelling, written as the site writes IDs."""
+    try:
+        found = [v for view in views(text) for v in id_pattern(prefix).findall(view)]
+    except TooDeep:
+        return [f"{prefix}-????-????"]  # cannot be read: reported like an unknown ID, so the build fails
+    return sorted({prefix + f[len(normalise(prefix)):] for f in found})
+
+
+def mention_lines(text: str, first_line: int, prefix: str) -> list[tuple[int, str]]:
+    """``(line, ID)`` for each ID ``text`` mentions; one spelled across lines is put on the first line."""
+    located: list[tuple[int, str]] = []
+    lines = text.split("\n")
+    for ident in ids_in(text, prefix):
+        at = [first_line + i for i, line in enumerate(lines) if ident in ids_in(line, prefix)]
+        located.extend((line, ident) for line in at or [first_line])
+    return sorted(located)
+
+
+def text_fields(d: Disclosure) -> list[tuple[str, str]]:
+    """``(field, text)`` for every text a disclosure publishes except its narrative, found by walking the
+    dataclasses, so that a field added later is covered too. Source paths are not published and are left out."""
+    out: list[tuple[str, str]] = []
+
+    def walk(value: object, name: str) -> None:
+        if isinstance(value, str):
+            out.append((name, value))
+        elif isinstance(value, tuple):
+            for i, item in enumerate(value):
+                walk(item, f"{name}[{i}]")
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for f in dataclasses.fields(value):
+                if f.name not in ("source", "body"):
+                    walk(getattr(value, f.name), f"{name}.{f.name}" if name else f.name)
+
+    walk(d, "")
+    return out
+
+
+# -- (3) the markers of withheld material -----------------------------------------------------------------
+
+
+def markers_of(d: Disclosure) -> tuple[str, ...]:
+    """What a disclosure is known by, searched for in every output while it is withheld: its ID, title and
+    aliases. Add secrets (salts) planted in a disclosure here, and the scan looks for them too."""
+    return (d.id, d.title, *d.aliases)
+
+
+def withheld_markers(withheld: Iterable[Disclosure], public: Iterable[Disclosure]) -> tuple[str, ...]:
+    """The markers of withheld disclosures that no public one shares, compared in the normal form."""
+    shared = {_normal_or_raw(s) for d in public for s in markers_of(d)}
+    return tuple(sorted({s for d in withheld for s in markers_of(d)
+                         if len(_normal_or_raw(s)) >= MIN_MARKER and _normal_or_raw(s) not in shared}))
+
+
+def _normal_or_raw(s: str) -> str:
+    try:
+        return normalise(s)
+    except TooDeep:
+        return s
+
+
+def attachment_digests(paths: Iterable[str]) -> dict[str, str]:
+    """SHA-256 hex digest → path of each non-empty file: a withheld attachment found under any name."""
+    out: dict[str, str] = {}
+    for path in sorted(paths):
+        with open(path, "rb") as f:
+            data = f.read()
+        if data:  # an empty file is every empty file
+            out.setdefault(hashlib.sha256(data).hexdigest(), path)
+    return out
+
+
+# -- (4) the scan -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LeakAutomaton:
+    """Every normalised marker at once (Aho-Corasick), and the digests of withheld attachments."""
+
+    matcher: ahocorasick_rs.BytesAhoCorasick | None
+    markers: tuple[tuple[str, ...], ...]
+    """For each pattern index, the markers with that normal form."""
+    attachments: Mapping[str, str]
+    """SHA-256 hex digest → a name for the withheld file with those bytes."""
+
+
+def leak_automaton(markers: Iterable[str], attachments: Mapping[str, str] | None = None) -> LeakAutomaton | None:
+    """The matcher of every marker at once (``None`` when there is nothing to look for)."""
+    by_form: dict[bytes, set[str]] = {}
+    for m in markers:
+        form = _normal_or_raw(m).encode("utf-8", "surrogatepass")
+        if len(form) >= 1 and m:
+            by_form.setdefault(form, set()).add(m)
+    if not by_form and not attachments:
+        return None
+    forms = sorted(by_form)
+    matcher = ahocorasick_rs.BytesAhoCorasick(forms, implementation=ahocorasick_rs.Implementation.DFA) \
+        if forms else None
+    return LeakAutomaton(matcher, tuple(tuple(sorted(by_form[f])) for f in forms), dict(attachments or {}))
+
+
+def leaks_in(path: str, data: bytes, automaton: LeakAutomaton, digest: str | None = None) -> list[str]:
+    """``path: marker`` for each marker in one output file (a gzip file is opened first), and
+    ``path: the bytes of <attachment>`` when the file is a withheld attachment under any name."""
+    found: set[str] = set()
+    for content in _contents(path, data, digest):
+        if isinstance(content, str):
+            return [f"{path}: {content}"]
+        raw, sha = content
+        if sha in automaton.attachments:
+            found.add(f"the exact bytes of withheld attachment {automaton.attachments[sha]}")
+        if automaton.matcher is None:
+            continue
+        try:
+            texts = normal_views(raw)
+        except TooDeep:
+            return [f"{path}: escapes nested more than {MAX_ROUNDS} deep, cannot prove it is clean"]
+        for text in texts:
+            for index, _, end in automaton.matcher.find_matches_as_indexes(text, overlapping=True):
+                names = automaton.markers[index]
+                # OSQI-2026-0001 must not match OSQI-2026-00012 (any script's digit counts)
+                if not (_ends_in_digit(names[0]) and _digit_at(text, end)):
+                    found.update(names)
+    return [f"{path}: {h}" for h in sorted(found)]
+
+
+def _contents(path: str, data: bytes, digest: str | None) -> Iterator[tuple[bytes, str] | str]:
+    yield data, digest or hashlib.sha256(data).hexdigest()
+    if path.endswith(".gz"):
+        try:
+            opened = gzip.decompress(data)
+        except (OSError, EOFError):
+            yield "unreadable gzip, cannot prove it is clean"
+            return
+        yield opened, hashlib.sha256(opened).hexdigest()
+
+
+def _ends_in_digit(marker: str) -> bool:
+    return _normal_or_raw(marker)[-1:].isdigit()
+
+
+def _digit_at(data: bytes, at: int) -> bool:
+    """Whether the character starting at byte ``at`` is a digit (any script's, as ``str.isdigit``)."""
+    return data[at:at + 4].decode("utf-8", "replace")[:1].isdigit()
+
+
+def find_leaks(files: Mapping[str, bytes], markers: Iterable[str],
+               attachments: Mapping[str, str] | None = None) -> list[str]:
+    """``path: marker`` for every output file that contains a withheld marker or attachment."""
+    automaton = leak_automaton(markers, attachments)
+    if automaton is None:
+        return []
+    return [hit for path, data in sorted(files.items()) for hit in leaks_in(path, data, automaton)]
