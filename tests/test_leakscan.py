@@ -1,0 +1,138 @@
+"""The leak scan's normal form, mentions in every spelling and field, and withheld attachments by their bytes."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import unicodedata
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from factory import SETTINGS
+from hypothesis import given
+from hypothesis import strategies as st
+
+from osqi_site import leakscan, pipeline
+from osqi_site.model import Credit, Disclosure, Reference
+from tests.sitefixture import build, project
+
+__all__ = ["project"]
+
+ID = "OSQI-2026-0004"
+
+SPELLINGS = [
+    "osqi-2026-0004",                      # lower case, as CSAF file names spell IDs
+    "OSQI\u20112026\u20130004",            # non-breaking hyphen, en dash
+    "OSQI\u22122026-0004",                 # minus sign
+    "OS\u200bQI-20\u00ad26-0004",          # zero-width space, soft hyphen
+    "\ufeffOSQI-2026\u200d-0004",          # BOM, zero-width joiner
+    "ＯＳＱＩ-２０２６-０００４",               # full-width
+    "OSQI%2D2026%2d0004",                  # percent-escapes
+    "&#79;SQI&#x2D;2026&hyphen;0004",      # decimal, hex and named references
+    "&#79SQI-2026-0004",                   # a reference without ';'
+    "OSQI-2026-<b>0004</b>",               # markup split
+    "OSQI-2026-&amp;#48;004",              # an escape of an escape
+    "\\u004fSQI-2026-0004",                # JSON escape
+]
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS)
+def test_every_spelling_of_an_id_is_a_mention(spelling: str) -> None:
+    assert leakscan.ids_in(f"see {spelling}.", "OSQI") == [ID]
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS)
+def test_every_spelling_of_a_marker_is_a_leak(spelling: str) -> None:
+    assert leakscan.find_leaks({"a.html": f"<p>x {spelling} y</p>".encode()}, [ID]) == [f"a.html: {ID}"]
+
+
+def test_digit_boundary_and_titles_with_ampersand_and_apostrophe() -> None:
+    assert leakscan.find_leaks({"a": b"OSQI-2026-00041"}, [ID]) == []
+    title = "Tom & Jerry's parser"
+    for spelled in ("Tom &amp; Jerry&#39;s parser", "Tom &#38; Jerry&#x27;s parser", "tom &amp jerry&apos;s parser",
+                    "Tom%20%26%20Jerry%27s%20parser"):
+        assert leakscan.find_leaks({"a": spelled.encode()}, [title]) == [f"a: {title}"], spelled
+
+
+def test_withheld_attachment_is_found_by_its_bytes_under_any_name() -> None:
+    poc = b"int main() { return 1; }\n"
+    found = leakscan.find_leaks({"x/y.txt": poc, "z": b"other"}, [], {leakscan.hashlib.sha256(poc).hexdigest(): "poc.c"})
+    assert found == ["x/y.txt: the exact bytes of withheld attachment poc.c"]
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
+
+
+@given(_TEXT)
+def test_normalise_is_idempotent(text: str) -> None:
+    try:
+        once = leakscan.normalise(text)
+    except leakscan.TooDeep:
+        return
+    assert leakscan.normalise(once) == once
+
+
+def _respell(c: str, how: int) -> str:
+    return [c, c.upper(), f"&#{ord(c)};", f"&#x{ord(c):x};", "".join(f"%{b:02X}" for b in c.encode()),
+            c + "\u200b", f"\\u{ord(c):04x}"][how]
+
+
+@given(st.sampled_from(["OSQI-2026-0004", "Secret title", "CVE-2026-41234"]), st.data(),
+       st.sampled_from([" ", "\n", "> ", " x "]), st.sampled_from([" ", "\n", " <", " y"]))
+def test_a_marker_respelled_any_way_and_embedded_is_found(marker: str, data: st.DataObject, before: str,
+                                                           after: str) -> None:
+    spelled = "".join(_respell(c, data.draw(st.integers(0, 6))) if c != "-" else
+                      data.draw(st.sampled_from(["-", "\u2010", "\u2014", "\u2212", "&ndash;", "%2D"]))
+                      for c in marker)
+    text = "head" + before + spelled + after + "tail"
+    assert leakscan.find_leaks({"f": text.encode()}, [marker]) == [f"f: {marker}"]
+
+
+def test_character_tables_are_complete_over_every_code_point() -> None:
+    """The short walk over planes 0, 1 and 14 finds every invisible and dash character there is."""
+    walked = set(range(0x20000)) | set(range(0xE0000, 0xE1000))
+    others = [c for c in range(sys.maxunicode + 1) if c not in walked
+              and (leakscan.is_invisible(chr(c)) or leakscan.is_dash(chr(c)))]
+    assert others == []
+    assert leakscan.is_dash("\u2212") and leakscan.is_dash("\u2e3a") and not leakscan.is_dash("\u00b1")
+    assert all(leakscan.is_invisible(c) for c in "\u200b\u200c\u200d\u00ad\ufeff\u202e\u2066\ufe0f")
+    assert unicodedata.category("\u2011") == "Pd"
+
+
+def test_mentions_cover_every_published_field() -> None:
+    base = Disclosure(id="OSQI-2026-0001", title="A title", embargo_until=None, body="", source="d/x.md")
+    for changed, field in [
+            (replace(base, aliases=("osqi-2026-0009",)), "aliases[0]"),
+            (replace(base, references=(Reference("WEB", "https://x.example/OSQI%2D2026%2D0009"),)),
+             "references[0].url"),
+            (replace(base, credits=(Credit("Finder OSQI\u20112026\u20110009", "FINDER"),)), "credits[0].name")]:
+        found = pipeline.mentions(changed, SETTINGS).found
+        assert (1, field, "OSQI-2026-0009") in found, field
+
+
+def test_lower_case_withheld_id_in_a_public_alias_fails_the_build(project: Path, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    path = project / "disclosures" / "2026" / "OSQI-2026-0002.md"
+    path.write_text(path.read_text().replace("aliases: []", "aliases: [OSQI-2026-0004]", 1))
+    assert build(project, tmp_path / "site") == 1
+    err = capsys.readouterr().err
+    assert "OSQI-2026-0002.md:1: aliases[0]: mentions OSQI-2026-0004, which is not a public disclosure" in err
+    assert not (tmp_path / "site").exists()
+
+
+def test_content_page_with_a_hidden_spelling_of_a_withheld_id_fails(project: Path, tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "content" / "index.md").write_text("# Home\n\nSoon: osqi-2026-\u200b0004.\n")
+    assert build(project, tmp_path / "site") == 1
+    assert "content/index.md:3: body: mentions OSQI-2026-0004" in capsys.readouterr().err
+
+
+def test_withheld_attachment_copied_into_content_fails_the_build(project: Path, tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    poc = next((project / "disclosures" / "2026" / "OSQI-2026-0004").iterdir())
+    shutil.copy(poc, project / "content" / "harmless.txt")
+    assert build(project, tmp_path / "site") == 1
+    err = capsys.readouterr().err
+    assert "harmless.txt: the exact bytes of withheld attachment disclosures/2026/OSQI-2026-0004/poc-" in err
+    assert not (tmp_path / "site").exists()
