@@ -47,7 +47,7 @@ def normalise(text: str) -> str:
         if done == text:
             return done
         text = done
-    raise TooDeep("escapes nested more than %d deep" % MAX_ROUNDS)
+    raise TooDeep(f"escapes nested more than {MAX_ROUNDS} deep")
 
 
 def _round(text: str) -> str:
@@ -161,7 +161,7 @@ _LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuv
 # -- (2) mentions of disclosure IDs -----------------------------------------------------------------------
 #
 # A public disclosure or content page that mentions an ID which is not public fails the build: the mention
-# alone reveals the ID. IDs are looked for in the normal form, so ``osqi-2026-0007``, ``OSQI‑2026‑0007``
+# alone reveals the ID. IDs are looked for in the normal form, so ``osqi-2026-0007``, ``OSQI\u2011...``
 # (non-breaking hyphens), ``OSQI-2026-\u200b0007`` and ``OSQI%2D2026-0007`` are all mentions of OSQI-2026-0007.
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import sys
 import unicodedata
@@ -27,7 +28,7 @@ SPELLINGS = [
     "OSQI\u22122026-0004",                 # minus sign
     "OS\u200bQI-20\u00ad26-0004",          # zero-width space, soft hyphen
     "\ufeffOSQI-2026\u200d-0004",          # BOM, zero-width joiner
-    "ＯＳＱＩ-２０２６-０００４",               # full-width
+    "".join(chr(ord(c) + 0xFEE0) if c != "-" else c for c in ID),  # full-width
     "OSQI%2D2026%2d0004",                  # percent-escapes
     "&#79;SQI&#x2D;2026&hyphen;0004",      # decimal, hex and named references
     "&#79SQI-2026-0004",                   # a reference without ';'
@@ -57,11 +58,12 @@ def test_digit_boundary_and_titles_with_ampersand_and_apostrophe() -> None:
 
 def test_withheld_attachment_is_found_by_its_bytes_under_any_name() -> None:
     poc = b"int main() { return 1; }\n"
-    found = leakscan.find_leaks({"x/y.txt": poc, "z": b"other"}, [], {leakscan.hashlib.sha256(poc).hexdigest(): "poc.c"})
+    digests = {hashlib.sha256(poc).hexdigest(): "poc.c"}
+    found = leakscan.find_leaks({"x/y.txt": poc, "z": b"other"}, [], digests)
     assert found == ["x/y.txt: the exact bytes of withheld attachment poc.c"]
 
 
-_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
+_TEXT = st.text(st.characters(blacklist_categories=["Cs"]), max_size=30)
 
 
 @given(_TEXT)
