@@ -12,9 +12,11 @@ import gzip
 import hashlib
 import html
 import re
+import string
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from html.entities import html5
 from urllib.parse import unquote
 
 import ahocorasick_rs
@@ -26,37 +28,51 @@ from .model import Disclosure
 # Two spellings a reader takes for the same text have the same normal form: compatibility forms (full-width
 # letters, ligatures, superscripts), case, invisible and formatting characters, typographic hyphens and dashes,
 # whitespace runs, HTML character references (named, decimal, hex, with or without ";"), percent-escapes and
-# JSON string escapes. Decoding is repeated until nothing changes, so escapes of escapes are decoded too and
-# normalise(normalise(x)) == normalise(x).
+# JSON string escapes. Escapes are decoded one level each, in the order software decodes them before a
+# reader sees the text (JSON, then HTML, then the URL); the escape characters left over (& % \) are then
+# dropped, so an escape of an escape, which a reader sees as an escape, stays one, and decoding again changes
+# nothing: normalise(normalise(x)) == normalise(x).
 
-MAX_ROUNDS = 12
-"""Rounds of decoding before giving up; real text needs two or three (``&amp;lt;`` is ``<`` after two)."""
+MAX_ROUNDS = 8
+"""Rounds of Unicode folding before giving up; real text needs one or two (folding can unfold NFKC)."""
 
 MIN_MARKER = 6
 """Shorter normalised markers are not searched for: they would match ordinary words."""
 
 
 class TooDeep(ValueError):
-    """Text still changing after ``MAX_ROUNDS`` rounds: escapes nested deeper than any writer needs."""
+    """Text still changing after ``MAX_ROUNDS`` rounds of folding (no known text does this)."""
 
 
 def normalise(text: str) -> str:
-    """The normal form of ``text`` (see above); raises ``TooDeep`` on absurdly nested escapes."""
+    """The normal form of ``text`` (see above)."""
+    return _fold_all(decode(text))
+
+
+def _fold_all(text: str) -> str:
     for _ in range(MAX_ROUNDS):
-        done = _round(text)
+        done = _fold(text)
         if done == text:
             return done
         text = done
-    raise TooDeep(f"escapes nested more than {MAX_ROUNDS} deep")
+    raise TooDeep(f"text still changing after {MAX_ROUNDS} rounds of Unicode folding")
 
 
-def _round(text: str) -> str:
+def decode(text: str) -> str:
+    """One level of JSON, HTML and URL escapes, in that order; the escape characters left are dropped."""
     if "\\" in text:
         text = _JSON_ESCAPE.sub(_json_char, text)
     if "&" in text:
         text = html.unescape(text)
     if "%" in text:
         text = unquote(text, errors="surrogateescape")
+    return text.translate(_ESCAPE_CHARS)
+
+
+_ESCAPE_CHARS = dict.fromkeys(map(ord, "&%\\"))
+
+
+def _fold(text: str) -> str:
     if text.isascii():
         text = text.lower()  # the whole of NFKC and case folding on ASCII
     else:
@@ -64,7 +80,7 @@ def _round(text: str) -> str:
         # in ``normalise`` repeats them until neither changes anything.
         text = unicodedata.normalize("NFKC", text).casefold()
         text = _tables().invisible.sub("", text)
-        text = _tables().dashes.sub("-", text)
+        text = _tables().dashes.sub("-", text).translate(_ESCAPE_CHARS)  # NFKC makes & of a full-width one
     return " ".join(text.split())  # whitespace runs, of any script, are one space
 
 
@@ -86,6 +102,8 @@ def _json_char(m: re.Match[str]) -> str:
 class _Tables:
     invisible: re.Pattern[str]
     dashes: re.Pattern[str]
+    second_halves: frozenset[str]
+    """Characters that are the second of a canonical pair, and Hangul vowels and final consonants."""
 
 
 # Plane 0, 1 and 14 hold every format character and dash Unicode has assigned; tests/test_leakscan.py checks
@@ -113,7 +131,11 @@ def is_dash(c: str) -> bool:
 def _tables() -> _Tables:
     invisible = [chr(c) for plane in _PLANES for c in plane if is_invisible(chr(c))]
     dashes = [chr(c) for plane in _PLANES for c in plane if is_dash(chr(c))]
-    return _Tables(re.compile(_char_class(invisible)), re.compile(_char_class(dashes)))
+    halves = {chr(int(d[1], 16)) for plane in _PLANES for c in plane
+              if len(d := unicodedata.decomposition(chr(c)).split()) == 2 and not d[0].startswith("<")}
+    hangul = {chr(c) for c in (*range(0x1100, 0x1200), *range(0xD7B0, 0xD800))
+              if unicodedata.name(chr(c), "").startswith(("HANGUL JUNGSEONG", "HANGUL JONGSEONG"))}
+    return _Tables(re.compile(_char_class(invisible)), re.compile(_char_class(dashes)), frozenset(halves | hangul))
 
 
 def _char_class(chars: Iterable[str]) -> str:
@@ -135,11 +157,12 @@ MARKUP = re.compile(r"<[A-Za-z/!?][^<>]*>")
 def views(text: str) -> Iterator[str]:
     """The normal forms a reader may see: the text, and the text with its markup taken out.
 
-    Markup is taken out in a second view, not in place: a tag's attributes are published too.
+    Markup is taken out in a second view, not in place: a tag's attributes are published too. As in a
+    browser, escapes are decoded between the tags, never across one (``&am<b></b>p;`` is no "&").
     """
     yield normalise(text)
     if "<" in text:
-        yield normalise(MARKUP.sub("", text))
+        yield _fold_all("".join(decode(part) for part in MARKUP.split(text)))
 
 
 def normal_views(data: bytes) -> list[bytes]:
@@ -255,6 +278,8 @@ class LeakAutomaton:
     """For each pattern index, the markers with that normal form."""
     attachments: Mapping[str, str]
     """SHA-256 hex digest → a name for the withheld file with those bytes."""
+    skeleton_matcher: ahocorasick_rs.BytesAhoCorasick | None = None
+    """Every marker's skeleton (its letters and digits), for the fast path; None if one has none."""
 
 
 def leak_automaton(markers: Iterable[str], attachments: Mapping[str, str] | None = None) -> LeakAutomaton | None:
@@ -269,7 +294,108 @@ def leak_automaton(markers: Iterable[str], attachments: Mapping[str, str] | None
     forms = sorted(by_form)
     matcher = ahocorasick_rs.BytesAhoCorasick(forms, implementation=ahocorasick_rs.Implementation.DFA) \
         if forms else None
-    return LeakAutomaton(matcher, tuple(tuple(sorted(by_form[f])) for f in forms), dict(attachments or {}))
+    skeletons = {"".join(c for c in f.decode("utf-8", "surrogatepass") if c.isalnum()).encode("utf-8", "surrogatepass")
+                 for f in forms}
+    fast = ahocorasick_rs.BytesAhoCorasick(sorted(skeletons), implementation=ahocorasick_rs.Implementation.DFA) \
+        if skeletons and b"" not in skeletons else None
+    return LeakAutomaton(matcher, tuple(tuple(sorted(by_form[f])) for f in forms), dict(attachments or {}), fast)
+
+
+# The fast path. Normalising every output byte costs about 100 ms per MB; most files hold no marker, and a
+# cheaper test proves it. The *skeleton* of a file is the letters and digits of its normal form, in order,
+# computed construct by construct: each escape (JSON, HTML, percent run) and each run of non-ASCII
+# characters is normalised on its own (cached: the same few recur), ASCII outside them is only lower-cased.
+# Decoding is one level per kind, so a construct's normal form does not depend on its neighbours, except in
+# the cases ``_construct_skeleton`` refuses (answering None, which sends the file down the slow path): a JSON
+# escape of an ASCII character or an HTML reference to "%" or a hex digit (either can complete an escape
+# with the characters after it), and a construct whose normal form starts with a character that combines
+# with the one before it (a combining accent after "e" makes "é"). A marker in the normal form has its own
+# letters and digits as a contiguous piece of the file's skeleton (the same for the view without markup);
+# a file whose skeletons contain no marker's skeleton holds no marker, and only the others are normalised
+# whole. tests/test_leakscan.py holds skeletons(x) == letters and digits of normalise(x) for generated x,
+# and the scan to the plain rule.
+
+# One character class first, so the regex engine skips to candidates at C speed (an alternation of
+# branches would be tried at every byte: ten times slower).
+_CONSTRUCT = re.compile(
+    rb"[\\&%\x80-\xff](?:"
+    rb"(?<=\\)(?:u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[\\/\"bfnrt])"
+    rb"|(?<=&)(?:#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[A-Za-z][A-Za-z0-9]{0,31};?)"
+    rb"|(?<=%)[0-9A-Fa-f]{2}(?:%[0-9A-Fa-f]{2})*"
+    rb"|(?<=[\x80-\xff])[\x80-\xff]*)")
+_NOT_ALNUM = bytes(c for c in range(128) if not chr(c).isalnum() and c not in b"\0\1\2<>")
+_TAG_START = re.compile(rb"<(?=[A-Za-z/!?])")
+_SKELETON_TABLE = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ<>", b"abcdefghijklmnopqrstuvwxyz\2\1")
+_SKELETON_TAG = re.compile(rb"\x00[^\x00-\x02]*\x01")  # MARKUP, spelled in the skeleton's tag bytes
+_RAW_TAG_BYTES = bytes.maketrans(b"\0\1\2", b"   ")
+
+
+def skeletons(data: bytes) -> tuple[bytes, bytes] | None:
+    """The letters and digits of both normal forms of ``data`` (``views``: as written, without markup), or
+    None where they cannot be found construct by construct.
+
+    One pass for both: a "<" that starts a tag becomes byte 0, any other "<" byte 2 and ">" byte 1 (bytes
+    0-2 of the file become spaces first, which split no letters and join no escapes), so the tags can be cut
+    out of the skeleton afterwards exactly as ``MARKUP`` cuts them out of the text.
+    """
+    refused = False
+
+    def one(m: re.Match[bytes]) -> bytes:
+        nonlocal refused
+        got = _construct_skeleton(m.group())
+        if got is None:
+            refused = True
+            return b""
+        return got
+
+    if b"\0" in data or b"\1" in data or b"\2" in data:
+        data = data.translate(_RAW_TAG_BYTES)
+    marked = _TAG_START.sub(b"\0", data) if b"<" in data else data
+    pieces = _CONSTRUCT.sub(one, marked).translate(_SKELETON_TABLE, _NOT_ALNUM)
+    if refused:
+        return None
+    return pieces.translate(None, b"\0\1\2"), _SKELETON_TAG.sub(b"", pieces).translate(None, b"\0\1\2")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _construct_skeleton(raw: bytes) -> bytes | None:
+    text = raw.decode("utf-8", "surrogateescape")
+    decoded = decode(text)
+    if raw[:2] == b"\\u" and len(raw) == 6 and decoded.isascii() and not decoded.isspace():
+        return None  # JSON spelling of an ASCII character: may complete an HTML or URL escape after it
+    if raw[:1] == b"&" and any(c == "%" or c in string.hexdigits for c in _reference_value(text)):
+        return None  # may complete a percent-escape after it
+    try:
+        form = normalise(text)
+    except TooDeep:
+        return None
+    if form and composes_backward(form[0]):
+        return None
+    return "".join(c for c in form if c.isalnum()).encode("utf-8", "surrogatepass")
+
+
+def _reference_value(text: str) -> str:
+    """What ``html.unescape`` puts for the reference at the start of ``text`` (the rest it leaves as is)."""
+    name = text[1:]
+    if name.startswith("#"):
+        return html.unescape(text)  # the whole construct: all its digits and the ";"
+    if name in html5:
+        return html5[name]
+    # As html.unescape does: the longest name that starts the text (legacy names may go without ";").
+    return next((html5[name[:x]] for x in range(len(name) - 1, 1, -1) if name[:x] in html5), "")
+
+
+def composes_backward(c: str) -> bool:
+    """Whether ``c`` can join the character before it in NFKC: a mark, the second half of a canonical pair, or
+    a Hangul vowel or final consonant."""
+    return unicodedata.category(c)[0] == "M" or c in _tables().second_halves
+
+
+def _may_hold_a_marker(data: bytes, automaton: LeakAutomaton) -> bool:
+    if automaton.skeleton_matcher is None:
+        return True  # a marker without letters or digits: no skeleton can rule it out
+    both = skeletons(data)
+    return both is None or any(automaton.skeleton_matcher.find_matches_as_indexes(sk) for sk in both)
 
 
 def leaks_in(path: str, data: bytes, automaton: LeakAutomaton, digest: str | None = None) -> list[str]:
@@ -282,7 +408,7 @@ def leaks_in(path: str, data: bytes, automaton: LeakAutomaton, digest: str | Non
         raw, sha = content
         if sha in automaton.attachments:
             found.add(f"the exact bytes of withheld attachment {automaton.attachments[sha]}")
-        if automaton.matcher is None:
+        if automaton.matcher is None or not _may_hold_a_marker(raw, automaton):
             continue
         try:
             texts = normal_views(raw)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from factory import SETTINGS
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from osqi_site import leakscan, pipeline
@@ -33,7 +33,8 @@ SPELLINGS = [
     "&#79;SQI&#x2D;2026&hyphen;0004",      # decimal, hex and named references
     "&#79SQI-2026-0004",                   # a reference without ';'
     "OSQI-2026-<b>0004</b>",               # markup split
-    "OSQI-2026-&amp;#48;004",              # an escape of an escape
+    "OSQI-2026-&#x30;004",                 # one digit as a reference
+    "OSQI-2026-00&#48&#x34",               # references without ';'
     "\\u004fSQI-2026-0004",                # JSON escape
 ]
 
@@ -46,6 +47,12 @@ def test_every_spelling_of_an_id_is_a_mention(spelling: str) -> None:
 @pytest.mark.parametrize("spelling", SPELLINGS)
 def test_every_spelling_of_a_marker_is_a_leak(spelling: str) -> None:
     assert leakscan.find_leaks({"a.html": f"<p>x {spelling} y</p>".encode()}, [ID]) == [f"a.html: {ID}"]
+
+
+def test_an_escaped_escape_reads_as_an_escape_and_normalising_twice_changes_nothing() -> None:
+    # A reader sees "&#48;" where the page has "&amp;#48;": one level of each escape is what reaches a reader.
+    assert leakscan.normalise("OSQI-2026-&amp;#48;004") == "osqi-2026-#48;004"
+    assert leakscan.normalise("%2541 &amp;amp; \\\\u0041") == "41 amp; u0041"
 
 
 def test_digit_boundary_and_titles_with_ampersand_and_apostrophe() -> None:
@@ -138,3 +145,55 @@ def test_withheld_attachment_copied_into_content_fails_the_build(project: Path, 
     err = capsys.readouterr().err
     assert "harmless.txt: the exact bytes of withheld attachment disclosures/2026/OSQI-2026-0004/poc-" in err
     assert not (tmp_path / "site").exists()
+
+
+# Pieces that exercise every rule of the normal form, and the joins between them that the fast path must
+# either see through or refuse.
+_PIECES = st.sampled_from([
+    *"aZ09 -<>/;#x", "\n", "\t", "\x00", "\x01", "é", "e\u0301", "\u0301", "\u00b4", "\u200b", "\u00ad", "\ufeff",
+    "\u2011", "\u2212", "\uff2f", "\uff05", "\uff06", "\ufb01", "\u1100", "\u1161", "\uff8a", "\uff9e", "\u0130",
+    "ß", "&", "&amp;", "&amp", "&lt;", "&gt;", "&#79;", "&#x4f;", "&#x4F", "&#37;", "&#52;", "&percnt;", "&eacute;",
+    "&#769;", "&ndash;", "&hyphen;", "&qopf;", "&notit;", "&ampx", "%", "%41", "%4", "%2D", "%C3%A9", "%CC%81", "%25",
+    "\\", "\\n", "\\\"", "\\/", "\\u0041", "\\u00e9", "\\u0026", "\\u0301", "\\ud83d\\ude80", "<b>", "</b>",
+    "<a href='x'>", "<!-- c -->", "< ", "\udc80", "\x85", "\xa0",
+])
+
+
+@settings(max_examples=600)
+@given(st.lists(_PIECES, max_size=24))
+def test_skeletons_are_the_letters_and_digits_of_the_normal_forms(pieces: list[str]) -> None:
+    """The fast path's proof obligation: where it answers, it answers what normalising would."""
+    text = "".join(pieces)
+    got = leakscan.skeletons(text.encode("utf-8", "surrogateescape"))
+    if got is None:
+        return  # refused: the file is normalised whole
+    expected = tuple("".join(c for c in view if c.isalnum()).encode("utf-8", "surrogatepass")
+                     for view in (leakscan.normalise(text), leakscan.normalise(leakscan.MARKUP.sub("", text))))
+    assert got == expected
+
+
+@settings(max_examples=400)
+@given(st.lists(_PIECES, max_size=24), st.lists(st.tuples(st.integers(0, 60), st.integers(1, 16)), min_size=1,
+                                                max_size=3))
+def test_the_scan_agrees_with_the_plain_rule(pieces: list[str], picks: list[tuple[int, int]]) -> None:
+    """Hits of the fast scan == markers m with normalise(m) in a normal form of the file (digit rule aside)."""
+    text = "".join(pieces)
+    markers = sorted({m for m in (text[a:a + n] for a, n in picks) if m} | {ID})
+    hits = {leak.split(": ", 1)[1] for leak in leakscan.find_leaks({"f": text.encode("utf-8", "surrogateescape")},
+                                                                   markers)}
+    views = list(leakscan.views(text))
+    expected = set()
+    for m in markers:
+        form = leakscan.normalise(m)
+        if form and any(_occurs(form, v) for v in views):
+            expected.add(m)
+    assert hits == expected
+
+
+def _occurs(form: str, view: str) -> bool:
+    at = view.find(form)
+    while at != -1:
+        if not (form[-1].isdigit() and view[at + len(form):at + len(form) + 1].isdigit()):
+            return True
+        at = view.find(form, at + 1)
+    return False
