@@ -16,6 +16,7 @@ import string
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from html.entities import html5
 from urllib.parse import unquote
 
@@ -72,6 +73,9 @@ def decode(text: str) -> str:
 _ESCAPE_CHARS = dict.fromkeys(map(ord, "&%\\"))
 
 
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")
+
+
 def _fold(text: str) -> str:
     if text.isascii():
         text = text.lower()  # the whole of NFKC and case folding on ASCII
@@ -81,6 +85,7 @@ def _fold(text: str) -> str:
         text = unicodedata.normalize("NFKC", text).casefold()
         text = _tables().invisible.sub("", text)
         text = _tables().dashes.sub("-", text).translate(_ESCAPE_CHARS)  # NFKC makes & of a full-width one
+        text = _OTHER_DIGIT.sub(lambda m: str(unicodedata.decimal(m.group())), text)  # ٣ is 3
     return " ".join(text.split())  # whitespace runs, of any script, are one space
 
 
@@ -188,6 +193,7 @@ _LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuv
 # (non-breaking hyphens), ``OSQI-2026-\u200b0007`` and ``OSQI%2D2026-0007`` are all mentions of OSQI-2026-0007.
 
 
+@functools.cache
 def id_pattern(prefix: str) -> re.Pattern[str]:
     """A disclosure ID in normalised text, not as part of a longer token."""
     return re.compile(rf"(?<![a-z0-9_-]){re.escape(normalise(prefix))}-[0-9]{{4}}-[0-9]{{4,}}(?![0-9])")
@@ -196,10 +202,34 @@ def id_pattern(prefix: str) -> re.Pattern[str]:
 def ids_in(text: str, prefix: str) -> list[str]:
     """Every disclosure ID ``text`` mentions, in any spelling, written as the site writes IDs."""
     try:
-        found = [v for view in views(text) for v in id_pattern(prefix).findall(view)]
+        if text.isascii() and not _TRIGGER_TEXT.search(text):
+            found = id_pattern(prefix).findall(text.lower())  # its normal form, but for whitespace runs
+        elif not _may_mention(text, prefix):
+            found = []
+        else:
+            found = [v for view in views(text) for v in id_pattern(prefix).findall(view)]
     except TooDeep:
         return [f"{prefix}-????-????"]  # cannot be read: reported like an unknown ID, so the build fails
     return sorted({prefix + f[len(normalise(prefix)):] for f in found})
+
+
+_TRIGGER_TEXT = re.compile(_TRIGGER.pattern.decode())
+
+
+def _may_mention(text: str, prefix: str) -> bool:
+    """False only if no normal form of ``text`` holds the prefix's letters and digits (see ``skeletons``)."""
+    try:
+        both = skeletons(text.encode("utf-8", "surrogateescape"))
+    except UnicodeEncodeError:
+        return True
+    return both is None or any(_id_skeleton(prefix).search(sk) for sk in both)
+
+
+@functools.cache
+def _id_skeleton(prefix: str) -> re.Pattern[bytes]:
+    """The skeleton of any ID in normal form: the prefix's letters and digits, then eight digits or more."""
+    letters = "".join(c for c in normalise(prefix) if c.isalnum()).encode("utf-8", "surrogatepass")
+    return re.compile(re.escape(letters) + rb"[0-9]{8}")
 
 
 def mention_lines(text: str, first_line: int, prefix: str) -> list[tuple[int, str]]:
@@ -210,6 +240,11 @@ def mention_lines(text: str, first_line: int, prefix: str) -> list[tuple[int, st
         at = [first_line + i for i, line in enumerate(lines) if ident in ids_in(line, prefix)]
         located.extend((line, ident) for line in at or [first_line])
     return sorted(located)
+
+
+FIELD_BREAK = "\n<\n"
+"""Joins texts so that the IDs found in the whole are those found in the parts: escapes and IDs stop at
+whitespace, and no tag (``MARKUP``) reaches over a "<" that starts none."""
 
 
 def text_fields(d: Disclosure) -> list[tuple[str, str]]:
@@ -223,13 +258,18 @@ def text_fields(d: Disclosure) -> list[tuple[str, str]]:
         elif isinstance(value, tuple):
             for i, item in enumerate(value):
                 walk(item, f"{name}[{i}]")
-        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-            for f in dataclasses.fields(value):
-                if f.name not in ("source", "body"):
-                    walk(getattr(value, f.name), f"{name}.{f.name}" if name else f.name)
+        elif value is not None and not isinstance(value, (bool, int, float, date)):
+            for field in _published_fields(type(value)):
+                walk(getattr(value, field), f"{name}.{field}" if name else field)
 
     walk(d, "")
     return out
+
+
+@functools.cache
+def _published_fields(cls: type) -> tuple[str, ...]:
+    # Anything else than text, numbers, dates, tuples and dataclasses would be a new kind of field: fail loudly.
+    return tuple(f.name for f in dataclasses.fields(cls) if f.name not in ("source", "body"))
 
 
 # -- (3) the markers of withheld material -----------------------------------------------------------------
