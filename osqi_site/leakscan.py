@@ -266,10 +266,14 @@ def text_fields(d: Disclosure) -> list[tuple[str, str]]:
     return out
 
 
-@functools.cache
 def _published_fields(cls: type) -> tuple[str, ...]:
     # Anything else than text, numbers, dates, tuples and dataclasses would be a new kind of field: fail loudly.
-    return tuple(f.name for f in dataclasses.fields(cls) if f.name not in ("source", "body"))
+    if cls not in _FIELDS:
+        _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.name not in ("source", "body"))
+    return _FIELDS[cls]
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 # -- (3) the markers of withheld material -----------------------------------------------------------------
