@@ -167,8 +167,9 @@ def test_skeletons_are_the_letters_and_digits_of_the_normal_forms(pieces: list[s
     got = leakscan.skeletons(text.encode("utf-8", "surrogateescape"))
     if got is None:
         return  # refused: the file is normalised whole
+    views = list(leakscan.views(text))
     expected = tuple("".join(c for c in view if c.isalnum()).encode("utf-8", "surrogatepass")
-                     for view in (leakscan.normalise(text), leakscan.normalise(leakscan.MARKUP.sub("", text))))
+                     for view in (views[0], views[-1]))  # without markup there is one view
     assert got == expected
 
 
