@@ -404,7 +404,8 @@ def skeletons(data: bytes) -> tuple[bytes, bytes] | None:
     pieces = _CONSTRUCT.sub(one, marked).translate(_SKELETON_TABLE, _NOT_ALNUM)
     if refused:
         return None
-    return pieces.translate(None, b"\0\1\2"), _SKELETON_TAG.sub(b"", pieces).translate(None, b"\0\1\2")
+    text = pieces.translate(None, b"\0\1\2")
+    return text, (_SKELETON_TAG.sub(b"", pieces).translate(None, b"\0\1\2") if b"\0" in pieces else text)
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -446,7 +447,10 @@ def _may_hold_a_marker(data: bytes, automaton: LeakAutomaton) -> bool:
     if automaton.skeleton_matcher is None:
         return True  # a marker without letters or digits: no skeleton can rule it out
     both = skeletons(data)
-    return both is None or any(automaton.skeleton_matcher.find_matches_as_indexes(sk) for sk in both)
+    if both is None:
+        return True
+    distinct = both[:1] if both[1] is both[0] else both  # the same object when the file has no markup
+    return any(automaton.skeleton_matcher.find_matches_as_indexes(sk) for sk in distinct)
 
 
 def leaks_in(path: str, data: bytes, automaton: LeakAutomaton, digest: str | None = None) -> list[str]:
