@@ -202,3 +202,13 @@ def _occurs(form: str, view: str) -> bool:
             return True
         at = view.find(form, at + 1)
     return False
+
+
+def test_withheld_id_split_by_markdown_emphasis_is_caught_by_the_scan(project: Path, tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    # The mention check reads the Markdown, where "**" is no tag; the page shows OSQI-2026-0004 all the same.
+    (project / "content" / "index.md").write_text("# Home\n\nSoon: OSQI-2026-**0004**.\n")
+    assert build(project, tmp_path / "site") == 1
+    err = capsys.readouterr().err
+    assert "withheld disclosure text found in the output" in err and "index.html: OSQI-2026-0004" in err
+    assert not (tmp_path / "site").exists()
