@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import html
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -10,9 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import ahocorasick_rs
-
-from . import gate, realfiles
+from . import gate, leakscan, realfiles
 from .alarms import AlarmFacts, alarm_facts
 from .loader import MAX_FILE_BYTES, load_tree, page_meta
 from .memo import found_or_made
@@ -115,9 +112,10 @@ def _stat_key(path: Path) -> tuple[int, ...] | None:
 
 def mention_problems(path: str, text: str, first_line: int, public_ids: frozenset[str],
                      settings: Settings) -> list[Problem]:
-    """Every mention of a disclosure ID that is not public: the mention alone would reveal the ID."""
+    """Every mention of a disclosure ID that is not public, in any spelling (see ``leakscan``)."""
     return [Problem(path, line, "body", _not_public(ident))
-            for line, ident in _ids_in(text, first_line, settings) if ident not in public_ids]
+            for line, ident in leakscan.mention_lines(text, first_line, settings.id_prefix)
+            if ident not in public_ids]
 
 
 @dataclass(frozen=True)
@@ -126,21 +124,17 @@ class Mentions:
 
     of: Disclosure
     found: tuple[tuple[int, str, str], ...]
-    """``(line, field, ID)``, narrative first, then title, revisions, withdrawal, timeline, attachment names."""
+    """``(line, field, ID)``: the narrative first, then every other published field (``leakscan.text_fields``)."""
 
 
 def mentions(d: Disclosure, settings: Settings) -> Mentions:
-    found = [(line, "body", ident) for line, ident in _ids_in(d.body, d.body_line, settings)]
-    fields = [d.title, *(r.summary for r in d.revisions), d.withdrawn.reason if d.withdrawn else "",
-              *(e.note for e in d.timeline), *(a.name for a in d.attachments)]
-    for text in fields:
-        found.extend((1, "frontmatter", ident) for _, ident in _ids_in(text, 1, settings))
+    found = [(line, "body", ident) for line, ident in leakscan.mention_lines(d.body, d.body_line, settings.id_prefix)]
+    fields = [(name, text) for name, text in leakscan.text_fields(d) if name != "id"]
+    # All fields at once first (most mention nothing); FIELD_BREAK keeps their normal forms apart.
+    if leakscan.ids_in(leakscan.FIELD_BREAK.join(text for _, text in fields), settings.id_prefix):
+        for name, text in fields:
+            found.extend((1, name, ident) for ident in leakscan.ids_in(text, settings.id_prefix))
     return Mentions(d, tuple(found))
-
-
-def _ids_in(text: str, first_line: int, settings: Settings) -> list[tuple[int, str]]:
-    return [(first_line + text.count("\n", 0, m.start()), m.group(0))
-            for m in settings.id_mention_pattern.finditer(text)]
 
 
 def publication_problems(pub: gate.Publication, settings: Settings, *, parallel: bool = True,
@@ -447,79 +441,6 @@ def build_outputs(pub: gate.Publication, settings: Settings,
     attachments = {f"disclosures/{d.id}/{a.name}": a.source for d in pub.public for a in d.attachments}
     entries = tuple(p.search for p in sorted(parts, key=lambda p: p.id))
     return SiteOutput(tuple(pages), dict(sorted(files.items())), dict(sorted(attachments.items())), entries)
-
-
-def withheld_markers(withheld: Iterable[Disclosure], public: Iterable[Disclosure]) -> tuple[str, ...]:
-    """Strings that identify a withheld disclosure and no public one: its ID, title and aliases."""
-    shared = {s for d in public for s in (d.id, d.title, *d.aliases)}
-    raw = {s for d in withheld for s in (d.id, d.title, *d.aliases) if len(s) >= 6} - shared
-    # Outputs escape text for HTML and XML, so the escaped spelling is searched for as well.
-    return tuple(sorted(raw | {html.escape(s) for s in raw}))
-
-
-def find_leaks(files: Mapping[str, bytes], markers: Iterable[str]) -> list[str]:
-    """``path: marker`` for every output file that contains a withheld marker (gzip files are opened).
-
-    Aho-Corasick finds every marker in one pass whatever their number: a regex alternation costs time
-    in proportion to markers times bytes, which made the scan quadratic as the archive grew.
-    """
-    automaton = leak_automaton(markers)
-    if automaton is None:
-        return []
-    return [hit for path, data in sorted(files.items()) for hit in leaks_in(path, data, automaton)]
-
-
-@dataclass(frozen=True)
-class LeakAutomaton:
-    """Every marker at once, matched over the raw bytes of a file (see ``leaks_in``)."""
-
-    matcher: ahocorasick_rs.BytesAhoCorasick
-    markers: tuple[str, ...]
-    """The marker of each pattern index."""
-
-
-def leak_automaton(markers: Iterable[str]) -> LeakAutomaton | None:
-    """The matcher of every marker at once (``None`` when there is nothing to look for)."""
-    unique = tuple(sorted({m for m in markers if m}))
-    if not unique:
-        return None
-    # Matched as UTF-8 bytes, without decoding each file first: six times faster than matching text.
-    patterns = [_marker_bytes(m) for m in unique]
-    matcher = ahocorasick_rs.BytesAhoCorasick(patterns, implementation=ahocorasick_rs.Implementation.DFA)
-    return LeakAutomaton(matcher, unique)
-
-
-def _marker_bytes(marker: str) -> bytes:
-    # surrogateescape: a marker holding an undecodable byte (as text read with that handler spells it)
-    # is that byte again; any other lone surrogate is written as UTF-8 would, which only finds more.
-    try:
-        return marker.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:
-        return marker.encode("utf-8", "surrogatepass")
-
-
-def leaks_in(path: str, data: bytes, automaton: LeakAutomaton) -> list[str]:
-    """``path: marker`` for each marker in one output file (a gzip file is opened first).
-
-    A marker's UTF-8 bytes occur in a file exactly where the text read from it holds the marker (UTF-8
-    is self-synchronising), and bytes that are not UTF-8 at all are looked at as they are.
-    """
-    if path.endswith(".gz"):
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError):
-            return [f"{path}: unreadable gzip, cannot prove it is clean"]
-    # JSON may escape "/" as "\\/"; that spelling is searched only where it occurs.
-    variants = (data, data.replace(b"\\/", b"/")) if b"\\/" in data else (data,)
-    hits = {automaton.markers[index] for v in variants
-            for index, _, end in automaton.matcher.find_matches_as_indexes(v, overlapping=True)
-            if not _digit_at(v, end)}  # OSQI-2026-0001 must not match OSQI-2026-00012
-    return [f"{path}: {h}" for h in sorted(hits)]
-
-
-def _digit_at(data: bytes, at: int) -> bool:
-    """Whether the character starting at byte ``at`` is a digit (any script's, as ``str.isdigit``)."""
-    return data[at:at + 4].decode("utf-8", "surrogateescape")[:1].isdigit()
 
 
 def newest_change(pub: gate.Publication) -> datetime | None:

@@ -33,6 +33,7 @@ from . import (
     checksums,
     convert,
     gate,
+    leakscan,
     outputs,
     pagerender,
     pipeline,
@@ -599,25 +600,35 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
     def _seal(self, site: Path) -> None:
         """Hash and scan every output file; write SHA256SUMS (itself scanned first) only if nothing leaked."""
         assert self.publication is not None
-        markers = (*pipeline.withheld_markers(self.publication.withheld, self.publication.public),
+        markers = (*leakscan.withheld_markers(self.publication.withheld, self.publication.public),
                    *self.content_markers)
+        attachments = self._withheld_attachments()
         paths = _site_files(site)
         remembered, clean = self._clean_scans
         # Only an identical marker set (and scanning code) may reuse earlier verdicts: serve keeps them in
         # memory between reloads, builds in the cache.
-        verdicts = seal.verdict_set(markers, pagerender.code_digest())
-        if remembered != markers:
+        looked_for = (*markers, *sorted(f"sha256:{d}" for d in attachments))
+        verdicts = seal.verdict_set(looked_for, pagerender.code_digest())
+        if remembered != looked_for:
             clean = self._stored_verdicts(verdicts)
-        sealed = seal.seal(site, paths, markers, known_clean=clean, parallel=self.command != "serve")
+        sealed = seal.seal(site, paths, markers, known_clean=clean, parallel=self.command != "serve",
+                           attachments=attachments)
         sums = checksums.from_digests(sealed.digests)
-        leaks = [*sealed.leaks, *pipeline.find_leaks({checksums.NAME: sums}, markers)]
+        leaks = [*sealed.leaks, *leakscan.find_leaks({checksums.NAME: sums}, markers, attachments)]
         if leaks:
             raise PluginError("osqi: withheld disclosure text found in the output; nothing was published:\n  "
                               + "\n  ".join(leaks))
-        self._clean_scans = (markers, sealed.clean)
+        self._clean_scans = (looked_for, sealed.clean)
         if self.command != "serve":  # a reload keeps them in memory; storing thousands each time costs
             self._store_verdicts(verdicts, sealed.clean)
         (site / checksums.NAME).write_bytes(sums)
+
+    def _withheld_attachments(self) -> dict[str, str]:
+        """Digest → source path of each withheld attachment whose bytes no public attachment shares."""
+        assert self.publication is not None
+        public = leakscan.attachment_digests(a.source for d in self.publication.public for a in d.attachments)
+        withheld = leakscan.attachment_digests(a.source for d in self.publication.withheld for a in d.attachments)
+        return {digest: os.path.relpath(path, self.root) for digest, path in withheld.items() if digest not in public}
 
     def _stored_verdicts(self, verdicts: str) -> frozenset[str]:
         """The contents proven clean against this very marker set by an earlier build, from the cache."""

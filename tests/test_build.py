@@ -247,16 +247,16 @@ def test_a_damaged_cache_costs_time_not_the_build(project: Path, tmp_path: Path)
 
 def test_scan_verdicts_are_reused_only_for_the_same_markers(project: Path, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from osqi_site import pipeline, seal
+    from osqi_site import leakscan, seal
 
     scanned: list[str] = []
-    real = pipeline.leaks_in
+    real = leakscan.leaks_in
 
-    def counting(path: str, data: bytes, automaton: Any) -> list[str]:
+    def counting(path: str, data: bytes, automaton: Any, digest: str | None = None) -> list[str]:
         scanned.append(path)
-        return real(path, data, automaton)
+        return real(path, data, automaton, digest)
 
-    monkeypatch.setattr(pipeline, "leaks_in", counting)
+    monkeypatch.setattr(leakscan, "leaks_in", counting)
     # Scans in this process, where they are counted, not in forked workers.
     monkeypatch.setattr(seal, "map_chunks", lambda fn, items, **kw: [fn(x) for x in items])
     # A marker set no earlier test built with: MkDocs keeps plugin instances, and verdicts, in one process.
