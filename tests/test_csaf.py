@@ -229,8 +229,8 @@ def test_git_upstreams_carry_a_purl(tmp_path: Path) -> None:
 def test_commit_fixes_are_never_called_versions() -> None:
     remediations = _vuln(CASES["git_commits"])["remediations"]
     texts = [r["details"] for r in remediations]
-    assert texts[0] == ("Update curl to a release or build that includes commit fb4415d8aee6c1045be932a34fe6107c2f5ed147 "
-                        "of https://github.com/curl/curl.git.")
+    assert texts[0] == ("Update curl to a release or build that includes commit "
+                        "fb4415d8aee6c1045be932a34fe6107c2f5ed147 of https://github.com/curl/curl.git.")
     assert all("Upgrade" not in t and "version" not in t for t in texts), texts
 
 

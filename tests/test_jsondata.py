@@ -17,14 +17,15 @@ from tests.factory import SETTINGS
 
 GO_SYMBOLS = {"imports": [{"path": "net/netip", "symbols": ["Addr.IsLoopback", "Addr.IsPrivate"]}]}
 
+TEXT = st.text(st.characters(exclude_categories=("Cc", "Cs")))
+KEY = st.text(st.characters(exclude_categories=("Cc", "Cs")), min_size=1)
 JSON = st.recursive(st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1)
-                    | st.floats(allow_nan=False, allow_infinity=False) | st.text(st.characters(exclude_categories=("Cc", "Cs"))),
-                    lambda inner: st.lists(inner, max_size=4)
-                    | st.dictionaries(st.text(st.characters(exclude_categories=("Cc", "Cs")), min_size=1), inner,
-                                      max_size=4), max_leaves=20)
+                    | st.floats(allow_nan=False, allow_infinity=False) | TEXT,
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEY, inner, max_size=4),
+                    max_leaves=20)
 
 
-@given(st.dictionaries(st.text(st.characters(exclude_categories=("Cc", "Cs")), min_size=1), JSON, max_size=5))
+@given(st.dictionaries(KEY, JSON, max_size=5))
 def test_any_small_json_mapping_round_trips_unchanged(value: dict[str, Any]) -> None:
     text, problem = jsondata.freeze(value)
     assert problem is None and text is not None
