@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from . import gate, pipeline, scaffold
-from .alarms import alarms
+from .alarms import alarms, config_alarms
 from .loader import load_tree
 from .parallel import settle_heap
 from .problems import Problem, format_problems
@@ -98,7 +98,8 @@ def _check(args: argparse.Namespace) -> int:
     settle_heap()  # a pre-commit hook: the collector need not walk 10,000 disclosures again before exit
     pub = gate.publish(checked.disclosures, now)
     problems = [*checked.problems, *pipeline.publication_problems(pub, project.settings, facts=checked.mentions)]
-    warnings = alarms(checked.disclosures, project.settings, now, facts=checked.alarms)
+    warnings = [*config_alarms(project.settings, args.config_file.name),
+                *alarms(checked.disclosures, project.settings, now, facts=checked.alarms)]
     if args.strict:
         problems.extend(warnings)
     elif warnings:
