@@ -48,8 +48,8 @@ def test_placeholder_site_url_and_contacts_are_named() -> None:
 def _set_real(root: Path) -> None:
     cfg = root / "mkdocs.yml"
     text = cfg.read_text(encoding="utf-8").replace("https://advisories.example.org/", "https://advisories.osqi.org/")
-    cfg.write_text(text.replace("      feed_limit: 50", "      feed_limit: 50\n      contact: [mailto:security@osqi.org]"),
-                   encoding="utf-8")
+    contact = "      feed_limit: 50\n      contact: [mailto:security@osqi.org]"
+    cfg.write_text(text.replace("      feed_limit: 50", contact), encoding="utf-8")
 
 
 def test_check_warns_and_strict_fails_on_an_init_site_until_the_placeholders_are_replaced(
