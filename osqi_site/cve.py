@@ -8,8 +8,9 @@ rejected container instead, for ``cve reject``.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -48,15 +49,23 @@ def cve_ids(d: Disclosure) -> list[str]:
     return [a for a in d.aliases if CVE_ID.match(a)]
 
 
-def cve_files(public: Sequence[Disclosure], settings: Settings) -> dict[str, bytes]:
+def cve_files(public: Sequence[Disclosure], settings: Settings,
+              containers: Mapping[str, bytes] | None = None) -> dict[str, bytes]:
     """``cve/<CVE-ID>.json`` for every CVE alias of every public disclosure (pass the gate's public set only).
 
     A CVE whose disclosure was withdrawn gets the rejected container, unless a live public disclosure carries
     it too (a withdrawn duplicate): then the live one's container. Two live claimants are refused by
-    ``claim_problems`` before anything is built.
+    ``claim_problems`` before anything is built. ``containers`` (ID → ``dump_json(cna_container(d))``, made
+    with each disclosure's other outputs and cached with them) are used instead of making each one again.
     """
     owners = _owners(public)
-    return {f"{ROOT}/{ident}.json": dump_json(cna_container(owners[ident][0], settings)) for ident in sorted(owners)}
+
+    def made(d: Disclosure) -> bytes:
+        if containers is not None and containers.get(d.id):
+            return containers[d.id]
+        return dump_json(cna_container(d, settings))
+
+    return {f"{ROOT}/{ident}.json": made(owners[ident][0]) for ident in sorted(owners)}
 
 
 def owner(public: Sequence[Disclosure], ident: str) -> Disclosure | None:
@@ -169,7 +178,13 @@ def _metric(kind: str, vector: str, score: float, rating: str) -> dict[str, Any]
         return {"cvssV4_0": {"version": "4.0", "vectorString": vector, "baseScore": score,
                              "baseSeverity": rating.upper()}}
     key = "cvssV3_1" if vector.startswith("CVSS:3.1/") else "cvssV3_0"
-    return {key: CVSS3(vector).as_json(minimal=True)}
+    return {key: dict(_cvss3_json(vector))}
+
+
+@lru_cache(maxsize=4096)
+def _cvss3_json(vector: str) -> tuple[tuple[str, Any], ...]:
+    """Parsing a vector costs half a millisecond and vectors repeat: parsed once each (frozen for the cache)."""
+    return tuple(CVSS3(vector).as_json(minimal=True).items())
 
 
 def _references(d: Disclosure, page: str) -> list[dict[str, Any]]:

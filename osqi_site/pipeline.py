@@ -237,7 +237,7 @@ def build_outputs(pub: gate.Publication, settings: Settings,
     files.update(osv_files(pub.public, settings, {p.id: p.osv for p in parts}))
     files.update(index_files(pub.public))  # the listing's filter index
     files.update(csaf_files(pub.public, settings, pub.now, {p.id: p.csaf for p in parts}))
-    files.update(cve_files(pub.public, settings))  # CNA containers, for CVE Services
+    files.update(cve_files(pub.public, settings, {p.id: p.cve for p in parts}))  # CNA containers, for CVE Services
     files[securitytxt.PATH] = securitytxt.security_txt(settings, pub.now)
     attachments = {f"disclosures/{d.id}/{a.name}": a.source for d in pub.public for a in d.attachments}
     entries = tuple(p.search for p in sorted(parts, key=lambda p: p.id))
