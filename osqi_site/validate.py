@@ -153,7 +153,7 @@ def validate_doc(doc: SourceDoc, settings: Settings) -> tuple[Disclosure | None,
     aliases = tuple(_take_aliases(c, meta.get("aliases"), ident))
     related = tuple(_take_ids(c, meta.get("related"), "related", ident))
     upstream = tuple(_take_ids(c, meta.get("upstream"), "upstream", ident))
-    affected = c.each(c.listing(meta.get("affected"), "affected", required=True), "affected", _take_affected(c))
+    affected = c.each(c.listing(meta.get("affected"), "affected", required=True), "affected", _take_affected(c, draft))
     severity = c.each(c.listing(meta.get("severity"), "severity"), "severity", _take_severity(c))
     cwe = tuple(_take_cwe(c, meta.get("cwe")))
     credits = c.each(c.listing(meta.get("credits"), "credits", required=True), "credits", _take_credit(c))
@@ -239,7 +239,7 @@ def _take_cwe(c: _Checker, value: Any) -> list[str]:
     return out
 
 
-def _take_affected(c: _Checker) -> Callable[[dict[str, Any], str], Affected | None]:
+def _take_affected(c: _Checker, draft: bool) -> Callable[[dict[str, Any], str], Affected | None]:
     def build(m: dict[str, Any], fld: str) -> Affected | None:
         n = len(c.problems)
         c.unknown_keys(m, AFFECTED_FIELDS, f"{fld}.")
@@ -264,7 +264,8 @@ def _take_affected(c: _Checker) -> Callable[[dict[str, Any], str], Affected | No
             return None
         entry = Affected(ecosystem, package, purl, repo, ranges, versions, specific["ecosystem_specific"],
                          specific["database_specific"])
-        for i, r in enumerate(ranges):
+        # A draft may hold placeholders (`osqi-site new` writes fixed: "TODO"); it is checked once it is not one.
+        for i, r in enumerate(() if draft else ranges):
             unevaluable = range_problem(entry, r)
             if unevaluable is not None:
                 c.add(f"{fld}.ranges[{i}]", unevaluable)

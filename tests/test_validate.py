@@ -445,3 +445,11 @@ def test_a_vector_scores_the_same_every_time(vector: str) -> None:
     assert (first[0] is None) == bool(first[1])
     if first[0] is not None:
         assert first[0].severity[0].score == 9.8 and first[0].severity[0].rating == "Critical"
+
+
+def test_a_draft_may_keep_placeholder_versions_until_it_is_not_a_draft() -> None:
+    affected = [{"ecosystem": "npm", "package": "libfoo", "ranges": [{"introduced": "0", "fixed": "TODO"}]}]
+    draft, problems = _validate_text(disclosure_text(draft=True, affected=affected))
+    assert problems == [] and draft is not None
+    _, problems = _validate_text(disclosure_text(draft=False, affected=affected))
+    assert [p.field for p in problems] == ["affected[0].ranges[0]"]
