@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -135,9 +136,13 @@ def test_cli_prints_a_public_container_and_one_answer_for_withheld_or_unknown(
     assert cli.main(["cve", "CVE-2026-40001", "-f", cfg]) == 0
     printed = json.loads(capsys.readouterr().out)
     _published(printed)
-    embargoed = next(a for a in (project / "disclosures" / "2026" / "OSQI-2026-0004.md").read_text().split("\n")
-                     if a.startswith("aliases:")).split("[")[1].rstrip("]")
-    for ident in (embargoed, "CVE-2026-99999"):
+    # The embargoed and the draft disclosure get real CVE IDs: the answer must not tell them from unknown ones.
+    for name, ident in (("OSQI-2026-0004.md", "CVE-2026-40004"), ("OSQI-2026-0005.md", "CVE-2026-40005")):
+        q = project / "disclosures" / "2026" / name
+        text = re.sub(r"aliases: \[[^\]]*\]", f"aliases: [{ident}]", q.read_text())
+        # The command reads the real clock: embargoed until far in the future, whenever the test runs.
+        q.write_text(re.sub(r"embargo_until: \S+", "embargo_until: 2099-01-01T00:00:00Z", text))
+    for ident in ("CVE-2026-40004", "CVE-2026-40005", "CVE-2026-99999"):
         assert cli.main(["cve", ident, "-f", cfg]) == 1
         out = capsys.readouterr()
         assert out.out == "" and out.err == f"{ident}: no public disclosure carries this CVE ID\n"
