@@ -26,14 +26,16 @@ def absolute_url(url: str, base: str) -> str:
 
 def absolute_html(html: str, base: str) -> str:
     """Every ``href`` and ``src`` of the HTML made absolute against ``base`` (the disclosure's page URL)."""
-    if "href" not in html and "src" not in html and "HREF" not in html and "SRC" not in html:
+    low = html.lower()
+    if "href" not in low and "src" not in low:
         return html
     return _TAG_ATTR.sub(lambda m: _attr(m, base), html)
 
 
 def absolute_markdown(text: str, base: str) -> str:
     """Inline links and images, reference definitions and raw-HTML ``href``/``src`` made absolute; code untouched."""
-    if "](" not in text and "]:" not in text and not re.search(r"href|src", text, re.I):
+    low = text.lower()  # one pass in C, several times faster than a case-insensitive regex over the body
+    if "](" not in text and "]:" not in text and "href" not in low and "src" not in low:
         return text  # the common case: nothing to rewrite, no line-by-line pass
     out: list[str] = []
     fence: str | None = None
