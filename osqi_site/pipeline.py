@@ -132,7 +132,10 @@ class Mentions:
 def mentions(d: Disclosure, settings: Settings) -> Mentions:
     found = [(line, "body", ident) for line, ident in _ids_in(d.body, d.body_line, settings)]
     fields = [d.title, *(r.summary for r in d.revisions), d.withdrawn.reason if d.withdrawn else "",
-              *(e.note for e in d.timeline), *(a.name for a in d.attachments)]
+              *(e.note for e in d.timeline), *(a.name for a in d.attachments),
+              # OSV's related/upstream and the free-form mappings reach the OSV record as written.
+              *d.related, *d.upstream, *(a.ecosystem_specific or "" for a in d.affected),
+              *(a.database_specific or "" for a in d.affected)]
     for text in fields:
         found.extend((1, "frontmatter", ident) for _, ident in _ids_in(text, 1, settings))
     return Mentions(d, tuple(found))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -63,3 +64,19 @@ def test_fields_reach_osv_unchanged() -> None:
     assert rec["affected"][0]["ecosystem_specific"] == GO_SYMBOLS
     assert rec["affected"][0]["database_specific"] == {"source": "https://go.dev/issue/1"}
     assert rec["affected"][0]["ranges"][0]["type"] == "SEMVER"
+
+
+def test_a_withheld_id_in_related_upstream_or_a_mapping_is_a_publication_problem() -> None:
+    from datetime import UTC, datetime
+
+    from osqi_site import gate, pipeline
+    from tests.factory import make_disclosure
+
+    affected = make_disclosure().affected[0]
+    for changes in ({"related": ("OSQI-2026-0099",)}, {"upstream": ("OSQI-2026-0099",)},
+                    {"affected": (replace(affected, database_specific='{"see":"OSQI-2026-0099"}'),)},
+                    {"affected": (replace(affected, ecosystem_specific='{"see":"OSQI-2026-0099"}'),)}):
+        d = make_disclosure(**changes)
+        pub = gate.publish([d], datetime(2026, 11, 22, tzinfo=UTC))
+        found = pipeline.publication_problems(pub, SETTINGS, parallel=False)
+        assert [p.message.split(",")[0] for p in found] == ["mentions OSQI-2026-0099"], changes
