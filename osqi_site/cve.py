@@ -18,7 +18,7 @@ from cvss import CVSS3
 
 from . import cwe
 from .ecosystems import GIT
-from .links import absolute_markdown
+from .absolute_links import absolute_markdown
 from .model import Affected, Disclosure, Range
 from .narrative import plain_summary
 from .osv import dump_json

@@ -12,7 +12,7 @@ from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from .links import absolute_html
+from .absolute_links import absolute_html
 from .model import Disclosure
 from .narrative import plain_summary, to_html
 from .render import affected_text

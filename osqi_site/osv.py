@@ -12,7 +12,7 @@ import orjson
 
 from .ecosystems import GIT
 from .jsondata import thaw
-from .links import absolute_markdown
+from .absolute_links import absolute_markdown
 from .model import Affected, Disclosure, Range
 from .settings import Settings
 from .timefmt import iso_z

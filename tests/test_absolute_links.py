@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from osqi_site.feeds import item_html
-from osqi_site.links import absolute_html, absolute_markdown, absolute_url
+from osqi_site.absolute_links import absolute_html, absolute_markdown, absolute_url
 from osqi_site.osv import osv_record
 from tests.sitefixture import build, project  # noqa: F401 - the fixture
 
