@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from . import gate, pipeline, scaffold
-from .alarms import alarms
+from .alarms import alarms, config_alarms
 from .loader import load_tree
 from .parallel import settle_heap
 from .problems import Problem, format_problems
@@ -71,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--ecosystem", default=None)
     c.add_argument("--embargo-until", default=None, metavar="T", help="RFC 3339 instant; default: 90 days from now")
     c.add_argument("--no-input", action="store_true", help="never ask; missing fields get TODO placeholders")
+    c = command("cve", "print the CVE JSON 5 CNA container of a public disclosure's CVE (for cve publish)", _cve)
+    c.add_argument("cve_id", metavar="CVE-ID")
+    c.add_argument("-f", "--config-file", type=Path, default=Path("mkdocs.yml"))
     c = command("schema", "print the JSON Schema of disclosure frontmatter, for editors", _schema)
     c.add_argument("-f", "--config-file", type=Path, default=Path("mkdocs.yml"),
                    help="read id_prefix from this config when it exists (default prefix: OSQI)")
@@ -99,7 +102,8 @@ def _check(args: argparse.Namespace) -> int:
     pub = gate.publish(checked.disclosures, now)
     problems = [*checked.problems, *pipeline.publication_problems(pub, project.settings, facts=checked.mentions)]
     problems.extend(_content(project, now)[1])  # docs_dir: links, file names, the content pages' gate fields
-    warnings = alarms(checked.disclosures, project.settings, now, facts=checked.alarms)
+    warnings = [*config_alarms(project.settings, args.config_file.name),
+                *alarms(checked.disclosures, project.settings, now, facts=checked.alarms)]
     if args.strict:
         problems.extend(warnings)
     elif warnings:
@@ -321,6 +325,29 @@ def _new(args: argparse.Namespace) -> int:
     with path.open("x", encoding="utf-8") as fh:  # never overwrite
         fh.write(text)
     print(path.relative_to(project.root) if path.is_relative_to(project.root) else path)
+    return 0
+
+
+def _cve(args: argparse.Namespace) -> int:
+    """Print the CNA container of one CVE; a withheld or unknown ID gets one answer, revealing nothing."""
+    from .cve import claim_problems, cna_container, owner
+
+    project, rc = _project(args.config_file)
+    if project is None:
+        return rc
+    checked = pipeline.check(project.disclosures_dir, project.root, project.settings)
+    if checked.problems:
+        return _fail(checked.problems)
+    pub = gate.publish(checked.disclosures, datetime.now(UTC))
+    conflicts = claim_problems(pub.public)
+    if conflicts:
+        return _fail(conflicts)
+    found = owner(pub.public, str(args.cve_id).strip().upper())
+    if found is None:  # withheld, draft or unknown: the same words, so the answer reveals nothing
+        print(f"{args.cve_id}: no public disclosure carries this CVE ID", file=sys.stderr)
+        return 1
+    sys.stdout.write(json.dumps(cna_container(found, project.settings), indent=2, sort_keys=True,
+                                ensure_ascii=False) + "\n")
     return 0
 
 

@@ -148,9 +148,11 @@ def publication_problems(pub: gate.Publication, settings: Settings, *, parallel:
     public_ids = frozenset(d.id for d in pub.public)
     each = found_or_made(pub.public, facts, lambda d: d.source,
                          lambda todo: map_chunks(lambda d: mentions(d, settings), todo, parallel=parallel))
-    return [Problem(d.source, line, field, _not_public(ident))
-            for d, m in zip(pub.public, each, strict=True) for line, field, ident in m.found
-            if ident not in public_ids]
+    from .cve import claim_problems
+
+    return [*(Problem(d.source, line, field, _not_public(ident))
+              for d, m in zip(pub.public, each, strict=True) for line, field, ident in m.found
+              if ident not in public_ids), *claim_problems(pub.public)]
 
 
 def _not_public(ident: str) -> str:
@@ -423,6 +425,7 @@ def build_outputs(pub: gate.Publication, settings: Settings,
     # would add a quarter of a second to every run of it.
     from . import outputs, render, securitytxt
     from .csaf import csaf_files
+    from .cve import cve_files
     from .feeds import feed_files
     from .index_json import index_files
     from .osv import osv_files
@@ -437,6 +440,7 @@ def build_outputs(pub: gate.Publication, settings: Settings,
     files.update(osv_files(pub.public, settings, {p.id: p.osv for p in parts}))
     files.update(index_files(pub.public))  # the listing's filter index
     files.update(csaf_files(pub.public, settings, pub.now, {p.id: p.csaf for p in parts}))
+    files.update(cve_files(pub.public, settings, {p.id: p.cve for p in parts}))  # CNA containers, for CVE Services
     files[securitytxt.PATH] = securitytxt.security_txt(settings, pub.now)
     attachments = {f"disclosures/{d.id}/{a.name}": a.source for d in pub.public for a in d.attachments}
     entries = tuple(p.search for p in sorted(parts, key=lambda p: p.id))

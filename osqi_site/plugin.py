@@ -43,7 +43,7 @@ from . import (
     seal,
     search,
 )
-from .alarms import alarms
+from .alarms import alarms, config_alarms
 from .memo import Memo
 from .model import Disclosure
 from .parallel import give_back_memory, settle_heap
@@ -181,7 +181,8 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         # serve's check re-reads only changed files; what it found in the others comes back with them.
         problems = [*checked.problems, *pipeline.publication_problems(pub, settings, facts=checked.mentions)]
         problems.extend(_tree_problems(config, root))
-        warnings = alarms(checked.disclosures, settings, now, facts=checked.alarms)
+        warnings = [*config_alarms(settings, Path(config.config_file_path).name),
+                    *alarms(checked.disclosures, settings, now, facts=checked.alarms)]
         if self.strict_alarms or self.config.strict_alarms:
             problems.extend(warnings)
         else:

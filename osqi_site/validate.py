@@ -12,8 +12,9 @@ from typing import Any, TypeVar
 from cvss import CVSS3, CVSS4
 from cvss.exceptions import CVSSError
 
+from . import cwe as cwe_catalogue
 from . import ecosystems as eco
-from . import links
+from . import jsondata, links
 from .loader import SourceDoc
 from .model import Affected, Credit, Disclosure, Range, Reference, Revision, Severity, TimelineEvent, Withdrawal
 from .narrative import REQUIRED_SECTIONS, section_text
@@ -21,12 +22,17 @@ from .problems import Problem
 from .sanitize import http_url_problem, scheme_problem, shown
 from .settings import Settings
 from .timefmt import InstantError, parse_date_or_instant, parse_instant
+from .versions import range_problem
 
 T = TypeVar("T")
 
-TOP_LEVEL_FIELDS = ("id", "title", "embargo_until", "draft", "aliases", "affected", "severity", "cwe", "credits",
+TOP_LEVEL_FIELDS = ("id", "title", "embargo_until", "draft", "aliases", "related", "upstream", "affected",
+                    "severity", "cwe", "credits",
                     "references", "timeline", "revisions", "withdrawn")
-AFFECTED_FIELDS = ("ecosystem", "package", "purl", "repo", "ranges", "versions")
+AFFECTED_FIELDS = ("ecosystem", "package", "purl", "repo", "ranges", "versions", "ecosystem_specific",
+                   "database_specific")
+OUR_DATABASE_KEYS = ("repo", "package", "purl")
+"""Keys the OSV export itself writes into ``affected[].database_specific``; an author's mapping may not use them."""
 RANGE_FIELDS = ("introduced", "fixed", "last_affected")
 
 _ALIAS = re.compile(r"^[A-Za-z][A-Za-z0-9]*-[A-Za-z0-9._:-]+$")
@@ -151,7 +157,9 @@ def validate_doc(doc: SourceDoc, settings: Settings) -> tuple[Disclosure | None,
     draft = _take_draft(c, meta.get("draft"))
     embargo = _take_embargo(c, meta, draft)
     aliases = tuple(_take_aliases(c, meta.get("aliases"), ident))
-    affected = c.each(c.listing(meta.get("affected"), "affected", required=True), "affected", _take_affected(c))
+    related = tuple(_take_ids(c, meta.get("related"), "related", ident))
+    upstream = tuple(_take_ids(c, meta.get("upstream"), "upstream", ident))
+    affected = c.each(c.listing(meta.get("affected"), "affected", required=True), "affected", _take_affected(c, draft))
     severity = c.each(c.listing(meta.get("severity"), "severity"), "severity", _take_severity(c))
     cwe = tuple(_take_cwe(c, meta.get("cwe")))
     credits = c.each(c.listing(meta.get("credits"), "credits", required=True), "credits", _take_credit(c))
@@ -167,7 +175,8 @@ def validate_doc(doc: SourceDoc, settings: Settings) -> tuple[Disclosure | None,
     return Disclosure(
         id=ident, title=title, embargo_until=embargo, body=doc.body, source=doc.path, body_line=doc.body_line,
         draft=draft,
-        aliases=aliases, affected=affected, severity=severity, cwe=cwe, credits=credits,
+        aliases=aliases, related=related, upstream=upstream,
+        affected=affected, severity=severity, cwe=cwe, credits=credits,
         references=references, timeline=timeline,
         revisions=tuple(sorted(revisions, key=lambda r: r.date)), withdrawn=withdrawn,
         attachments=doc.attachments,
@@ -205,15 +214,20 @@ def _take_embargo(c: _Checker, meta: dict[str, Any], draft: bool) -> datetime | 
 
 
 def _take_aliases(c: _Checker, value: Any, ident: str | None) -> list[str]:
+    return _take_ids(c, value, "aliases", ident)
+
+
+def _take_ids(c: _Checker, value: Any, fld: str, ident: str | None) -> list[str]:
+    """A list of vulnerability IDs (``aliases``, and OSV's ``related`` and ``upstream``)."""
     out: list[str] = []
-    for i, item in enumerate(c.listing(value, "aliases")):
-        alias = c.text(item, f"aliases[{i}]")
+    for i, item in enumerate(c.listing(value, fld)):
+        alias = c.text(item, f"{fld}[{i}]")
         if alias is None:
             continue
         if not _ALIAS.match(alias):
-            c.add(f"aliases[{i}]", f"'{alias}' is not an identifier such as CVE-2026-12345 or GHSA-xxxx-xxxx-xxxx")
+            c.add(f"{fld}[{i}]", f"'{alias}' is not an identifier such as CVE-2026-12345 or GHSA-xxxx-xxxx-xxxx")
         elif alias in out or alias == ident:
-            c.add(f"aliases[{i}]", f"'{alias}' is listed twice")
+            c.add(f"{fld}[{i}]", f"'{alias}' is listed twice")
         else:
             out.append(alias)
     return out
@@ -225,12 +239,14 @@ def _take_cwe(c: _Checker, value: Any) -> list[str]:
         text = c.text(item, f"cwe[{i}]")
         if text is not None and not _CWE.match(text):
             c.add(f"cwe[{i}]", f"'{text}' is not a CWE identifier such as CWE-787")
+        elif text is not None and (unknown := cwe_catalogue.problem(text)):
+            c.add(f"cwe[{i}]", unknown)
         elif text is not None:
             out.append(text)
     return out
 
 
-def _take_affected(c: _Checker) -> Callable[[dict[str, Any], str], Affected | None]:
+def _take_affected(c: _Checker, draft: bool) -> Callable[[dict[str, Any], str], Affected | None]:
     def build(m: dict[str, Any], fld: str) -> Affected | None:
         n = len(c.problems)
         c.unknown_keys(m, AFFECTED_FIELDS, f"{fld}.")
@@ -249,10 +265,36 @@ def _take_affected(c: _Checker) -> Callable[[dict[str, Any], str], Affected | No
         versions = tuple(_take_versions(c, m.get("versions"), f"{fld}.versions"))
         if not m.get("ranges") and not m.get("versions"):
             c.add(f"{fld}", "needs ranges or versions: say which versions are affected")
+        specific = {key: _take_json(c, m.get(key), f"{fld}.{key}") for key in ("ecosystem_specific",
+                                                                             "database_specific")}
         if len(c.problems) > n or ecosystem is None or package is None:
             return None
-        return Affected(ecosystem, package, purl, repo, ranges, versions)
+        entry = Affected(ecosystem, package, purl, repo, ranges, versions, specific["ecosystem_specific"],
+                         specific["database_specific"])
+        # A draft may hold placeholders (`osqi-site new` writes fixed: "TODO"); it is checked once it is not one.
+        for i, r in enumerate(() if draft else ranges):
+            unevaluable = range_problem(entry, r)
+            if unevaluable is not None:
+                c.add(f"{fld}.ranges[{i}]", unevaluable)
+        return None if len(c.problems) > n else entry
     return build
+
+
+def _take_json(c: _Checker, value: Any, fld: str) -> str | None:
+    """An OSV free-form mapping, kept as canonical JSON; reserved keys and non-JSON data are errors."""
+    if value is None:
+        return None
+    text, problem = jsondata.freeze(value)
+    if problem is not None:
+        c.add(fld, problem)
+        return None
+    if fld.endswith(".database_specific"):
+        taken = [key for key in OUR_DATABASE_KEYS if key in value]
+        if taken:
+            c.add(fld, f"'{taken[0]}' is written by the OSV export itself (from the entry's own fields); "
+                  "use another key")
+            return None
+    return text
 
 
 def _take_versions(c: _Checker, value: Any, fld: str) -> list[str]:

@@ -143,7 +143,7 @@ def test_continuity_violations(new: list[dict[str, str]], message: str) -> None:
 
 def test_continuity_accepts_revision_withdrawal_and_new_records() -> None:
     new = [_rec("OSQI-2026-0001", modified="2026-03-01T00:00:00Z", withdrawn="2026-03-01T00:00:00Z"),
-           _rec("OSQI-2026-0002")]
+           _rec("OSQI-2026-0002", published="2026-02-01T00:00:00Z", modified="2026-02-01T00:00:00Z")]
     assert continuity_problems([_rec("OSQI-2026-0001")], new) == []
 
 

@@ -224,7 +224,7 @@ def test_json_feed_spec_fields(sample: list[Disclosure]) -> None:
         assert rfc3339(item["date_modified"]) == d.modified
         assert item.get("tags", []) == [*d.aliases, *d.cwe]
         ext = item["_osqi"]
-        assert ext == {"about": f"{SITE}about/", "id": d.id, "osv": f"{SITE}osv/{d.id}.json",
+        assert ext == {"about": f"{SITE}disclosures/", "id": d.id, "osv": f"{SITE}osv/{d.id}.json",
                        "withdrawn": d.withdrawn is not None}
 
 

@@ -110,6 +110,26 @@ INVALID_CASES: list[tuple[str, tuple[str, ...]]] = [
         "19: timeline[0].event: 'found' is not one of: discovered, reported, acknowledged, fixed, "
         "fix_released, cve_assigned, disclosed, other",)),
     ("title-not-string.md", ("3: title: must be a string, not a number (quote it)",)),
+    ("git-range-not-semver.md", (
+        "10: affected[0].ranges[0]: '8.5p1' is not a SemVer 2.0 version, so no consumer can evaluate this range "
+        "of a GIT upstream; give the bounds as full commit hashes of the repo (introduced/fixed), or drop the "
+        "range and list the affected releases under versions:",)),
+    ("upper-case-commit.md", (
+        "10: affected[0].ranges[0]: commit hash 'FB4415D8AEE6C1045BE932A34FE6107C2F5ED147' has upper-case "
+        "letters; write it in lower case, as git prints it",)),
+    ("npm-range-not-semver.md", (
+        "9: affected[0].ranges[0]: 'v4.17.21' is not a SemVer 2.0 version, which npm versions are (OSV range "
+        "type SEMVER); write '4.17.21'",)),
+    ("unknown-cwe.md", (
+        "11: cwe[0]: 'CWE-99999' is not a weakness in MITRE's CWE catalogue (CWE 4.20); look it up at "
+        "https://cwe.mitre.org/ and give an existing weakness ID",)),
+    ("ecosystem-specific-not-json.md", (
+        "11: affected[0].ecosystem_specific: at imports[0].path: holds the control character U+0007",)),
+    ("database-specific-reserved-key.md", (
+        "11: affected[0].database_specific: 'repo' is written by the OSV export itself (from the entry's own "
+        "fields); use another key",)),
+    ("related-not-an-id.md", (
+        "11: related[0]: 'see the other one' is not an identifier such as CVE-2026-12345 or GHSA-xxxx-xxxx-xxxx",)),
 ]
 
 
@@ -478,3 +498,11 @@ def test_a_script_url_in_the_narrative_is_located_on_its_line(line: str, where: 
 def test_code_and_safe_links_are_not_problems(line: str) -> None:
     _, problems = _validate_text(disclosure_text(body=BODY + f"\n{line}\n"))
     assert problems == []
+
+
+def test_a_draft_may_keep_placeholder_versions_until_it_is_not_a_draft() -> None:
+    affected = [{"ecosystem": "npm", "package": "libfoo", "ranges": [{"introduced": "0", "fixed": "TODO"}]}]
+    draft, problems = _validate_text(disclosure_text(draft=True, affected=affected))
+    assert problems == [] and draft is not None
+    _, problems = _validate_text(disclosure_text(draft=False, affected=affected))
+    assert [p.field for p in problems] == ["affected[0].ranges[0]"]
