@@ -15,7 +15,7 @@ from cvss.exceptions import CVSSError
 from . import ecosystems as eco
 from .loader import SourceDoc
 from .model import Affected, Credit, Disclosure, Range, Reference, Revision, Severity, TimelineEvent, Withdrawal
-from .narrative import REQUIRED_SECTIONS, section_text
+from .narrative import REQUIRED_SECTIONS, section_line, section_text
 from .problems import Problem
 from .settings import Settings
 from .timefmt import InstantError, parse_date_or_instant, parse_instant
@@ -28,8 +28,9 @@ AFFECTED_FIELDS = ("ecosystem", "package", "purl", "repo", "ranges", "versions")
 RANGE_FIELDS = ("introduced", "fixed", "last_affected")
 
 _ALIAS = re.compile(r"^[A-Za-z][A-Za-z0-9]*-[A-Za-z0-9._:-]+$")
-_CWE = re.compile(r"^CWE-[1-9]\d*$")
-_HTTP_URL = re.compile(r"^https?://[^\s/?#]+\.[^\s/?#]+(/[^\s]*)?$|^https?://localhost(:\d+)?(/[^\s]*)?$")
+_CWE = re.compile(r"^CWE-[1-9][0-9]*$")
+_HTTP_URL = re.compile(r"^https?://[^\s/?#]+\.[^\s/?#]+(/[^\s]*)?$|^https?://localhost(:[0-9]+)?(/[^\s]*)?$")
+"""For the JSON Schema that editors read, and the test holding ``is_http_url`` to it; never run on input here."""
 _PURL = re.compile(r"^pkg:[a-z][a-z0-9.+-]*/[^@\s]+$")
 _VERSION = re.compile(r"^[^\s]+$")
 _TITLE_MAX = 200
@@ -101,7 +102,7 @@ class _Checker:
 
     def url(self, value: Any, fld: str) -> str | None:
         text = self.text(value, fld)
-        if text is not None and not _HTTP_URL.match(text):
+        if text is not None and not is_http_url(text):
             self.add(fld, f"'{text}' is not an http(s) URL")
             return None
         return text
@@ -116,6 +117,26 @@ class _Checker:
                 if built is not None:
                     out.append(built)
         return tuple(out)
+
+
+def is_http_url(text: str) -> bool:
+    """An http(s) URL whose host has a dot inside it (or is ``localhost[:port]``), without white space.
+
+    What ``_HTTP_URL`` accepts, decided with string operations: the pattern tries every dot of a long host
+    (quadratic time on ``https://a.a.a.…``).
+    """
+    scheme = next((s for s in ("https://", "http://") if text.startswith(s)), None)
+    rest = text[len(scheme):] if scheme is not None else ""
+    if scheme is None or any(ch.isspace() for ch in rest):
+        return False
+    host = rest.split("/", 1)[0]
+    if host == "localhost" or (host.startswith("localhost:") and _ascii_digits(host[len("localhost:"):])):
+        return True
+    return "?" not in host and "#" not in host and "." in host[1:-1]
+
+
+def _ascii_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
 
 
 def _type_name(value: Any) -> str:
@@ -169,6 +190,11 @@ def validate_doc(doc: SourceDoc, settings: Settings) -> tuple[Disclosure | None,
 def _take_id(c: _Checker, value: Any, settings: Settings) -> str | None:
     ident = c.text(value, "id")
     if ident is None:
+        return None
+    if not ident.isascii():
+        # Other scripts' digits would read as the same number as ASCII ones: two spellings of one ID.
+        c.add("id", f"{ident!a} has characters other than ASCII letters, digits and '-'; write it as "
+              f"{settings.id_prefix}-YYYY-NNNN with the digits 0-9")
         return None
     if not settings.id_pattern.match(ident):
         c.add("id", f"'{ident}' does not have the form {settings.id_prefix}-YYYY-NNNN")
@@ -391,15 +417,8 @@ def _check_sections(c: _Checker, doc: SourceDoc) -> None:
             c.problems.append(Problem(doc.path, doc.body_line, f"## {title}",
                                       f"section is missing; add a '## {title}' heading with its text"))
         elif not text.strip():
-            c.problems.append(Problem(doc.path, doc.body_line + _heading_line(doc.body, title), f"## {title}",
+            c.problems.append(Problem(doc.path, doc.body_line + (section_line(doc.body, title) or 0), f"## {title}",
                                       "section is empty; write it before publication"))
-
-
-def _heading_line(body: str, title: str) -> int:
-    for i, line in enumerate(body.split("\n")):
-        if re.match(rf"^##\s+{re.escape(title)}\s*#*\s*$", line, re.IGNORECASE):
-            return i
-    return 0
 
 
 @dataclass(frozen=True)
