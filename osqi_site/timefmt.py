@@ -90,3 +90,16 @@ def human(value: date | datetime) -> str:
     if isinstance(value, datetime):
         return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return value.isoformat()
+
+
+MAX_EPOCH = 2**32 - 1
+"""The latest ``SOURCE_DATE_EPOCH`` a gzip header (MkDocs' ``sitemap.xml.gz``) can hold: 2106-02-07."""
+
+
+def epoch_problem(value: str) -> str | None:
+    """Why ``value`` is no usable ``SOURCE_DATE_EPOCH`` (seconds since 1970, as ``date +%s`` prints them)."""
+    digits = value.lstrip("0") or "0"
+    if value.isascii() and value.isdigit() and len(digits) <= 10 and int(digits) <= MAX_EPOCH:
+        return None  # (at most ten digits are converted: a 5,000-digit value must not reach int())
+    return (f"SOURCE_DATE_EPOCH {ascii(value[:40])} is not a whole number of seconds since 1970 from 0 to "
+            f"{MAX_EPOCH} (as `date +%s` prints it); fix it or unset it")
