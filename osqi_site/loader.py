@@ -38,6 +38,8 @@ _SAFE_COMPOSE_DEPTH = 256
 _PARENT_FIELD = re.compile(r"(\.[^.\[]+|\[\d+\])$")
 _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
+MAX_LINE_CHARS = 10_000
+"""A line longer than this is refused: no field or sentence needs it, and it bounds the work per line."""
 MAX_NUMBER_CHARS = 100
 """A YAML number written longer than this is refused: Python will not turn an integer of more than 4,300
 digits into text (a traceback), and no field of a disclosure is a number of that size."""
@@ -292,6 +294,11 @@ def parse_text(rel: str, raw: bytes,
         problems.append(Problem(rel, text.count("\n", 0, text.index("\x00")) + 1, "file", "contains a NUL byte"))
     elif (bad := FORBIDDEN_CHAR.search(text)) is not None:
         problems.append(Problem(rel, text.count("\n", 0, bad.start()) + 1, "file", forbidden_char_message(bad)))
+    if len(text) > MAX_LINE_CHARS:  # a shorter file cannot have a longer line
+        long = next((i for i, line in enumerate(text.split("\n")) if len(line) > MAX_LINE_CHARS), None)
+        if long is not None:
+            problems.append(Problem(rel, long + 1, "file", f"line {long + 1} is longer than {MAX_LINE_CHARS} "
+                                    "characters; break it"))
     if problems:
         return None, problems
     first_end = text.find("\n")

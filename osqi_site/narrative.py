@@ -13,6 +13,18 @@ MARKDOWN_EXTENSIONS = ("tables", "fenced_code", "sane_lists", "attr_list", "def_
 
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 
+# Python-Markdown's own worst cases, measured (see README "Bounded time"): its link pattern rescans from every
+# open '[' to the end of the paragraph, its inline patterns cost more than linear time in a paragraph's
+# length, and its HTML parser rescans the rest of the text from every '<tag' that no '>' follows. These
+# limits keep every conversion of a narrative within seconds; real narratives stay far below them.
+MAX_NARRATIVE_CHARS = 250_000
+MAX_PARAGRAPH_CHARS = 20_000
+MAX_OPEN_BRACKETS = 16
+MAX_UNCLOSED_TAGS = 16
+_TAG_START = re.compile(r"<[A-Za-z/!?]")
+_BRACKET = re.compile(r"\\.|[\[\]]")
+"""A bracket, or a backslash escape (consumed whole: ``\\[`` opens nothing)."""
+
 
 @dataclass(frozen=True)
 class Section:
@@ -73,6 +85,41 @@ def section_line(body: str, title: str) -> int | None:
         if s.level == 2 and s.title.casefold() == title.casefold():
             return s.line
     return None
+
+
+def shape_problems(body: str) -> list[tuple[int, str]]:
+    """``(0-based line, message)`` for each limit of the narrative's shape exceeded; linear time."""
+    if len(body) > MAX_NARRATIVE_CHARS:
+        return [(0, f"the narrative is {len(body)} characters long (at most {MAX_NARRATIVE_CHARS}); move long "
+                    "listings into attachments")]
+    out: list[tuple[int, str]] = []
+    start, size, depth, deepest = 0, 0, 0, (0, 0)
+    for i, line in enumerate(body.split("\n")):
+        if not line.strip():
+            start, size, depth = i + 1, 0, 0  # a blank line ends the paragraph: Markdown's inline scope
+            continue
+        size += len(line) + 1
+        if size > MAX_PARAGRAPH_CHARS >= size - len(line) - 1:  # reported once per paragraph
+            out.append((start, f"paragraph of more than {MAX_PARAGRAPH_CHARS} characters without a blank line; "
+                               "split it"))
+        if "[" in line or (depth and "]" in line):  # most lines have no bracket: skipped at C speed
+            for m in _BRACKET.finditer(line):
+                if m.group() == "[":
+                    depth += 1
+                    deepest = max(deepest, (depth, -i))
+                elif m.group() == "]" and depth:
+                    depth -= 1
+    if deepest[0] > MAX_OPEN_BRACKETS:
+        out.append((-deepest[1], f"{deepest[0]} '[' open at once (at most {MAX_OPEN_BRACKETS}); close them or "
+                                "escape them as \\["))
+    last_gt = body.rfind(">")
+    unclosed = _TAG_START.findall(body, last_gt + 1)
+    if len(unclosed) > MAX_UNCLOSED_TAGS:
+        first = _TAG_START.search(body, last_gt + 1)
+        line = body.count("\n", 0, first.start()) if first else 0
+        out.append((line, f"{len(unclosed)} '<' starting an HTML tag with no '>' after them (at most "
+                          f"{MAX_UNCLOSED_TAGS}); write &lt; or put the text in a code block"))
+    return out
 
 
 def section_text(body: str, title: str) -> str | None:

@@ -15,7 +15,7 @@ from cvss.exceptions import CVSSError
 from . import ecosystems as eco
 from .loader import SourceDoc
 from .model import Affected, Credit, Disclosure, Range, Reference, Revision, Severity, TimelineEvent, Withdrawal
-from .narrative import REQUIRED_SECTIONS, section_line, section_text
+from .narrative import REQUIRED_SECTIONS, section_line, section_text, shape_problems
 from .problems import Problem
 from .settings import Settings
 from .timefmt import InstantError, parse_date_or_instant, parse_instant
@@ -173,6 +173,9 @@ def validate_doc(doc: SourceDoc, settings: Settings) -> tuple[Disclosure | None,
     timeline = c.each(c.listing(meta.get("timeline"), "timeline", required=True), "timeline", _take_event(c))
     revisions = c.each(c.listing(meta.get("revisions"), "revisions"), "revisions", _take_revision(c, embargo))
     withdrawn = _take_withdrawn(c, meta.get("withdrawn"), embargo)
+    # Before the sections: a narrative past these limits is refused before anything else reads it.
+    for line, message in shape_problems(doc.body):
+        c.problems.append(Problem(doc.path, doc.body_line + line, "body", message))
     if not draft:
         _check_sections(c, doc)
     if c.problems or ident is None or title is None:

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from osqi_site import loader, validate
-from osqi_site.loader import MAX_FILE_BYTES, load_tree, parse_text
+from osqi_site.loader import MAX_FILE_BYTES, MAX_YAML_DEPTH, load_tree, parse_text
 from osqi_site.model import Attachment
 
 REL = f"disclosures/2026/{DEFAULT_ID}.md"
@@ -164,17 +164,17 @@ def test_billion_laughs_is_rejected_quickly() -> None:
 
 
 def test_deeply_nested_yaml_is_a_problem_not_a_crash() -> None:
-    depth = 5_000  # 10 KB: far below MAX_FILE_BYTES
-    raw = b"---\na: " + b"[" * depth + b"]" * depth + b"\n---\n"
+    depth = 5_000  # 20 KB: far below MAX_FILE_BYTES; one '[' per line, as lines are limited to 10,000 characters
+    raw = b"---\na: " + b"[\n " * depth + b"]" * depth + b"\n---\n"
     doc, problems = parse_text(REL, raw)
     assert doc is None
-    assert [(p.line, p.field) for p in problems] == [(2, "frontmatter")]
+    assert [(p.line, p.field) for p in problems] == [(2 + MAX_YAML_DEPTH, "frontmatter")]  # the level too deep
 
 
 def test_very_deeply_nested_yaml_does_not_kill_the_process() -> None:
     code = ("from osqi_site.loader import parse_text\n"
             "d = 50_000\n"
-            "doc, problems = parse_text('x.md', b'---\\na: ' + b'[' * d + b']' * d + b'\\n---\\n')\n"
+            "doc, problems = parse_text('x.md', b'---\\na: ' + b'[\\n ' * d + b']\\n ' * d + b'\\n---\\n')\n"
             "print(problems[0].field if problems else 'accepted')\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert (done.returncode, done.stdout.strip()) == (0, "frontmatter")

@@ -99,6 +99,29 @@ INVALID_CASES: list[tuple[str, tuple[str, ...]]] = [
         "19: timeline[0].event: 'found' is not one of: discovered, reported, acknowledged, fixed, "
         "fix_released, cve_assigned, disclosed, other",)),
     ("title-not-string.md", ("3: title: must be a string, not a number (quote it)",)),
+    # Hostile input (issue 12): each of these once passed check and crashed later, or hung.
+    ("control-char-in-title.md", (  # a YAML escape: the file's own bytes are clean
+        "3: title: contains the control character U+001B; remove it (tab and line feed are allowed)",)),
+    ("control-char-in-body.md", (
+        "24: file: contains the control character U+001B; remove it (tab and line feed are allowed)",)),
+    ("lone-carriage-return.md", (
+        "26: file: carriage return without a line feed (an old Mac line ending); save with LF or CRLF "
+        "line endings",)),
+    ("calendar-edge-embargo.md", (
+        "4: embargo_until: '0001-01-01T00:00:00+14:00' is outside the years 1970 to 9999 once converted to UTC",)),
+    ("leap-second-embargo.md", (
+        "4: embargo_until: '2026-12-31T23:59:60Z' is not a valid instant (second must be in 0..59)",)),
+    ("timeline-before-1970.md", (
+        "18: timeline[0].date: '1969-12-31' is before 1970-01-01; dates and instants lie in the years 1970 to "
+        "9999 (UTC)",)),
+    ("huge-number.md", (
+        "9: affected[0].ranges[0].introduced: a number written with 5000 characters (at most 100); quote it if "
+        "it is text",)),
+    ("explicit-int-tag.md", (
+        "10: affected[0].ranges[0].fixed: '1.2.3' is not a valid YAML int; quote it if it is text",)),
+    ("non-ascii-id-digits.md", (
+        "2: id: 'OSQI-\\uff12\\uff10\\uff12\\uff16-0001' has characters other than ASCII letters, digits and '-'; "
+        "write it as OSQI-YYYY-NNNN with the digits 0-9",)),
 ]
 
 
