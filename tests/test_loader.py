@@ -168,7 +168,8 @@ def test_deeply_nested_yaml_is_a_problem_not_a_crash() -> None:
     raw = b"---\na: " + b"[\n " * depth + b"]" * depth + b"\n---\n"
     doc, problems = parse_text(REL, raw)
     assert doc is None
-    assert [(p.line, p.field) for p in problems] == [(2 + MAX_YAML_DEPTH, "frontmatter")]  # the level too deep
+    assert [(p.line, p.field) for p in problems] == [(1 + MAX_YAML_DEPTH, "frontmatter")]  # the level too deep
+    # (the frontmatter mapping is the first level, on line 2; each '[' line one more)
 
 
 def test_very_deeply_nested_yaml_does_not_kill_the_process() -> None:
@@ -302,7 +303,8 @@ def test_huge_file_is_refused_without_being_read(project: Path, reads: list[Path
 def test_a_file_of_exactly_the_limit_is_read(project: Path) -> None:
     d = project / "disclosures"
     text = disclosure_text()
-    write_disclosure(d, text=text + "x" * (MAX_FILE_BYTES - len(text.encode())))
+    filler = ("x" * 99 + "\n") * MAX_FILE_BYTES  # lines of 100: no line over MAX_LINE_CHARS
+    write_disclosure(d, text=text + filler[:MAX_FILE_BYTES - len(text.encode())])
     result = _load(project)
     assert result.problems == ()
     assert len(result.docs) == 1
@@ -419,7 +421,7 @@ def _reference_build(node: yaml.Node, yaml_loader: Any, path: str, lines: dict[s
                 raise loader._YamlRejected(key_line, "YAML merge keys (<<) are not allowed")
             if not isinstance(key_node, yaml.ScalarNode):
                 raise loader._YamlRejected(key_line, "mapping keys must be plain strings")
-            key = str(yaml_loader.construct_object(key_node))
+            key = str(loader._scalar(key_node, yaml_loader, path or "frontmatter", 2))  # the same scalar rules
             child = f"{path}.{key}" if path else key
             if key in out:
                 raise loader._YamlRejected(key_line, f"duplicate key '{key}' (first on line {lines.get(child, '?')})")
@@ -430,8 +432,8 @@ def _reference_build(node: yaml.Node, yaml_loader: Any, path: str, lines: dict[s
         if node.tag != "tag:yaml.org,2002:seq":
             raise loader._YamlRejected(line, f"explicit YAML tag {node.tag} is not allowed")
         return [_reference_build(item, yaml_loader, f"{path}[{i}]", lines) for i, item in enumerate(node.value)]
-    if node.tag == "tag:yaml.org,2002:timestamp":
-        return str(node.value)
+    if isinstance(node, yaml.ScalarNode):
+        return loader._scalar(node, yaml_loader, path or "frontmatter", 2)  # its own tests pin the scalar rules
     return yaml_loader.construct_object(node, deep=True)
 
 
