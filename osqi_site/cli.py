@@ -187,7 +187,7 @@ def _run_mkdocs(args: argparse.Namespace, *, preview: bool) -> int:
     except (PluginError, ConfigurationError, Abort) as e:
         print(str(e), file=sys.stderr)
         # MkDocs wraps a plugin's error in its own Abort: the plugin's guard caught a bug when either is ours.
-        return BUG_EXIT if isinstance(e, InternalError) or isinstance(e.__cause__, InternalError) else 1
+        return BUG_EXIT if isinstance(e, InternalError) or isinstance(e.__context__, InternalError) else 1
     finally:
         logging.getLogger("mkdocs").removeHandler(handler)
     print(f"Preview as of {iso_z(as_of)} in {target}: confidential, never deploy" if preview and as_of
