@@ -29,6 +29,7 @@ BUG_EXIT = 70
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")  # the banner drowns our own messages
     args = _parser().parse_args(argv)
+    saved = os.environ.get(DEBUG_ENV)
     if args.debug:
         os.environ[DEBUG_ENV] = "1"  # the MkDocs plugin's guard reads it too
     try:
@@ -39,10 +40,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Every input problem is reported as data long before this; what arrives here is a bug. One line,
         # not a traceback, unless asked for. Nothing was published: build and preview swap a finished site
         # in only at the very end, and their temporary folder is removed when a build fails.
-        if args.debug or debugging():
+        if debugging():
             raise
         print(bug_line(e), file=sys.stderr)
         return BUG_EXIT
+    finally:
+        if args.debug and saved is None:
+            os.environ.pop(DEBUG_ENV, None)
 
 
 def _parser() -> argparse.ArgumentParser:
