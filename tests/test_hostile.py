@@ -185,3 +185,23 @@ def test_an_unexpected_exception_in_the_plugin_fails_the_build_closed(tmp_path: 
     assert "osqi-site: internal error: KeyError: 'surprise'. This is a bug, please report it" in err
     assert digest(site) == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".site")) == []
+
+
+def test_under_plain_mkdocs_an_unexpected_exception_is_a_plugin_error(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from mkdocs.commands.build import build as mkdocs_build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import Abort
+
+    from osqi_site.plugin import InternalError
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(pipeline, "build_outputs", broken)
+    root = make_project(tmp_path)
+    config = load_config(str(root / "mkdocs.yml"), site_dir=str(tmp_path / "site"))
+    with pytest.raises(Abort) as raised:  # MkDocs' clean failure, not the KeyError's traceback
+        mkdocs_build(config)
+    assert isinstance(raised.value.__context__, InternalError)
+    assert not (tmp_path / "site").exists()
