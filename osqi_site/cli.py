@@ -21,7 +21,6 @@ from .project import Project, find_project
 from .timefmt import InstantError, iso_z, parse_instant
 from .verify import continuity_problems
 
-
 BUG_EXIT = 70
 """Exit status when the guard in ``main`` caught an unexpected exception (EX_SOFTWARE): a bug, not bad input."""
 

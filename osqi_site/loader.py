@@ -468,5 +468,5 @@ def _scalar(node: yaml.ScalarNode, loader: yaml.SafeLoader, field: str, first_li
         return loader.construct_object(node, deep=True)
     except (ValueError, KeyError, TypeError, ArithmeticError):  # an explicit !!int abc, !!bool maybe, ...
         name = tag.rsplit(":", 1)[-1]
-        raise _YamlRejected(line, f"{ascii(node.value[:40])} is not a valid YAML {name}; quote it if it is text",
+        raise _YamlRejected(line, f"{node.value[:40]!a} is not a valid YAML {name}; quote it if it is text",
                             field) from None

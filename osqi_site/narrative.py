@@ -116,8 +116,8 @@ def shape_problems(body: str) -> list[tuple[int, str]]:
     unclosed = _TAG_START.findall(body, last_gt + 1)
     if len(unclosed) > MAX_UNCLOSED_TAGS:
         first = _TAG_START.search(body, last_gt + 1)
-        line = body.count("\n", 0, first.start()) if first else 0
-        out.append((line, f"{len(unclosed)} '<' starting an HTML tag with no '>' after them (at most "
+        at = body.count("\n", 0, first.start()) if first else 0
+        out.append((at, f"{len(unclosed)} '<' starting an HTML tag with no '>' after them (at most "
                           f"{MAX_UNCLOSED_TAGS}); write &lt; or put the text in a code block"))
     return out
 

@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 
 # ASCII digits only ([0-9], not \d): other scripts' digits are no RFC 3339.
 _RFC3339 = re.compile(
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$")
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?"
+    r"([Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$")
 _NO_OFFSET = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
@@ -101,5 +102,5 @@ def epoch_problem(value: str) -> str | None:
     digits = value.lstrip("0") or "0"
     if value.isascii() and value.isdigit() and len(digits) <= 10 and int(digits) <= MAX_EPOCH:
         return None  # (at most ten digits are converted: a 5,000-digit value must not reach int())
-    return (f"SOURCE_DATE_EPOCH {ascii(value[:40])} is not a whole number of seconds since 1970 from 0 to "
+    return (f"SOURCE_DATE_EPOCH {value[:40]!a} is not a whole number of seconds since 1970 from 0 to "
             f"{MAX_EPOCH} (as `date +%s` prints it); fix it or unset it")

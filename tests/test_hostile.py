@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import INVALID
@@ -26,7 +27,7 @@ def swap(text: str, old: str, new: str, count: int = -1) -> str:
     return text.replace(old, new, count)
 
 
-def _valid(ident: str, **overrides: object) -> str:
+def _valid(ident: str, **overrides: Any) -> str:
     return disclosure_text(id=ident, **overrides)
 
 
@@ -123,7 +124,7 @@ def test_a_malformed_source_date_epoch_is_one_line_and_exit_1(value: str, tmp_pa
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert [line for line in err.splitlines() if "SOURCE_DATE_EPOCH" in line] == [
-        f"ERROR: osqi: SOURCE_DATE_EPOCH {ascii(value[:40])} is not a whole number of seconds since 1970 from 0 "
+        f"ERROR: osqi: SOURCE_DATE_EPOCH {value[:40]!a} is not a whole number of seconds since 1970 from 0 "
         "to 4294967295 (as `date +%s` prints it); fix it or unset it"]
     assert not (tmp_path / "site").exists()
 
