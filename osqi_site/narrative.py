@@ -94,7 +94,9 @@ def shape_problems(body: str) -> list[tuple[int, str]]:
                     "listings into attachments")]
     out: list[tuple[int, str]] = []
     start, size, depth, deepest = 0, 0, 0, (0, 0)
-    for i, line in enumerate(body.split("\n")):
+    # A shorter narrative has no longer paragraph, one with fewer '[' no deeper ones: most skip the walk.
+    walk = len(body) > MAX_PARAGRAPH_CHARS or body.count("[") > MAX_OPEN_BRACKETS
+    for i, line in enumerate(body.split("\n") if walk else ()):
         if not line.strip():
             start, size, depth = i + 1, 0, 0  # a blank line ends the paragraph: Markdown's inline scope
             continue
