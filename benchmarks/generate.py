@@ -190,8 +190,8 @@ def _package(rng: random.Random, ecosystem: str) -> dict[str, Any]:
         out.update(package=name, purl=f"pkg:cargo/{name}")
     elif ecosystem == "Go":
         name = f"github.com/{org}/{base}"
+        # OSV writes Go versions without the "v" (SEMVER ranges); check refuses "v1.2.3" in a Go range.
         out.update(package=name, purl=f"pkg:golang/{name}", repo=f"https://github.com/{org}/{base}")
-        intro, fixed = "v" + intro, "v" + fixed
     elif ecosystem == "Maven":
         group = f"org.{org.replace('-', '')}"
         name = f"{group}:{base}"

@@ -521,7 +521,7 @@ PHASES: tuple[tuple[str, str, str], ...] = (
     ("Material search: write index (on_post_build)", "material/plugins/search/plugin.py", "on_post_build"),
     ("MkDocs: copy static files", "mkdocs/structure/files.py", "copy_static_files"),
     ("osqi on_post_build: read site, SHA256SUMS, leak scan", "osqi_site/plugin.py", "on_post_build"),
-    ("  pipeline.find_leaks", "osqi_site/pipeline.py", "find_leaks"),
+    ("  leakscan.find_leaks", "osqi_site/leakscan.py", "find_leaks"),
     ("  checksums.sha256sums", "osqi_site/checksums.py", "sha256sums"),
     ("osqi on_shutdown (swap the site in)", "osqi_site/plugin.py", "on_shutdown"),
 )

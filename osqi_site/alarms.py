@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
+from urllib.parse import urlsplit
 
 from .memo import found_or_made
 from .model import Disclosure, TimelineEvent
@@ -18,6 +19,53 @@ COMPLETE_SECTIONS = ("Summary", "Discovery", "Root cause", "Impact", "Fix")
 """What a published narrative must cover; Summary and Discovery are already hard requirements."""
 
 _PLACEHOLDER = re.compile(r"\bTODO\b|\bTBD\b|\bFIXME\b")
+
+RESERVED_DOMAINS = ("example.com", "example.net", "example.org")
+"""Second-level domains reserved for documentation (RFC 2606 §3), with every name below them."""
+RESERVED_TLDS = ("example", "test", "invalid", "localhost")
+"""Top-level names reserved by RFC 2606 §2 and RFC 6761 §6: nothing real lives below them."""
+
+
+def config_alarms(settings: Settings, config_file: str = "mkdocs.yml") -> list[Problem]:
+    """``site_url`` or a ``contact`` still on a reserved example domain: placeholders that must not go out.
+
+    A warning like the transparency alarms (an error under ``--strict``): the sample and a fresh ``init`` site
+    build, but a deployment that forgot to set them would publish links and a reporting address that reach
+    no one, in security.txt, every feed and every CSAF document.
+    """
+    out = []
+    host = urlsplit(settings.site_url).hostname or ""
+    if is_reserved_domain(host):
+        out.append(Problem(config_file, 0, "site_url",
+                           f"'{settings.site_url}' is a reserved example domain (RFC 2606/6761): every link in "
+                           "the feeds, OSV and CSAF would point nowhere; set the site's real URL"))
+    for contact in settings.contact:
+        domain = _contact_domain(contact)
+        if domain is not None and is_reserved_domain(domain):
+            out.append(Problem(config_file, 0, "contact",
+                               f"'{contact}' is on a reserved example domain (RFC 2606/6761): security.txt and "
+                               "CSAF would send reporters nowhere; set the address that receives reports"))
+    return out
+
+
+def is_reserved_domain(host: str) -> bool:
+    """True for example.com/.net/.org and names below them, and for anything under .example, .test, .invalid
+    or .localhost (and ``localhost`` itself); case and a trailing dot do not matter."""
+    name = host.strip().rstrip(".").lower()
+    if not name:
+        return False
+    labels = name.split(".")
+    return labels[-1] in RESERVED_TLDS or ".".join(labels[-2:]) in RESERVED_DOMAINS
+
+
+def _contact_domain(contact: str) -> str | None:
+    """The domain a ``mailto:`` or ``http(s):`` contact reaches; ``None`` for others (``tel:``)."""
+    if contact.startswith("mailto:"):
+        address = contact.removeprefix("mailto:").split("?", 1)[0]
+        return address.rpartition("@")[2] or None
+    if contact.startswith(("https://", "http://")):
+        return urlsplit(contact).hostname
+    return None
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from . import gate, pipeline, scaffold
-from .alarms import alarms
+from .alarms import alarms, config_alarms
 from .loader import load_tree
 from .parallel import settle_heap
 from .problems import DEBUG_ENV, Problem, bug_line, debugging, format_problems
-from .project import Project, find_project
+from .project import Project, configured_site_dir, find_project
 from .timefmt import InstantError, iso_z, parse_instant
 from .verify import continuity_problems
 
@@ -90,6 +90,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--ecosystem", default=None)
     c.add_argument("--embargo-until", default=None, metavar="T", help="RFC 3339 instant; default: 90 days from now")
     c.add_argument("--no-input", action="store_true", help="never ask; missing fields get TODO placeholders")
+    c = command("cve", "print the CVE JSON 5 CNA container of a public disclosure's CVE (for cve publish)", _cve)
+    c.add_argument("cve_id", metavar="CVE-ID")
+    c.add_argument("-f", "--config-file", type=Path, default=Path("mkdocs.yml"))
     c = command("schema", "print the JSON Schema of disclosure frontmatter, for editors", _schema)
     c.add_argument("-f", "--config-file", type=Path, default=Path("mkdocs.yml"),
                    help="read id_prefix from this config when it exists (default prefix: OSQI)")
@@ -117,7 +120,9 @@ def _check(args: argparse.Namespace) -> int:
     settle_heap()  # a pre-commit hook: the collector need not walk 10,000 disclosures again before exit
     pub = gate.publish(checked.disclosures, now)
     problems = [*checked.problems, *pipeline.publication_problems(pub, project.settings, facts=checked.mentions)]
-    warnings = alarms(checked.disclosures, project.settings, now, facts=checked.alarms)
+    problems.extend(_content(project, now)[1])  # docs_dir: links, file names, the content pages' gate fields
+    warnings = [*config_alarms(project.settings, args.config_file.name),
+                *alarms(checked.disclosures, project.settings, now, facts=checked.alarms)]
     if args.strict:
         problems.extend(warnings)
     elif warnings:
@@ -138,14 +143,21 @@ def _next(args: argparse.Namespace) -> int:
     if checked.problems:
         return _fail(checked.problems)
     now = datetime.now(UTC)
-    content = pipeline.gate_content(pipeline.content_pages(project.docs_dir), now)
-    if content.problems:
-        return _fail(content.problems)
+    content, problems = _content(project, now)
+    if problems:
+        return _fail(problems)
     candidates = [t for t in (gate.next_change(checked.disclosures, now), content.next_lift) if t is not None]
     upcoming = min(candidates, default=None)
     if upcoming is not None:
         print(iso_z(upcoming))
     return 0
+
+
+def _content(project: Project, now: datetime) -> tuple[pipeline.ContentGate, list[Problem]]:
+    """The content gate of docs_dir at ``now`` and every problem of docs_dir (its tree and its pages)."""
+    files, tree = pipeline.content_files(project.docs_dir, project.root)
+    content = pipeline.gate_content(files, now)
+    return content, [*tree, *content.problems]
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -180,6 +192,8 @@ def _run_mkdocs(args: argparse.Namespace, *, preview: bool) -> int:
         plugin.as_of = as_of
         plugin.strict_alarms = args.strict
         plugin.preview = preview
+        if preview:  # the folder builds go to, even before one exists there: a preview never goes near it
+            plugin.build_site_dir = configured_site_dir(args.config_file)
         target = config.site_dir
         config.plugins.run_event("startup", command="build", dirty=False)
         try:
@@ -333,6 +347,29 @@ def _new(args: argparse.Namespace) -> int:
     with path.open("x", encoding="utf-8") as fh:  # never overwrite
         fh.write(text)
     print(path.relative_to(project.root) if path.is_relative_to(project.root) else path)
+    return 0
+
+
+def _cve(args: argparse.Namespace) -> int:
+    """Print the CNA container of one CVE; a withheld or unknown ID gets one answer, revealing nothing."""
+    from .cve import claim_problems, cna_container, owner
+
+    project, rc = _project(args.config_file)
+    if project is None:
+        return rc
+    checked = pipeline.check(project.disclosures_dir, project.root, project.settings)
+    if checked.problems:
+        return _fail(checked.problems)
+    pub = gate.publish(checked.disclosures, datetime.now(UTC))
+    conflicts = claim_problems(pub.public)
+    if conflicts:
+        return _fail(conflicts)
+    found = owner(pub.public, str(args.cve_id).strip().upper())
+    if found is None:  # withheld, draft or unknown: the same words, so the answer reveals nothing
+        print(f"{args.cve_id}: no public disclosure carries this CVE ID", file=sys.stderr)
+        return 1
+    sys.stdout.write(json.dumps(cna_container(found, project.settings), indent=2, sort_keys=True,
+                                ensure_ascii=False) + "\n")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Markdown to HTML for generated pages, in parallel and keyed by content hash so unchanged pages are reused."""
+"""Markdown to sanitised HTML for generated pages, in parallel, keyed by content hash so unchanged pages are reused."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from typing import Any
 import markdown
 import orjson
 
-from . import __version__
+from . import __version__, sanitize
 from .parallel import map_chunks
+from .render import PLACEHOLDER
 
 CHUNK = 64
 """Pages per task: large enough that process hand-over costs little, small enough to balance two cores."""
@@ -35,7 +36,7 @@ class Recipe:
 
     def fingerprint(self) -> str:
         described = json.dumps([[repr(e) if not isinstance(e, str) else e for e in self.extensions],
-                                self.configs, markdown.__version__, __version__],
+                                self.configs, markdown.__version__, __version__, sanitize.fingerprint()],
                                sort_keys=True, default=repr)
         return hashlib.sha256(described.encode()).hexdigest()
 
@@ -70,8 +71,23 @@ def _markdown(recipe: Recipe) -> markdown.Markdown:
 
 
 def _convert(md: markdown.Markdown, text: str) -> Converted:
-    html = md.convert(text)
-    return Converted(html, list(getattr(md, "toc_tokens", [])))
+    """Convert, then sanitise (``sanitize``): a narrative's raw HTML and links are cleaned here, once per page
+    and cached; the page's blocks go in later, at the placeholders the sanitiser leaves in place."""
+    html = sanitize.clean_around(md.convert(text), PLACEHOLDER)
+    return Converted(html, _clean_toc(list(getattr(md, "toc_tokens", []))))
+
+
+def _clean_toc(tokens: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The table of contents with every title reduced to escaped text: themes print ``name`` as HTML."""
+    out = []
+    for token in tokens:
+        token = dict(token)
+        for field in ("name", "html", "data-toc-label"):
+            if isinstance(token.get(field), str):
+                token[field] = sanitize.clean_text(token[field])
+        token["children"] = _clean_toc(list(token.get("children", [])))
+        out.append(token)
+    return out
 
 
 def dump(converted: Converted) -> bytes:

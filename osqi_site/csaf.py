@@ -13,13 +13,16 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from cvss import CVSS3
+from packageurl import PackageURL
 
+from . import cwe
 from .ecosystems import GIT, PURL_TYPES
 from .model import Affected, Credit, Disclosure, Range
 from .narrative import section_text
 from .osv import dump_json
 from .settings import Settings
 from .timefmt import iso_z
+from .versions import is_commit_range
 
 CSAF_VERSION = "2.0"
 ROOT = ".well-known/csaf"
@@ -32,45 +35,6 @@ advisories also cover issues others found. CSAF's ``coordinator`` is the role th
 
 EMPTY_LAST_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
 """provider-metadata needs ``last_updated``; with nothing public, the epoch: fixed, and obviously no real date."""
-
-# CSAF 2.0 mandatory test 6.1.11 requires the exact CWE name with the id. Only the CWEs in use (and a few
-# common ones) are listed, with their CWE 4.x names; an unknown CWE is left out rather than named wrongly.
-CWE_NAMES = {
-    "CWE-20": "Improper Input Validation",
-    "CWE-22": "Improper Limitation of a Pathname to a Restricted Directory ('Path Traversal')",
-    "CWE-78": "Improper Neutralization of Special Elements used in an OS Command ('OS Command Injection')",
-    "CWE-79": "Improper Neutralization of Input During Web Page Generation ('Cross-site Scripting')",
-    "CWE-89": "Improper Neutralization of Special Elements used in an SQL Command ('SQL Injection')",
-    "CWE-94": "Improper Control of Generation of Code ('Code Injection')",
-    "CWE-119": "Improper Restriction of Operations within the Bounds of a Memory Buffer",
-    "CWE-120": "Buffer Copy without Checking Size of Input ('Classic Buffer Overflow')",
-    "CWE-121": "Stack-based Buffer Overflow",
-    "CWE-122": "Heap-based Buffer Overflow",
-    "CWE-125": "Out-of-bounds Read",
-    "CWE-190": "Integer Overflow or Wraparound",
-    "CWE-200": "Exposure of Sensitive Information to an Unauthorized Actor",
-    "CWE-287": "Improper Authentication",
-    "CWE-295": "Improper Certificate Validation",
-    "CWE-352": "Cross-Site Request Forgery (CSRF)",
-    "CWE-362": "Concurrent Execution using Shared Resource with Improper Synchronization ('Race Condition')",
-    "CWE-364": "Signal Handler Race Condition",
-    "CWE-400": "Uncontrolled Resource Consumption",
-    "CWE-416": "Use After Free",
-    "CWE-434": "Unrestricted Upload of File with Dangerous Type",
-    "CWE-476": "NULL Pointer Dereference",
-    "CWE-502": "Deserialization of Untrusted Data",
-    "CWE-506": "Embedded Malicious Code",
-    "CWE-611": "Improper Restriction of XML External Entity Reference",
-    "CWE-787": "Out-of-bounds Write",
-    "CWE-798": "Use of Hard-coded Credentials",
-    "CWE-862": "Missing Authorization",
-    "CWE-863": "Incorrect Authorization",
-    "CWE-917": "Improper Neutralization of Special Elements used in an Expression Language Statement "
-               "('Expression Language Injection')",
-    "CWE-918": "Server-Side Request Forgery (SSRF)",
-    "CWE-1321": "Improperly Controlled Modification of Object Prototype Attributes ('Prototype Pollution')",
-    "CWE-1333": "Inefficient Regular Expression Complexity",
-}
 
 _REFERENCE_SUMMARIES = {
     "ADVISORY": "Advisory", "ARTICLE": "Article", "DETECTION": "Detection", "DISCUSSION": "Discussion",
@@ -207,11 +171,18 @@ def _title(d: Disclosure) -> str:
 
 
 def _tracking(d: Disclosure) -> dict[str, Any]:
-    """Revision 1 is the publication; each revision and the withdrawal add one, in date order."""
+    """Revision 1 is the publication; each revision and the withdrawal add one, numbered in date order.
+
+    A revision may follow the withdrawal (RUSTSEC-2025-0007 was corrected after it was withdrawn), so the
+    withdrawal is sorted in with the revisions, never appended last: mandatory tests 6.1.14 (sorted history),
+    6.1.16 (version = newest number) and 6.1.21 (consecutive numbers) hold for every mix. The sort is stable:
+    the publication stays first, and at one instant the withdrawal comes after the revisions.
+    """
     history: list[tuple[datetime, str]] = [(d.published, "Initial public release.")]
-    history.extend((r.date, r.summary.strip()) for r in sorted(d.revisions, key=lambda r: r.date))
+    history.extend((r.date, r.summary.strip()) for r in d.revisions)
     if d.withdrawn is not None:
         history.append((d.withdrawn.date, f"Withdrawn: {d.withdrawn.reason.strip()}"))
+    history.sort(key=lambda entry: entry[0])
     revisions = [{"date": iso_z(when), "number": str(n), "summary": text}
                  for n, (when, text) in enumerate(history, start=1)]
     return {
@@ -254,8 +225,9 @@ def _vulnerability(d: Disclosure, products: _Products) -> dict[str, Any]:
     # Our ID and every other alias; a second CVE lands here too, as CSAF 2.0 has room for only one.
     vuln["ids"] = [{"system_name": _system_name(ident), "text": ident}
                    for ident in dict.fromkeys((d.id, *d.aliases)) if not cves or ident != cves[0]]
-    if d.cwe and d.cwe[0] in CWE_NAMES:
-        vuln["cwe"] = {"id": d.cwe[0], "name": CWE_NAMES[d.cwe[0]]}
+    name = cwe.name(d.cwe[0]) if d.cwe else None
+    if d.cwe and name is not None:  # CSAF 2.0 has room for one CWE; validation refuses IDs MITRE does not have
+        vuln["cwe"] = {"id": d.cwe[0], "name": name}
     discovered = [e.date for e in d.timeline if e.event == "discovered"]
     if discovered:
         vuln["discovery_date"] = iso_z(_instant(min(discovered, key=_instant)))
@@ -335,22 +307,22 @@ def _products(affected: Sequence[Affected]) -> _Products:
     """Each range becomes a ``product_version_range`` (vers), each fixed version its own ``product_version``."""
     p = _Products()
     for a in affected:
-        vendor, scheme = _vendor(a), _vers_scheme(a)
+        vendor, scheme, purl = _vendor(a), _vers_scheme(a), product_purl(a)
         label = a.package if a.ecosystem == GIT else f"{a.package} ({a.ecosystem})"
         for r in a.ranges:
             constraints = _constraints(r)
             pid = p.add(vendor, a.package, "product_version_range", f"vers:{scheme}/{'|'.join(constraints)}",
-                        f"{label} {_range_words(r)}", a.purl)
+                        f"{label} {_range_words(r)}", purl)
             p.affected.append(pid)
             p.remediations.append(_remediation(a, r, pid))
             if r.fixed is not None:
                 p.fixed.append(p.add(vendor, a.package, "product_version", r.fixed, f"{label} {r.fixed}",
-                                     _versioned_purl(a.purl, r.fixed)))
+                                     _versioned_purl(purl, r.fixed)))
         if not a.ranges:
             # Enumerated versions matter only without ranges; with ranges they are examples within them.
             for v in a.versions:
                 p.affected.append(p.add(vendor, a.package, "product_version", v, f"{label} {v}",
-                                        _versioned_purl(a.purl, v)))
+                                        _versioned_purl(purl, v)))
     if set(p.affected) & set(p.fixed):
         # A version both inside a range and named as a fix (contradiction, mandatory test 6.1.6): the
         # frontmatter is inconsistent, and a wrong "fixed" is worse than none.
@@ -394,7 +366,37 @@ def _range_words(r: Range) -> str:
     return ", ".join(parts) or "all versions"
 
 
+def product_purl(a: Affected) -> str | None:
+    """The package URL that identifies the product (CSAF recommended test 6.2.16), built with packageurl-python.
+
+    The author's ``purl`` when given; for a GIT upstream without one, ``pkg:github/<owner>/<repo>`` when the
+    repository is on github.com, else ``pkg:generic/<package>?vcs_url=git+<repo>`` (the purl spec's qualifier
+    for where the sources live).
+    """
+    if a.purl or a.ecosystem != GIT or not a.repo:
+        return a.purl
+    parts = urlsplit(a.repo)
+    path = [s for s in parts.path.split("/") if s]
+    if parts.hostname == "github.com" and len(path) == 2:
+        purl: str = PackageURL(type="github", namespace=path[0].lower(), name=path[1].removesuffix(".git").lower(),
+                               ).to_string()
+        return purl
+    vcs = a.repo if a.repo.startswith("git+") else f"git+{a.repo}"
+    generic: str = PackageURL(type="generic", name=a.package, qualifiers={"vcs_url": vcs}).to_string()
+    return generic
+
+
 def _remediation(a: Affected, r: Range, pid: str) -> dict[str, Any]:
+    if is_commit_range(a, r):
+        # Commit hashes are points in the repository's history, not versions anyone can upgrade to.
+        if r.fixed is not None:
+            return {"category": "vendor_fix", "product_ids": [pid],
+                    "details": f"Update {a.package} to a release or build that includes commit {r.fixed} of "
+                               f"{a.repo}."}
+        if r.last_affected is not None:
+            return {"category": "vendor_fix", "product_ids": [pid],
+                    "details": f"Builds of {a.package} from commits after {r.last_affected} of {a.repo} are not "
+                               "affected; update to a release that includes them."}
     if r.fixed is not None:
         return {"category": "vendor_fix", "details": f"Upgrade {a.package} to {r.fixed} or later.",
                 "product_ids": [pid]}
@@ -406,11 +408,11 @@ def _remediation(a: Affected, r: Range, pid: str) -> dict[str, Any]:
 
 
 def _versioned_purl(purl: str | None, version: str) -> str | None:
-    """The package's purl pinned to one version; the version is percent-encoded as the purl spec requires."""
+    """The package's purl pinned to one version; packageurl-python percent-encodes it as the purl spec requires."""
     if not purl:
         return None
-    cut = min((i for i in (purl.find("?"), purl.find("#")) if i >= 0), default=len(purl))
-    return f"{purl[:cut]}@{quote(version, safe='')}{purl[cut:]}"
+    pinned: str = PackageURL.from_string(purl)._replace(version=version).to_string()
+    return pinned
 
 
 # -- directory listings (requirement 14) -----------------------------------------------------------------

@@ -12,6 +12,7 @@ from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
+from .absolute_links import absolute_html
 from .model import Disclosure
 from .narrative import plain_summary, to_html
 from .render import affected_text
@@ -91,7 +92,8 @@ def item_html(d: Disclosure, settings: Settings) -> str:
         header.append(f"<p><strong>Revised</strong> {_e(human(latest.date))}: {_e(latest.summary)}</p>")
     header.append(f'<p><a href="{_e(page_url(d, settings))}">Full disclosure</a> · '
                   f'<a href="{_e(_osv_url(d, settings))}">OSV record</a></p>')
-    return "\n".join(header) + "\n<hr>\n" + to_html(d.body)
+    # Relative links and images point next to the disclosure's page (its attachments), not next to the feed.
+    return "\n".join(header) + "\n<hr>\n" + absolute_html(to_html(d.body), page_url(d, settings))
 
 
 def _rss(items: Sequence[Disclosure], updated: datetime | None, settings: Settings) -> bytes:
@@ -175,7 +177,8 @@ def _json_item(d: Disclosure, settings: Settings) -> dict[str, Any]:
         "date_published": iso_z(d.published),
         "date_modified": iso_z(d.modified),
         "_osqi": {
-            "about": settings.url("about/"),
+            # Every site has the listing (an `init` site has no about page); it links each record's data.
+            "about": settings.url("disclosures/"),
             "id": d.id,
             "osv": _osv_url(d, settings),
             "withdrawn": d.withdrawn is not None,

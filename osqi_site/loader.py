@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from . import realfiles
 from .model import Attachment
 from .problems import Problem
 
@@ -127,8 +128,13 @@ def list_tree(root: Path, project_root: Path) -> TreeListing:
     if not root.is_dir():
         rel = _rel(root, project_root)
         return TreeListing((), (Problem(rel, 0, "disclosures_dir", "folder does not exist"),))
+    linked = realfiles.linked_root(root, project_root, "disclosures_dir")
+    if linked is not None:
+        return TreeListing((), (linked,))
     folders: set[str] = set()
-    files = _sorted_paths(_walk(root, project_root, problems, folders))
+    # Dotfiles (editor swap files, .gitkeep) are never content; every link and unreadable name is a problem.
+    files = _sorted_paths(f for f in realfiles.walk(root, project_root, problems, folders)
+                          if not f.name.startswith("."))
     md_files = [f for f in files if f.suffix == ".md"]  # sorted, as files are
     owners = _attachment_owners(root, md_files, folders)
     owning = _owner_finder(owners)
@@ -138,11 +144,16 @@ def list_tree(root: Path, project_root: Path) -> TreeListing:
         if owner is not None and f != owner:
             folder = owners[owner]
             name = f.relative_to(folder).as_posix()
+            refused = attachment_name_problem(name)
+            if refused is not None:
+                problems.append(Problem(_rel(f, project_root), 0, "file", refused))
+                continue
             attachments.setdefault(owner, []).append(Attachment(name=name, source=str(f)))
         elif f.suffix != ".md":
             problems.append(Problem(_rel(f, project_root), 0, "file",
                                     "not a disclosure (.md) and not inside a disclosure's attachment folder "
                                     "named after its ID; move or delete it"))
+    problems.extend(_case_clashes(attachments, project_root))
     sources = []
     for f in md_files:
         owner = owning(f)
@@ -150,61 +161,6 @@ def list_tree(root: Path, project_root: Path) -> TreeListing:
             continue
         sources.append((f, tuple(attachments.get(f, ()))))
     return TreeListing(tuple(sources), tuple(problems))
-
-
-def _walk(root: Path, project_root: Path, problems: list[Problem], folders: set[str]) -> Iterator[Path]:
-    """Every file below ``root`` to consider, top-down in name order; refused symbolic links become problems.
-
-    Each folder walked into is added to ``folders`` (as ``str``).
-
-    ``os.scandir`` rather than ``os.walk`` and ``Path.is_symlink``: a directory entry already knows whether
-    it is a link, which spares two system calls per file (a third of ``check`` on a large tree).
-    """
-    real_root = root.resolve()
-    todo = [str(root)]
-    while todo:
-        folder = todo.pop()
-        try:
-            with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except OSError:
-            continue  # unreadable or vanished meanwhile: as os.walk, skip it
-        subfolders: list[str] = []
-        for entry in entries:
-            is_dir = _is_dir(entry)
-            if entry.is_symlink():
-                why = _refused_link(Path(entry.path), real_root, is_dir)
-                if why is not None:
-                    problems.append(Problem(_rel(Path(entry.path), project_root), 0, "file", why))
-                    continue
-                if is_dir:
-                    continue  # refused above; never descended into
-            if is_dir:
-                subfolders.append(entry.path)
-                folders.add(entry.path)
-            elif not entry.name.startswith("."):  # editor swap files and .gitkeep are never content
-                yield Path(entry.path)
-        todo.extend(reversed(subfolders))  # popped in name order: top-down, as os.walk
-
-
-def _is_dir(entry: os.DirEntry[str]) -> bool:
-    try:
-        return entry.is_dir()  # follows a link, as os.walk sorts entries into folders and files
-    except OSError:
-        return False
-
-
-def _refused_link(path: Path, real_root: Path, is_dir: bool) -> str | None:
-    """Why a symbolic link in the tree is refused, or ``None`` for a link to a file inside the tree."""
-    target = path.resolve()
-    if not target.exists():
-        return "broken symbolic link; remove it"
-    if not target.is_relative_to(real_root):
-        return "symbolic link points outside the disclosures folder; refused"
-    if is_dir:
-        # A linked folder inside the tree is a copy of something already read: refused, not read twice.
-        return "symbolic link to a folder; use a real folder"
-    return None
 
 
 def _sorted_paths(paths: Iterable[Path]) -> list[Path]:
@@ -257,10 +213,39 @@ def _owner_finder(owners: dict[Path, Path]) -> Callable[[Path], Path | None]:
 
 
 def _rel(p: Path, project_root: Path) -> str:
-    try:
-        return p.relative_to(project_root).as_posix()
-    except ValueError:
-        return p.as_posix()
+    return realfiles.rel(p, project_root)
+
+
+RESERVED_STEM = "index"
+"""Every page of the site is written as ``index.html`` in a folder of its own, the listing's filter data as
+``index.json``: an attachment called ``index.*`` (any case) would stand where the site writes, or be taken for
+a page by a case-insensitive web server."""
+
+
+def attachment_name_problem(name: str) -> str | None:
+    """Why an attachment's name (relative to its folder) would collide with what the site itself writes."""
+    for part in name.split("/"):
+        stem, _, _ = part.partition(".")
+        if stem.casefold() == RESERVED_STEM:
+            return (f"attachment name '{part}' is reserved: the site writes its own index files beside the "
+                    "disclosure page; rename it")
+    return None
+
+
+def _case_clashes(attachments: dict[Path, list[Attachment]], project_root: Path) -> list[Problem]:
+    """Attachments of one disclosure whose names differ only in case: one would overwrite the other on a
+    case-insensitive file system or web server. The later in name order is reported."""
+    found = []
+    for attached in attachments.values():
+        seen: set[str] = set()
+        for a in attached:
+            key = a.name.casefold()
+            if key in seen:
+                found.append(Problem(_rel(Path(a.source), project_root), 0, "file",
+                                     f"attachment name '{a.name}' differs only in case from another attachment "
+                                     "of this disclosure; rename one"))
+            seen.add(key)
+    return found
 
 
 def load_file(path: Path, project_root: Path,
@@ -275,7 +260,11 @@ def load_file(path: Path, project_root: Path,
 
 def read_page_meta(path: Path, rel: str) -> tuple[dict[str, Any], dict[str, int], list[Problem]]:
     """Frontmatter of a content page (which may have none), parsed as strictly as a disclosure's."""
-    raw = path.read_bytes()
+    return page_meta(path.read_bytes(), rel)
+
+
+def page_meta(raw: bytes, rel: str) -> tuple[dict[str, Any], dict[str, int], list[Problem]]:
+    """``read_page_meta`` of bytes already read (a page another plugin generated, or a file's first bytes)."""
     if len(raw) > MAX_FILE_BYTES:
         return {}, {}, [Problem(rel, 0, "file", f"{len(raw)} bytes is over the {MAX_FILE_BYTES}-byte limit")]
     if not raw.lstrip(b"\xef\xbb\xbf").startswith(b"---"):

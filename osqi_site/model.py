@@ -24,6 +24,10 @@ class Affected:
     repo: str | None = None
     ranges: tuple[Range, ...] = ()
     versions: tuple[str, ...] = ()
+    ecosystem_specific: str | None = None
+    """OSV ``affected[].ecosystem_specific`` as canonical JSON text (a mapping), emitted unchanged."""
+    database_specific: str | None = None
+    """OSV ``affected[].database_specific`` as canonical JSON text (a mapping), emitted unchanged."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,10 @@ class Disclosure:
     """Line of the source file where the body starts, so problems in the narrative point at the right line."""
     draft: bool = False
     aliases: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
+    """OSV ``related``: IDs of closely related but different vulnerabilities."""
+    upstream: tuple[str, ...] = ()
+    """OSV ``upstream``: IDs of the upstream vulnerabilities this one includes."""
     affected: tuple[Affected, ...] = ()
     severity: tuple[Severity, ...] = ()
     cwe: tuple[str, ...] = ()

@@ -8,6 +8,8 @@ from functools import lru_cache
 
 import markdown
 
+from .sanitize import clean
+
 REQUIRED_SECTIONS = ("Summary", "Discovery")
 MARKDOWN_EXTENSIONS = ("tables", "fenced_code", "sane_lists", "attr_list", "def_list", "abbr", "footnotes")
 
@@ -181,5 +183,5 @@ def _unlink(text: str) -> str:
 
 @lru_cache(maxsize=4096)
 def to_html(text: str) -> str:
-    """Markdown to HTML with the same extensions the site uses, for feeds and summaries."""
-    return markdown.markdown(text, extensions=list(MARKDOWN_EXTENSIONS), output_format="html")
+    """Markdown to sanitised HTML (``sanitize.clean``, the policy of the pages), for the feeds."""
+    return clean(markdown.markdown(text, extensions=list(MARKDOWN_EXTENSIONS), output_format="html"))

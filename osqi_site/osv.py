@@ -4,28 +4,24 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
 import orjson
 
+from .absolute_links import absolute_markdown
 from .ecosystems import GIT
+from .jsondata import thaw
 from .model import Affected, Disclosure, Range
 from .settings import Settings
 from .timefmt import iso_z
+from .versions import range_type
 
 SCHEMA_VERSION = "1.7.5"
 
-_COMMIT = re.compile(r"^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$")
-"""A full Git commit hash (SHA-1, or SHA-256 for repositories in that object format)."""
-
-# SemVer 2.0.0, the official regular expression from semver.org (no leading "v").
-_SEMVER = re.compile(
-    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
-    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$")
+SUMMARY_MAX = 120
+"""The OSV spec's recommended longest ``summary``."""
 
 
 def dump_json(obj: object) -> bytes:
@@ -77,8 +73,12 @@ def osv_record(d: Disclosure, settings: Settings) -> dict[str, Any]:
         record["withdrawn"] = iso_z(d.withdrawn.date)
     if d.aliases:
         record["aliases"] = list(d.aliases)
-    record["summary"] = d.title
-    record["details"] = _details(d)
+    if d.related:
+        record["related"] = list(d.related)
+    if d.upstream:
+        record["upstream"] = list(d.upstream)
+    record["summary"] = _summary(d)
+    record["details"] = _details(d, page)
     if d.severity:
         record["severity"] = [{"type": s.type, "score": s.vector} for s in d.severity]
     if d.affected:
@@ -114,27 +114,53 @@ def _join_array(items: Sequence[bytes]) -> bytes:
     return b"[\n" + b",\n".join(indented) + b"\n]\n"
 
 
-def _details(d: Disclosure) -> str:
+def _summary(d: Disclosure) -> str:
+    """The title; for a withdrawn record the reason, since the spec puts the withdrawal's rationale here.
+
+    One line of at most ``SUMMARY_MAX`` characters (cut at a word, ``…``); the whole reason is in ``details``
+    (first) and ``database_specific.withdrawn``.
+    """
+    if d.withdrawn is None:
+        return d.title
+    text = "Withdrawn: " + " ".join(d.withdrawn.reason.split())
+    if len(text) <= SUMMARY_MAX:
+        return text
+    return text[: SUMMARY_MAX - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def _details(d: Disclosure, page: str) -> str:
+    """The narrative, links made absolute against the disclosure's page (so attachments resolve anywhere)."""
     parts = []
     if d.withdrawn is not None:
         parts.append(f"**Withdrawn:** {d.withdrawn.reason.strip()}")
-    parts.append(d.body.strip())
+    parts.append(absolute_markdown(d.body.strip(), page))
     return "\n\n".join(p for p in parts if p)
 
 
 def _affected(a: Affected) -> dict[str, Any]:
+    """One OSV ``affected`` entry; the author's ``ecosystem_specific`` and ``database_specific`` go out unchanged.
+
+    Validation keeps the author's ``database_specific`` clear of the keys written here (``repo``, ``package``,
+    ``purl``), so merging the two never overwrites either.
+    """
     out: dict[str, Any] = {}
+    ours: dict[str, Any] = {}
     if a.ecosystem == GIT:
         # Not an OSV ecosystem: the upstream is identified by its repository, kept in database_specific.
         extra = {"repo": a.repo, "package": a.package, "purl": a.purl}
-        out["database_specific"] = {k: v for k, v in extra.items() if v is not None}
+        ours = {k: v for k, v in extra.items() if v is not None}
     else:
         package = {"ecosystem": a.ecosystem, "name": a.package}
         if a.purl:
             package["purl"] = a.purl
         out["package"] = package
         if a.repo:
-            out["database_specific"] = {"repo": a.repo}
+            ours = {"repo": a.repo}
+    database = {**(thaw(a.database_specific) if a.database_specific else {}), **ours}
+    if database:
+        out["database_specific"] = database
+    if a.ecosystem_specific:
+        out["ecosystem_specific"] = thaw(a.ecosystem_specific)
     if a.ranges:
         out["ranges"] = [_range(a, r) for r in a.ranges]
     if a.versions:
@@ -149,25 +175,13 @@ def _range(a: Affected, r: Range) -> dict[str, Any]:
         events.append({"fixed": r.fixed})
     elif r.last_affected is not None:
         events.append({"last_affected": r.last_affected})
-    kind = _range_type(a, r)
+    # GIT for commits, SEMVER where the ecosystem's versions are SemVer, else ECOSYSTEM (versions.range_type);
+    # validation refuses a range whose versions do not fit its type (a GIT upstream's "8.5p1").
+    kind = range_type(a, r)
     out: dict[str, Any] = {"type": kind, "events": events}
     if kind == "GIT":
         out["repo"] = a.repo
     return out
-
-
-def _range_type(a: Affected, r: Range) -> str:
-    """``GIT`` for commit hashes with a repo, ``SEMVER`` for a GIT upstream's SemVer tags, else ``ECOSYSTEM``.
-
-    ``introduced: "0"`` (from the start) is valid in every type. A GIT upstream whose versions are not
-    SemVer 2.0 (``2.5``, ``8.1p1``) gets ``ECOSYSTEM``: uninterpreted strings rather than a false claim.
-    """
-    values = [v for v in (r.introduced, r.fixed, r.last_affected) if v is not None and v != "0"]
-    if a.repo and values and all(_COMMIT.match(v) for v in values):
-        return "GIT"
-    if a.ecosystem == GIT and all(_SEMVER.match(v) for v in values):
-        return "SEMVER"
-    return "ECOSYSTEM"
 
 
 def _references(d: Disclosure, page: str) -> list[dict[str, str]]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from . import csaf, render, search
+from . import csaf, cve, render, search
 from .model import Disclosure
 from .osv import dump_json, osv_record
 from .parallel import map_chunks
@@ -26,12 +26,16 @@ class DisclosureOutput:
     csaf: bytes
     search: dict[str, str]
     """Its one entry in the search index (``search.search_entry``)."""
+    cve: bytes = b""
+    """Its CVE JSON 5 CNA container (``cve.cna_container``), when it carries a CVE alias; else empty."""
 
 
 def make(d: Disclosure, settings: Settings) -> DisclosureOutput:
     """Everything that depends on this one disclosure alone (pass only disclosures the gate made public)."""
+    container = dump_json(cve.cna_container(d, settings)) if cve.cve_ids(d) else b""
     return DisclosureOutput(d.id, render.disclosure_page(d, render.DATA_LINKS), dump_json(osv_record(d, settings)),
-                            csaf.advisory_path(d), dump_json(csaf.advisory(d, settings)), search.search_entry(d))
+                            csaf.advisory_path(d), dump_json(csaf.advisory(d, settings)), search.search_entry(d),
+                            container)
 
 
 def cache_key(d: Disclosure, settings: Settings, code: str) -> str:
@@ -45,7 +49,7 @@ def cache_key(d: Disclosure, settings: Settings, code: str) -> str:
 def dump(out: DisclosureOutput) -> bytes:
     return orjson.dumps({"id": out.id, "src": out.page.src_path, "markdown": out.page.markdown,
                          "blocks": out.page.blocks, "osv": out.osv.decode("utf-8"), "csaf_path": out.csaf_path,
-                         "csaf": out.csaf.decode("utf-8"), "search": out.search})
+                         "csaf": out.csaf.decode("utf-8"), "search": out.search, "cve": out.cve.decode("utf-8")})
 
 
 def load(data: bytes) -> DisclosureOutput:
@@ -54,7 +58,7 @@ def load(data: bytes) -> DisclosureOutput:
                        tuple((str(p), str(b)) for p, b in obj["blocks"]))
     entry = {str(k): str(v) for k, v in obj["search"].items()}
     return DisclosureOutput(str(obj["id"]), page, str(obj["osv"]).encode("utf-8"), str(obj["csaf_path"]),
-                            str(obj["csaf"]).encode("utf-8"), entry)
+                            str(obj["csaf"]).encode("utf-8"), entry, str(obj["cve"]).encode("utf-8"))
 
 
 def make_many(todo: Sequence[Disclosure], settings: Settings, *, parallel: bool = True) -> list[DisclosureOutput]:

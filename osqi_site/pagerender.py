@@ -28,7 +28,7 @@ from mkdocs.structure.toc import AnchorLink, get_toc
 from mkdocs.theme import Theme
 from mkdocs.utils import meta as mkdocs_meta
 
-from . import __version__, convert, render
+from . import __version__, convert, render, sanitize
 from .osv import orjson_spells_it_alike
 from .parallel import map_chunks
 
@@ -70,8 +70,9 @@ class GeneratedPage(Page):
         self.markdown, self.meta = self.osqi.body, self.osqi.meta
 
     def render(self, config: MkDocsConfig, files: Files) -> None:
-        if self.converted is None:
+        if self.converted is None:  # another plugin supplied the source, and MkDocs converted it
             super().render(config, files)
+            self.content = sanitize.clean_around(self.content or "", render.PLACEHOLDER)  # as convert.py does
             return
         self.content = self.converted.html
         # Built when a theme first reads it: a page rendered earlier and taken from the cache never needs it.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import gc
 import logging
@@ -11,6 +12,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -27,8 +29,22 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
-from . import cachedb, checksums, convert, gate, outputs, pagerender, pipeline, render, seal, search
-from .alarms import alarms
+from . import (
+    cachedb,
+    checksums,
+    convert,
+    gate,
+    leakscan,
+    outputs,
+    pagerender,
+    pipeline,
+    realfiles,
+    render,
+    sanitize,
+    seal,
+    search,
+)
+from .alarms import alarms, config_alarms
 from .memo import Memo
 from .model import Disclosure
 from .parallel import give_back_memory, settle_heap
@@ -114,6 +130,8 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         """Source paths of the generated pages."""
         self.page_dates: dict[str, str] = {}
         self.converted: dict[str, convert.Converted] = {}
+        self.content_blocks: dict[str, render.Page] = {}
+        """Content pages' marker blocks, from on_page_markdown until on_page_content puts them in."""
         self.exports: dict[str, bytes] = {}
         """Absolute site path → bytes of every feed and export, until on_env has written them."""
         self._export_files: list[WrittenFile] = []
@@ -137,6 +155,15 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self._saved_epoch: str | None = None
         self._epoch_pinned = False
         self._temp_dir = ""
+        self._temp_lock: int | None = None
+        self.build_site_dir: Path | None = None
+        """Set by ``osqi-site preview``: the build folder of mkdocs.yml, where a preview must never go."""
+        self._assets: dict[str, pipeline.ContentSource] = {}
+        self._asset_files: dict[str, File] = {}
+        self._held: frozenset[str] = frozenset()
+        """Files of docs_dir (by path in docs_dir) that withheld pages may use, until on_env decides."""
+        self._content_files: list[File] = []
+        """The files of docs_dir (and other plugins') that passed the gate, until on_files compares them."""
 
     # -- events, in the order MkDocs runs them ------------------------------------------------------
 
@@ -183,7 +210,9 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         pub = gate.publish(checked.disclosures, now)
         # serve's check re-reads only changed files; what it found in the others comes back with them.
         problems = [*checked.problems, *pipeline.publication_problems(pub, settings, facts=checked.mentions)]
-        warnings = alarms(checked.disclosures, settings, now, facts=checked.alarms)
+        problems.extend(_tree_problems(config, root))
+        warnings = [*config_alarms(settings, Path(config.config_file_path).name),
+                    *alarms(checked.disclosures, settings, now, facts=checked.alarms)]
         if self.strict_alarms or self.config.strict_alarms:
             problems.extend(warnings)
         else:
@@ -195,7 +224,6 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         # Our layout (osqi.html, styles) sits just below the site's own overrides, above Material's.
         config.theme.dirs.insert(1 if config.theme.custom_dir else 0, str(THEME_DIR))
         self.settings, self.publication = settings, pub
-        self._gate_content_pages(config, now)
         self._cache_keep = {}
         self.output = pipeline.build_outputs(pub, settings, self._disclosure_outputs(pub, settings))
         self.generated = frozenset(p.src_path for p in self.output.pages)
@@ -221,11 +249,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         if clashes:
             raise PluginError(f"osqi: {', '.join(clashes)}: docs_dir must not contain a disclosures/ folder; "
                               "disclosure pages are generated from disclosures_dir")
-        docs = Path(config.docs_dir).name
-        for f in list(files.documentation_pages()):
-            if f"{docs}/{f.src_uri}" in self.content_withheld:
-                # Removed, not merely excluded: a link to it from a public page now fails the strict build.
-                files.remove(f)
+        self._gate_content(files, config)
         for name, text in self._marker_files().items():
             # An explicit inclusion level: MkDocs would otherwise drop dotfiles such as the markers.
             files.append(File.generated(config, name, content=text, inclusion=InclusionLevel.NOT_IN_NAV))
@@ -237,8 +261,10 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             pagerender.GeneratedPage(file, config, page, self.converted.pop(page.src_path, None),
                                      titles.get(page.src_path))
             files.append(file)
-        for dest, source in self.output.attachments.items():
-            files.append(File.generated(config, dest, abs_src_path=source))
+        attached = [AttachmentFile.generated(config, dest, abs_src_path=source)
+                    for dest, source in self.output.attachments.items()]
+        for file in attached:
+            files.append(file)
         # Exports join Files too, so that `strict` link checks see them. on_env writes them into the site on
         # every core, before the pages are rendered.
         self.exports = {}
@@ -251,6 +277,12 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             if isinstance(file, WrittenFile):  # else MkDocs finds the written file there and skips it
                 self._export_files.append(file)
             files.append(file)
+        collisions = _clashes(files, attached, self._content_files, self.root)
+        if collisions:
+            raise PluginError(format_problems(collisions))
+        if self._held:  # a disclosure page naming one of them uses it: kept (disclosure pages are all public)
+            self._held = frozenset(a for a in self._held if not any(
+                a.rsplit("/", 1)[-1] in page.markdown for page in self.output.pages))
         self.search_entries = self.output.search
         self.output = None  # MkDocs' files and pages hold it all now; held here too, it would stay to the end
         return files
@@ -270,14 +302,26 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             self.content_problems.extend(
                 pipeline.mention_problems(source, markdown, 1, public, self.settings))
             # <!-- osqi:latest --> / <!-- osqi:stats --> markers; the blocks come from public disclosures only.
-            markdown = render.expand_markers(markdown, self.publication.public, _linker(files, page))
+            page.meta = render.escaped_meta(page.meta)
+            content = render.content_page(markdown, self.publication.public, _linker(files, page))
+            self.content_blocks[page.file.src_uri] = content
+            markdown = content.markdown
         return markdown
 
     @guarded
     def on_page_content(self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         if isinstance(page, pagerender.GeneratedPage):
-            return page.finish(html)
-        return html
+            return page.finish(html)  # sanitised when converted (convert.py)
+        # A content page is text from the repository like a narrative: the same policy, then its blocks.
+        content = self.content_blocks.pop(page.file.src_uri, render.Page("", ""))
+        title = getattr(page, "_title_from_render", None)
+        from_heading = "title" not in vars(page) and "title" not in page.meta  # no nav title, no metadata
+        if isinstance(title, str) and from_heading and not page.is_homepage:
+            # Material prints a title taken from the page's heading (no nav title, no metadata) through
+            # `striptags`, which decodes entities: `&lt;/title&gt;` would close the <title> element. As
+            # metadata it is printed as it is: escaped text.
+            page.meta["title"] = sanitize.clean_text(title)
+        return content.finish(sanitize.clean_around(html, render.PLACEHOLDER))
 
     @event_priority(-100)  # last: other plugins' environment changes are part of what the pages render with
     @guarded
@@ -285,6 +329,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         # Raised here, after every page was read and before any is written.
         if self.content_problems:
             raise PluginError(format_problems(self.content_problems))
+        self._hold_back_assets(files, config)
         assert self.nav is not None
         # Compiled templates are kept between builds (Jinja checks each against its source), which spares
         # compiling Material's templates on every build and every serve reload.
@@ -350,6 +395,9 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             # A failed build's tree is thrown away; the last good site was never touched.
             shutil.rmtree(self._temp_dir, ignore_errors=True)
             self.final_site_dir = None
+        if self._temp_lock is not None:
+            os.close(self._temp_lock)
+            self._temp_lock = None
 
     # -- helpers -----------------------------------------------------------------------------------
 
@@ -454,18 +502,63 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         except sqlite3.Error as e:
             log.warning("osqi: %s: %s", failing, e)
 
-    def _gate_content_pages(self, config: MkDocsConfig, now: datetime) -> None:
+    def _gate_content(self, files: Files, config: MkDocsConfig) -> None:
+        """Gate every file MkDocs would publish from docs_dir (or another plugin made), as MkDocs classifies it."""
+        assert self.publication is not None
         docs_dir = Path(config.docs_dir)
-        content = pipeline.gate_content(pipeline.content_pages(docs_dir), now)
+        theme_dirs = {os.path.normpath(d) for d in config.theme.dirs}
+        gated = {f"{docs_dir.name}/{f.src_uri}": f for f in files
+                 if f.src_dir is None or os.path.normpath(f.src_dir) not in theme_dirs}
+        sources: dict[str, pipeline.ContentSource] = {
+            rel: Path(f.abs_src_path) if f.abs_src_path is not None else f.content_bytes for rel, f in gated.items()}
+        content = pipeline.gate_content(sources, self.publication.now,
+                                        lambda rel: gated[rel].is_documentation_page())
         if content.problems:
             raise PluginError(format_problems(content.problems))
         self.content_withheld = frozenset(content.withheld)
         self.content_markers = content.markers
+        for rel in content.withheld:
+            # Removed, not merely excluded: a link to it from a public page now fails the strict build.
+            files.remove(gated[rel])
+        withheld = set(content.withheld)
+        self._content_files = [f for rel, f in gated.items() if rel not in withheld]
+        # Files of docs_dir a withheld page may use; held back in on_env unless public material uses them.
+        self._assets = {f.src_uri: sources[rel] for rel, f in gated.items()
+                        if rel not in withheld and not f.is_documentation_page()}
+        self._asset_files = {f.src_uri: f for rel, f in gated.items() if f.src_uri in self._assets}
+        texts = [pipeline.text_of(sources[rel]) for rel in content.withheld]
+        self._held = pipeline.withheld_only(self._assets, texts) if texts else frozenset()
         if config.nav is not None:
             # A withheld page leaves the nav until it lifts, so a scheduled rebuild publishes it unaided.
             prefix = f"{docs_dir.name}/"
             hidden = {rel.removeprefix(prefix) for rel in content.withheld}
             config.nav = pipeline.prune_nav(config.nav, hidden)
+
+    def _hold_back_assets(self, files: Files, config: MkDocsConfig) -> None:
+        """Take out of the site every file of docs_dir that a withheld page may use and nothing public does.
+
+        Public content pages count by the links of their rendered HTML (every page has been read by now and no
+        file copied yet), templates and mkdocs.yml by the names they hold.
+        """
+        if not self._held:
+            return
+        site_path = urllib.parse.urlsplit(config.site_url or "/").path or "/"
+        linked: set[str] = set()
+        texts = [pipeline.text_of(Path(config.config_file_path))] if config.config_file_path else []
+        if config.theme.custom_dir:
+            texts.extend(pipeline.text_of(p) for p in sorted(Path(config.theme.custom_dir).rglob("*"))
+                         if p.is_file())
+        for f in files.documentation_pages(inclusion=lambda _: True):
+            page = f.page
+            if page is None or isinstance(page, pagerender.GeneratedPage):
+                continue
+            linked |= pipeline.links_in_html(page.content or "", urllib.parse.unquote(page.url), site_path)
+            texts.append(repr(page.meta))  # Material reads icons and images named in frontmatter
+        used = pipeline.publicly_used(self._assets, linked, texts)
+        for src in sorted(self._held - used):
+            log.info("osqi: %s is used only by withheld pages; held back", src)
+            files.remove(self._asset_files[src])
+        self._held = frozenset()
 
     def _marker_files(self) -> dict[str, str]:
         assert self.publication is not None
@@ -475,21 +568,39 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         return {BUILD_MARKER: "osqi-site build\n"}
 
     def _refuse_wrong_folder(self, final: Path) -> None:
-        """A preview shows embargoed text: it must never land where a public build goes, nor the reverse."""
-        if not self.preview and (final / PREVIEW_MARKER).exists():
-            raise PluginError(f"osqi: {final} holds a preview (it has {PREVIEW_MARKER}); refusing to build into "
-                              "it. Delete it or build elsewhere")
-        if self.preview and (final / BUILD_MARKER).exists():
-            raise PluginError(f"osqi: {final} holds a public build (it has {BUILD_MARKER}); a preview never "
-                              "writes there. Use another folder")
-        if self.preview and final.exists() and any(final.iterdir()) and not (final / PREVIEW_MARKER).exists():
+        """A preview shows embargoed text: it must never land where a public build goes, nor the reverse.
+
+        Not in the same folder, nor one inside the other, at any depth: a deploy of the outer folder would
+        publish the inner one. The build folder of mkdocs.yml counts as a build folder before it exists.
+        """
+        mine, other = (PREVIEW_MARKER, BUILD_MARKER) if self.preview else (BUILD_MARKER, PREVIEW_MARKER)
+        kind = "a public build" if self.preview else "a preview"
+        if (final / other).exists():
+            raise PluginError(f"osqi: {final} holds {kind} (it has {other}); refusing to write "
+                              f"{'a preview' if self.preview else 'a public build'} into it. Use another folder")
+        for folder in final.parents:
+            if (folder / other).exists():
+                raise PluginError(f"osqi: {final} lies inside {folder}, which holds {kind} (it has {other}); "
+                                  "a deploy of it would publish this one too. Use a folder outside it")
+        nested = _holding_marker(final, other)
+        if nested is not None:
+            raise PluginError(f"osqi: {final} contains {nested}, which holds {kind} (it has {other}); "
+                              "a deploy of it would publish that one too. Move it out or use another folder")
+        build_dir = self.build_site_dir
+        if self.preview and build_dir is not None and (
+                final == build_dir or final.is_relative_to(build_dir) or build_dir.is_relative_to(final)):
+            raise PluginError(f"osqi: {final} is, lies inside or contains the build folder {build_dir} of "
+                              "mkdocs.yml; a preview never goes where a public build may. Use another folder")
+        if self.preview and final.exists() and any(final.iterdir()) and not (final / mine).exists():
             raise PluginError(f"osqi: {final} is not empty and is not a previous preview; refusing to write")
 
     def _redirect_site_dir(self, config: MkDocsConfig) -> None:
         final = Path(config.site_dir).resolve()
         self._refuse_wrong_folder(final)
         final.parent.mkdir(parents=True, exist_ok=True)
-        self._temp_dir = tempfile.mkdtemp(prefix=f".{final.name}.building-", dir=final.parent)
+        clean_leftovers(final)
+        self._temp_dir = tempfile.mkdtemp(prefix=temp_prefix(final, "building"), dir=final.parent)
+        self._temp_lock = _claim(Path(self._temp_dir))  # held while this process builds: not a leftover
         os.chmod(self._temp_dir, 0o755)  # mkdtemp makes it private; the published site must be readable
         self.final_site_dir = str(final)
         config.site_dir = self._temp_dir
@@ -527,25 +638,35 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
     def _seal(self, site: Path) -> None:
         """Hash and scan every output file; write SHA256SUMS (itself scanned first) only if nothing leaked."""
         assert self.publication is not None
-        markers = (*pipeline.withheld_markers(self.publication.withheld, self.publication.public),
+        markers = (*leakscan.withheld_markers(self.publication.withheld, self.publication.public),
                    *self.content_markers)
+        attachments = self._withheld_attachments()
         paths = _site_files(site)
         remembered, clean = self._clean_scans
         # Only an identical marker set (and scanning code) may reuse earlier verdicts: serve keeps them in
         # memory between reloads, builds in the cache.
-        verdicts = seal.verdict_set(markers, pagerender.code_digest())
-        if remembered != markers:
+        looked_for = (*markers, *sorted(f"sha256:{d}" for d in attachments))
+        verdicts = seal.verdict_set(looked_for, pagerender.code_digest())
+        if remembered != looked_for:
             clean = self._stored_verdicts(verdicts)
-        sealed = seal.seal(site, paths, markers, known_clean=clean, parallel=self.command != "serve")
+        sealed = seal.seal(site, paths, markers, known_clean=clean, parallel=self.command != "serve",
+                           attachments=attachments)
         sums = checksums.from_digests(sealed.digests)
-        leaks = [*sealed.leaks, *pipeline.find_leaks({checksums.NAME: sums}, markers)]
+        leaks = [*sealed.leaks, *leakscan.find_leaks({checksums.NAME: sums}, markers, attachments)]
         if leaks:
             raise PluginError("osqi: withheld disclosure text found in the output; nothing was published:\n  "
                               + "\n  ".join(leaks))
-        self._clean_scans = (markers, sealed.clean)
+        self._clean_scans = (looked_for, sealed.clean)
         if self.command != "serve":  # a reload keeps them in memory; storing thousands each time costs
             self._store_verdicts(verdicts, sealed.clean)
         (site / checksums.NAME).write_bytes(sums)
+
+    def _withheld_attachments(self) -> dict[str, str]:
+        """Digest → source path of each withheld attachment whose bytes no public attachment shares."""
+        assert self.publication is not None
+        public = leakscan.attachment_digests(a.source for d in self.publication.public for a in d.attachments)
+        withheld = leakscan.attachment_digests(a.source for d in self.publication.withheld for a in d.attachments)
+        return {digest: os.path.relpath(path, self.root) for digest, path in withheld.items() if digest not in public}
 
     def _stored_verdicts(self, verdicts: str) -> frozenset[str]:
         """The contents proven clean against this very marker set by an earlier build, from the cache."""
@@ -559,6 +680,14 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         with self._cache("could not store scan verdicts") as db:
             cachedb.put_many(db, SEAL_KIND, ((k, b"") for k in keys))
             cachedb.keep_only(db, SEAL_KIND, keys)  # verdicts against other marker sets are never reused
+
+
+def _tree_problems(config: MkDocsConfig, root: Path) -> list[Problem]:
+    """Every symbolic link and unreadable file name in docs_dir and the site's theme folder (``realfiles``)."""
+    found = list(pipeline.content_files(Path(config.docs_dir), root)[1])
+    if config.theme.custom_dir:
+        found.extend(realfiles.tree_problems(Path(config.theme.custom_dir), root, "theme.custom_dir"))
+    return found
 
 
 def write_files(contents: Mapping[str, bytes], *, threads: int = 4) -> None:
@@ -578,6 +707,37 @@ def write_files(contents: Mapping[str, bytes], *, threads: int = 4) -> None:
 def _write_file(item: tuple[str, bytes]) -> None:
     with open(item[0], "wb") as f:
         f.write(item[1])
+
+
+class AttachmentFile(File):
+    """An attachment: copied as it is, whatever its name; MkDocs would build a page of a ``.md`` one."""
+
+    def is_documentation_page(self) -> bool:
+        return False
+
+
+def _clashes(files: Files, attached: Sequence[File], content: Sequence[File], root: Path) -> list[Problem]:
+    """Files published where the site writes one of its own, compared without case (as a case-insensitive file
+    system or web server would): by construction, whatever the site writes there.
+
+    An attachment may clash with any other file; a file of docs_dir with a file the plugin makes (a page, feed,
+    export, marker or attachment), which MkDocs would otherwise copy over it.
+    """
+    outside = {id(f) for f in content}
+    by_dest: dict[str, list[File]] = {}
+    for f in files:
+        by_dest.setdefault(f.dest_uri.casefold(), []).append(f)
+    problems = []
+    for mine, against_any in ((attached, True), (content, False)):
+        for a in mine:
+            others = sorted(f.dest_uri for f in by_dest.get(a.dest_uri.casefold(), ())
+                            if f is not a and (against_any or id(f) not in outside))
+            if others:
+                what = "attachment" if against_any else "file"
+                problems.append(Problem(realfiles.rel(a.abs_src_path or a.src_uri, root), 0, "file",
+                                        f"{what} would be published as /{a.dest_uri}, where the site writes "
+                                        f"/{others[0]}; rename it"))
+    return problems
 
 
 class WrittenFile(File):
@@ -672,16 +832,83 @@ def _linker(files: Files, page: Page) -> Callable[[str], str]:
     return href
 
 
+TEMP_TAG = ".osqi-tmp-"
+"""In the name of every temporary folder a build or preview makes beside its destination:
+``.<destination>.osqi-tmp-building-<random>`` (the site being built) and ``.<destination>.osqi-tmp-old-<random>``
+(the site it replaced, being deleted). ``init``'s ``.gitignore`` ignores them."""
+LEGACY_TEMP = (".building-", ".old-")
+"""What versions before TEMP_TAG called them."""
+
+
+def temp_prefix(final: Path, kind: str) -> str:
+    return f".{final.name}{TEMP_TAG}{kind}-"
+
+
+def clean_leftovers(final: Path) -> list[Path]:
+    """Delete the temporary folders an interrupted build or preview of ``final`` left beside it.
+
+    A build holds a lock on its temporary folder until it ends (the kernel drops it if the process is killed),
+    so a folder that can be locked is a leftover, and one that cannot is another build's, still running.
+    """
+    removed: list[Path] = []
+    prefixes = (f".{final.name}{TEMP_TAG}", *(f".{final.name}{legacy}" for legacy in LEGACY_TEMP))
+    try:
+        entries = sorted(os.scandir(final.parent), key=lambda e: e.name)
+    except OSError:
+        return removed
+    for entry in entries:
+        if not entry.name.startswith(prefixes) or not entry.is_dir(follow_symlinks=False):
+            continue
+        try:
+            lock = _claim(Path(entry.path), wait=False)
+        except OSError:
+            continue  # another build's, still running
+        try:
+            shutil.rmtree(entry.path)
+            removed.append(Path(entry.path))
+            log.info("osqi: removed %s, left by an interrupted build", entry.path)
+        finally:
+            os.close(lock)
+    return removed
+
+
+def _claim(folder: Path, *, wait: bool = True) -> int:
+    """A descriptor of ``folder`` holding an exclusive lock on it (``OSError`` if taken and not ``wait``)."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _holding_marker(root: Path, marker: str) -> Path | None:
+    """The first folder below ``root`` (not ``root`` itself) that holds ``marker``, or ``None``."""
+    if not root.is_dir():
+        return None
+    for folder, _, names in os.walk(root):
+        if marker in names and folder != str(root):
+            return Path(folder)
+    return None
+
+
 def _swap_in(built: Path, final: Path) -> None:
     """Replace ``final`` with ``built`` using renames, so readers never see a half-written site."""
     old = None
+    lock = None
     if final.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
+        lock = _claim(final)  # the lock moves with the folder: no other run takes it for a leftover
+        old = Path(tempfile.mkdtemp(prefix=temp_prefix(final, "old"), dir=final.parent))
         old.rmdir()
         final.rename(old)
     built.rename(final)
-    if old is not None:
-        _remove_tree(old)
+    try:
+        if old is not None:
+            _remove_tree(old)
+    finally:
+        if lock is not None:
+            os.close(lock)
 
 
 def _remove_tree(root: Path, threads: int = 4) -> None:

@@ -101,3 +101,13 @@ def find_project(config_file: Path) -> tuple[Project | None, list[Problem]]:
     root = config_file.resolve().parent
     return Project(root, config_file.resolve(), root / str(options["disclosures_dir"]),
                    root / str(raw.get("docs_dir") or "docs"), settings), []
+
+
+def configured_site_dir(config_file: Path) -> Path | None:
+    """The build folder mkdocs.yml names (MkDocs' default ``site``), resolved; ``None`` if unreadable."""
+    try:
+        raw = yaml.load(config_file.read_text(encoding="utf-8"), Loader=_TolerantLoader)
+    except (OSError, ValueError, yaml.YAMLError):
+        return None
+    site_dir = raw.get("site_dir") if isinstance(raw, dict) else None
+    return (config_file.resolve().parent / str(site_dir or "site")).resolve()

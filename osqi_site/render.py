@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import Counter
@@ -33,6 +34,9 @@ HOME_LATEST = 5
 
 MARKERS = {"latest": "<!-- osqi:latest -->", "stats": "<!-- osqi:stats -->"}
 """Comments an author puts on a line of their own in a content page; the build replaces them."""
+
+PLACEHOLDER = re.compile(r"<!--osqi-block:[0-9a-f]{16}:[0-9]{1,6}-->")
+"""The shape of a block's placeholder: what the sanitiser leaves in place (``sanitize.clean_around``)."""
 
 
 @dataclass(frozen=True)
@@ -71,14 +75,20 @@ class Page:
 
     @property
     def source(self) -> str:
-        """The whole page as one Markdown document (blocks inlined as raw HTML), for any other renderer."""
+        """The whole page as one Markdown document (blocks inlined as raw HTML), for any other renderer.
+
+        The narrative in it is not sanitised: a renderer must convert ``markdown``, clean the HTML with
+        ``sanitize.clean_around(html, PLACEHOLDER)``, then ``finish`` it, as this package does."""
         return self.finish(self.markdown)
 
     def finish(self, html: str) -> str:
-        """The converted page with every placeholder replaced by its block."""
+        """The converted page with every placeholder replaced by its block.
+
+        A placeholder-shaped comment that is not one of this page's (the text itself wrote it) is removed:
+        the keys hash the page's own text, so no text can name a real one."""
         for placeholder, block in self.blocks:
             html = html.replace(placeholder, block, 1)
-        return html
+        return PLACEHOLDER.sub("", html)
 
 
 @dataclass(frozen=True)
@@ -224,6 +234,19 @@ def _front_matter(**fields: object) -> Markup:
                              for k, v in sorted(escaped.items())))
 
 
+def escaped_meta(value: Any) -> Any:
+    """A content page's metadata with every string HTML-escaped, in lists and mappings too: MkDocs' and
+    Material's templates print ``title``, ``description``, ``author`` and the like unescaped, into elements and
+    attributes, so a page's frontmatter could otherwise write markup into every page's head."""
+    if isinstance(value, str):
+        return str(markupsafe_escape(value))
+    if isinstance(value, list):
+        return [escaped_meta(v) for v in value]
+    if isinstance(value, dict):
+        return {k: escaped_meta(v) for k, v in value.items()}
+    return value
+
+
 def md_heading(text: str) -> Markup:
     """HTML-escape, then escape inline Markdown syntax, so a title renders as exactly what the author wrote."""
     return Markup(_MD_SPECIAL.sub(r"\\\1", str(markupsafe_escape(text))))
@@ -245,8 +268,20 @@ def csaf_path(d: Disclosure) -> str:
     return f"{csaf.ROOT}/{csaf.advisory_path(d)}"
 
 
+def block_key(*texts: str) -> str:
+    """The placeholder key of a page: a hash of everything written into it by people, so that their text
+    cannot contain one of its own placeholders (it would have to contain its own hash)."""
+    digest = hashlib.sha256()
+    for text in texts:
+        digest.update(text.encode("utf-8", "surrogatepass") + b"\0")
+    return digest.hexdigest()[:16]
+
+
 def _render_with_blocks(template: str, key: str, **context: object) -> tuple[str, tuple[tuple[str, str], ...]]:
-    """Render a page template whose ``{% call html() %}`` sections become blocks kept out of the Markdown."""
+    """Render a page template whose ``{% call html() %}`` sections become blocks kept out of the Markdown.
+
+    ``key`` is the page's ``block_key``. The Markdown is sanitised after conversion and the blocks (HTML
+    the templates made, every value escaped) are put in afterwards, so the sanitiser never sees them."""
     blocks: list[tuple[str, str]] = []
 
     def stash(html: str) -> Markup:
@@ -263,7 +298,7 @@ def disclosure_page(d: Disclosure, extra_links: Sequence[Link] = ()) -> Page:
     fm = _front_matter(title=f"{d.id}: {d.title}", description=plain_summary(d.body, 160) or d.title,
                        search=NOT_SEARCHED,
                        osqi_id=d.id, osqi_csaf=csaf_path(d), **({"osqi_withdrawn": True} if d.withdrawn else {}))
-    text, blocks = _render_with_blocks("disclosure.md.j2", d.id,
+    text, blocks = _render_with_blocks("disclosure.md.j2", block_key(repr(d)),
         d=d, front_matter=fm, body=Markup(d.body.strip()), root="../../", extra_links=extra_links, csaf=csaf_path(d),
         heading=md_heading(d.title), rows=timeline_rows(d), milestones=milestones(d), credits=_credits(d))
     return Page(f"disclosures/{d.id}.md", text, blocks)
@@ -295,7 +330,7 @@ def listing_pages(pub: Publication) -> list[Page]:
 
 def _listing(src_path: str, **context: object) -> Page:
     # The table can hold a year's worth of rows: as a block it costs the Markdown converter nothing.
-    text, blocks = _render_with_blocks("listing.md.j2", src_path, **context)
+    text, blocks = _render_with_blocks("listing.md.j2", block_key(src_path), **context)
     return Page(src_path, text, blocks)
 
 
@@ -324,19 +359,32 @@ def stats_block(public: Sequence[Disclosure]) -> str:
 
 
 def expand_markers(markdown: str, public: Sequence[Disclosure], href: Callable[[str], str]) -> str:
-    """Replace each marker line of a content page with its block; a page without markers is returned as is.
+    """The content page with each marker line replaced by its block, as one Markdown document."""
+    return content_page(markdown, public, href).source
 
-    ``public`` must be ``Publication.public``: the blocks name and count nothing else.
+
+def content_page(markdown: str, public: Sequence[Disclosure], href: Callable[[str], str]) -> Page:
+    """A content page whose marker lines became placeholders of their blocks; a page without markers has none.
+
+    The blocks go in after the page is converted and sanitised (the stats chart is SVG, which the narrative
+    policy removes). ``public`` must be ``Publication.public``: the blocks name and count nothing else.
     """
     if not any(m in markdown for m in MARKERS.values()):
-        return markdown
+        return Page("", markdown)
     blocks: dict[str, Callable[[], str]] = {
         MARKERS["latest"]: lambda: latest_block(public, href),
         MARKERS["stats"]: lambda: stats_block(public),
     }
-    out = []
+    key = block_key(markdown)
+    out: list[str] = []
+    made: list[tuple[str, str]] = []
     for line in markdown.split("\n"):
         make = blocks.get(line.strip())
-        # Blank lines around the block keep it a raw HTML block whatever surrounds the marker.
-        out.append(f"\n{make()}\n" if make is not None else line)
-    return "\n".join(out)
+        if make is None:
+            out.append(line)
+            continue
+        placeholder = f"<!--osqi-block:{key}:{len(made)}-->"
+        made.append((placeholder, make()))
+        # Blank lines around the placeholder keep it a raw HTML block whatever surrounds the marker.
+        out.append(f"\n{placeholder}\n")
+    return Page("", "\n".join(out), tuple(made))

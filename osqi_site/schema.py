@@ -16,6 +16,7 @@ import json
 from typing import Any
 
 from . import ecosystems as eco
+from . import jsondata
 from .timefmt import _DATE, _RFC3339  # the parser's own patterns: one definition of an instant
 from .validate import (
     _ALIAS,
@@ -25,6 +26,7 @@ from .validate import (
     _TITLE_MAX,
     _VERSION,
     AFFECTED_FIELDS,
+    OUR_DATABASE_KEYS,
     RANGE_FIELDS,
     TOP_LEVEL_FIELDS,
 )
@@ -99,6 +101,15 @@ def _affected() -> dict[str, Any]:
                  "description": "Upstream repository URL; required when ecosystem is GIT."},
         "ranges": _list(_range(), "Affected version ranges."),
         "versions": _list(version, "Explicitly affected versions."),
+        "ecosystem_specific": {"type": "object", "maxProperties": jsondata.MAX_NODES,
+                               "description": "OSV affected[].ecosystem_specific, emitted unchanged: what the "
+                                              "ecosystem defines, e.g. Go's affected imports and symbols. Plain "
+                                              "JSON data, no control characters, at most "
+                                              f"{jsondata.MAX_DEPTH} levels deep."},
+        "database_specific": {"type": "object", "maxProperties": jsondata.MAX_NODES,
+                              "not": {"anyOf": [{"required": [k]} for k in OUR_DATABASE_KEYS]},
+                              "description": "OSV affected[].database_specific, emitted unchanged (merged with "
+                                             "the repo, package and purl the export writes itself)."},
     }, ("ecosystem", "package"), "One affected package.",
         anyOf=[{"required": ["ranges"], "properties": {"ranges": {"minItems": 1}}},
                {"required": ["versions"], "properties": {"versions": {"minItems": 1}}}],
@@ -132,9 +143,14 @@ def frontmatter_schema(id_prefix: str = "OSQI") -> dict[str, Any]:
                                                     "its dates say.", "default": False},
         "aliases": _list({"type": "string", "pattern": _ALIAS.pattern}, "Other IDs of the same "
                          "vulnerability, e.g. CVE-2026-12345 or GHSA-xxxx-xxxx-xxxx."),
+        "related": _list({"type": "string", "pattern": _ALIAS.pattern}, "OSV related: IDs of closely related "
+                         "but different vulnerabilities."),
+        "upstream": _list({"type": "string", "pattern": _ALIAS.pattern}, "OSV upstream: IDs of the upstream "
+                          "vulnerabilities this one includes."),
         "affected": _list(_affected(), "Affected packages and versions.", min_items=1),
         "severity": _list(_severity(), "CVSS vectors."),
-        "cwe": _list({"type": "string", "pattern": _CWE.pattern}, "CWE identifiers such as CWE-787."),
+        "cwe": _list({"type": "string", "pattern": _CWE.pattern}, "CWE identifiers such as CWE-787; each must be "
+                     "a weakness of MITRE's CWE catalogue (checked by osqi-site check)."),
         "credits": _list(_object(CREDIT_FIELDS, {
             "name": _text("Name as the person or organisation chooses to be credited."),
             "type": {"type": "string", "enum": list(eco.CREDIT_TYPES), "description": "OSV credit role."},

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import pipeline
+from . import leakscan
 from .parallel import map_chunks
 
 
@@ -23,7 +23,8 @@ class Sealed:
 
 
 def verdict_set(markers: Sequence[str], code: str) -> str:
-    """The identity of a scan: the markers looked for and the code that looks. Equal only if the verdicts are."""
+    """The identity of a scan: the markers looked for (withheld attachments' digests among them, as
+    ``sha256:<hex>``) and the code that looks. Equal only if the verdicts are."""
     return hashlib.sha256("\0".join([code, *sorted(set(markers))]).encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -33,13 +34,13 @@ def clean_key(path: str, digest: str) -> str:
 
 
 def seal(root: Path, paths: Sequence[str], markers: Sequence[str], *, known_clean: Collection[str] = (),
-         parallel: bool = True) -> Sealed:
+         parallel: bool = True, attachments: Mapping[str, str] | None = None) -> Sealed:
     """Hash every file below ``root`` and scan each for ``markers``, on every core for a large site.
 
     A file whose exact bytes were proven clean against these same ``markers`` (``known_clean``, from an
     earlier build or serve reload) is hashed but not scanned again: same bytes, same markers, same answer.
     """
-    automaton = pipeline.leak_automaton(markers)
+    automaton = leakscan.leak_automaton(markers, attachments)
 
     def one(path: str) -> tuple[str, str, list[str]]:
         with open(os.path.join(root, path), "rb") as f:  # not pathlib: this runs for every file of the site
@@ -47,7 +48,7 @@ def seal(root: Path, paths: Sequence[str], markers: Sequence[str], *, known_clea
         digest = hashlib.sha256(data).hexdigest()
         if automaton is None or clean_key(path, digest) in known_clean:
             return path, digest, []
-        return path, digest, pipeline.leaks_in(path, data, automaton)
+        return path, digest, leakscan.leaks_in(path, data, automaton, digest)
 
     results = map_chunks(one, paths, parallel=parallel)
     digests = {path: digest for path, digest, _ in results}

@@ -12,25 +12,35 @@ from typing import Any, TypeVar
 from cvss import CVSS3, CVSS4
 from cvss.exceptions import CVSSError
 
+from . import cwe as cwe_catalogue
 from . import ecosystems as eco
+from . import jsondata, links
 from .loader import SourceDoc
 from .model import Affected, Credit, Disclosure, Range, Reference, Revision, Severity, TimelineEvent, Withdrawal
 from .narrative import REQUIRED_SECTIONS, section_line, section_text, shape_problems
 from .problems import Problem
+from .sanitize import http_url_problem, scheme_problem, shown
 from .settings import Settings
 from .timefmt import InstantError, parse_date_or_instant, parse_instant
+from .versions import range_problem
 
 T = TypeVar("T")
 
-TOP_LEVEL_FIELDS = ("id", "title", "embargo_until", "draft", "aliases", "affected", "severity", "cwe", "credits",
+TOP_LEVEL_FIELDS = ("id", "title", "embargo_until", "draft", "aliases", "related", "upstream", "affected",
+                    "severity", "cwe", "credits",
                     "references", "timeline", "revisions", "withdrawn")
-AFFECTED_FIELDS = ("ecosystem", "package", "purl", "repo", "ranges", "versions")
+AFFECTED_FIELDS = ("ecosystem", "package", "purl", "repo", "ranges", "versions", "ecosystem_specific",
+                   "database_specific")
+OUR_DATABASE_KEYS = ("repo", "package", "purl")
+"""Keys the OSV export itself writes into ``affected[].database_specific``; an author's mapping may not use them."""
 RANGE_FIELDS = ("introduced", "fixed", "last_affected")
 
 _ALIAS = re.compile(r"^[A-Za-z][A-Za-z0-9]*-[A-Za-z0-9._:-]+$")
 _CWE = re.compile(r"^CWE-[1-9][0-9]*$")
-_HTTP_URL = re.compile(r"^https?://[^\s/?#]+\.[^\s/?#]+(/[^\s]*)?$|^https?://localhost(:[0-9]+)?(/[^\s]*)?$")
-"""For the JSON Schema that editors read, and the test holding ``is_http_url`` to it; never run on input here."""
+_HTTP_URL = re.compile(r"^https?://[^\s/?#]+\.[^\s/?#]+(/[^\s]*)?$|^https?://localhost(:\d+)?(/[^\s]*)?$")
+"""For the editors' JSON Schema only (schema.py); ``check`` decides with ``sanitize.http_url_problem``."""
+_CONTACT_SCHEMES = ("http", "https", "mailto")
+_NARRATIVE_SCHEMES = ("http", "https", "mailto")
 _PURL = re.compile(r"^pkg:[a-z][a-z0-9.+-]*/[^@\s]+$")
 _VERSION = re.compile(r"^[^\s]+$")
 _TITLE_MAX = 200
@@ -101,9 +111,11 @@ class _Checker:
             return None
 
     def url(self, value: Any, fld: str) -> str | None:
+        """An http(s) URL, decided by parsing it as a browser would (``sanitize.http_url_problem``)."""
         text = self.text(value, fld)
-        if text is not None and not is_http_url(text):
-            self.add(fld, f"'{text}' is not an http(s) URL")
+        problem = None if text is None else http_url_problem(text)
+        if problem is not None:
+            self.add(fld, problem)
             return None
         return text
 
@@ -117,26 +129,6 @@ class _Checker:
                 if built is not None:
                     out.append(built)
         return tuple(out)
-
-
-def is_http_url(text: str) -> bool:
-    """An http(s) URL whose host has a dot inside it (or is ``localhost[:port]``), without white space.
-
-    What ``_HTTP_URL`` accepts, decided with string operations: the pattern tries every dot of a long host
-    (quadratic time on ``https://a.a.a.…``).
-    """
-    scheme = next((s for s in ("https://", "http://") if text.startswith(s)), None)
-    rest = text[len(scheme):] if scheme is not None else ""
-    if scheme is None or any(ch.isspace() for ch in rest):
-        return False
-    host = rest.split("/", 1)[0]
-    if host == "localhost" or (host.startswith("localhost:") and _ascii_digits(host[len("localhost:"):])):
-        return True
-    return "?" not in host and "#" not in host and "." in host[1:-1]
-
-
-def _ascii_digits(text: str) -> bool:
-    return text.isascii() and text.isdigit()
 
 
 def _type_name(value: Any) -> str:
@@ -165,7 +157,9 @@ def validate_doc(doc: SourceDoc, settings: Settings) -> tuple[Disclosure | None,
     draft = _take_draft(c, meta.get("draft"))
     embargo = _take_embargo(c, meta, draft)
     aliases = tuple(_take_aliases(c, meta.get("aliases"), ident))
-    affected = c.each(c.listing(meta.get("affected"), "affected", required=True), "affected", _take_affected(c))
+    related = tuple(_take_ids(c, meta.get("related"), "related", ident))
+    upstream = tuple(_take_ids(c, meta.get("upstream"), "upstream", ident))
+    affected = c.each(c.listing(meta.get("affected"), "affected", required=True), "affected", _take_affected(c, draft))
     severity = c.each(c.listing(meta.get("severity"), "severity"), "severity", _take_severity(c))
     cwe = tuple(_take_cwe(c, meta.get("cwe")))
     credits = c.each(c.listing(meta.get("credits"), "credits", required=True), "credits", _take_credit(c))
@@ -178,12 +172,14 @@ def validate_doc(doc: SourceDoc, settings: Settings) -> tuple[Disclosure | None,
         c.problems.append(Problem(doc.path, doc.body_line + line, "body", message))
     if not draft:
         _check_sections(c, doc)
+    _check_narrative_urls(c, doc)
     if c.problems or ident is None or title is None:
         return None, c.problems
     return Disclosure(
         id=ident, title=title, embargo_until=embargo, body=doc.body, source=doc.path, body_line=doc.body_line,
         draft=draft,
-        aliases=aliases, affected=affected, severity=severity, cwe=cwe, credits=credits,
+        aliases=aliases, related=related, upstream=upstream,
+        affected=affected, severity=severity, cwe=cwe, credits=credits,
         references=references, timeline=timeline,
         revisions=tuple(sorted(revisions, key=lambda r: r.date)), withdrawn=withdrawn,
         attachments=doc.attachments,
@@ -226,15 +222,20 @@ def _take_embargo(c: _Checker, meta: dict[str, Any], draft: bool) -> datetime | 
 
 
 def _take_aliases(c: _Checker, value: Any, ident: str | None) -> list[str]:
+    return _take_ids(c, value, "aliases", ident)
+
+
+def _take_ids(c: _Checker, value: Any, fld: str, ident: str | None) -> list[str]:
+    """A list of vulnerability IDs (``aliases``, and OSV's ``related`` and ``upstream``)."""
     out: list[str] = []
-    for i, item in enumerate(c.listing(value, "aliases")):
-        alias = c.text(item, f"aliases[{i}]")
+    for i, item in enumerate(c.listing(value, fld)):
+        alias = c.text(item, f"{fld}[{i}]")
         if alias is None:
             continue
         if not _ALIAS.match(alias):
-            c.add(f"aliases[{i}]", f"'{alias}' is not an identifier such as CVE-2026-12345 or GHSA-xxxx-xxxx-xxxx")
+            c.add(f"{fld}[{i}]", f"'{alias}' is not an identifier such as CVE-2026-12345 or GHSA-xxxx-xxxx-xxxx")
         elif alias in out or alias == ident:
-            c.add(f"aliases[{i}]", f"'{alias}' is listed twice")
+            c.add(f"{fld}[{i}]", f"'{alias}' is listed twice")
         else:
             out.append(alias)
     return out
@@ -246,12 +247,14 @@ def _take_cwe(c: _Checker, value: Any) -> list[str]:
         text = c.text(item, f"cwe[{i}]")
         if text is not None and not _CWE.match(text):
             c.add(f"cwe[{i}]", f"'{text}' is not a CWE identifier such as CWE-787")
+        elif text is not None and (unknown := cwe_catalogue.problem(text)):
+            c.add(f"cwe[{i}]", unknown)
         elif text is not None:
             out.append(text)
     return out
 
 
-def _take_affected(c: _Checker) -> Callable[[dict[str, Any], str], Affected | None]:
+def _take_affected(c: _Checker, draft: bool) -> Callable[[dict[str, Any], str], Affected | None]:
     def build(m: dict[str, Any], fld: str) -> Affected | None:
         n = len(c.problems)
         c.unknown_keys(m, AFFECTED_FIELDS, f"{fld}.")
@@ -270,10 +273,36 @@ def _take_affected(c: _Checker) -> Callable[[dict[str, Any], str], Affected | No
         versions = tuple(_take_versions(c, m.get("versions"), f"{fld}.versions"))
         if not m.get("ranges") and not m.get("versions"):
             c.add(f"{fld}", "needs ranges or versions: say which versions are affected")
+        specific = {key: _take_json(c, m.get(key), f"{fld}.{key}") for key in ("ecosystem_specific",
+                                                                             "database_specific")}
         if len(c.problems) > n or ecosystem is None or package is None:
             return None
-        return Affected(ecosystem, package, purl, repo, ranges, versions)
+        entry = Affected(ecosystem, package, purl, repo, ranges, versions, specific["ecosystem_specific"],
+                         specific["database_specific"])
+        # A draft may hold placeholders (`osqi-site new` writes fixed: "TODO"); it is checked once it is not one.
+        for i, r in enumerate(() if draft else ranges):
+            unevaluable = range_problem(entry, r)
+            if unevaluable is not None:
+                c.add(f"{fld}.ranges[{i}]", unevaluable)
+        return None if len(c.problems) > n else entry
     return build
+
+
+def _take_json(c: _Checker, value: Any, fld: str) -> str | None:
+    """An OSV free-form mapping, kept as canonical JSON; reserved keys and non-JSON data are errors."""
+    if value is None:
+        return None
+    text, problem = jsondata.freeze(value)
+    if problem is not None:
+        c.add(fld, problem)
+        return None
+    if fld.endswith(".database_specific"):
+        taken = [key for key in OUR_DATABASE_KEYS if key in value]
+        if taken:
+            c.add(fld, f"'{taken[0]}' is written by the OSV export itself (from the entry's own fields); "
+                  "use another key")
+            return None
+    return text
 
 
 def _take_versions(c: _Checker, value: Any, fld: str) -> list[str]:
@@ -352,8 +381,10 @@ def _take_credit(c: _Checker) -> Callable[[dict[str, Any], str], Credit | None]:
         contacts = []
         for i, item in enumerate(c.listing(m.get("contact"), f"{fld}.contact")):
             url = c.text(item, f"{fld}.contact[{i}]")
-            if url is not None and not re.match(r"^(https?://|mailto:)\S+$", url):
-                c.add(f"{fld}.contact[{i}]", f"'{url}' must be an https:// or mailto: URL")
+            if url is not None and (scheme_problem(url, _CONTACT_SCHEMES, relative=False) is not None
+                                    or not url.startswith(("http://", "https://", "mailto:"))
+                                    or not url.isprintable() or any(ch.isspace() for ch in url)):
+                c.add(f"{fld}.contact[{i}]", f"{shown(url)} must be an https:// or mailto: URL")
             elif url is not None:
                 contacts.append(url)
         if name is None or kind is None:
@@ -424,6 +455,15 @@ def _check_sections(c: _Checker, doc: SourceDoc) -> None:
                                       "section is empty; write it before publication"))
 
 
+def _check_narrative_urls(c: _Checker, doc: SourceDoc) -> None:
+    """Every link, image and raw-HTML URL of the narrative must be http(s), mailto or relative: located here,
+    where the author wrote it (the sanitiser would otherwise drop it from the published page unannounced)."""
+    for found in links.urls(doc.body):
+        problem = scheme_problem(found.url, _NARRATIVE_SCHEMES, relative=True)
+        if problem is not None:
+            c.problems.append(Problem(doc.path, doc.body_line + found.line, "body", f"{found.where} {problem}"))
+
+
 @dataclass(frozen=True)
 class Validated:
     """One document's validation, with what the rules that span documents need to know of it."""
@@ -469,11 +509,48 @@ def validate_all(docs: Iterable[SourceDoc], settings: Settings) -> tuple[tuple[D
 
 def page_gate_fields(path: str, meta: dict[str, Any], lines: dict[str, int]) -> tuple[datetime | None, bool,
                                                                                     list[Problem]]:
-    """``embargo_until`` and ``draft`` of a content page, checked like a disclosure's: fail closed."""
+    """``embargo_until`` and ``draft`` of a content page, checked like a disclosure's: fail closed.
+
+    A content page may carry any other key (MkDocs and Material read many), but one that is close to a gate key
+    (``embargo_untill``, ``Embargo_Until``, ``draft_``) is an error, as it is in a disclosure: ignoring it
+    would publish a page its author meant to hold back.
+    """
     doc = SourceDoc(path, "", meta, lines, "", 1)
     c = _Checker(doc)
+    for key, meant in near_gate_keys(meta):
+        c.add(key, f"unknown field; did you mean '{meant}'?")
     draft = _take_draft(c, meta.get("draft"))
     embargo = c.instant(meta["embargo_until"], "embargo_until") if meta.get("embargo_until") is not None else None
     if "embargo_until" in meta and meta["embargo_until"] is None:
         c.add("embargo_until", "is empty; give an instant such as 2026-12-01T12:00:00Z or remove the field")
     return embargo, draft, c.problems
+
+
+PAGE_GATE_KEYS = ("embargo_until", "draft")
+
+
+def near_gate_keys(meta: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(key, gate key)`` for each key of ``meta`` that is not a gate key but close to one.
+
+    Keys are compared folded: case, and every character that is not a letter or digit (``_``, ``-``, spaces,
+    invisible characters) ignored, then by similarity as for unknown disclosure fields; a key holding a gate
+    key's first word (``embargoed``, ``drafted``) counts as close too.
+    """
+    folded = {_fold_key(k): k for k in PAGE_GATE_KEYS}
+    found = []
+    for key in meta:
+        if not isinstance(key, str) or key in PAGE_GATE_KEYS:
+            continue
+        f = _fold_key(key)
+        hint = folded.get(f) or folded.get(_closest(f, tuple(folded)) or "")
+        if hint is None:
+            hint = next((k for k in PAGE_GATE_KEYS if k.split("_")[0] in f), None)
+        if hint is not None:
+            found.append((key, hint))
+    return found
+
+
+def _fold_key(key: str) -> str:
+    import unicodedata
+
+    return "".join(ch for ch in unicodedata.normalize("NFKC", key).casefold() if ch.isalnum())

@@ -367,3 +367,90 @@ def test_pages_hold_at_every_width_and_are_screenshotted(visit: Visit) -> None:
             for found in page.evaluate(_CONTRAST, sel):
                 assert found[2] >= 4.5, (name, found)
         assert _shot(page, f"{name}-{'desktop' if width >= 1000 else 'phone'}").stat().st_size > 0
+
+
+# -- hostile text --------------------------------------------------------------------------------------------
+
+HOSTILE_ID = "OSQI-2024-0099"
+HOSTILE_PAYLOAD = "<img src=nowhere.png onerror=window.__osqiXss=1>"
+
+
+@pytest.fixture(scope="module")
+def hostile_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The sample site plus a public disclosure whose title, package, credit and narrative carry markup."""
+    root = tmp_path_factory.mktemp("hostile") / "project"
+    for name in ("mkdocs.yml",):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ROOT / name, root / name)
+    for folder in ("content", "theme", "disclosures"):
+        shutil.copytree(ROOT / folder, root / folder)
+    (root / "disclosures" / "2024" / f"{HOSTILE_ID}.md").write_text(f"""---
+id: {HOSTILE_ID}
+title: "xsstitle {HOSTILE_PAYLOAD}"
+embargo_until: 2024-05-01T00:00:00Z
+affected:
+  - ecosystem: PyPI
+    package: "xsspkg {HOSTILE_PAYLOAD}"
+    ranges:
+      - introduced: "0"
+        fixed: "1.0"
+credits:
+  - name: "{HOSTILE_PAYLOAD}"
+    type: FINDER
+timeline:
+  - date: 2024-04-01
+    event: discovered
+    note: "{HOSTILE_PAYLOAD}"
+---
+
+## Summary
+
+xsssummary {HOSTILE_PAYLOAD} <script>window.__osqiXss=2</script>
+
+## Discovery
+
+<a href="#" onclick="window.__osqiXss=3">click</a> <svg onload="window.__osqiXss=4"></svg>
+""", encoding="utf-8")
+    site = root / "site"
+    assert cli.main(["build", "-f", str(root / "mkdocs.yml"), "-d", str(site), "--as-of", AS_OF]) == 0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_hostile_text_runs_no_script_in_search_listing_or_page(browser: Browser, hostile_url: str) -> None:
+    context = browser.new_context(viewport=DESKTOP, base_url=hostile_url)
+    v = Visit(context, hostile_url)
+    dialogs: list[str] = []
+    context.on("page", lambda p: p.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss())))
+    try:
+        page = v.open("")
+        page.click(".md-search__input")
+        for query in ("xsspkg", "xsstitle", "xsssummary"):
+            _meta, hrefs = _search(page, query)
+            assert any(f"disclosures/{HOSTILE_ID}/" in h for h in hrefs), (query, hrefs)
+            shown = page.inner_text(".md-search-result__list")
+            assert "<img src=nowhere.png" in shown, query  # the markup is shown as the text it is
+        assert page.evaluate("window.__osqiXss") is None
+
+        listing = v.open("disclosures/")
+        listing.fill("#osqi-q", "xsspkg")
+        listing.wait_for_function("() => document.querySelectorAll('table.osqi-listing tbody tr').length === 1")
+        assert HOSTILE_PAYLOAD in listing.inner_text("table.osqi-listing tbody")
+        assert listing.evaluate("window.__osqiXss") is None
+
+        disclosure = v.open(f"disclosures/{HOSTILE_ID}/")
+        disclosure.click("text=click")
+        assert disclosure.evaluate("window.__osqiXss") is None
+        assert HOSTILE_PAYLOAD in disclosure.inner_text("article")
+        assert dialogs == []
+        assert v.hosts <= {v.local}
+        # A payload that ran would have asked for nowhere.png.
+        assert not [f for f in v.failed if "nowhere.png" in f]
+    finally:
+        context.close()

@@ -12,6 +12,7 @@ import feedparser
 import pytest
 
 from osqi_site import cli
+from osqi_site.plugin import TEMP_TAG
 from tests.sitefixture import CANARY, all_bytes, build, digest, disclosure_text, project
 
 __all__ = ["project"]  # the fixture, imported so pytest finds it here
@@ -87,7 +88,7 @@ def test_failed_build_leaves_last_good_site_untouched(project: Path, tmp_path: P
     bad.write_text(bad.read_text().replace("embargo_until:", "embargo_untill:"))
     assert build(project, site) == 1
     assert digest(site) == before
-    assert not [p for p in site.parent.iterdir() if ".building-" in p.name]
+    assert not [p for p in site.parent.iterdir() if TEMP_TAG in p.name]
 
 
 def test_strict_warning_leaves_last_good_site_untouched(project: Path, tmp_path: Path) -> None:
@@ -246,16 +247,16 @@ def test_a_damaged_cache_costs_time_not_the_build(project: Path, tmp_path: Path)
 
 def test_scan_verdicts_are_reused_only_for_the_same_markers(project: Path, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from osqi_site import pipeline, seal
+    from osqi_site import leakscan, seal
 
     scanned: list[str] = []
-    real = pipeline.leaks_in
+    real = leakscan.leaks_in
 
-    def counting(path: str, data: bytes, automaton: Any) -> list[str]:
+    def counting(path: str, data: bytes, automaton: Any, digest: str | None = None) -> list[str]:
         scanned.append(path)
-        return real(path, data, automaton)
+        return real(path, data, automaton, digest)
 
-    monkeypatch.setattr(pipeline, "leaks_in", counting)
+    monkeypatch.setattr(leakscan, "leaks_in", counting)
     # Scans in this process, where they are counted, not in forked workers.
     monkeypatch.setattr(seal, "map_chunks", lambda fn, items, **kw: [fn(x) for x in items])
     # A marker set no earlier test built with: MkDocs keeps plugin instances, and verdicts, in one process.
@@ -371,3 +372,53 @@ def test_exports_are_written_by_threads_that_are_gone_before_any_worker_forks(tm
     write_files(contents)
     assert threading.active_count() == before  # else map_chunks would refuse to fork (and run on one core)
     assert {p: Path(p).read_bytes() for p in contents} == contents
+
+
+def test_hostile_text_reaches_no_reader_as_active_content(project: Path, tmp_path: Path) -> None:
+    """Frontmatter text and narrative HTML meant to run script, through a real build: every page, the search
+    index, the listing index and the feeds hold it only as inert text."""
+    import lxml.html
+    from xss import active_content
+
+    marker = "XSSCANARY"
+    hostile = disclosure_text("OSQI-2026-0006", embargo="2026-04-01T00:00:00Z")
+    hostile = hostile.replace("title: Heap overflow in parser chunk handling",
+                              f"title: \"<img src=x onerror=alert('{marker}title')> overflow\"")
+    hostile = hostile.replace("package: publicpkg", f"package: \"<script>alert('{marker}pkg')</script>\"")
+    hostile = hostile.replace("name: Finder Person", f"name: \"<svg onload=alert('{marker}credit')>\"")
+    hostile = hostile.replace("note: Noticed by fuzzing.", f"note: \"<iframe src=//evil.example/{marker}>\"")
+    hostile = hostile.replace("A summary of the overflow.",
+                              f"A summary <img src=x onerror=alert('{marker}summary')> of the overflow.\n\n"
+                              f"<script>alert('{marker}body')</script>\n\n"
+                              f"<a href=\"#\" onclick=\"alert('{marker}click')\">x</a> {{{{ config }}}}")
+    (project / "disclosures/2026/OSQI-2026-0006.md").write_text(hostile)
+    about = project / "content" / "policy.md"
+    about.write_text(f"---\ndescription: '\"><script>alert(\"{marker}description\")</script>'\n"
+                     f"author: '\"><script>alert(\"{marker}author\")</script>'\n---\n"
+                     + about.read_text() + f"\n<script>alert('{marker}content')</script>\n"
+                     f"<img src=x onerror=alert('{marker}content')>\n")
+    # Not in the nav: its title comes from its heading, which Material prints through `striptags`.
+    (project / "content" / "hidden.md").write_text(
+        f"# &lt;/title&gt;&lt;script&gt;alert('{marker}heading')&lt;/script&gt; Hidden\n\nText.\n")
+    site = tmp_path / "site"
+    assert build(project, site) == 0
+    files = all_bytes(site)
+    assert marker.encode() in files["disclosures/OSQI-2026-0006/index.html"]  # the text is there, as text
+    assert f"{marker}description".encode() in files["policy/index.html"]
+    assert f"{marker}heading".encode() in files["hidden/index.html"]
+    for path, data in files.items():
+        if path.endswith(".html"):
+            assert active_content(data.decode(), marker=marker) == [], path
+    index = json.loads(files["search/search_index.json"])
+    ours = [d for d in index["docs"] if d["location"] == "disclosures/OSQI-2026-0006/"]
+    assert len(ours) == 1
+    for field in ("title", "text"):
+        parsed = lxml.html.fragment_fromstring(ours[0][field], create_parent="div")
+        assert [el.tag for el in parsed.iter()] == ["div"], field
+    feed = json.loads(files["feed.json"])
+    for item in feed["items"]:
+        assert active_content(item["content_html"]) == []
+    for name in ("feed.xml", "atom.xml"):
+        for entry in feedparser.parse(files[name]).entries:
+            for content in entry.get("content", []):
+                assert active_content(content["value"]) == [], name

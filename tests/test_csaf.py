@@ -50,6 +50,15 @@ CASES: dict[str, Disclosure] = {
     "revised": REVISED,
     "withdrawn": WITHDRAWN,
     "revised_then_withdrawn": replace(REVISED, withdrawn=Withdrawal(datetime(2026, 11, 21, tzinfo=UTC), "Duplicate.")),
+    # RUSTSEC-2025-0007's shape: a revision dated after the withdrawal (the history must still be by date).
+    "withdrawn_then_revised": replace(WITHDRAWN, revisions=(
+        Revision(datetime(2026, 11, 5, tzinfo=UTC), "Added the fixed version."),
+        Revision(datetime(2026, 11, 15, tzinfo=UTC), "Corrected the withdrawal's reference."))),
+    "git_commits": make_disclosure(affected=(
+        Affected("GIT", "curl", repo="https://github.com/curl/curl.git",
+                 ranges=(Range("0", fixed="fb4415d8aee6c1045be932a34fe6107c2f5ed147"),)),
+        Affected("GIT", "libssh2", repo="https://git.example.org/libssh2",
+                 ranges=(Range("0", last_affected="aedbbdf6a1c5ac1ac7d7be4e1d14e4e5c1f7d0d0"),)))),
     "git_upstream": make_disclosure(affected=(
         Affected("GIT", "curl", repo="https://github.com/curl/curl", ranges=(Range("7.69.0", fixed="8.4.0"),)),)),
     "git_and_debian": make_disclosure(affected=(
@@ -191,6 +200,40 @@ def test_a_title_that_already_says_withdrawn_gets_no_second_prefix() -> None:
     assert _doc(d)["document"]["title"] == "Withdrawn: duplicate of another record"
 
 
+def test_revision_after_withdrawal_is_numbered_in_date_order() -> None:
+    d = CASES["withdrawn_then_revised"]
+    tracking = _doc(d)["document"]["tracking"]
+    history = tracking["revision_history"]
+    assert [h["number"] for h in history] == ["1", "2", "3", "4"]
+    assert [h["date"] for h in history] == sorted(h["date"] for h in history)
+    assert [h["summary"] for h in history][1:] == ["Added the fixed version.",
+                                                   f"Withdrawn: {WITHDRAWN.withdrawn.reason}",  # type: ignore[union-attr]
+                                                   "Corrected the withdrawal's reference."]
+    assert tracking["version"] == "4" and tracking["current_release_date"] == history[-1]["date"]
+
+
+def test_git_upstreams_carry_a_purl(tmp_path: Path) -> None:
+    """Recommended test 6.2.16: pkg:github for a github.com repo, pkg:generic with vcs_url otherwise."""
+    products = [leaf["product"] for *_, leaf in _leaves(_doc(CASES["git_commits"]))]
+    assert all("product_identification_helper" in p for p in products)
+    assert {p["product_identification_helper"]["purl"].split("@")[0] for p in products} == {
+        "pkg:github/curl/curl", "pkg:generic/libssh2?vcs_url=git%2Bhttps://git.example.org/libssh2"}
+    d = CASES["git_commits"]
+    path = tmp_path / csaf.filename(d.id)
+    path.write_bytes(dump_json(csaf.advisory(d, SETTINGS)))
+    run = subprocess.run([str(_csaf_cli()), "validate", "--spec-version", "v20", "--no-network",
+                          "--preset", "extended", str(path)], capture_output=True, text=True, timeout=120, check=False)
+    assert "[PASS] 6.2.16" in run.stdout, run.stdout + run.stderr
+
+
+def test_commit_fixes_are_never_called_versions() -> None:
+    remediations = _vuln(CASES["git_commits"])["remediations"]
+    texts = [r["details"] for r in remediations]
+    assert texts[0] == ("Update curl to a release or build that includes commit "
+                        "fb4415d8aee6c1045be932a34fe6107c2f5ed147 of https://github.com/curl/curl.git.")
+    assert all("Upgrade" not in t and "version" not in t for t in texts), texts
+
+
 def test_withdrawal_is_the_last_revision_after_earlier_revisions() -> None:
     history = _doc(CASES["revised_then_withdrawn"])["document"]["tracking"]["revision_history"]
     assert [h["number"] for h in history] == ["1", "2", "3", "4"]
@@ -277,19 +320,30 @@ def test_cwe_needs_its_exact_name_or_is_left_out() -> None:
     assert "cwe" not in _vuln(CASES["minimal"])
 
 
-def test_cwe_names_match_the_cwe_catalog() -> None:
-    shared = pytest.importorskip("csaf.csaf.v20.rules._shared")
-    wrong = {k: (v, shared._cwe_name_latest(k.removeprefix("CWE-")))
-             for k, v in csaf.CWE_NAMES.items() if shared._cwe_name_latest(k.removeprefix("CWE-")) != v}
-    assert wrong == {}
+def test_cwe_names_come_from_the_shipped_catalogue_for_any_weakness() -> None:
+    # Not one of a hand-kept few: any weakness of MITRE's catalogue is named, e.g. CWE-1395.
+    d = make_disclosure(cwe=("CWE-1395",))
+    assert _vuln(d)["cwe"] == {"id": "CWE-1395", "name": "Dependency on Vulnerable Third-Party Component"}
 
 
-def test_every_cwe_in_the_shipped_disclosures_has_a_name() -> None:
-    """A CWE without a name would silently drop out of the CSAF advisory; add it to csaf.CWE_NAMES."""
+def test_shipped_cwe_extract_is_the_catalogue_the_csaf_validator_checks_names_against() -> None:
+    """cwe.json is extract_cwe over the csaf package's catalogue: same IDs, same latest names (test 6.1.11)."""
+    from osqi_site.data.extract_cwe import extract
+
+    csaf_dir = Path(pytest.importorskip("csaf").__file__).parent
+    catalog = json.loads((csaf_dir / "csaf" / "v21" / "cwe" / "catalog.json").read_text(encoding="utf-8"))
+    shipped = json.loads((ROOT / "osqi_site" / "data" / "cwe.json").read_text(encoding="utf-8"))
+    assert shipped == extract(catalog), "regenerate: python -m osqi_site.data.extract_cwe CATALOG > cwe.json"
+    assert "MITRE" in shipped["licence"] and "cwe.mitre.org" in shipped["origin"]
+
+
+def test_every_cwe_in_the_shipped_disclosures_is_in_the_catalogue() -> None:
+    from osqi_site import cwe
+
     sources = [*ROOT.joinpath("disclosures").rglob("*.md"),
                *ROOT.joinpath("osqi_site", "scaffold_files").rglob("*.md")]
     used = {m for p in sources for m in re.findall(r"CWE-\d+", p.read_text(encoding="utf-8").split("\n---", 1)[0])}
-    assert used and used <= set(csaf.CWE_NAMES)
+    assert used and used <= set(cwe.catalogue())
 
 
 def test_scores_hold_cvss_v3_for_affected_products_only() -> None:

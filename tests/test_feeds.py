@@ -224,7 +224,7 @@ def test_json_feed_spec_fields(sample: list[Disclosure]) -> None:
         assert rfc3339(item["date_modified"]) == d.modified
         assert item.get("tags", []) == [*d.aliases, *d.cwe]
         ext = item["_osqi"]
-        assert ext == {"about": f"{SITE}about/", "id": d.id, "osv": f"{SITE}osv/{d.id}.json",
+        assert ext == {"about": f"{SITE}disclosures/", "id": d.id, "osv": f"{SITE}osv/{d.id}.json",
                        "withdrawn": d.withdrawn is not None}
 
 
@@ -385,3 +385,39 @@ def test_site_url_drives_every_link() -> None:
     assert rss(files).find("channel/atom:link", NS).get("href") == "https://mirror.example.net/sub/feed.xml"
     assert atom(files).get("{http://www.w3.org/XML/1998/namespace}lang") == "de"
     assert b"osqi.example.org" not in b"".join(files.values())
+
+
+# -- hostile narratives and fields: no active content in any feed ---------------------------------------
+
+HOSTILE_BODY = """## Summary
+
+<script>alert('s1')</script> Text <img src=x onerror=alert('s2')> and [a link](javascript:alert('s3')).
+<svg onload=alert('s4')></svg><iframe src="https://evil.example/"></iframe>
+<!-- <script>alert('s5')</script> -->
+
+## Discovery
+
+[defined][d] and {{ config }}
+
+[d]: jav&#x09;ascript:alert('s6')
+"""
+
+
+def test_no_feed_carries_active_content_from_a_narrative_or_a_field() -> None:
+    from xss import active_content
+
+    d = replace(_DEFAULT, body=HOSTILE_BODY, title="<img src=x onerror=alert('t')>",
+                affected=(Affected("PyPI", "<script>alert('p')</script>", None, None, (Range("0", "1.0"),)),))
+    files = feed_files([d], SETTINGS)
+    rss = etree.fromstring(files["feed.xml"])
+    atom = etree.fromstring(files["atom.xml"])
+    contents = {
+        "rss content:encoded": rss.findtext("channel/item/content:encoded", namespaces=NS),
+        "rss description": rss.findtext("channel/item/description"),
+        "atom content": atom.findtext("atom:entry/atom:content", namespaces=NS),
+        "json content_html": json.loads(files["feed.json"])["items"][0]["content_html"],
+    }
+    for where, html in contents.items():
+        assert html, where
+        assert active_content(html) == [], where
+    assert "{{ config }}" in contents["json content_html"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -376,6 +377,101 @@ def test_dangling_symlink_is_a_problem_not_a_crash(project: Path) -> None:
     (d / "2026" / "OSQI-2026-0002.md").symlink_to(d / "2026" / "deleted.md")
     result = _load(project)
     assert [p.path for p in result.problems] == ["disclosures/2026/OSQI-2026-0002.md"]
+
+
+def test_symlink_to_a_withheld_attachment_inside_the_tree_is_refused(project: Path) -> None:
+    # The link's target is inside disclosures/, yet every link is refused: its target may be withheld.
+    d = project / "disclosures"
+    write_disclosure(d)
+    write_disclosure(d, id="OSQI-2026-0002", draft=True)
+    (d / "2026" / "OSQI-2026-0002").mkdir()
+    (d / "2026" / "OSQI-2026-0002" / "exploit.c").write_text("secret")
+    (d / "2026" / DEFAULT_ID).mkdir()
+    (d / "2026" / DEFAULT_ID / "poc.c").symlink_to(d / "2026" / "OSQI-2026-0002" / "exploit.c")
+    result = _load(project)
+    assert _strs(result.problems) == [
+        f"disclosures/2026/{DEFAULT_ID}/poc.c:0: file: symbolic link to 2026/OSQI-2026-0002/exploit.c; symbolic "
+        "links are refused (a link can publish what its target withholds): put the file itself here"]
+    assert {doc.stem: doc.attachments for doc in result.docs}[DEFAULT_ID] == ()
+
+
+def test_symlink_loop_is_a_located_problem_not_a_crash(project: Path) -> None:
+    d = project / "disclosures"
+    write_disclosure(d)
+    (d / "2026" / "a.md").symlink_to(d / "2026" / "b.md")
+    (d / "2026" / "b.md").symlink_to(d / "2026" / "a.md")
+    (d / "2026" / "self").symlink_to(d / "2026" / "self")
+    result = _load(project)
+    assert _strs(result.problems) == [f"disclosures/2026/{n}:0: file: symbolic link loop; remove it"
+                                      for n in ("a.md", "b.md", "self")]
+
+
+def test_a_linked_disclosures_folder_is_refused(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    write_disclosure(real)
+    (tmp_path / "disclosures").symlink_to(real, target_is_directory=True)
+    result = _load(tmp_path)
+    assert result.docs == ()
+    assert _strs(result.problems) == [
+        "disclosures:0: disclosures_dir: is a symbolic link; use a real folder (symbolic links are refused)"]
+
+
+@pytest.mark.parametrize(("name", "shown", "message"), [
+    (b"poc\xff.c", "poc\\xff.c", "file name is not valid UTF-8; rename it"),
+    (b"poc\n.c", "poc\\u000a.c", "file name holds a control or invisible character (U+000A); rename it"),
+    (b"poc\xe2\x80\x8b.c", "poc\\u200b.c",
+     "file name holds a control or invisible character (U+200B); rename it"),
+])
+def test_an_unreadable_file_name_is_a_located_problem(project: Path, name: bytes, shown: str, message: str) -> None:
+    d = project / "disclosures"
+    write_disclosure(d)
+    folder = d / "2026" / DEFAULT_ID
+    folder.mkdir()
+    with open(os.path.join(os.fsencode(folder), name), "wb") as f:
+        f.write(b"x")
+    result = _load(project)
+    assert _strs(result.problems) == [f"disclosures/2026/{DEFAULT_ID}/{shown}:0: file: {message}"]
+    assert result.docs[0].attachments == ()
+
+
+def test_an_undecodable_folder_name_is_reported_once_and_not_entered(project: Path) -> None:
+    d = project / "disclosures"
+    write_disclosure(d)
+    bad = os.path.join(os.fsencode(d / "2026"), b"x\xff")
+    os.mkdir(bad)
+    with open(os.path.join(bad, b"y\xfe.md"), "wb") as f:
+        f.write(b"x")
+    result = _load(project)
+    assert _strs(result.problems) == ["disclosures/2026/x\\xff:0: file: file name is not valid UTF-8; rename it"]
+
+
+@pytest.mark.parametrize("name", ["index.md", "index.html", "index.json", "INDEX.HTML", "Index.Md", "index",
+                                  "traces/index.htm"])
+def test_an_attachment_named_like_a_file_the_site_writes_is_refused(project: Path, name: str) -> None:
+    d = project / "disclosures"
+    write_disclosure(d)
+    path = d / "2026" / DEFAULT_ID / name
+    path.parent.mkdir(parents=True)
+    path.write_text("<script>alert(1)</script>")
+    result = _load(project)
+    part = name.rsplit("/", 1)[-1]
+    assert _strs(result.problems) == [
+        f"disclosures/2026/{DEFAULT_ID}/{name}:0: file: attachment name '{part}' is reserved: the site writes "
+        "its own index files beside the disclosure page; rename it"]
+    assert result.docs[0].attachments == ()
+
+
+def test_attachments_differing_only_in_case_are_refused(project: Path) -> None:
+    d = project / "disclosures"
+    write_disclosure(d)
+    folder = d / "2026" / DEFAULT_ID
+    folder.mkdir()
+    (folder / "PoC.c").write_text("a")
+    (folder / "poc.c").write_text("b")
+    result = _load(project)
+    assert _strs(result.problems) == [
+        f"disclosures/2026/{DEFAULT_ID}/poc.c:0: file: attachment name 'poc.c' differs only in case from another "
+        "attachment of this disclosure; rename one"]
 
 
 def test_a_stray_year_page_does_not_hide_the_disclosures_beside_it(project: Path, run_check: Any) -> None:

@@ -147,7 +147,9 @@ def test_record_rules_beyond_the_schema(name: str) -> None:
     rec = osv_record(d, SETTINGS)
     assert rec["schema_version"] == "1.7.5"
     assert rec["id"] == d.id
-    assert rec["summary"] == d.title and "\n" not in rec["summary"] and len(rec["summary"]) <= 120
+    # The spec puts a withdrawal's rationale in the summary; otherwise the summary is the title.
+    expected = d.title if d.withdrawn is None else "Withdrawn: " + " ".join(d.withdrawn.reason.split())
+    assert rec["summary"] == expected and "\n" not in rec["summary"] and len(rec["summary"]) <= 120
     for stamp in _timestamps(rec):
         assert stamp.endswith("Z") and datetime.fromisoformat(stamp).tzinfo is not None
     assert rec["published"] <= rec["modified"]
@@ -212,6 +214,16 @@ def test_withdrawn_record() -> None:
     assert rec["details"].endswith(BODY.strip())
     assert rec["database_specific"]["withdrawn"] == {
         "date": "2026-04-02T08:00:00Z", "reason": "Not a vulnerability: the length is checked by the caller."}
+    assert rec["summary"] == "Withdrawn: Not a vulnerability: the length is checked by the caller."
+
+
+def test_a_long_withdrawal_reason_is_cut_in_the_summary_and_whole_in_details() -> None:
+    reason = "Duplicate of an earlier report. " * 10
+    rec = osv_record(replace(CASES["withdrawn"], withdrawn=Withdrawal(datetime(2026, 4, 2, tzinfo=UTC), reason)),
+                     SETTINGS)
+    assert len(rec["summary"]) <= 120 and rec["summary"].startswith("Withdrawn: Duplicate of an earlier report.")
+    assert rec["summary"].endswith("…")
+    assert rec["details"].startswith(f"**Withdrawn:** {reason.strip()}\n\n")
 
 
 def test_details_carry_the_full_narrative() -> None:
@@ -232,11 +244,12 @@ def test_normal_ecosystem_affected() -> None:
 
 def test_last_affected_and_no_fix_ranges() -> None:
     last = osv_record(CASES["last_affected"], SETTINGS)["affected"][0]
+    # npm and crates.io versions are SemVer: their ranges are SEMVER, as GHSA and RustSec publish them.
     assert last["ranges"] == [
-        {"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"last_affected": "2.1.214"}]}]
+        {"type": "SEMVER", "events": [{"introduced": "0"}, {"last_affected": "2.1.214"}]}]
     assert "purl" not in last["package"] and "versions" not in last
     open_ = osv_record(CASES["no_fix"], SETTINGS)["affected"][0]
-    assert open_["ranges"] == [{"type": "ECOSYSTEM", "events": [{"introduced": "0.3.0"}]}]
+    assert open_["ranges"] == [{"type": "SEMVER", "events": [{"introduced": "0.3.0"}]}]
 
 
 def test_each_range_keeps_its_own_events() -> None:

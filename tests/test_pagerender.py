@@ -185,3 +185,19 @@ def test_a_nav_title_names_the_generated_listing(project: Path, tmp_path: Path) 
     assert build(project, tmp_path / "site") == 0
     home = (tmp_path / "site" / "index.html").read_text()
     assert "All advisories" in home
+
+
+def test_a_page_mkdocs_converts_itself_is_sanitised_too(project: Path) -> None:
+    from xss import active_content
+
+    from osqi_site import render
+
+    config = load_config(str(project / "mkdocs.yml"))
+    config.plugins._current_plugin = None
+    body = "## Summary\n\n<script>alert(1)</script> <img src=x onerror=alert(2)> [x](javascript:alert(3))\n"
+    file = File.generated(config, "disclosures/X.md", content=body, inclusion=InclusionLevel.NOT_IN_NAV)
+    page = pagerender.GeneratedPage(file, config, render.Page("disclosures/X.md", body), None)
+    page.read_source(config)
+    page.render(config, Files([file]))
+    assert page.content and "Summary" in page.content
+    assert active_content(page.content) == []

@@ -7,6 +7,7 @@ import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import lxml.html
 import markdown
 import pytest
 from factory import DEFAULT, NOW, make_disclosure
@@ -145,7 +146,7 @@ def test_listing_has_filters_driven_by_the_index_and_year_pages_do_not() -> None
     pages = {p.src_path: p.source for p in _pub()}
     assert sorted(pages) == ["disclosures/2025/index.md", "disclosures/2026/index.md", "disclosures/index.md"]
     main = pages["disclosures/index.md"]
-    assert 'data-index="../disclosures/index.json"' in main and " hidden " in main  # hidden until JS runs
+    assert 'data-index="../disclosures/index.json"' in main and " hidden>" in main  # hidden until JS runs
     assert '"osqi_listing": true' in main and '"hide": ["toc"]' in main
     for name in ("q", "ecosystem", "package", "severity", "year", "status"):
         assert f'name="{name}"' in main
@@ -270,3 +271,66 @@ def test_a_configured_font_is_never_fetched_from_google(tmp_path: Path) -> None:
     html = _build(config, tmp_path / "site")["index.html"]
     assert '--md-text-font:"Inter"' in html  # used when the reader has it installed
     assert "fonts.googleapis" not in html and "fonts.gstatic" not in html
+
+
+# -- hostile narratives: the finished page holds no active content ---------------------------------------
+
+HOSTILE_NARRATIVE = """
+## Summary
+
+<script>alert('r1')</script> <img src=x onerror=alert('r2')> [link](javascript:alert('r3'))
+<svg onload=alert('r4')></svg> <iframe src="https://evil.example/"></iframe>
+<!--osqi-block:0123456789abcdef:0-->
+
+<div><table><tr><td>left open
+
+## Discovery
+
+{{ config.site_url }} [def][d] <a href="#" onclick="alert('r5')">x</a>
+
+[d]: data:text/html,hi
+"""
+
+
+def test_a_hostile_narrative_renders_to_a_page_without_active_content() -> None:
+    from xss import active_content
+
+    from osqi_site import convert
+
+    d = make_disclosure(body=HOSTILE_NARRATIVE, title="<img src=x onerror=alert('title')>")
+    page = render.disclosure_page(d, render.DATA_LINKS)
+    recipe = convert.Recipe(tuple(EXTENSIONS), {"toc": {"permalink": True}})
+    html = page.finish(convert.to_html(page.body, recipe).html)
+    assert active_content(html) == []
+    assert "{{ config.site_url }}" in html  # template syntax is text, never evaluated
+    # A placeholder written by the narrative is not one of the page's: removed, and every block is there once.
+    assert "osqi-block" not in html
+    assert html.count('<section class="osqi-card') == 1 and html.count('<ol class="osqi-timeline">') == 1
+    # The narrative's unclosed table ends before the next block: the references list is not inside it.
+    tree = lxml.html.fragment_fromstring(html, create_parent="div")
+    assert not tree.xpath("//table//ul[@class='osqi-references']")
+
+
+def test_content_page_blocks_survive_sanitising() -> None:
+    from osqi_site import sanitize
+
+    content = render.content_page("# Home\n\n<script>x()</script>\n\n<!-- osqi:stats -->\n", (DEFAULT,), _href)
+    html = markdown.markdown(content.markdown, extensions=EXTENSIONS)
+    finished = content.finish(sanitize.clean_around(html, render.PLACEHOLDER))
+    assert "<svg " in finished and '<dl class="osqi-figures">' in finished  # the chart is the build's own SVG
+    assert "<script>" not in finished and "x()" not in finished
+
+
+def test_a_narrative_cannot_name_a_placeholder_of_its_own_page() -> None:
+    from osqi_site import convert
+
+    recipe = convert.Recipe(tuple(EXTENSIONS), {"toc": {"permalink": True}})
+    first = render.disclosure_page(DEFAULT, render.DATA_LINKS)
+    # The best a narrative can do: copy the placeholders of the page as it was before the copy was added.
+    copied = "\n\n".join(placeholder for placeholder, _ in first.blocks)
+    d = make_disclosure(body=f"\n{copied}\n\nNARRATIVE-START\n" + DEFAULT.body)
+    page = render.disclosure_page(d, render.DATA_LINKS)
+    html = page.finish(convert.to_html(page.body, recipe).html)
+    assert html.count('<section class="osqi-card') == 1 and html.count('class="osqi-references"') == 1
+    # Every block stays where the template put it: none moved into the narrative.
+    assert html.index('<section class="osqi-card') < html.index("NARRATIVE-START") < html.index("osqi-references")

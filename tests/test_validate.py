@@ -25,6 +25,7 @@ from osqi_site.model import Disclosure, Revision, Withdrawal
 from osqi_site.problems import Problem
 
 REL = DEFAULT_REL
+_ONLY = "only http:, https:, mailto: and relative URLs may be published"
 _REQUIRED_EMBARGO = ("embargo_until: is required unless draft: true; write an instant such as "
                      "2026-12-01T12:00:00Z")
 
@@ -82,6 +83,16 @@ INVALID_CASES: list[tuple[str, tuple[str, ...]]] = [
         "28: file: merge-conflict marker; resolve the conflict first",
     )),
     ("javascript-url.md", ("16: references[0].url: 'javascript:alert(1)' is not an http(s) URL",)),
+    # Script-bearing URLs in every field that holds one, spelled as a browser would still run them.
+    ("repo-script-url.md", ("8: affected[0].repo: 'java\\tscript:alert(1)' is not an http(s) URL",)),
+    ("contact-script-url.md", ("14: credits[0].contact[0]: 'JAVASCRIPT:alert(1)' must be an https:// or mailto: URL",)),
+    ("narrative-script-link.md", (
+        f"25: body: link 'javascript:alert(document.cookie)' uses the scheme 'javascript:'; {_ONLY}",)),
+    ("narrative-data-image.md", (
+        f"30: body: link 'data:text/html;base64,PHNjcmlwdD4=' uses the scheme 'data:'; {_ONLY}",)),
+    ("narrative-link-definition.md", (f"31: body: link 'VBScript:msgbox(1)' uses the scheme 'vbscript:'; {_ONLY}",)),
+    ("narrative-html-href.md", (
+        f"31: body: <a href> 'jav&#x09;ascript&colon;alert(1)' uses the scheme 'javascript:'; {_ONLY}",)),
     ("git-without-repo.md", (
         "6: affected[0].repo: is required when ecosystem is GIT: the upstream repository URL",)),
     ("fixed-and-last-affected.md", ("9: affected[0].ranges[0]: give fixed or last_affected, not both",)),
@@ -122,6 +133,28 @@ INVALID_CASES: list[tuple[str, tuple[str, ...]]] = [
     ("non-ascii-id-digits.md", (
         "2: id: 'OSQI-\\uff12\\uff10\\uff12\\uff16-0001' has characters other than ASCII letters, digits and '-'; "
         "write it as OSQI-YYYY-NNNN with the digits 0-9",)),
+    ("git-range-not-semver.md", (
+        "10: affected[0].ranges[0]: '8.5p1' is not a SemVer 2.0 version, so no consumer can evaluate this range "
+        "of a GIT upstream; give the bounds as full commit hashes of the repo (introduced/fixed), or drop the "
+        "range and list the affected releases under versions:",)),
+    ("upper-case-commit.md", (
+        "10: affected[0].ranges[0]: commit hash 'FB4415D8AEE6C1045BE932A34FE6107C2F5ED147' has upper-case "
+        "letters; write it in lower case, as git prints it",)),
+    ("npm-range-not-semver.md", (
+        "9: affected[0].ranges[0]: 'v4.17.21' is not a SemVer 2.0 version, which npm versions are (OSV range "
+        "type SEMVER); write '4.17.21'",)),
+    ("unknown-cwe.md", (
+        "11: cwe[0]: 'CWE-99999' is not a weakness in MITRE's CWE catalogue (CWE 4.20); look it up at "
+        "https://cwe.mitre.org/ and give an existing weakness ID",)),
+    ("ecosystem-specific-not-json.md", (
+        # (a YAML escape: refused as the file is read, at the value's own line and field)
+        "13: affected[0].ecosystem_specific.imports[0].path: contains the control character U+0007; remove it "
+        "(tab and line feed are allowed)",)),
+    ("database-specific-reserved-key.md", (
+        "11: affected[0].database_specific: 'repo' is written by the OSV export itself (from the entry's own "
+        "fields); use another key",)),
+    ("related-not-an-id.md", (
+        "11: related[0]: 'see the other one' is not an identifier such as CVE-2026-12345 or GHSA-xxxx-xxxx-xxxx",)),
 ]
 
 
@@ -448,3 +481,53 @@ def test_a_vector_scores_the_same_every_time(vector: str) -> None:
     assert (first[0] is None) == bool(first[1])
     if first[0] is not None:
         assert first[0].severity[0].score == 9.8 and first[0].severity[0].rating == "Critical"
+
+
+# --- script-bearing URLs in the narrative, located on their line ---------------------------------------
+
+NARRATIVE_URL_CASES: list[tuple[str, str, str, str]] = [
+    # (narrative line, where, the URL as shown, the scheme a browser reads)
+    ("See [x](JaVaScRiPt:alert(1)).", "link", "'JaVaScRiPt:alert(1)'", "javascript"),
+    ("See [x](<java\tscript:alert(1)>).", "link", "'java\\tscript:alert(1)'", "javascript"),
+    ("See [x](&#106;avascript:alert(1)).", "link", "'&#106;avascript:alert(1)'", "javascript"),
+    ("See ![x]( data:image/svg+xml,<svg/onload=alert(1)> ).", "link", "'data:image/svg+xml,<svg/onload=alert(1)>'",
+     "data"),
+    ('<iframe src="data:text/html,hi"></iframe>', "<iframe src>", "'data:text/html,hi'", "data"),
+    ('<svg><a xlink:href="javascript:alert(1)">x</a></svg>', "<a xlink:href>", "'javascript:alert(1)'", "javascript"),
+    ("<form action=javascript:alert(1)><button>go</button></form>", "<form action>", "'javascript:alert(1)'",
+     "javascript"),
+    ('<img srcset="a.png 1x, vbscript:x 2x">', "<img srcset>", "'vbscript:x'", "vbscript"),
+    ("<A HREF='&#x20;&#x0A;javascript:alert(1)'>x</A>", "<a href>", "'&#x20;&#x0A;javascript:alert(1)'", "javascript"),
+]
+
+
+@pytest.mark.parametrize(("line", "where", "shown", "scheme"), NARRATIVE_URL_CASES,
+                         ids=[f"{i}-{c[1]}" for i, c in enumerate(NARRATIVE_URL_CASES)])
+def test_a_script_url_in_the_narrative_is_located_on_its_line(line: str, where: str, shown: str,
+                                                               scheme: str) -> None:
+    text = disclosure_text(body=BODY + f"\nMore detail.\n\n{line}\n")
+    _, problems = _validate_text(text)
+    assert [str(p) for p in problems] == [
+        f"{REL}:{line_of(text, line)}: body: {where} {shown} uses the scheme '{scheme}:'; {_ONLY}"]
+
+
+@pytest.mark.parametrize("line", [
+    "Payload: `[x](javascript:alert(1))` in a code span.",
+    "``<a href=\"javascript:alert(1)\">`` in a double-backtick span.",
+    "```html\n<a href=\"javascript:alert(1)\">x</a>\n```",
+    "~~~~\n[x](javascript:alert(1))\n~~~~",
+    "[fix](https://example.org/fix), [poc](poc.c), [mail](mailto:security@example.org), [top](#summary).",
+    '<a href="../OSQI-2026-0002/">earlier</a> and <img src="crash.png" alt="crash">',
+    "The ratio a<b and c>d is not a tag; [ref]: is not a definition of javascript.",
+])
+def test_code_and_safe_links_are_not_problems(line: str) -> None:
+    _, problems = _validate_text(disclosure_text(body=BODY + f"\n{line}\n"))
+    assert problems == []
+
+
+def test_a_draft_may_keep_placeholder_versions_until_it_is_not_a_draft() -> None:
+    affected = [{"ecosystem": "npm", "package": "libfoo", "ranges": [{"introduced": "0", "fixed": "TODO"}]}]
+    draft, problems = _validate_text(disclosure_text(draft=True, affected=affected))
+    assert problems == [] and draft is not None
+    _, problems = _validate_text(disclosure_text(draft=False, affected=affected))
+    assert [p.field for p in problems] == ["affected[0].ranges[0]"]

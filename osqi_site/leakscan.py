@@ -1,0 +1,503 @@
+"""The leak scan in one place: what withheld material is known by, one normal form for text, the matching."""
+
+# Read top to bottom: (1) the normal form, (2) mentions of disclosure IDs in text, (3) the markers of withheld
+# material, (4) the scan of output files: normalised text, and exact bytes of withheld attachments.
+# Speed machinery (worker processes, verdicts kept between builds) lives in seal.py and plugin.py.
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import gzip
+import hashlib
+import html
+import re
+import string
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from html.entities import html5
+from urllib.parse import unquote
+
+import ahocorasick_rs
+
+from .model import Disclosure
+
+# -- (1) the normal form ----------------------------------------------------------------------------------
+#
+# Two spellings a reader takes for the same text have the same normal form: compatibility forms (full-width
+# letters, ligatures, superscripts), case, invisible and formatting characters, typographic hyphens and dashes,
+# whitespace runs, HTML character references (named, decimal, hex, with or without ";"), percent-escapes and
+# JSON string escapes. Escapes are decoded one level each, in the order software decodes them before a
+# reader sees the text (JSON, then HTML, then the URL); the escape characters left over (& % \) are then
+# dropped, so an escape of an escape, which a reader sees as an escape, stays one, and decoding again changes
+# nothing: normalise(normalise(x)) == normalise(x).
+
+MAX_ROUNDS = 8
+"""Rounds of Unicode folding before giving up; real text needs one or two (folding can unfold NFKC)."""
+
+MIN_MARKER = 6
+"""Shorter normalised markers are not searched for: they would match ordinary words."""
+
+
+class TooDeep(ValueError):
+    """Text still changing after ``MAX_ROUNDS`` rounds of folding (no known text does this)."""
+
+
+def normalise(text: str) -> str:
+    """The normal form of ``text`` (see above)."""
+    return _fold_all(decode(text))
+
+
+def _fold_all(text: str) -> str:
+    for _ in range(MAX_ROUNDS):
+        done = _fold(text)
+        if done == text:
+            return done
+        text = done
+    raise TooDeep(f"text still changing after {MAX_ROUNDS} rounds of Unicode folding")
+
+
+def decode(text: str) -> str:
+    """One level of JSON, HTML and URL escapes, in that order; the escape characters left are dropped."""
+    if "\\" in text:
+        text = _JSON_ESCAPE.sub(_json_char, text)
+    if "&" in text:
+        text = html.unescape(text)
+    if "%" in text:
+        text = unquote(text, errors="surrogateescape")
+    return _drop_escape_chars(text)
+
+
+def _drop_escape_chars(text: str) -> str:
+    return text.replace("&", "").replace("%", "").replace("\\", "")  # C speed, where translate is not
+
+
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")
+
+
+def _fold(text: str) -> str:
+    if text.isascii():
+        text = text.lower()  # the whole of NFKC and case folding on ASCII
+    else:
+        # Case folding can undo NFKC (and NFKC can make foldable letters): each round does both; the loop
+        # in ``normalise`` repeats them until neither changes anything.
+        text = unicodedata.normalize("NFKC", text).casefold()
+        text = _tables().invisible.sub("", text)
+        text = _drop_escape_chars(_tables().dashes.sub("-", text))  # NFKC makes & of a full-width one
+        text = _OTHER_DIGIT.sub(lambda m: str(unicodedata.decimal(m.group())), text)  # ٣ is 3
+    return " ".join(text.split())  # whitespace runs, of any script, are one space
+
+
+_JSON_ESCAPE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}"
+                          r"|\\[\\/\"bfnrt]")
+
+
+def _json_char(m: re.Match[str]) -> str:
+    s = m.group(0)
+    if s[1] != "u":
+        return {"b": " ", "f": " ", "n": " ", "r": " ", "t": " "}.get(s[1], s[1])
+    units = [int(s[i + 2:i + 6], 16) for i in range(0, len(s), 6)]
+    if len(units) == 2:  # a surrogate pair: one character
+        return chr(0x10000 + ((units[0] - 0xD800) << 10) + (units[1] - 0xDC00))
+    return chr(units[0])
+
+
+@dataclass(frozen=True)
+class _Tables:
+    invisible: re.Pattern[str]
+    dashes: re.Pattern[str]
+    second_halves: frozenset[str]
+    """Characters that are the second of a canonical pair, and Hangul vowels and final consonants."""
+
+
+# Plane 0, 1 and 14 hold every format character and dash Unicode has assigned; tests/test_leakscan.py checks
+# that a walk over all 1.1 million code points finds no other, so the short walk here is complete.
+_PLANES = (range(0x20000), range(0xE0000, 0xE1000))
+
+
+def is_invisible(c: str) -> bool:
+    """Format characters (category Cf: zero-width space and joiners, soft hyphen, BOM, bidi controls, tags),
+    controls other than whitespace, and the other default-ignorable characters Unicode names as such."""
+    category = unicodedata.category(c)
+    name = unicodedata.name(c, "")
+    return (category == "Cf" or (category == "Cc" and not c.isspace())
+            or name.startswith("VARIATION SELECTOR") or "FILLER" in name or name == "COMBINING GRAPHEME JOINER")
+
+
+def is_dash(c: str) -> bool:
+    """Dash punctuation (category Pd) and symbols or punctuation Unicode names a dash, hyphen or minus."""
+    category = unicodedata.category(c)
+    words = unicodedata.name(c, "").split(" ")
+    return c != "-" and (category == "Pd" or (category[0] in "PS" and bool({"DASH", "HYPHEN", "MINUS"} & set(words))))
+
+
+@functools.cache
+def _tables() -> _Tables:
+    invisible = [chr(c) for plane in _PLANES for c in plane if is_invisible(chr(c))]
+    dashes = [chr(c) for plane in _PLANES for c in plane if is_dash(chr(c))]
+    halves = {chr(int(d[1], 16)) for plane in _PLANES for c in plane
+              if len(d := unicodedata.decomposition(chr(c)).split()) == 2 and not d[0].startswith("<")}
+    hangul = {chr(c) for c in (*range(0x1100, 0x1200), *range(0xD7B0, 0xD800))
+              if unicodedata.name(chr(c), "").startswith(("HANGUL JUNGSEONG", "HANGUL JONGSEONG"))}
+    return _Tables(re.compile(_char_class(invisible)), re.compile(_char_class(dashes)), frozenset(halves | hangul))
+
+
+def _char_class(chars: Iterable[str]) -> str:
+    """A regex class of ``chars`` written as ranges: a class of single characters is slow to match."""
+    points = sorted(ord(c) for c in chars)
+    ranges: list[list[int]] = []
+    for p in points:
+        if ranges and ranges[-1][1] == p - 1:
+            ranges[-1][1] = p
+        else:
+            ranges.append([p, p])
+    return "[" + "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in ranges) + "]"
+
+
+MARKUP = re.compile(r"<[A-Za-z/!?][^<>]*>")
+"""An HTML tag or comment: text split by markup (``OSQI-2026-<b>0004</b>``) reads as one word."""
+
+
+def views(text: str) -> Iterator[str]:
+    """The normal forms a reader may see: the text, and the text with its markup taken out.
+
+    Markup is taken out in a second view, not in place: a tag's attributes are published too. As in a
+    browser, escapes are decoded between the tags, never across one (``&am<b></b>p;`` is no "&").
+    """
+    yield normalise(text)
+    if "<" in text:
+        yield _fold_all("".join(decode(part) for part in MARKUP.split(text)))
+
+
+def normal_views(data: bytes) -> list[bytes]:
+    """``views`` of a file's bytes, as UTF-8 (lone surrogates kept): what the scan matches markers in.
+
+    Text that is ASCII without ``&``, ``%``, ``\\``, controls or ``<`` takes the fast path: every step of the
+    normal form but lower-casing and joining whitespace is the identity on it (tests/test_leakscan.py holds
+    the two paths to the same answer).
+    """
+    if data.isascii() and not _TRIGGER.search(data):
+        return [b" ".join(data.translate(_LOWER).split())]
+    return [v.encode("utf-8", "surrogatepass") for v in views(data.decode("utf-8", "surrogateescape"))]
+
+
+_TRIGGER = re.compile(rb"[&%\\<\x00-\x08\x0e-\x1f\x7f]")
+_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
+
+
+# -- (2) mentions of disclosure IDs -----------------------------------------------------------------------
+#
+# A public disclosure or content page that mentions an ID which is not public fails the build: the mention
+# alone reveals the ID. IDs are looked for in the normal form, so ``osqi-2026-0007``, ``OSQI\u2011...``
+# (non-breaking hyphens), ``OSQI-2026-\u200b0007`` and ``OSQI%2D2026-0007`` are all mentions of OSQI-2026-0007.
+
+
+@functools.cache
+def id_pattern(prefix: str) -> re.Pattern[str]:
+    """A disclosure ID in normalised text, not as part of a longer token."""
+    return re.compile(rf"(?<![a-z0-9_-]){re.escape(normalise(prefix))}-[0-9]{{4}}-[0-9]{{4,}}(?![0-9])")
+
+
+def ids_in(text: str, prefix: str) -> list[str]:
+    """Every disclosure ID ``text`` mentions, in any spelling, written as the site writes IDs."""
+    try:
+        if text.isascii() and not _TRIGGER_TEXT.search(text):
+            found = id_pattern(prefix).findall(text.lower())  # its normal form, but for whitespace runs
+        elif not _may_mention(text, prefix):
+            found = []
+        else:
+            found = [v for view in views(text) for v in id_pattern(prefix).findall(view)]
+    except TooDeep:
+        return [f"{prefix}-????-????"]  # cannot be read: reported like an unknown ID, so the build fails
+    return sorted({prefix + f[len(normalise(prefix)):] for f in found})
+
+
+_TRIGGER_TEXT = re.compile(_TRIGGER.pattern.decode())
+
+
+def _may_mention(text: str, prefix: str) -> bool:
+    """False only if no normal form of ``text`` holds the prefix's letters and digits (see ``skeletons``)."""
+    try:
+        both = skeletons(text.encode("utf-8", "surrogateescape"))
+    except UnicodeEncodeError:
+        return True
+    return both is None or any(_id_skeleton(prefix).search(sk) for sk in both)
+
+
+@functools.cache
+def _id_skeleton(prefix: str) -> re.Pattern[bytes]:
+    """The skeleton of any ID in normal form: the prefix's letters and digits, then eight digits or more."""
+    letters = "".join(c for c in normalise(prefix) if c.isalnum()).encode("utf-8", "surrogatepass")
+    return re.compile(re.escape(letters) + rb"[0-9]{8}")
+
+
+def mention_lines(text: str, first_line: int, prefix: str) -> list[tuple[int, str]]:
+    """``(line, ID)`` for each ID ``text`` mentions; one spelled across lines is put on the first line."""
+    located: list[tuple[int, str]] = []
+    lines = text.split("\n")
+    for ident in ids_in(text, prefix):
+        at = [first_line + i for i, line in enumerate(lines) if ident in ids_in(line, prefix)]
+        located.extend((line, ident) for line in at or [first_line])
+    return sorted(located)
+
+
+FIELD_BREAK = "\n<\n"
+"""Joins texts so that the IDs found in the whole are those found in the parts: escapes and IDs stop at
+whitespace, and no tag (``MARKUP``) reaches over a "<" that starts none."""
+
+
+def text_fields(d: Disclosure) -> list[tuple[str, str]]:
+    """``(field, text)`` for every text a disclosure publishes except its narrative, found by walking the
+    dataclasses, so that a field added later is covered too. Source paths are not published and are left out."""
+    out: list[tuple[str, str]] = []
+
+    def walk(value: object, name: str) -> None:
+        if isinstance(value, str):
+            out.append((name, value))
+        elif isinstance(value, tuple):
+            for i, item in enumerate(value):
+                walk(item, f"{name}[{i}]")
+        elif value is not None and not isinstance(value, (bool, int, float, date)):
+            for field in _published_fields(type(value)):
+                walk(getattr(value, field), f"{name}.{field}" if name else field)
+
+    walk(d, "")
+    return out
+
+
+def _published_fields(cls: type) -> tuple[str, ...]:
+    # Anything else than text, numbers, dates, tuples and dataclasses would be a new kind of field: fail loudly.
+    if cls not in _FIELDS:
+        _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.name not in ("source", "body"))
+    return _FIELDS[cls]
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+# -- (3) the markers of withheld material -----------------------------------------------------------------
+
+
+def markers_of(d: Disclosure) -> tuple[str, ...]:
+    """What a disclosure is known by, searched for in every output while it is withheld: its ID, title and
+    aliases. Add secrets (salts) planted in a disclosure here, and the scan looks for them too."""
+    return (d.id, d.title, *d.aliases)
+
+
+def withheld_markers(withheld: Iterable[Disclosure], public: Iterable[Disclosure]) -> tuple[str, ...]:
+    """The markers of withheld disclosures that no public one shares, compared in the normal form."""
+    shared = {_normal_or_raw(s) for d in public for s in markers_of(d)}
+    return tuple(sorted({s for d in withheld for s in markers_of(d)
+                         if len(_normal_or_raw(s)) >= MIN_MARKER and _normal_or_raw(s) not in shared}))
+
+
+def _normal_or_raw(s: str) -> str:
+    try:
+        return normalise(s)
+    except TooDeep:
+        return s
+
+
+def attachment_digests(paths: Iterable[str]) -> dict[str, str]:
+    """SHA-256 hex digest → path of each non-empty file: a withheld attachment found under any name."""
+    out: dict[str, str] = {}
+    for path in sorted(paths):
+        with open(path, "rb") as f:
+            data = f.read()
+        if data:  # an empty file is every empty file
+            out.setdefault(hashlib.sha256(data).hexdigest(), path)
+    return out
+
+
+# -- (4) the scan -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LeakAutomaton:
+    """Every normalised marker at once (Aho-Corasick), and the digests of withheld attachments."""
+
+    matcher: ahocorasick_rs.BytesAhoCorasick | None
+    markers: tuple[tuple[str, ...], ...]
+    """For each pattern index, the markers with that normal form."""
+    attachments: Mapping[str, str]
+    """SHA-256 hex digest → a name for the withheld file with those bytes."""
+    skeleton_matcher: ahocorasick_rs.BytesAhoCorasick | None = None
+    """Every marker's skeleton (its letters and digits), for the fast path; None if one has none."""
+
+
+def leak_automaton(markers: Iterable[str], attachments: Mapping[str, str] | None = None) -> LeakAutomaton | None:
+    """The matcher of every marker at once (``None`` when there is nothing to look for)."""
+    by_form: dict[bytes, set[str]] = {}
+    for m in markers:
+        form = _normal_or_raw(m).encode("utf-8", "surrogatepass")
+        if len(form) >= 1 and m:
+            by_form.setdefault(form, set()).add(m)
+    if not by_form and not attachments:
+        return None
+    forms = sorted(by_form)
+    matcher = ahocorasick_rs.BytesAhoCorasick(forms, implementation=ahocorasick_rs.Implementation.DFA) \
+        if forms else None
+    skeletons = {"".join(c for c in f.decode("utf-8", "surrogatepass") if c.isalnum()).encode("utf-8", "surrogatepass")
+                 for f in forms}
+    fast = ahocorasick_rs.BytesAhoCorasick(sorted(skeletons), implementation=ahocorasick_rs.Implementation.DFA) \
+        if skeletons and b"" not in skeletons else None
+    return LeakAutomaton(matcher, tuple(tuple(sorted(by_form[f])) for f in forms), dict(attachments or {}), fast)
+
+
+# The fast path. Normalising every output byte costs about 100 ms per MB; most files hold no marker, and a
+# cheaper test proves it. The *skeleton* of a file is the letters and digits of its normal form, in order,
+# computed construct by construct: each escape (JSON, HTML, percent run) and each run of non-ASCII
+# characters is normalised on its own (cached: the same few recur), ASCII outside them is only lower-cased.
+# Decoding is one level per kind, so a construct's normal form does not depend on its neighbours, except in
+# the cases ``_construct_skeleton`` refuses (answering None, which sends the file down the slow path): a JSON
+# escape of an ASCII character or an HTML reference to "%" or a hex digit (either can complete an escape
+# with the characters after it), and a construct whose normal form starts with a character that combines
+# with the one before it (a combining accent after "e" makes "é"). A marker in the normal form has its own
+# letters and digits as a contiguous piece of the file's skeleton (the same for the view without markup);
+# a file whose skeletons contain no marker's skeleton holds no marker, and only the others are normalised
+# whole. tests/test_leakscan.py holds skeletons(x) == letters and digits of normalise(x) for generated x,
+# and the scan to the plain rule.
+
+# One character class first, so the regex engine skips to candidates at C speed (an alternation of
+# branches would be tried at every byte: ten times slower).
+_CONSTRUCT = re.compile(
+    rb"[\\&%\x80-\xff](?:"
+    rb"(?<=\\)(?:u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[\\/\"bfnrt])"
+    rb"|(?<=&)(?:#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[A-Za-z][A-Za-z0-9]{0,31};?)"
+    rb"|(?<=%)[0-9A-Fa-f]{2}(?:%[0-9A-Fa-f]{2})*"
+    rb"|(?<=[\x80-\xff])[\x80-\xff]*)")
+_NOT_ALNUM = bytes(c for c in range(128) if not chr(c).isalnum() and c not in b"\0\1\2<>")
+_TAG_START = re.compile(rb"<(?=[A-Za-z/!?])")
+_SKELETON_TABLE = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ<>", b"abcdefghijklmnopqrstuvwxyz\2\1")
+_SKELETON_TAG = re.compile(rb"\x00[^\x00-\x02]*\x01")  # MARKUP, spelled in the skeleton's tag bytes
+_RAW_TAG_BYTES = bytes.maketrans(b"\0\1\2", b"\x7f\x7f\x7f")
+_STAYS_ALONE = frozenset(b" \t\n\r\x0b\x0c!\"#$'()*+,-./:?@[]^_`{|}~")
+"""ASCII that no escape ends with, that normalising neither removes nor changes, and that composes with nothing."""
+
+
+def skeletons(data: bytes) -> tuple[bytes, bytes] | None:
+    """The letters and digits of both normal forms of ``data`` (``views``: as written, without markup), or
+    None where they cannot be found construct by construct.
+
+    One pass for both: a "<" that starts a tag becomes byte 0, any other "<" byte 2 and ">" byte 1 (bytes
+    0-2 of the file become DEL first, which splits no letters and joins no escapes), so the tags can be cut
+    out of the skeleton afterwards exactly as ``MARKUP`` cuts them out of the text.
+    """
+    refused = False
+
+    def one(m: re.Match[bytes]) -> bytes:
+        nonlocal refused
+        got = _construct_skeleton(m.group())
+        start = m.start()
+        # A character that joins the one before it is harmless after whitespace or punctuation that stays
+        # as it is in the normal form (none of them composes); after anything else the file goes the slow way.
+        if got is None or (got[1] and start and marked[start - 1] not in _STAYS_ALONE):
+            refused = True
+            return b""
+        return got[0]
+
+    if b"\0" in data or b"\1" in data or b"\2" in data:
+        data = data.translate(_RAW_TAG_BYTES)
+    marked = _TAG_START.sub(b"\0", data) if b"<" in data else data
+    pieces = _CONSTRUCT.sub(one, marked).translate(_SKELETON_TABLE, _NOT_ALNUM)
+    if refused:
+        return None
+    text = pieces.translate(None, b"\0\1\2")
+    return text, (_SKELETON_TAG.sub(b"", pieces).translate(None, b"\0\1\2") if b"\0" in pieces else text)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _construct_skeleton(raw: bytes) -> tuple[bytes, bool] | None:
+    """The skeleton of one construct and whether its normal form starts with a character that may join the
+    one before it; None if the construct may complete an escape with what follows it."""
+    text = raw.decode("utf-8", "surrogateescape")
+    decoded = decode(text)
+    if raw[:2] == b"\\u" and len(raw) == 6 and decoded.isascii() and not decoded.isspace():
+        return None  # JSON spelling of an ASCII character: may complete an HTML or URL escape after it
+    if raw[:1] == b"&" and any(c == "%" or c in string.hexdigits for c in _reference_value(text)):
+        return None  # may complete a percent-escape after it
+    try:
+        form = normalise(text)
+    except TooDeep:
+        return None
+    letters = "".join(c for c in form if c.isalnum()).encode("utf-8", "surrogatepass")
+    return (letters, bool(form) and composes_backward(form[0]))
+
+
+def _reference_value(text: str) -> str:
+    """What ``html.unescape`` puts for the reference at the start of ``text`` (the rest it leaves as is)."""
+    name = text[1:]
+    if name.startswith("#"):
+        return html.unescape(text)  # the whole construct: all its digits and the ";"
+    if name in html5:
+        return html5[name]
+    # As html.unescape does: the longest name that starts the text (legacy names may go without ";").
+    return next((html5[name[:x]] for x in range(len(name) - 1, 1, -1) if name[:x] in html5), "")
+
+
+def composes_backward(c: str) -> bool:
+    """Whether ``c`` can join the character before it in NFKC: a mark, the second half of a canonical pair, or
+    a Hangul vowel or final consonant."""
+    return unicodedata.category(c)[0] == "M" or c in _tables().second_halves
+
+
+def _may_hold_a_marker(data: bytes, automaton: LeakAutomaton) -> bool:
+    if automaton.skeleton_matcher is None:
+        return True  # a marker without letters or digits: no skeleton can rule it out
+    both = skeletons(data)
+    if both is None:
+        return True
+    distinct = both[:1] if both[1] is both[0] else both  # the same object when the file has no markup
+    return any(automaton.skeleton_matcher.find_matches_as_indexes(sk) for sk in distinct)
+
+
+def leaks_in(path: str, data: bytes, automaton: LeakAutomaton, digest: str | None = None) -> list[str]:
+    """``path: marker`` for each marker in one output file (a gzip file is read opened), and
+    ``path: the exact bytes of withheld attachment <name>`` when the file is one, under whatever name."""
+    found: set[str] = set()
+    texts = [data]
+    sha = digest or hashlib.sha256(data).hexdigest()
+    if sha in automaton.attachments:
+        found.add(f"the exact bytes of withheld attachment {automaton.attachments[sha]}")
+    if path.endswith(".gz"):
+        try:
+            texts = [gzip.decompress(data)]
+        except (OSError, EOFError):
+            return [f"{path}: unreadable gzip, cannot prove it is clean"]
+        sha = hashlib.sha256(texts[0]).hexdigest()
+        if sha in automaton.attachments:
+            found.add(f"the exact bytes of withheld attachment {automaton.attachments[sha]}")
+    for text in texts:
+        if automaton.matcher is None or not _may_hold_a_marker(text, automaton):
+            continue
+        try:
+            forms = normal_views(text)
+        except TooDeep:
+            return [f"{path}: text still changing after {MAX_ROUNDS} rounds of folding, cannot prove it is clean"]
+        for form in forms:
+            for index, _, end in automaton.matcher.find_matches_as_indexes(form, overlapping=True):
+                names = automaton.markers[index]
+                # OSQI-2026-0001 must not match OSQI-2026-00012 (any script's digit counts)
+                if not (_ends_in_digit(names[0]) and _digit_at(form, end)):
+                    found.update(names)
+    return [f"{path}: {h}" for h in sorted(found)]
+
+
+def _ends_in_digit(marker: str) -> bool:
+    return _normal_or_raw(marker)[-1:].isdigit()
+
+
+def _digit_at(data: bytes, at: int) -> bool:
+    """Whether the character starting at byte ``at`` is a digit (any script's, as ``str.isdigit``)."""
+    return data[at:at + 4].decode("utf-8", "replace")[:1].isdigit()
+
+
+def find_leaks(files: Mapping[str, bytes], markers: Iterable[str],
+               attachments: Mapping[str, str] | None = None) -> list[str]:
+    """``path: marker`` for every output file that contains a withheld marker or attachment."""
+    automaton = leak_automaton(markers, attachments)
+    if automaton is None:
+        return []
+    return [hit for path, data in sorted(files.items()) for hit in leaks_in(path, data, automaton)]

@@ -1,0 +1,249 @@
+"""The page gate of docs_dir: every file MkDocs would publish goes through it, whatever its name, and a file
+used only by withheld pages stays out. End to end, with a canary in every withheld file, every byte scanned."""
+
+from __future__ import annotations
+
+import shutil
+import urllib.parse
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from mkdocs.utils import markdown_extensions
+
+from osqi_site import cli, pipeline
+from osqi_site.timefmt import parse_instant
+from tests.sitefixture import AS_OF, all_bytes, build, project
+
+__all__ = ["project"]
+
+LATER = "2026-06-01T00:01:00Z"
+"""One minute after the fixture's clock: what is embargoed until then has lifted in a build at LATER."""
+
+
+def _no_canary(site: Path, *canaries: str) -> None:
+    for path, data in all_bytes(site).items():
+        for canary in canaries:
+            assert canary.encode() not in data and canary not in path, (path, canary)
+
+
+def _gate(files: Mapping[str, bytes], is_page: object = None) -> pipeline.ContentGate:
+    if is_page is None:
+        return pipeline.gate_content(files, parse_instant(AS_OF))
+    return pipeline.gate_content(files, parse_instant(AS_OF), is_page)  # type: ignore[arg-type]
+
+
+# -- every spelling MkDocs reads as Markdown is gated ---------------------------------------------------------
+
+def test_pages_in_every_markdown_spelling_are_gated_and_lift_on_time(project: Path, tmp_path: Path) -> None:
+    # The spellings come from MkDocs itself: whatever it builds into a page, the gate reads.
+    for n, ext in enumerate(markdown_extensions):
+        (project / "content" / f"plan{n}{ext}").write_text(
+            f"---\ntitle: Plan ZQXPAGE{n} ahead\nembargo_until: {LATER}\n---\n\nZQXPAGE{n} body.\n")
+    assert build(project, tmp_path / "site") == 0
+    _no_canary(tmp_path / "site", "ZQXPAGE")
+    assert build(project, tmp_path / "lifted", as_of=LATER) == 0
+    lifted = all_bytes(tmp_path / "lifted")
+    for n in range(len(markdown_extensions)):
+        assert f"ZQXPAGE{n} body.".encode() in lifted[f"plan{n}/index.html"]
+
+
+def test_next_lift_sees_pages_in_other_markdown_spellings(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for d in (project / "disclosures" / "2026").glob("OSQI-2026-0004*"):
+        shutil.rmtree(d) if d.is_dir() else d.unlink()
+    (project / "content" / "plan.markdown").write_text("---\nembargo_until: 2999-01-02T00:00:00Z\n---\nx\n")
+    assert cli.main(["next-lift", "-f", str(project / "mkdocs.yml")]) == 0
+    assert capsys.readouterr().out.strip() == "2999-01-02T00:00:00Z"
+
+
+@pytest.mark.parametrize("name", ["plan.MD", "plan.Markdown", "plan.txt", "plan.html", "plan.md.bak"])
+def test_a_file_mkdocs_copies_as_is_cannot_carry_a_gate(project: Path, tmp_path: Path, name: str,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    # MkDocs copies these byte for byte (its rule for pages is case-sensitive): frontmatter would hold nothing back.
+    (project / "content" / name).write_text("---\ntitle: Launch ZQXSTATIC\ndraft: true\n---\nZQXSTATIC\n")
+    expected = (f"content/{name}:3: draft: MkDocs publishes this file as it is, not as a page (its name is not one "
+                "MkDocs reads as Markdown), so this frontmatter withholds nothing; give it a .md name or remove "
+                "the field")
+    assert cli.main(["check", "-f", str(project / "mkdocs.yml")]) == 1
+    assert expected in capsys.readouterr().err.splitlines()
+    assert build(project, tmp_path / "site") == 1
+    assert expected in capsys.readouterr().err
+    assert not (tmp_path / "site").exists()
+
+
+def test_a_copied_file_with_unreadable_frontmatter_naming_a_gate_fails_closed() -> None:
+    gated = _gate({"content/plan.txt": b"---\nembargo_until: [unclosed\n---\nx\n"})
+    assert [(p.path, p.line, p.field) for p in gated.problems] == [("content/plan.txt", 1, "frontmatter")]
+    assert _gate({"content/data.yml": b"---\nname: [unclosed\n---\n"}).problems == ()
+    assert _gate({"content/data.yml": b"---\nitems: [1, 2]\n---\n"}).problems == ()
+
+
+# -- keys near a gate key -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("key", "meant"), [
+    ("embargo_untill", "embargo_until"), ("Embargo_Until", "embargo_until"), ("EMBARGO-UNTIL", "embargo_until"),
+    ("embargo\u200b_until", "embargo_until"), ("embargoed", "embargo_until"), ("draft_", "draft"),
+    ("Draft", "draft"), ("drafts", "draft"),
+])
+def test_a_key_near_a_gate_key_on_a_content_page_is_a_located_error(key: str, meant: str) -> None:
+    gated = _gate({"content/launch.md": f"---\ntitle: Launch\n{key}: 2999-01-01T00:00:00Z\n---\nx\n".encode()})
+    assert [str(p) for p in gated.problems] == [f"content/launch.md:3: {key}: unknown field; did you mean '{meant}'?"]
+    assert gated.withheld == ("content/launch.md",)  # and withheld: a page with a problem is never public
+
+
+@pytest.mark.parametrize("key", ["title", "description", "template", "hide", "icon", "status", "subtitle", "tags",
+                                 "date", "search", "authors", "comments", "social"])
+def test_ordinary_page_keys_pass_the_gate(key: str) -> None:
+    gated = _gate({"content/page.md": f"---\n{key}: x\n---\nx\n".encode()})
+    assert gated.problems == () and gated.withheld == ()
+
+
+def test_a_mistyped_gate_key_fails_check_and_build(project: Path, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "content" / "launch.md").write_text("---\ntitle: Launch ZQXTYPO\nembargo_untill: 2999-01-01T00:00:00Z"
+                                                   "\n---\nZQXTYPO\n")
+    expected = "content/launch.md:3: embargo_untill: unknown field; did you mean 'embargo_until'?"
+    assert cli.main(["check", "-f", str(project / "mkdocs.yml")]) == 1
+    assert expected in capsys.readouterr().err.splitlines()
+    assert build(project, tmp_path / "site") == 1
+    assert expected in capsys.readouterr().err
+    assert not (tmp_path / "site").exists()
+
+
+def test_gate_content_asks_mkdocs_classification_only_for_files_with_frontmatter() -> None:
+    asked: list[str] = []
+
+    def is_page(rel: str) -> bool:
+        asked.append(rel)
+        return rel.endswith(".md")
+
+    _gate({"content/a.png": b"\x89PNG", "content/b.md": b"# no frontmatter", "content/c.md": b"---\nx: 1\n---\n"},
+          is_page)
+    assert asked == ["content/c.md"]
+
+
+def test_the_cli_classifies_pages_as_mkdocs_does() -> None:
+    names = [f"a{ext}" for ext in markdown_extensions] + ["a.MD", "a.txt", "a.md.txt", "a.html", "md", "a.mdx"]
+    from mkdocs.utils import is_markdown_file
+    assert [pipeline.mkdocs_reads_as_page(n) for n in names] == [is_markdown_file(n) for n in names]
+
+
+# -- files only withheld pages use ------------------------------------------------------------------------------
+
+def _launch_site(root: Path) -> None:
+    content = root / "content"
+    (content / "img").mkdir()
+    (content / "downloads" / "launch").mkdir(parents=True)
+    (content / "css").mkdir()
+    (content / "img" / "diagram.png").write_bytes(b"\x89PNG ZQXASSET diagram")
+    (content / "img" / "shared.png").write_bytes(b"\x89PNG shared")
+    (content / "img" / "bg.png").write_bytes(b"\x89PNG ZQXASSET background")
+    (content / "img" / "logo.png").write_bytes(b"\x89PNG logo")
+    (content / "downloads" / "launch" / "data.csv").write_text("ZQXASSET,1\n")
+    (content / "css" / "launch.css").write_text("/* ZQXASSET */ body { background: url(../img/bg.png) }\n")
+    (content / "img" / "Caf%C3%A9.png").write_bytes(b"\x89PNG ZQXASSET encoded")
+    (content / "launch.md").write_text(
+        f"---\ntitle: Launch ZQXASSET day\nembargo_until: {LATER}\n---\n\n"
+        "![diagram](img/diagram.png)\n\n<img src=\"img/shared.png\">\n\n"
+        "[All the data](downloads/launch/)\n\n<link rel=\"stylesheet\" href=\"css/launch.css\">\n\n"
+        "![encoded](img/Caf%25C3%25A9.png)\n")
+    index = content / "index.md"
+    index.write_text(index.read_text() + "\n\n![shared](img/shared.png)\n\nNot a link: diagram.png\n")
+    config = root / "mkdocs.yml"
+    config.write_text(config.read_text().replace("  custom_dir: theme\n",
+                                                 "  custom_dir: theme\n  logo: img/logo.png\n"))
+
+
+def test_files_only_withheld_pages_use_stay_out_and_return_when_they_lift(project: Path, tmp_path: Path) -> None:
+    _launch_site(project)
+    assert build(project, tmp_path / "site") == 0
+    files = all_bytes(tmp_path / "site")
+    _no_canary(tmp_path / "site", "ZQXASSET")
+    assert files["img/shared.png"] == b"\x89PNG shared"  # a public page links it too
+    assert files["img/logo.png"] == b"\x89PNG logo"      # mkdocs.yml names it
+    assert build(project, tmp_path / "lifted", as_of=LATER) == 0
+    lifted = all_bytes(tmp_path / "lifted")
+    for name in ("img/diagram.png", "img/bg.png", "downloads/launch/data.csv", "css/launch.css",
+                 "img/Caf%C3%A9.png"):
+        assert name in lifted, name
+
+
+def test_a_file_a_public_stylesheet_uses_stays_although_a_withheld_page_names_it(project: Path,
+                                                                                 tmp_path: Path) -> None:
+    _launch_site(project)
+    (project / "content" / "css" / "site.css").write_text("body { background: url(../img/bg.png) }\n")
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text() + "extra_css:\n  - css/site.css\n")
+    assert build(project, tmp_path / "site") == 0
+    files = all_bytes(tmp_path / "site")
+    assert files["img/bg.png"] == b"\x89PNG ZQXASSET background"
+    assert "img/diagram.png" not in files and "css/launch.css" not in files
+
+
+def test_withheld_only_over_approximates_and_publicly_used_follows_links() -> None:
+    assets: dict[str, pipeline.ContentSource] = {
+        "img/a.png": b"", "img/b.png": b"", "dl/x/data.csv": b"", "dl/other.csv": b"",
+        "css/w.css": b"i { background: url(../img/b.png) }", "img/unrelated.png": b""}
+    held = pipeline.withheld_only(assets, ["<IMG SRC='IMG/A.PNG'> [data](dl/x/) <link href=css/w.css>"])
+    assert held == {"img/a.png", "dl/x/data.csv", "css/w.css", "img/b.png"}
+    assert pipeline.withheld_only(assets, ["&#x61;.png"]) == {"img/a.png"}  # entities decoded
+    assert pipeline.withheld_only(assets, ["[d](dl/other%2Ecsv)"]) == {"dl/other.csv"}  # percent-escapes decoded
+    assert pipeline.publicly_used(assets, {"css/w.css"}, []) == {"css/w.css", "img/b.png"}
+    assert pipeline.publicly_used(assets, set(), ["logo: img/a.png"]) == {"img/a.png"}
+
+
+@pytest.mark.parametrize(("html", "url", "expected"), [
+    ('<img src="../img/a.png">', "about/", {"img/a.png"}),
+    ('<img src="img/a%20b.png?v=1#x">', "", {"img/a b.png"}),
+    ('<a href="/sub/dl/x.csv">', "about/", {"dl/x.csv"}),
+    ('<img srcset="a.png 1x, /sub/b.png 2x">', "p/", {"p/a.png", "b.png"}),
+    ('<a href="https://elsewhere.example/img/a.png">', "", set()),
+    ('<p title="img/a.png">img/a.png</p>', "", set()),  # named, not linked
+])
+def test_links_in_html(html: str, url: str, expected: set[str]) -> None:
+    assert pipeline.links_in_html(html, url, "/sub/") == expected
+
+
+_NAME = st.text(alphabet="abcxyzABC019-_.é ", min_size=1, max_size=8).filter(lambda s: s.strip(". ") == s)
+_SPELLINGS: list[Callable[[str], str]] = [
+    lambda p: p, lambda p: urllib.parse.quote(p), lambda p: p.upper(), lambda p: "../" + p, lambda p: "/" + p,
+    lambda p: "".join(f"&#{ord(c)};" for c in p), lambda p: urllib.parse.quote(p).replace("%", "%25"),
+]
+
+
+@given(folders=st.lists(_NAME, max_size=3), name=_NAME, spelling=st.sampled_from(_SPELLINGS),
+       wrap=st.sampled_from(["![x]({})", '<img src="{}">', "[x]: {}", "<a href='{}'>x</a>"]))
+def test_a_file_a_withheld_page_links_is_always_held_however_the_link_is_spelt(
+        folders: list[str], name: str, spelling: Callable[[str], str], wrap: str) -> None:
+    path = "/".join([*folders, name + ".png"])
+    held = pipeline.withheld_only({path: b"", "unrelated.bin": b""}, [wrap.format(spelling(path))])
+    assert path in held
+
+
+def test_a_file_a_public_disclosure_names_stays_although_a_withheld_page_names_it(project: Path,
+                                                                                  tmp_path: Path) -> None:
+    _launch_site(project)
+    public = project / "disclosures" / "2026" / "OSQI-2026-0002.md"
+    public.write_text(public.read_text() + "\n![diagram](/img/diagram.png)\n")
+    assert build(project, tmp_path / "site") == 0
+    files = all_bytes(tmp_path / "site")
+    assert files["img/diagram.png"] == b"\x89PNG ZQXASSET diagram"
+    assert "downloads/launch/data.csv" not in files
+
+
+@pytest.mark.parametrize("lead", ["\n", "\n\n  \n", "\ufeff\n"])
+def test_frontmatter_after_blank_lines_naming_a_gate_is_a_located_error(lead: str) -> None:
+    # MkDocs reads frontmatter only from the first line: below a blank line it is a rule and a heading, published.
+    text = f"{lead}---\ntitle: Launch\ndraft: true\n---\nx\n"
+    gated = _gate({"content/launch.md": text.encode()})
+    line = 3 + lead.count("\n")
+    assert [str(p) for p in gated.problems] == [
+        f"content/launch.md:{line}: draft: this frontmatter does not start on the first line, so MkDocs publishes "
+        "it as text and it withholds nothing; remove the blank lines before the first '---'"]
+
+
+def test_a_horizontal_rule_after_a_blank_line_is_no_frontmatter() -> None:
+    assert _gate({"content/page.md": b"\n---\n\nSome text.\n"}).problems == ()
+    assert _gate({"content/page.md": b"\n---\ntitle: Just a title\n---\n"}).problems == ()

@@ -1,0 +1,161 @@
+"""Preview and temporary folders can never be deployed by accident: no preview inside (or around) a build
+folder and the reverse, leftovers of an interrupted run deleted by the next, all of them git-ignored."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from osqi_site import cli, plugin, scaffold
+from osqi_site.timefmt import parse_instant
+from tests.sitefixture import AS_OF, CANARY, build, project
+
+__all__ = ["project"]
+
+FUTURE = "2999-01-01T00:00:00Z"
+
+
+def _preview(root: Path, site: Path) -> int:
+    return cli.main(["preview", "-f", str(root / "mkdocs.yml"), "-d", str(site), "--as-of", FUTURE])
+
+
+def _err(capsys: pytest.CaptureFixture[str]) -> str:
+    return capsys.readouterr().err
+
+
+def test_a_preview_inside_a_build_folder_is_refused(project: Path, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    site = tmp_path / "site"
+    assert build(project, site) == 0
+    _err(capsys)
+    assert _preview(project, site / "deep" / "review") == 1
+    assert f"lies inside {site}, which holds a public build" in _err(capsys)
+    assert not (site / "deep").exists()
+
+
+def test_a_build_inside_a_preview_folder_is_refused(project: Path, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    review = tmp_path / "review"
+    assert _preview(project, review) == 0
+    _err(capsys)
+    assert build(project, review / "public") == 1
+    assert f"lies inside {review}, which holds a preview" in _err(capsys)
+    assert not (review / "public").exists()
+
+
+def test_a_build_folder_containing_a_preview_is_refused(project: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    site = tmp_path / "site"
+    assert build(project, site) == 0
+    (site / "old" / "review").mkdir(parents=True)  # as an older version, or a hand, could have left it
+    (site / "old" / "review" / plugin.PREVIEW_MARKER).write_text("preview\n")
+    _err(capsys)
+    assert build(project, site) == 1
+    assert f"contains {site / 'old' / 'review'}, which holds a preview" in _err(capsys)
+
+
+def test_a_preview_folder_containing_a_build_is_refused(project: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    review = tmp_path / "review"
+    assert _preview(project, review) == 0
+    (review / "copy").mkdir()
+    (review / "copy" / plugin.BUILD_MARKER).write_text("osqi-site build\n")
+    _err(capsys)
+    assert _preview(project, review) == 1
+    assert f"contains {review / 'copy'}, which holds a public build" in _err(capsys)
+
+
+@pytest.mark.parametrize("where", ["site", "site/review", "."])
+def test_a_preview_never_goes_near_the_build_folder_of_mkdocs_yml(project: Path, where: str,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    # The configured build folder (MkDocs' default: site/) does not exist yet; it counts all the same.
+    target = (project / where).resolve()
+    if where == ".":
+        target = project.parent / "empty"
+        (project.parent / "empty").mkdir()
+        config = project / "mkdocs.yml"
+        config.write_text(config.read_text() + f"site_dir: {target / 'public'}\n")
+    assert _preview(project, target) == 1
+    assert "the build folder" in _err(capsys)
+    assert not any(target.iterdir()) if target.exists() else True
+
+
+def _leftover(parent: Path, name: str) -> Path:
+    folder = parent / name
+    (folder / "disclosures" / "OSQI-2026-0004").mkdir(parents=True)
+    (folder / "disclosures" / "OSQI-2026-0004" / "index.html").write_text(CANARY)
+    return folder
+
+
+def test_leftovers_of_an_interrupted_build_are_deleted_by_the_next(project: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    leftovers = [_leftover(tmp_path, ".site.osqi-tmp-building-abc123"),
+                 _leftover(tmp_path, ".site.osqi-tmp-old-def456"),
+                 _leftover(tmp_path, ".site.building-legacy1")]  # as versions before the tag named them
+    others = [_leftover(tmp_path, ".other.osqi-tmp-building-x"), _leftover(tmp_path, "site.osqi-tmp-building-x")]
+    assert build(project, site) == 0
+    assert [p for p in leftovers if p.exists()] == []
+    assert all(p.exists() for p in others)  # another destination's, or not ours at all
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".site")) == []
+
+
+def test_leftovers_of_an_interrupted_preview_are_deleted_by_the_next(project: Path, tmp_path: Path) -> None:
+    leftover = _leftover(tmp_path, ".review.osqi-tmp-building-abc123")
+    assert _preview(project, tmp_path / "review") == 0
+    assert not leftover.exists()
+
+
+def test_a_running_builds_folder_is_not_a_leftover_until_its_process_dies(tmp_path: Path) -> None:
+    folder = _leftover(tmp_path, ".site.osqi-tmp-building-running")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from osqi_site import plugin; "
+         "plugin._claim(Path(sys.argv[1])); print('locked', flush=True); time.sleep(60)", str(folder)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        assert plugin.clean_leftovers(tmp_path / "site") == []
+        assert folder.exists()
+    finally:
+        holder.send_signal(signal.SIGKILL)  # as kill -9 of a build would: the kernel drops its lock
+        holder.wait()
+    assert plugin.clean_leftovers(tmp_path / "site") == [folder]
+    assert not folder.exists()
+
+
+def test_the_temporary_folder_is_named_with_the_tag_while_building(project: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str] = []
+    real = plugin._swap_in
+
+    def spy(built: Path, final: Path) -> None:
+        seen.extend(p.name for p in final.parent.iterdir())
+        real(built, final)
+
+    monkeypatch.setattr(plugin, "_swap_in", spy)
+    assert build(project, tmp_path / "site") == 0
+    assert [n for n in seen if n.startswith(".site")] and all(
+        n.startswith(f".site{plugin.TEMP_TAG}building-") for n in seen if n.startswith(".site"))
+
+
+def test_init_gitignore_covers_preview_and_temporary_folders(tmp_path: Path) -> None:
+    root = tmp_path / "new"
+    scaffold.write_project(root, parse_instant(AS_OF))
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    paths = ["site/index.html", "site-preview/index.html", ".site.osqi-tmp-building-abc/index.html",
+             ".site.osqi-tmp-old-abc/index.html", ".site-preview.osqi-tmp-building-x/disclosures/a.html",
+             ".osqi-cache/cache.sqlite3"]
+    for p in paths:
+        (root / p).parent.mkdir(parents=True, exist_ok=True)
+        (root / p).write_text("x")
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_SYSTEM": os.devnull}
+    ignored = subprocess.run(["git", "-C", str(root), "check-ignore", *paths], capture_output=True, text=True,
+                             env=env).stdout.split()
+    assert ignored == paths
+    tracked = subprocess.run(["git", "-C", str(root), "check-ignore", "content/index.md", "mkdocs.yml"],
+                             capture_output=True, text=True, env=env).stdout.split()
+    assert tracked == []

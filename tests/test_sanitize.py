@@ -1,0 +1,244 @@
+"""The HTML and URL policy: hostile markup loses everything active, legitimate Markdown output stays as it is."""
+
+from __future__ import annotations
+
+import lxml.html
+import markdown
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from xss import active_content
+
+from osqi_site import convert, narrative, sanitize
+
+SITE_EXTENSIONS = ("tables", "attr_list", "md_in_html", "admonition", "def_list", "footnotes", "toc")
+SITE_RECIPE = convert.Recipe(SITE_EXTENSIONS, {"toc": {"permalink": True}})
+"""The sample site's ``markdown_extensions`` (mkdocs.yml)."""
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "<SCRIPT SRC=//evil.example/x.js></SCRIPT>",
+    '<img src=x onerror="alert(1)">',
+    "<img src=x OnErRoR=alert(1)>",
+    '<a href="javascript:alert(1)">x</a>',
+    '<a href="jav&#x09;ascript:alert(1)">x</a>',
+    '<a href="  JAVASCRIPT:alert(1)">x</a>',
+    '<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">x</a>',
+    '<a href="vbscript:msgbox(1)">x</a>',
+    "<svg onload=alert(1)><circle r=1 /></svg>",
+    '<svg><a xlink:href="javascript:alert(1)"><text>x</text></a></svg>',
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    '<iframe src="https://evil.example/"></iframe>',
+    '<iframe srcdoc="&lt;script&gt;alert(1)&lt;/script&gt;"></iframe>',
+    "<object data=javascript:alert(1)></object><embed src=javascript:alert(1)>",
+    '<form action="javascript:alert(1)"><input type=submit formaction=javascript:alert(1)></form>',
+    "<details open ontoggle=alert(1)>x</details>",
+    '<div style="background:url(javascript:alert(1))">x</div>',
+    "<style>*{background:url(javascript:alert(1))}</style>",
+    "<!-- <script>alert(1)</script> -->",
+    "<!--><script>alert(1)</script>-->",
+    "<base href=javascript:alert(1)//>",
+    '<meta http-equiv="refresh" content="0;url=javascript:alert(1)">',
+    "<template><script>alert(1)</script></template>",
+    "<noscript><p title=\"</noscript><img src=x onerror=alert(1)>\"></noscript>",
+    '<table><td background="javascript:alert(1)">x</td></table>',
+    "<a href=\"#\" onclick=\"alert(1)\">x</a>",
+]
+
+
+@pytest.mark.parametrize("html", HOSTILE)
+def test_clean_leaves_nothing_active(html: str) -> None:
+    assert active_content(sanitize.clean(html)) == []
+    assert active_content(html), "the case must be active before cleaning, or it tests nothing"
+
+
+HOSTILE_NARRATIVES = [
+    "## Summary\n\n<script>alert('n1')</script>\n",
+    "## Summary\n\nText <img src=x onerror=alert('n2')> inline.\n",
+    "## Summary\n\n[click](javascript:alert('n3'))\n",
+    "## Summary\n\n[click][x]\n\n[x]: javascript:alert('n4')\n",
+    "## Summary\n\n![img](javascript:alert('n5'))\n",
+    "## Summary\n\n[click](jav&#x09;ascript:alert('n6'))\n",
+    "## Summary\n\n<svg onload=alert('n7')></svg>\n",
+    "## Summary\n\n<iframe src=\"https://evil.example/\"></iframe>\n",
+    "## Summary\n\n<!-- hidden <script>alert('n9')</script> -->\n",
+    "## Summary {: onclick=\"alert('n10')\" }\n\nText.\n",
+    "## Summary\n\nText.\n{: onmouseover=\"alert('n11')\" style=\"position:fixed;inset:0\" }\n",
+    "## <img src=x onerror=alert('n12')>\n\nText.\n",
+    "## Summary\n\n<div markdown=\"1\">\n<a href=\"javascript:alert('n13')\">x</a>\n</div>\n",
+    "## Summary\n\nA footnote[^1].\n\n[^1]: <script>alert('n14')</script>\n",
+    "## Summary\n\n<details ontoggle=alert('n15') open><summary>x</summary></details>\n",
+    "## Summary\n\n!!! note \"<img src=x onerror=alert('n16')>\"\n    Body.\n",
+    "## Summary { data-toc-label=\"<img src=x onerror=alert('n17')>\" }\n\nText.\n",
+]
+
+
+@pytest.mark.parametrize("body", HOSTILE_NARRATIVES)
+def test_pages_and_feeds_convert_hostile_narratives_to_inert_html(body: str) -> None:
+    page = convert.to_html(body, SITE_RECIPE)
+    assert active_content(page.html) == []
+    assert active_content(narrative.to_html(body)) == []
+    for token in page.toc:  # themes print a title as HTML
+        assert all("<" not in value for value in token.values() if isinstance(value, str)), token
+
+
+def test_template_syntax_is_published_as_text() -> None:
+    body = "## Summary\n\n{{ config.site_url }} {% include 'x' %} ${jndi:ldap://x}\n"
+    assert "{{ config.site_url }} {% include 'x' %} ${jndi:ldap://x}" in convert.to_html(body, SITE_RECIPE).html
+
+
+LEGITIMATE = """\
+## Summary
+
+A **heap overflow** in `libfoo` with *emphasis*, a [link](https://example.org/a?b=1&c=2), a
+[relative link](../OSQI-2026-0002/), [mail](mailto:security@example.org) and a footnote[^1].
+The HTML spec is maintained by the W3C.
+
+*[HTML]: Hyper Text Markup Language
+
+| Left | Centre | Right |
+|:-----|:------:|------:|
+| 1    | 2      | 3     |
+
+!!! warning "Upgrade now"
+    The fixed release is 1.2.3.
+
+Term
+:   Its definition.
+
+![crash](crash.png){: width="300" }
+
+Paragraph with a class.
+{: .osqi-note #custom-id }
+
+<details markdown="1"><summary>More</summary>
+
+Hidden *detail*.
+
+</details>
+
+<kbd>Ctrl</kbd>+<kbd>C</kbd>, H<sub>2</sub>O, x<sup>2</sup>, <del>old</del> <ins>new</ins>.
+
+```c
+int main(void) { return 0; }  /* <not a tag> & "quotes" */
+```
+
+1. one
+2. two
+
+[^1]: The footnote text.
+"""
+
+
+@pytest.mark.parametrize("extensions", [
+    (*SITE_EXTENSIONS, "abbr", "fenced_code"),
+    narrative.MARKDOWN_EXTENSIONS,
+])
+def test_legitimate_markdown_output_is_kept(extensions: tuple[str, ...]) -> None:
+    # Both the site's extensions and the feeds': cleaning may respell the markup, never change the tree.
+    raw = markdown.markdown(LEGITIMATE, extensions=list(extensions), extension_configs={"toc": {"permalink": True}})
+    assert _tree(sanitize.clean(raw)) == _tree(raw)
+
+
+def _tree(html: str) -> list[str]:
+    """The elements as lxml spells them, with CSS declarations spelled one way (nh3 drops the spaces) and
+    without ``markdown="1"``, which only an extension the feeds do not load would have consumed."""
+    out = []
+    for el in lxml.html.fragments_fromstring(html):
+        if isinstance(el, str):
+            continue
+        for styled in el.iter():
+            if isinstance(styled.tag, str):
+                styled.attrib.pop("markdown", None)
+            if isinstance(styled.tag, str) and "style" in styled.attrib:
+                styled.attrib["style"] = styled.attrib["style"].replace(" ", "").rstrip(";")
+        out.append(lxml.html.tostring(el, encoding="unicode"))
+    return out
+
+
+def test_the_table_alignment_is_the_one_style_kept() -> None:
+    raw = '<table><tr><td style="text-align: center; color: red">x</td></tr></table><p style="color:red">y</p>'
+    assert sanitize.clean(raw) == '<table><tbody><tr><td style="text-align:center">x</td></tr></tbody></table><p>y</p>'
+
+
+def test_placeholders_are_kept_and_each_stretch_is_cleaned_on_its_own() -> None:
+    from osqi_site.render import PLACEHOLDER
+
+    placeholder = "<!--osqi-block:0123456789abcdef:0-->"
+    html = f"<p>open <b>bold\n{placeholder}\n<script>alert(1)</script><p>after</p><!-- comment -->"
+    cleaned = sanitize.clean_around(html, PLACEHOLDER)
+    assert cleaned == f"<p>open <b>bold\n</b></p>{placeholder}\n<p>after</p>"
+
+
+# -- generated narratives -------------------------------------------------------------------------------
+
+_PIECES = st.sampled_from([
+    "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "<a href='javascript:alert(1)'>",
+    "<svg onload=alert(1)>", "<iframe src=//evil.example>", "<!--", "-->", "<style>", "</", "<", ">", "\"", "'",
+    "javascript:", "jav&#x09;ascript:", "data:text/html,", "onerror=", " onclick=alert(1) ", "[x](", "](", ")",
+    "![i](", "[r]: ", "{: onclick=alert(1) }", "{: style='x' }", "`", "```\n", "\n", "\n\n", "## ", "!!! note\n    ",
+    "<div markdown=1>", "</div>", "<details open ontoggle=alert(1)>", "<math>", "<mglyph>", "<noscript>",
+    "<a href=\"#\" onmouseover=\"x\">", "&lt;script&gt;", "&#60;", "&", "{{ x }}", "[^1]", "[^1]: ", "|a|b|\n|-|-|\n",
+])
+
+
+@given(st.lists(st.one_of(_PIECES, st.text(max_size=8)), max_size=30))
+def test_no_generated_narrative_publishes_active_content(pieces: list[str]) -> None:
+    body = "".join(pieces)
+    assert active_content(convert.to_html(body, SITE_RECIPE).html) == []
+    assert active_content(narrative.to_html(body)) == []
+
+
+# -- URLs -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("url", "scheme"), [
+    ("javascript:alert(1)", "javascript"),
+    ("JaVaScRiPt:alert(1)", "javascript"),
+    ("  \x01\x1fjavascript:alert(1)", "javascript"),
+    ("java\tscript:alert(1)", "javascript"),
+    ("java\nscr\ript:alert(1)", "javascript"),
+    ("data:text/html,x", "data"),
+    ("vbscript:msgbox", "vbscript"),
+    ("https://example.org/", "https"),
+    ("mailto:a@example.org", "mailto"),
+    ("poc.c", None),
+    ("../OSQI-2026-0002/", None),
+    ("#fn:1", None),
+    ("//example.org/x", None),
+    ("java%73cript:alert(1)", None),  # a percent-escape is no scheme: a browser takes it as a relative path
+    ("1javascript:alert(1)", None),
+])
+def test_url_scheme_is_what_a_browser_reads(url: str, scheme: str | None) -> None:
+    assert sanitize.url_scheme(url) == scheme
+
+
+@pytest.mark.parametrize("url", ["jav&#x09;ascript:alert(1)", "javascript&colon;alert(1)", "&#106;avascript:x",
+                                 "&NewLine;javascript:alert(1)"])
+def test_scheme_problem_decodes_entities_first(url: str) -> None:
+    problem = sanitize.scheme_problem(url, ("http", "https"), relative=True)
+    assert problem is not None and "uses the scheme 'javascript:'" in problem
+
+
+@pytest.mark.parametrize(("url", "ok"), [
+    ("https://example.org/a?b#c", True),
+    ("http://localhost:8080/x", True),
+    ("https://xn--bcher-kva.example/", True),
+    ("https://example", False),
+    ("HTTPS://example.org/", False),  # canonical spelling only, as before
+    ("https://exa mple.org/", False),
+    ("https://example.org/\u200b", False),
+    ("https://[::1/", False),
+    ("java\tscript:alert(1)", False),
+    ("ftp://example.org/", False),
+])
+def test_http_url_problem(url: str, ok: bool) -> None:
+    assert (sanitize.http_url_problem(url) is None) is ok
+
+
+def test_the_http_url_check_is_linear() -> None:
+    import time
+
+    started = time.perf_counter()
+    sanitize.http_url_problem("https://" + "a." * 200_000 + " ")
+    assert time.perf_counter() - started < 1.0
