@@ -166,3 +166,19 @@ def test_any_generated_narrative_is_checked_and_converted_within_seconds(parts: 
         narrative.to_html.__wrapped__(body)  # not from the cache
 
     assert _timed(everything) < SECONDS
+
+
+def test_build_of_a_narrative_at_the_limits_takes_seconds(tmp_path: Path) -> None:
+    from sitefixture import build, make_project
+
+    root = make_project(tmp_path)
+    para = "\n".join(["`a" * 40, "<a>" * 26, "*" * 79, "[a](https://example.org/) " * 3] * 60)  # ~17 KB
+    body = ("\n## Summary\n\n" + "[" * narrative.MAX_OPEN_BRACKETS + " open brackets\n\n## Discovery\n\n"
+            + "\n\n".join([para] * 5) + "\n")
+    assert narrative.shape_problems(body) == [] and len(body) > 80_000
+    (root / "disclosures" / "2026" / "OSQI-2026-0009.md").write_text(
+        disclosure_text(id="OSQI-2026-0009", embargo_until="2026-03-01T00:00:00Z",
+                        timeline=[{"date": "2026-01-01", "event": "discovered"}], body=body), encoding="utf-8")
+    took = _timed(lambda: build(root, tmp_path / "site"))
+    assert (tmp_path / "site" / "disclosures" / "OSQI-2026-0009" / "index.html").is_file()
+    assert took < 10 * SECONDS, f"build took {took:.1f} s"
