@@ -16,23 +16,42 @@ from . import gate, pipeline, scaffold
 from .alarms import alarms, config_alarms
 from .loader import load_tree
 from .parallel import settle_heap
-from .problems import Problem, format_problems
+from .problems import DEBUG_ENV, Problem, bug_line, debugging, format_problems
 from .project import Project, configured_site_dir, find_project
 from .timefmt import InstantError, iso_z, parse_instant
 from .verify import continuity_problems
+
+BUG_EXIT = 70
+"""Exit status when the guard in ``main`` caught an unexpected exception (EX_SOFTWARE): a bug, not bad input."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")  # the banner drowns our own messages
     args = _parser().parse_args(argv)
+    saved = os.environ.get(DEBUG_ENV)
+    if args.debug:
+        os.environ[DEBUG_ENV] = "1"  # the MkDocs plugin's guard reads it too
     try:
         return int(args.run(args))
     except KeyboardInterrupt:  # pragma: no cover - interactive only
         return 130
+    except Exception as e:
+        # Every input problem is reported as data long before this; what arrives here is a bug. One line,
+        # not a traceback, unless asked for. Nothing was published: build and preview swap a finished site
+        # in only at the very end, and their temporary folder is removed when a build fails.
+        if debugging():
+            raise
+        print(bug_line(e), file=sys.stderr)
+        return BUG_EXIT
+    finally:
+        if args.debug and saved is None:
+            os.environ.pop(DEBUG_ENV, None)
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="osqi-site", description="Publish OSQI vulnerability disclosures.")
+    p.add_argument("--debug", action="store_true",
+                   help=f"show the full traceback of an unexpected error (same as {DEBUG_ENV}=1)")
     sub = p.add_subparsers(required=True, metavar="COMMAND")
 
     def command(name: str, help_text: str, run: object) -> argparse.ArgumentParser:
@@ -154,6 +173,8 @@ def _run_mkdocs(args: argparse.Namespace, *, preview: bool) -> int:
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, ConfigurationError, PluginError
 
+    from .plugin import InternalError
+
     as_of = None
     if args.as_of is not None:
         try:
@@ -182,7 +203,8 @@ def _run_mkdocs(args: argparse.Namespace, *, preview: bool) -> int:
             settle_heap()  # the process ends next: no collection need walk the whole build again
     except (PluginError, ConfigurationError, Abort) as e:
         print(str(e), file=sys.stderr)
-        return 1
+        # MkDocs wraps a plugin's error in its own Abort: the plugin's guard caught a bug when either is ours.
+        return BUG_EXIT if isinstance(e, InternalError) or isinstance(e.__context__, InternalError) else 1
     finally:
         logging.getLogger("mkdocs").removeHandler(handler)
     print(f"Preview as of {iso_z(as_of)} in {target}: confidential, never deploy" if preview and as_of

@@ -37,6 +37,28 @@ _LINE_LEAD = " \t?:-"
 _SAFE_COMPOSE_DEPTH = 256
 """Nesting the C composer may meet without the event screen: a few kilobytes of C stack at most."""
 _PARENT_FIELD = re.compile(r"(\.[^.\[]+|\[\d+\])$")
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+MAX_LINE_CHARS = 10_000
+"""A line longer than this is refused: no field or sentence needs it, and it bounds the work per line."""
+MAX_NUMBER_CHARS = 100
+"""A YAML number written longer than this is refused: Python will not turn an integer of more than 4,300
+digits into text (a traceback), and no field of a disclosure is a number of that size."""
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+_LONE_CR = re.compile("\r(?!\n)")
+
+
+def find_forbidden_char(text: str) -> re.Match[str] | None:
+    """The first control character other than tab and line feed, U+FFFE or U+FFFF (XML 1.0, hence every
+    feed, has no place for them), or carriage return that does not end a CRLF line (Markdown reads a lone
+    one as a line break, the section and mention checks do not). Linear time; the common case without
+    any carriage return is one character-class scan (a third of the cost of one pattern for both)."""
+    found = _FORBIDDEN.search(text)
+    if "\r" in text:
+        cr = _LONE_CR.search(text)
+        if cr is not None and (found is None or cr.start() < found.start()):
+            return cr
+    return found
 
 
 @dataclass(frozen=True)
@@ -70,10 +92,11 @@ class LoadResult:
 
 
 class _YamlRejected(Exception):
-    def __init__(self, line: int, message: str) -> None:
+    def __init__(self, line: int, message: str, field: str = "frontmatter") -> None:
         super().__init__(message)
         self.line = line
         self.message = message
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -269,6 +292,13 @@ def parse_text(rel: str, raw: bytes,
                     for m in _CONFLICT.finditer(text)]
     if "\x00" in text:
         problems.append(Problem(rel, text.count("\n", 0, text.index("\x00")) + 1, "file", "contains a NUL byte"))
+    elif (bad := find_forbidden_char(text)) is not None:
+        problems.append(Problem(rel, text.count("\n", 0, bad.start()) + 1, "file", forbidden_char_message(bad)))
+    if len(text) > MAX_LINE_CHARS:  # a shorter file cannot have a longer line
+        long = next((i for i, line in enumerate(text.split("\n")) if len(line) > MAX_LINE_CHARS), None)
+        if long is not None:
+            problems.append(Problem(rel, long + 1, "file", f"line {long + 1} is longer than {MAX_LINE_CHARS} "
+                                    "characters; break it"))
     if problems:
         return None, problems
     first_end = text.find("\n")
@@ -283,13 +313,21 @@ def parse_text(rel: str, raw: bytes,
     try:
         meta, field_lines = _parse_yaml(yaml_text, first_line=2)
     except _YamlRejected as e:
-        return None, [Problem(rel, e.line, "frontmatter", e.message)]
+        return None, [Problem(rel, e.line, e.field, e.message)]
     if not isinstance(meta, dict):
         return None, [Problem(rel, 2, "frontmatter", "must be a mapping of field: value")]
     body_start = text.find("\n", fence.end())
     body = "" if body_start < 0 else text[body_start + 1:]
     stem = Path(rel).stem
     return SourceDoc(rel, stem, meta, field_lines, body, end + 2, attachments), []
+
+
+def forbidden_char_message(found: re.Match[str]) -> str:
+    """Why the character ``find_forbidden_char`` found may not be there."""
+    if found.group() == "\r":
+        return "carriage return without a line feed (an old Mac line ending); save with LF or CRLF line endings"
+    kind = "non-character" if found.group() in "\ufffe\uffff" else "control character"
+    return f"contains the {kind} U+{ord(found.group()):04X}; remove it (tab and line feed are allowed)"
 
 
 def _parse_yaml(text: str, first_line: int) -> tuple[Any, dict[str, int]]:
@@ -372,14 +410,7 @@ def _build(node: yaml.Node, loader: yaml.SafeLoader, path: str, lines: dict[str,
     The caller records the line of ``path`` itself; ``depth`` counts the collections down to ``node``.
     """
     if isinstance(node, yaml.ScalarNode):
-        tag = node.tag
-        if tag == _STR_TAG:
-            return node.value  # what construct_object makes of a str scalar, without its bookkeeping
-        if tag == _TIMESTAMP_TAG:
-            # Kept as written: YAML's own timestamp rules are looser than RFC 3339 (offset minutes
-            # up to 99, no offset at all), so validation parses the text strictly instead.
-            return str(node.value)
-        return loader.construct_object(node, deep=True)
+        return _scalar(node, loader, path or "frontmatter", first_line)
     line = node.start_mark.line + first_line
     if depth > MAX_YAML_DEPTH:
         # Only reachable unscreened: the screen refuses this first, with the same words.
@@ -395,7 +426,9 @@ def _build(node: yaml.Node, loader: yaml.SafeLoader, path: str, lines: dict[str,
                 raise _YamlRejected(key_line, "YAML merge keys (<<) are not allowed")
             if not isinstance(key_node, yaml.ScalarNode):
                 raise _YamlRejected(key_line, "mapping keys must be plain strings")
-            key = key_node.value if key_node.tag == _STR_TAG else str(loader.construct_object(key_node))
+            key = key_node.value if key_node.tag == _STR_TAG else str(_scalar(key_node, loader, path, first_line))
+            if key_node.tag == _STR_TAG:
+                _scalar(key_node, loader, path or "frontmatter", first_line)  # only checks its characters
             child = prefix + key
             if key in out:
                 raise _YamlRejected(key_line, f"duplicate key '{key}' (first on line {lines.get(child, '?')})")
@@ -412,3 +445,28 @@ def _build(node: yaml.Node, loader: yaml.SafeLoader, path: str, lines: dict[str,
             items.append(_build(item, loader, child, lines, first_line, depth + 1))
         return items
     return loader.construct_object(node, deep=True)
+
+
+def _scalar(node: yaml.ScalarNode, loader: yaml.SafeLoader, field: str, first_line: int) -> Any:
+    """A scalar's value; anything Python cannot turn it into is a located rejection, never an exception."""
+    tag = node.tag
+    if tag == _STR_TAG:
+        # What construct_object makes of a str scalar, without its bookkeeping. A double-quoted escape
+        # ("\x1b") makes characters the file-wide check cannot see in the source text.
+        if (bad := find_forbidden_char(node.value)) is not None:
+            raise _YamlRejected(node.start_mark.line + first_line, forbidden_char_message(bad), field)
+        return node.value
+    if tag == _TIMESTAMP_TAG:
+        # Kept as written: YAML's own timestamp rules are looser than RFC 3339 (offset minutes
+        # up to 99, no offset at all), so validation parses the text strictly instead.
+        return str(node.value)
+    line = node.start_mark.line + first_line
+    if tag in (_INT_TAG, _FLOAT_TAG) and len(node.value) > MAX_NUMBER_CHARS:
+        raise _YamlRejected(line, f"a number written with {len(node.value)} characters (at most "
+                            f"{MAX_NUMBER_CHARS}); quote it if it is text", field)
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ValueError, KeyError, TypeError, ArithmeticError):  # an explicit !!int abc, !!bool maybe, ...
+        name = tag.rsplit(":", 1)[-1]
+        raise _YamlRejected(line, f"{node.value[:40]!a} is not a valid YAML {name}; quote it if it is text",
+                            field) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import gc
 import logging
 import os
@@ -22,7 +23,7 @@ import jinja2
 from mkdocs.config import base
 from mkdocs.config import config_options as opt
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.exceptions import PluginError
+from mkdocs.exceptions import MkDocsException, PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
@@ -47,10 +48,10 @@ from .alarms import alarms, config_alarms
 from .memo import Memo
 from .model import Disclosure
 from .parallel import give_back_memory, settle_heap
-from .problems import Problem, format_problems
+from .problems import Problem, bug_line, debugging, format_problems
 from .project import settings_from
 from .settings import Settings
-from .timefmt import InstantError, parse_instant
+from .timefmt import InstantError, epoch_problem, parse_instant
 
 log = logging.getLogger("mkdocs.plugins.osqi")
 THEME_DIR = Path(__file__).parent / "theme"
@@ -66,6 +67,31 @@ SEAL_KIND = "clean"
 
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class InternalError(PluginError):
+    """An unexpected exception in the plugin, turned into one line: MkDocs fails the build, publishing nothing."""
+
+
+def guarded(event: F) -> F:
+    """An event handler whose unexpected exceptions fail the build with one line instead of a traceback.
+
+    The build's own errors (``PluginError``: every located problem) pass as they are; anything else is a bug,
+    reported as such. ``OSQI_DEBUG=1`` lets the original exception through, traceback and all.
+    """
+    @functools.wraps(event)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return event(*args, **kwargs)
+        except MkDocsException:
+            raise
+        except Exception as e:
+            if debugging():
+                raise
+            raise InternalError(bug_line(e)) from None
+
+    return run  # type: ignore[return-value]
 
 
 class OsqiConfig(base.Config):
@@ -147,6 +173,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             raise PluginError("osqi: --dirty builds are refused: stale withdrawn or embargoed pages could survive")
 
     @event_priority(100)
+    @guarded
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         if self.command not in ONE_SHOT or not gc.isenabled():
             return self._configure(config)
@@ -162,6 +189,9 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
     def _configure(self, config: MkDocsConfig) -> MkDocsConfig:
         # Everything is validated here, before MkDocs empties site_dir, so a bad input leaves the last
         # good site exactly as it was even under plain `mkdocs build`.
+        epoch = os.environ.get("SOURCE_DATE_EPOCH")
+        if epoch is not None and (why := epoch_problem(epoch)) is not None:
+            raise PluginError(f"osqi: {why}")  # MkDocs would fail on it later, with a traceback
         now = self._clock()
         try:
             settings = settings_from(config.site_url, config.site_name, config.site_description,
@@ -212,6 +242,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         log.info("osqi: %d public, %d withheld as of %s", len(pub.public), len(pub.withheld), now.isoformat())
         return config
 
+    @guarded
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files:
         assert self.output is not None and self.publication is not None
         clashes = sorted(f.src_uri for f in files if f.src_uri.startswith("disclosures/"))
@@ -256,10 +287,12 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self.output = None  # MkDocs' files and pages hold it all now; held here too, it would stay to the end
         return files
 
+    @guarded
     def on_nav(self, nav: Navigation, /, *, config: MkDocsConfig, files: Files) -> Navigation:
         self.nav = nav
         return nav
 
+    @guarded
     def on_page_markdown(self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         assert self.publication is not None and self.settings is not None
         page.update_date = self.page_dates.get(page.file.src_uri, self.site_date)
@@ -275,6 +308,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             markdown = content.markdown
         return markdown
 
+    @guarded
     def on_page_content(self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         if isinstance(page, pagerender.GeneratedPage):
             return page.finish(html)  # sanitised when converted (convert.py)
@@ -290,6 +324,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         return content.finish(sanitize.clean_around(html, render.PLACEHOLDER))
 
     @event_priority(-100)  # last: other plugins' environment changes are part of what the pages render with
+    @guarded
     def on_env(self, env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
         # Raised here, after every page was read and before any is written.
         if self.content_problems:
@@ -327,6 +362,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         return server
 
     @event_priority(-100)  # after the search plugin has written its index, so the scan covers it
+    @guarded
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         site = Path(config.site_dir)
         if self.preview:
@@ -347,6 +383,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self.built = False
         self._discard()
 
+    @guarded
     def on_shutdown(self) -> None:
         # Only here is the build known to have passed every check, strict mode included.
         if self.final_site_dir is not None and self.built:

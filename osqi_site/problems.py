@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -36,3 +37,19 @@ def format_problems(problems: Iterable[Problem]) -> str:
     noun = "problem" if len(items) == 1 else "problems"
     lines.append(f"{len(items)} {noun} found; nothing was published.")
     return "\n".join(lines)
+
+
+DEBUG_ENV = "OSQI_DEBUG"
+"""Set to 1 (or pass ``osqi-site --debug``) to see the full traceback of an unexpected exception."""
+
+
+def debugging() -> bool:
+    return os.environ.get(DEBUG_ENV, "") not in ("", "0")
+
+
+def bug_line(error: BaseException) -> str:
+    """The one line an unexpected exception becomes."""
+    what = "".join(ch if ch.isprintable() else " " for ch in str(error))  # never a terminal escape
+    what = " ".join(what.split())[:300] or "(no message)"
+    return (f"osqi-site: internal error: {type(error).__name__}: {what}. This is a bug, please report it; "
+            f"run again with {DEBUG_ENV}=1 or --debug for the full traceback. Nothing was published.")

@@ -31,7 +31,8 @@ class Settings:
 
     @property
     def id_pattern(self) -> re.Pattern[str]:
-        return re.compile(rf"^{re.escape(self.id_prefix)}-(\d{{4}})-(\d{{4,}})$")
+        # ASCII digits only: ``\d`` would take other scripts' digits, another spelling of the same number.
+        return re.compile(rf"^{re.escape(self.id_prefix)}-([0-9]{{4}})-([0-9]{{4,}})$")
 
     @property
     def id_mention_pattern(self) -> re.Pattern[str]:

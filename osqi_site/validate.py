@@ -17,7 +17,7 @@ from . import ecosystems as eco
 from . import jsondata, links
 from .loader import SourceDoc
 from .model import Affected, Credit, Disclosure, Range, Reference, Revision, Severity, TimelineEvent, Withdrawal
-from .narrative import REQUIRED_SECTIONS, section_text
+from .narrative import REQUIRED_SECTIONS, section_line, section_text, shape_problems
 from .problems import Problem
 from .sanitize import http_url_problem, scheme_problem, shown
 from .settings import Settings
@@ -36,7 +36,7 @@ OUR_DATABASE_KEYS = ("repo", "package", "purl")
 RANGE_FIELDS = ("introduced", "fixed", "last_affected")
 
 _ALIAS = re.compile(r"^[A-Za-z][A-Za-z0-9]*-[A-Za-z0-9._:-]+$")
-_CWE = re.compile(r"^CWE-[1-9]\d*$")
+_CWE = re.compile(r"^CWE-[1-9][0-9]*$")
 _HTTP_URL = re.compile(r"^https?://[^\s/?#]+\.[^\s/?#]+(/[^\s]*)?$|^https?://localhost(:\d+)?(/[^\s]*)?$")
 """For the editors' JSON Schema only (schema.py); ``check`` decides with ``sanitize.http_url_problem``."""
 _CONTACT_SCHEMES = ("http", "https", "mailto")
@@ -167,6 +167,9 @@ def validate_doc(doc: SourceDoc, settings: Settings) -> tuple[Disclosure | None,
     timeline = c.each(c.listing(meta.get("timeline"), "timeline", required=True), "timeline", _take_event(c))
     revisions = c.each(c.listing(meta.get("revisions"), "revisions"), "revisions", _take_revision(c, embargo))
     withdrawn = _take_withdrawn(c, meta.get("withdrawn"), embargo)
+    # Before the sections: a narrative past these limits is refused before anything else reads it.
+    for line, message in shape_problems(doc.body):
+        c.problems.append(Problem(doc.path, doc.body_line + line, "body", message))
     if not draft:
         _check_sections(c, doc)
     _check_narrative_urls(c, doc)
@@ -186,6 +189,11 @@ def validate_doc(doc: SourceDoc, settings: Settings) -> tuple[Disclosure | None,
 def _take_id(c: _Checker, value: Any, settings: Settings) -> str | None:
     ident = c.text(value, "id")
     if ident is None:
+        return None
+    if not ident.isascii():
+        # Other scripts' digits would read as the same number as ASCII ones: two spellings of one ID.
+        c.add("id", f"{ident!a} has characters other than ASCII letters, digits and '-'; write it as "
+              f"{settings.id_prefix}-YYYY-NNNN with the digits 0-9")
         return None
     if not settings.id_pattern.match(ident):
         c.add("id", f"'{ident}' does not have the form {settings.id_prefix}-YYYY-NNNN")
@@ -443,7 +451,7 @@ def _check_sections(c: _Checker, doc: SourceDoc) -> None:
             c.problems.append(Problem(doc.path, doc.body_line, f"## {title}",
                                       f"section is missing; add a '## {title}' heading with its text"))
         elif not text.strip():
-            c.problems.append(Problem(doc.path, doc.body_line + _heading_line(doc.body, title), f"## {title}",
+            c.problems.append(Problem(doc.path, doc.body_line + (section_line(doc.body, title) or 0), f"## {title}",
                                       "section is empty; write it before publication"))
 
 
@@ -454,13 +462,6 @@ def _check_narrative_urls(c: _Checker, doc: SourceDoc) -> None:
         problem = scheme_problem(found.url, _NARRATIVE_SCHEMES, relative=True)
         if problem is not None:
             c.problems.append(Problem(doc.path, doc.body_line + found.line, "body", f"{found.where} {problem}"))
-
-
-def _heading_line(body: str, title: str) -> int:
-    for i, line in enumerate(body.split("\n")):
-        if re.match(rf"^##\s+{re.escape(title)}\s*#*\s*$", line, re.IGNORECASE):
-            return i
-    return 0
 
 
 @dataclass(frozen=True)

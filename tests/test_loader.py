@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from osqi_site import loader, validate
-from osqi_site.loader import MAX_FILE_BYTES, load_tree, parse_text
+from osqi_site.loader import MAX_FILE_BYTES, MAX_YAML_DEPTH, load_tree, parse_text
 from osqi_site.model import Attachment
 
 REL = f"disclosures/2026/{DEFAULT_ID}.md"
@@ -165,17 +165,18 @@ def test_billion_laughs_is_rejected_quickly() -> None:
 
 
 def test_deeply_nested_yaml_is_a_problem_not_a_crash() -> None:
-    depth = 5_000  # 10 KB: far below MAX_FILE_BYTES
-    raw = b"---\na: " + b"[" * depth + b"]" * depth + b"\n---\n"
+    depth = 5_000  # 20 KB: far below MAX_FILE_BYTES; one '[' per line, as lines are limited to 10,000 characters
+    raw = b"---\na: " + b"[\n " * depth + b"]" * depth + b"\n---\n"
     doc, problems = parse_text(REL, raw)
     assert doc is None
-    assert [(p.line, p.field) for p in problems] == [(2, "frontmatter")]
+    assert [(p.line, p.field) for p in problems] == [(1 + MAX_YAML_DEPTH, "frontmatter")]  # the level too deep
+    # (the frontmatter mapping is the first level, on line 2; each '[' line one more)
 
 
 def test_very_deeply_nested_yaml_does_not_kill_the_process() -> None:
     code = ("from osqi_site.loader import parse_text\n"
             "d = 50_000\n"
-            "doc, problems = parse_text('x.md', b'---\\na: ' + b'[' * d + b']' * d + b'\\n---\\n')\n"
+            "doc, problems = parse_text('x.md', b'---\\na: ' + b'[\\n ' * d + b']\\n ' * d + b'\\n---\\n')\n"
             "print(problems[0].field if problems else 'accepted')\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert (done.returncode, done.stdout.strip()) == (0, "frontmatter")
@@ -303,7 +304,8 @@ def test_huge_file_is_refused_without_being_read(project: Path, reads: list[Path
 def test_a_file_of_exactly_the_limit_is_read(project: Path) -> None:
     d = project / "disclosures"
     text = disclosure_text()
-    write_disclosure(d, text=text + "x" * (MAX_FILE_BYTES - len(text.encode())))
+    filler = ("x" * 99 + "\n") * MAX_FILE_BYTES  # lines of 100: no line over MAX_LINE_CHARS
+    write_disclosure(d, text=text + filler[:MAX_FILE_BYTES - len(text.encode())])
     result = _load(project)
     assert result.problems == ()
     assert len(result.docs) == 1
@@ -515,7 +517,7 @@ def _reference_build(node: yaml.Node, yaml_loader: Any, path: str, lines: dict[s
                 raise loader._YamlRejected(key_line, "YAML merge keys (<<) are not allowed")
             if not isinstance(key_node, yaml.ScalarNode):
                 raise loader._YamlRejected(key_line, "mapping keys must be plain strings")
-            key = str(yaml_loader.construct_object(key_node))
+            key = str(loader._scalar(key_node, yaml_loader, path or "frontmatter", 2))  # the same scalar rules
             child = f"{path}.{key}" if path else key
             if key in out:
                 raise loader._YamlRejected(key_line, f"duplicate key '{key}' (first on line {lines.get(child, '?')})")
@@ -526,8 +528,8 @@ def _reference_build(node: yaml.Node, yaml_loader: Any, path: str, lines: dict[s
         if node.tag != "tag:yaml.org,2002:seq":
             raise loader._YamlRejected(line, f"explicit YAML tag {node.tag} is not allowed")
         return [_reference_build(item, yaml_loader, f"{path}[{i}]", lines) for i, item in enumerate(node.value)]
-    if node.tag == "tag:yaml.org,2002:timestamp":
-        return str(node.value)
+    if isinstance(node, yaml.ScalarNode):
+        return loader._scalar(node, yaml_loader, path or "frontmatter", 2)  # its own tests pin the scalar rules
     return yaml_loader.construct_object(node, deep=True)
 
 

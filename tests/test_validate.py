@@ -110,6 +110,29 @@ INVALID_CASES: list[tuple[str, tuple[str, ...]]] = [
         "19: timeline[0].event: 'found' is not one of: discovered, reported, acknowledged, fixed, "
         "fix_released, cve_assigned, disclosed, other",)),
     ("title-not-string.md", ("3: title: must be a string, not a number (quote it)",)),
+    # Hostile input (issue 12): each of these once passed check and crashed later, or hung.
+    ("control-char-in-title.md", (  # a YAML escape: the file's own bytes are clean
+        "3: title: contains the control character U+001B; remove it (tab and line feed are allowed)",)),
+    ("control-char-in-body.md", (
+        "24: file: contains the control character U+001B; remove it (tab and line feed are allowed)",)),
+    ("lone-carriage-return.md", (
+        "26: file: carriage return without a line feed (an old Mac line ending); save with LF or CRLF "
+        "line endings",)),
+    ("calendar-edge-embargo.md", (
+        "4: embargo_until: '0001-01-01T00:00:00+14:00' is outside the years 1970 to 9999 once converted to UTC",)),
+    ("leap-second-embargo.md", (
+        "4: embargo_until: '2026-12-31T23:59:60Z' is not a valid instant (second must be in 0..59)",)),
+    ("timeline-before-1970.md", (
+        "18: timeline[0].date: '1969-12-31' is before 1970-01-01; dates and instants lie in the years 1970 to "
+        "9999 (UTC)",)),
+    ("huge-number.md", (
+        "9: affected[0].ranges[0].introduced: a number written with 5000 characters (at most 100); quote it if "
+        "it is text",)),
+    ("explicit-int-tag.md", (
+        "10: affected[0].ranges[0].fixed: '1.2.3' is not a valid YAML int; quote it if it is text",)),
+    ("non-ascii-id-digits.md", (
+        "2: id: 'OSQI-\\uff12\\uff10\\uff12\\uff16-0001' has characters other than ASCII letters, digits and '-'; "
+        "write it as OSQI-YYYY-NNNN with the digits 0-9",)),
     ("git-range-not-semver.md", (
         "10: affected[0].ranges[0]: '8.5p1' is not a SemVer 2.0 version, so no consumer can evaluate this range "
         "of a GIT upstream; give the bounds as full commit hashes of the repo (introduced/fixed), or drop the "
@@ -124,7 +147,9 @@ INVALID_CASES: list[tuple[str, tuple[str, ...]]] = [
         "11: cwe[0]: 'CWE-99999' is not a weakness in MITRE's CWE catalogue (CWE 4.20); look it up at "
         "https://cwe.mitre.org/ and give an existing weakness ID",)),
     ("ecosystem-specific-not-json.md", (
-        "11: affected[0].ecosystem_specific: at imports[0].path: holds the control character U+0007",)),
+        # (a YAML escape: refused as the file is read, at the value's own line and field)
+        "13: affected[0].ecosystem_specific.imports[0].path: contains the control character U+0007; remove it "
+        "(tab and line feed are allowed)",)),
     ("database-specific-reserved-key.md", (
         "11: affected[0].database_specific: 'repo' is written by the OSV export itself (from the entry's own "
         "fields); use another key",)),
