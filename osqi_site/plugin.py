@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import logging
 import os
@@ -26,7 +27,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
-from . import cachedb, checksums, convert, gate, outputs, pagerender, pipeline, render, seal, search
+from . import cachedb, checksums, convert, gate, outputs, pagerender, pipeline, projects, render, seal, search
 from .alarms import alarms
 from .memo import Memo
 from .model import Disclosure
@@ -45,6 +46,8 @@ ONE_SHOT = ("build", "gh-deploy")
 """Commands whose process ends with the build (``serve`` lives on, rebuilding)."""
 WRITE_CHUNK = 128
 """Files per thread task when writing exports."""
+LISTINGS = frozenset({"disclosures/index.md", f"{projects.FOLDER}/index.md"})
+"""Generated pages that go in the nav (when the site's nav names them)."""
 SEAL_KIND = "clean"
 """Cache entries naming file contents proven free of a marker set: ``<marker set>:<content key>``."""
 
@@ -67,6 +70,8 @@ class OsqiConfig(base.Config):
     """Where converted disclosure pages are kept between builds (outside the site; safe to delete)."""
     as_of = opt.Optional(opt.Type(str))
     """Build the site as it stood at this past instant (RFC 3339); never later than the real clock."""
+    coverage_request = opt.Optional(opt.Type(str))
+    """Where to ask for a project to be covered (mailto: or https:), shown on /projects/; default: contact."""
 
 
 class OsqiPlugin(BasePlugin[OsqiConfig]):
@@ -111,6 +116,10 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self._saved_epoch: str | None = None
         self._epoch_pinned = False
         self._temp_dir = ""
+        self.projects = projects.ProjectSet((), (), ())
+        self._project_pages: dict[str, projects.Project] = {}
+        self._has_projects = False
+        """The public project pages (``<docs_dir>/projects/<slug>.md``), read and validated in on_config."""
 
     # -- events, in the order MkDocs runs them ------------------------------------------------------
 
@@ -166,8 +175,10 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         config.theme.dirs.insert(1 if config.theme.custom_dir else 0, str(THEME_DIR))
         self.settings, self.publication = settings, pub
         self._gate_content_pages(config, now)
+        self._read_projects(config, settings)
         self._cache_keep = {}
-        self.output = pipeline.build_outputs(pub, settings, self._disclosure_outputs(pub, settings))
+        self.output = self._with_projects(
+            pipeline.build_outputs(pub, settings, self._disclosure_outputs(pub, settings)), config, pub, settings)
         self.generated = frozenset(p.src_path for p in self.output.pages)
         self.converted = self._convert_pages(config)
         self.page_dates = {f"disclosures/{d.id}.md": d.modified.date().isoformat() for d in pub.public}
@@ -198,9 +209,13 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         for name, text in self._marker_files().items():
             # An explicit inclusion level: MkDocs would otherwise drop dotfiles such as the markers.
             files.append(File.generated(config, name, content=text, inclusion=InclusionLevel.NOT_IN_NAV))
+        for project in self.projects.public:
+            found = files.get_file_from_path(project.src_uri)
+            if found is not None:
+                found.inclusion = InclusionLevel.NOT_IN_NAV  # listed on /projects/, not each in the nav
         titles = _nav_titles(config.nav)  # MkDocs reuses our page objects in the nav: give them its titles
         for page in self.output.pages:
-            inclusion = InclusionLevel.INCLUDED if page.src_path == "disclosures/index.md" else \
+            inclusion = InclusionLevel.INCLUDED if page.src_path in LISTINGS else \
                 InclusionLevel.NOT_IN_NAV  # one listing in the nav; a nav of every page is quadratic
             file = File.generated(config, page.src_path, content=page.markdown, inclusion=inclusion)
             pagerender.GeneratedPage(file, config, page, self.converted.pop(page.src_path, None),
@@ -238,6 +253,10 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
                 pipeline.mention_problems(source, markdown, 1, public, self.settings))
             # <!-- osqi:latest --> / <!-- osqi:stats --> markers; the blocks come from public disclosures only.
             markdown = render.expand_markers(markdown, self.publication.public, _linker(files, page))
+            project = self._project_pages.get(page.file.src_uri)
+            if project is not None:  # its facts, figures, disclosures and feeds, from public disclosures only
+                markdown = projects.project_markdown(markdown, project, self.publication.public, _linker(files, page))
+                page.meta["osqi_project"] = project.folder
         return markdown
 
     def on_page_content(self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
@@ -349,16 +368,19 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         code = pagerender.code_digest()
         public = {d.id: d for d in pub.public}
 
+        links = {d.id: projects.disclosure_links(d, self.projects.public) for d in pub.public}
+
         def key_each(ds: Sequence[Disclosure]) -> list[str]:
-            return [outputs.cache_key(d, settings, code) for d in ds]
+            return [outputs.cache_key(d, settings, code, links[d.id]) for d in ds]
 
         ds = list(public.values())
         made = (key_each(ds) if self.command != "serve"
-                else self._key_memo.map(key_each, ds, context=(settings, code)))
+                else self._key_memo.map(key_each, ds, context=(settings, code, self.projects.public)))
         keys = dict(zip(public, made, strict=True))
 
         def make(todo: list[str]) -> list[outputs.DisclosureOutput]:
-            return outputs.make_many([public[i] for i in todo], settings, parallel=self.command != "serve")
+            return outputs.make_many([public[i] for i in todo], settings, parallel=self.command != "serve",
+                                     projects=links)
 
         return self._through_cache("outputs", keys, outputs.load, outputs.dump, make)
 
@@ -429,6 +451,28 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             prefix = f"{docs_dir.name}/"
             hidden = {rel.removeprefix(prefix) for rel in content.withheld}
             config.nav = pipeline.prune_nav(config.nav, hidden)
+
+    def _read_projects(self, config: MkDocsConfig, settings: Settings) -> None:
+        """Read and validate the project pages (only those the content gate passed are used)."""
+        docs_dir = Path(config.docs_dir)
+        self.projects = projects.read_projects(docs_dir, self.content_withheld)
+        problems = projects.project_problems(self.projects, self.config.coverage_request)
+        if problems:
+            raise PluginError(format_problems(problems))
+        self._has_projects = (docs_dir / projects.FOLDER).is_dir()
+        self._project_pages = {p.src_uri: p for p in self.projects.public}
+        # A withheld project page's name is looked for in the output, as a withheld page's title is.
+        self.content_markers = tuple(sorted({*self.content_markers, *self.projects.withheld_names}))
+
+    def _with_projects(self, output: pipeline.SiteOutput, config: MkDocsConfig, pub: gate.Publication,
+                       settings: Settings) -> pipeline.SiteOutput:
+        """The build's outputs with /projects/ and each project's feeds, from public disclosures only."""
+        if not self._has_projects:
+            return output
+        request = self.config.coverage_request or settings.contact[0]
+        listing = projects.listing_page(self.projects.public, pub.public, request)
+        files = {**output.files, **projects.feed_files(self.projects.public, pub.public, settings)}
+        return dataclasses.replace(output, pages=(*output.pages, listing), files=dict(sorted(files.items())))
 
     def _marker_files(self) -> dict[str, str]:
         assert self.publication is not None

@@ -258,14 +258,19 @@ def _render_with_blocks(template: str, key: str, **context: object) -> tuple[str
     return text, tuple(blocks)
 
 
-def disclosure_page(d: Disclosure, extra_links: Sequence[Link] = ()) -> Page:
-    """The page of one public disclosure: card, timeline, narrative, references, revisions, data links."""
+def disclosure_page(d: Disclosure, extra_links: Sequence[Link] = (),
+                    projects: Sequence[tuple[str, str]] = ()) -> Page:
+    """The page of one public disclosure: card, timeline, narrative, references, revisions, data links.
+
+    ``projects`` holds ``(name, site-relative folder)`` of each project under care the disclosure belongs to.
+    """
     fm = _front_matter(title=f"{d.id}: {d.title}", description=plain_summary(d.body, 160) or d.title,
                        search=NOT_SEARCHED,
                        osqi_id=d.id, osqi_csaf=csaf_path(d), **({"osqi_withdrawn": True} if d.withdrawn else {}))
     text, blocks = _render_with_blocks("disclosure.md.j2", d.id,
         d=d, front_matter=fm, body=Markup(d.body.strip()), root="../../", extra_links=extra_links, csaf=csaf_path(d),
-        heading=md_heading(d.title), rows=timeline_rows(d), milestones=milestones(d), credits=_credits(d))
+        heading=md_heading(d.title), rows=timeline_rows(d), milestones=milestones(d), credits=_credits(d),
+        projects=projects)
     return Page(f"disclosures/{d.id}.md", text, blocks)
 
 
