@@ -110,8 +110,8 @@ def item_html(d: Disclosure, settings: Settings) -> str:
     return "\n".join(header) + "\n<hr>\n" + to_html(d.body)
 
 
-def _rss(items: Sequence[Disclosure], updated: datetime | None, settings: Settings, channel: Channel) -> bytes:
-    fg = _generator(settings, updated or EMPTY_FEED_UPDATED, channel, "feed.xml")
+def _rss(items: Sequence[Disclosure], updated: datetime | None, settings: Settings, which: Channel) -> bytes:
+    fg = _generator(settings, updated or EMPTY_FEED_UPDATED, which, "feed.xml")
     for d in items:
         fe = _entry(fg, d, settings)
         # RSS readers treat <description> as HTML, so the plain summary is escaped once more.
