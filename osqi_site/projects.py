@@ -239,8 +239,8 @@ def _take_since(c: _Checker, value: Any) -> date | None:
         return None
     try:
         when = parse_date_or_instant(value)
-    except InstantError as e:
-        c.add("since", str(e).replace("RFC 3339 instant", "date"))
+    except InstantError:
+        c.add("since", f"'{value}' is not a date; write the day as 2024-04-01")
         return None
     if isinstance(when, datetime):
         c.add("since", "is an instant; write the day alone, e.g. 2024-04-01")

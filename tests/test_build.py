@@ -30,6 +30,9 @@ def test_build_publishes_public_and_nothing_withheld(project: Path, tmp_path: Pa
         assert ident.encode() in files["feed.xml"]
     assert files["disclosures/OSQI-2026-0002/reproducer.py"] == b"print('public reproducer')\n"
     assert b"Withdrawn" in files["disclosures/OSQI-2026-0003/index.html"]
+    # The example project's page and feeds are among the files scanned below.
+    assert {f"projects/exampleparse/{n}" for n in ("index.html", "feed.xml", "atom.xml", "feed.json")} <= set(files)
+    assert b"OSQI-2026-0001" in files["projects/exampleparse/feed.xml"]
     # Withheld: not one byte anywhere, including attachments, IDs and every planted field.
     for path, data in files.items():
         assert CANARY.encode() not in data, path
