@@ -195,6 +195,14 @@ def milestones(d: Disclosure) -> list[Milestone]:
     return out
 
 
+def _key_events(d: Disclosure) -> dict[str, list[date | datetime]]:
+    """The milestones (discovery, report, fix, publication) by event, so the one timeline can mark them."""
+    out: dict[str, list[date | datetime]] = {}
+    for m in milestones(d):
+        out.setdefault(m.event, []).append(m.when)
+    return out
+
+
 def days_label(n: int) -> str:
     return "same day" if n == 0 else f"{n} day{'s' if n != 1 else ''}"
 
@@ -269,7 +277,7 @@ def disclosure_page(d: Disclosure, extra_links: Sequence[Link] = (),
                        osqi_id=d.id, osqi_csaf=csaf_path(d), **({"osqi_withdrawn": True} if d.withdrawn else {}))
     text, blocks = _render_with_blocks("disclosure.md.j2", d.id,
         d=d, front_matter=fm, body=Markup(d.body.strip()), root="../../", extra_links=extra_links, csaf=csaf_path(d),
-        heading=md_heading(d.title), rows=timeline_rows(d), milestones=milestones(d), credits=_credits(d),
+        heading=md_heading(d.title), rows=timeline_rows(d), key_events=_key_events(d), credits=_credits(d),
         projects=projects)
     return Page(f"disclosures/{d.id}.md", text, blocks)
 

@@ -292,12 +292,10 @@ def test_disclosure_page_card_toc_copy_and_timeline(visit: Visit) -> None:
     page.wait_for_selector("button.osqi-copy[data-copied]")
     assert page.evaluate("navigator.clipboard.readText()") == "CVE-2024-3094"
     assert page.inner_text("[role=status].osqi-visually-hidden") == "Copied CVE-2024-3094 to the clipboard"
-    # The timeline: milestones from report to fix, and the publication placed among the events.
-    assert page.locator("ol.osqi-milestones > li .osqi-milestone__label").all_inner_texts() == [
-        "Reported", "Published here", "Fix released"]
+    # The timeline: the publication placed among the events, the milestones marked in the same list.
     events = page.locator("ol.osqi-timeline > li").evaluate_all("els => els.map(e => e.className)")
-    assert events.index("osqi-event osqi-event--published") < events.index(
-        "osqi-event osqi-event--fix_released osqi-event--after")
+    assert events.index("osqi-event osqi-event--published osqi-event--key") < events.index(
+        "osqi-event osqi-event--fix_released osqi-event--after osqi-event--key")
 
 
 def test_withdrawn_disclosure_is_unmistakable(visit: Visit) -> None:
@@ -345,7 +343,7 @@ _CONTRAST = """sel => Array.from(document.querySelectorAll(sel)).filter(e => e.o
 TEXT_SELECTORS = (".osqi-sev", ".osqi-badge", ".osqi-eco", ".osqi-role", ".osqi-alias", ".osqi-listing__date",
                   ".osqi-event__when", ".osqi-facts dt", ".osqi-fixed", ".osqi-nofix", ".osqi-figure__note",
                   ".osqi-figure__value", ".osqi-latest__meta", ".osqi-filters label", ".osqi-filters__count",
-                  ".osqi-milestone__gap", ".osqi-reftype", ".osqi-affected caption")
+                  ".osqi-event__gap", ".osqi-reftype", ".osqi-affected caption")
 
 
 @pytest.mark.parametrize("visit", [DESKTOP, PHONE], indirect=True, ids=["desktop", "phone"])
@@ -367,3 +365,34 @@ def test_pages_hold_at_every_width_and_are_screenshotted(visit: Visit) -> None:
             for found in page.evaluate(_CONTRAST, sel):
                 assert found[2] >= 4.5, (name, found)
         assert _shot(page, f"{name}-{'desktop' if width >= 1000 else 'phone'}").stat().st_size > 0
+
+
+# -- one timeline ----------------------------------------------------------------------------------------------
+
+_TIMELINE_SECTION = """() => {
+    // Every visible list, figure or table between the Timeline heading and the next heading.
+    const start = document.getElementById('timeline'), found = [];
+    for (let e = start.nextElementSibling; e && !/^H[1-6]$/.test(e.tagName); e = e.nextElementSibling) {
+        for (const x of [e, ...e.querySelectorAll('ol, ul, figure, svg, table')]) {
+            if (/^(OL|UL|FIGURE|SVG|TABLE)$/i.test(x.tagName) && x.getClientRects().length) found.push(x);
+        }
+    }
+    return found.map(x => [x.tagName, x.className.baseVal ?? x.className, x.children.length,
+                           x.getBoundingClientRect().right]);
+}"""
+
+
+@pytest.mark.parametrize("visit", [DESKTOP, PHONE], indirect=True, ids=["desktop", "phone"])
+def test_a_disclosure_timeline_is_shown_once_with_every_note(visit: Visit) -> None:
+    source = ROOT / "disclosures" / "2024" / "OSQI-2024-0001.md"
+    events = yaml.safe_load(source.read_text(encoding="utf-8").split("---\n", 2)[1])["timeline"]
+    page = visit.open("disclosures/OSQI-2024-0001/")
+    width = page.viewport_size["width"] if page.viewport_size else 0
+    shown = page.evaluate(_TIMELINE_SECTION)
+    # One list: every event of the record plus the publication, nothing drawn a second time beside it.
+    assert [(tag, cls, n) for tag, cls, n, _ in shown] == [("OL", "osqi-timeline", len(events) + 1)], shown
+    assert all(right <= width for *_, right in shown), shown
+    text = page.inner_text("ol.osqi-timeline")
+    for e in events:
+        if e.get("note"):
+            assert " ".join(e["note"].split()) in " ".join(text.split()), e["note"]
