@@ -61,7 +61,7 @@ def test_page_has_card_timeline_narrative_and_links(project: Path, tmp_path: Pat
     page = (site / "disclosures/OSQI-2026-0002/index.html").read_text()
     for expected in ("Critical 9.8", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "CWE-787", "Finder Person",
                      "&gt;= 1.0.0, &lt; 1.2.0", "Timeline", "Revision history", "Corrected versions",
-                     "../../osv/OSQI-2026-0002.json", 'rel="alternate" type="application/json"',
+                     "../../osv/OSQI-2026-0002.json", 'rel="describedby" type="application/json"',
                      'title="CSAF advisory of OSQI-2026-0002" href="../../.well-known/csaf/2026/osqi-2026-0002.json"',
                      'type="application/rss+xml"', 'type="application/feed+json"',
                      "Discovery", "2026-03-01 12:00 UTC"):
