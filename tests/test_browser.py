@@ -556,3 +556,24 @@ def test_dark_scheme_screenshots(visit: Visit) -> None:
         width = "desktop" if (page.viewport_size or DESKTOP)["width"] >= 1000 else "phone"
         _shot(page, f"dark-{name}-{width}")
         page.close()
+
+
+@pytest.mark.parametrize("visit", [DESKTOP, PHONE], indirect=True, ids=["desktop", "phone"])
+def test_what_our_scripts_add_moves_nothing(visit: Visit) -> None:
+    """The room for the listing's filters and the copy buttons is reserved before the scripts run: the content
+    below them sits where it sits when the script never runs (blocked here)."""
+    for path, script, ready, below in (
+            ("disclosures/", "listing.js", "form.osqi-filters:not([hidden])", "table.osqi-listing"),
+            ("disclosures/OSQI-2024-0001/", "disclosure.js", "button.osqi-copy", "table.osqi-affected")):
+        tops = []
+        for blocked in (True, False):
+            page = visit.context.new_page()
+            if blocked:
+                page.route(f"**/assets/osqi/{script}", lambda route: route.abort())
+            page.goto(visit.base_url + path)
+            page.wait_for_load_state("networkidle")
+            if not blocked:
+                page.wait_for_selector(ready)
+            tops.append(page.evaluate(f"document.querySelector('{below}').getBoundingClientRect().top"))
+            page.close()
+        assert tops[0] == tops[1], (path, tops)
