@@ -27,7 +27,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
-from . import cachedb, checksums, convert, gate, outputs, pagerender, pipeline, projects, render, seal, search
+from . import cachedb, checksums, convert, gate, minify, outputs, pagerender, pipeline, projects, render, seal, search
 from .alarms import alarms
 from .memo import Memo
 from .model import Disclosure
@@ -303,6 +303,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
     @event_priority(-100)  # after the search plugin has written its index, so the scan covers it
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         site = Path(config.site_dir)
+        minify.minify_folder(site / minify.ASSETS)  # before the seal: SHA256SUMS lists what is served
         if self.preview:
             self._mark_preview_pages(site)
         self._add_search_entries(site)
