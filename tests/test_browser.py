@@ -119,8 +119,9 @@ class Visit:
 
 
 CLS_OBSERVER = """window.__osqiCls = 0;
-new PerformanceObserver(list => { for (const e of list.getEntries()) if (!e.hadRecentInput) window.__osqiCls += e.value; })
-    .observe({type: "layout-shift", buffered: true});"""
+new PerformanceObserver(list => {
+    for (const e of list.getEntries()) if (!e.hadRecentInput) window.__osqiCls += e.value;
+}).observe({type: "layout-shift", buffered: true});"""
 """Cumulative layout shift as Lighthouse counts it: every layout-shift entry not caused by recent input."""
 
 
