@@ -256,7 +256,6 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             project = self._project_pages.get(page.file.src_uri)
             if project is not None:  # its facts, figures, disclosures and feeds, from public disclosures only
                 markdown = projects.project_markdown(markdown, project, self.publication.public, _linker(files, page))
-                page.meta["osqi_project"] = project.folder
         return markdown
 
     def on_page_content(self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
