@@ -39,7 +39,7 @@ AS_OF = "2026-06-01T00:00:00Z"
 EMBARGOED = ROOT / "disclosures" / "2026" / "OSQI-2026-0001.md"
 OUTPUT = ROOT / "test-output" / "browser"
 README_SHOTS = ROOT / "tests" / "screenshots"
-README_PAGES = ("home-", "disclosure-", "projects-", "project-", "dark-")
+README_PAGES = ("home-", "disclosure-", "projects-", "project-", "dark-home-desktop", "dark-disclosure-phone")
 TOP_HEIGHTS = {"home-desktop": 1700}
 """The home page's first screen plus its figures and chart."""
 """The README shows these: the top of the page, as a reader first sees it."""
