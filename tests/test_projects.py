@@ -234,6 +234,11 @@ def test_days_to_fix_needs_a_report_and_a_fix() -> None:
     assert stats.days_to_fix(_disclosure(1, "e", events=(("2024-01-01", "fixed"),))) is None
     assert stats.days_to_fix(_disclosure(1, "e", events=(("2024-01-03", "reported"), ("2024-01-01", "reported"),
                                                          ("2024-01-09", "fixed")))) == 8
+    # The first fix counts, committed or released, in whatever order the timeline lists them.
+    assert stats.days_to_fix(_disclosure(1, "e", events=(("2024-01-01", "reported"), ("2024-01-09", "fixed"),
+                                                         ("2024-01-20", "fix_released")))) == 8
+    assert stats.days_to_fix(_disclosure(1, "e", events=(("2024-01-01", "reported"), ("2024-01-20", "fix_released"),
+                                                         ("2024-01-09", "fixed")))) == 8
 
 
 # -- feeds -----------------------------------------------------------------------------------------------------
