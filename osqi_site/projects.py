@@ -329,13 +329,8 @@ def listing_page(projects: Sequence[Project], public: Sequence[Disclosure], cove
     text, blocks = _render_with_blocks("projects.md.j2", "projects", front_matter=fm, rows=rows,
                                        care_levels=[(c, CARE_LABELS[c], CARE_MEANINGS[c]) for c in CARE_LEVELS],
                                        counts={c: sum(1 for p in projects if p.care == c) for c in CARE_LEVELS},
-                                       coverage_request=coverage_request, percent=_percent)
+                                       coverage_request=coverage_request)
     return Page(f"{FOLDER}/index.md", text, blocks)
-
-
-def _percent(f: stats.Figures) -> str:
-    share = f.fixed_share
-    return "\N{EN DASH}" if share is None else f"{round(100 * share)}%"
 
 
 def disclosure_links(d: Disclosure, projects: Sequence[Project]) -> tuple[tuple[str, str], ...]:

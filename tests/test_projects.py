@@ -365,6 +365,30 @@ def test_a_withheld_project_page_is_in_no_output(tmp_path: Path) -> None:
         assert CANARY.encode() not in data, path
 
 
+def test_a_withheld_project_pages_name_is_looked_for_in_the_output(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_project(tmp_path)
+    hidden = PROJECT_PAGE.replace("name: Public package", f"name: Secret {CANARY}project\ndraft: true")
+    (root / "content" / "projects" / "secret.md").write_text(hidden)
+    # A public page naming it (without linking it) would reveal it: the leak scan refuses the build.
+    with (root / "content" / "index.md").open("a") as page:
+        page.write(f"\nSoon: Secret {CANARY}project.\n")
+    assert build(root, tmp_path / "site") == 1
+    assert f"Secret {CANARY}project" in capsys.readouterr().err
+    assert not (tmp_path / "site").exists()
+
+
+def test_the_share_fixed_is_rounded_alike_on_the_list_and_the_page(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    (root / "content" / "projects" / "public-pkg.md").write_text(PROJECT_PAGE)
+    site = tmp_path / "site"
+    assert build(root, site) == 0
+    page = (site / "projects" / "public-pkg" / "index.html").read_text()
+    listing = (site / "projects" / "index.html").read_text()
+    share = page.split("Fixed before disclosure</dt><dd class=\"osqi-figure__value\">")[1].split("<")[0]
+    assert f'<td data-label="Fixed before disclosure">{share}%</td>' in listing
+
+
 def test_an_invalid_project_page_fails_the_build_and_check(tmp_path: Path,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
     root = make_project(tmp_path)
