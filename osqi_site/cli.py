@@ -12,9 +12,9 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from . import gate, pipeline, scaffold
+from . import gate, pipeline, projects, scaffold
 from .alarms import alarms, config_alarms
-from .loader import load_tree
+from .loader import load_tree, parse_text
 from .parallel import settle_heap
 from .problems import DEBUG_ENV, Problem, bug_line, debugging, format_problems
 from .project import Project, configured_site_dir, find_project
@@ -96,6 +96,16 @@ def _parser() -> argparse.ArgumentParser:
     c = command("schema", "print the JSON Schema of disclosure frontmatter, for editors", _schema)
     c.add_argument("-f", "--config-file", type=Path, default=Path("mkdocs.yml"),
                    help="read id_prefix from this config when it exists (default prefix: OSQI)")
+    c.add_argument("--projects", action="store_true", help="the schema of project pages' frontmatter instead")
+    c = command("new-project", "create a project page, content/projects/SLUG.md, with every required field",
+                _new_project)
+    c.add_argument("slug", help="the page's file name and URL: lower-case letters, digits and '-'")
+    c.add_argument("-f", "--config-file", type=Path, default=Path("mkdocs.yml"))
+    c.add_argument("--name", required=True)
+    c.add_argument("--care", required=True, choices=projects.CARE_LEVELS)
+    c.add_argument("--repo", required=True, help="the project's repository (http(s) URL)")
+    c.add_argument("--ecosystem", default="GIT", help="of its package (default GIT: matched by --repo)")
+    c.add_argument("--package", default=None, help="its package name (required unless --ecosystem GIT)")
     return p
 
 
@@ -119,7 +129,8 @@ def _check(args: argparse.Namespace) -> int:
     checked = pipeline.check(project.disclosures_dir, project.root, project.settings)
     settle_heap()  # a pre-commit hook: the collector need not walk 10,000 disclosures again before exit
     pub = gate.publish(checked.disclosures, now)
-    problems = [*checked.problems, *pipeline.publication_problems(pub, project.settings, facts=checked.mentions)]
+    problems = [*checked.problems, *pipeline.publication_problems(pub, project.settings, facts=checked.mentions),
+                *projects.read_projects(project.docs_dir).problems]
     problems.extend(_content(project, now)[1])  # docs_dir: links, file names, the content pages' gate fields
     warnings = [*config_alarms(project.settings, args.config_file.name),
                 *alarms(checked.disclosures, project.settings, now, facts=checked.alarms)]
@@ -376,6 +387,9 @@ def _cve(args: argparse.Namespace) -> int:
 def _schema(args: argparse.Namespace) -> int:
     from .schema import schema_text
 
+    if args.projects:
+        sys.stdout.write(projects.schema_text())
+        return 0
     prefix = "OSQI"
     if args.config_file.exists():
         project, rc = _project(args.config_file)
@@ -383,4 +397,31 @@ def _schema(args: argparse.Namespace) -> int:
             return rc
         prefix = project.settings.id_prefix
     sys.stdout.write(schema_text(prefix))
+    return 0
+
+
+def _new_project(args: argparse.Namespace) -> int:
+    project, rc = _project(args.config_file)
+    if project is None:
+        return rc
+    if args.ecosystem != "GIT" and not args.package:
+        print("--package is required unless --ecosystem is GIT", file=sys.stderr)
+        return 2
+    text = projects.new_project_page(args.name, care=args.care, repo=args.repo, ecosystem=args.ecosystem,
+                                     package=args.package or "", today=datetime.now(UTC).date())
+    path = project.docs_dir / projects.FOLDER / f"{args.slug}.md"
+    rel = f"{project.docs_dir.name}/{projects.FOLDER}/{args.slug}.md"
+    # The page must pass the build's own validation before it is written: the slug, the URL, the ecosystem.
+    doc, found = parse_text(rel, text.encode("utf-8"))
+    invalid = found if doc is None else projects.validate_project(doc)[1]
+    if invalid:
+        return _fail(invalid)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with path.open("x", encoding="utf-8") as fh:  # never overwrite
+            fh.write(text)
+    except FileExistsError:
+        print(f"{rel}: already exists", file=sys.stderr)
+        return 1
+    print(rel)
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 from typing import Any
@@ -27,14 +28,29 @@ JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def feed_files(public: Sequence[Disclosure], settings: Settings) -> dict[str, bytes]:
+@dataclass(frozen=True)
+class Channel:
+    """Which feed: the site's own (the defaults), or a subset's, such as one project's, in a folder of its own."""
+
+    folder: str = ""
+    """Site-relative folder of the three files, ``""`` or ending in ``/``."""
+    title: str = ""
+    """Feed title; the site name when empty."""
+    home: str = ""
+    """Site-relative path of the page the feed belongs to; the home page when empty."""
+
+
+SITE = Channel()
+
+
+def feed_files(public: Sequence[Disclosure], settings: Settings, channel: Channel = SITE) -> dict[str, bytes]:
     """``feed.xml``, ``atom.xml`` and ``feed.json`` (site-relative paths) of the public disclosures."""
     items = feed_items(public, settings.feed_limit)
     updated = last_modified(public)
     return {
-        "feed.xml": _rss(items, updated, settings),
-        "atom.xml": _atom(items, updated, settings),
-        "feed.json": _json_feed(items, settings),
+        f"{channel.folder}feed.xml": _rss(items, updated, settings, channel),
+        f"{channel.folder}atom.xml": _atom(items, updated, settings, channel),
+        f"{channel.folder}feed.json": _json_feed(items, settings, channel),
     }
 
 
@@ -96,8 +112,8 @@ def item_html(d: Disclosure, settings: Settings) -> str:
     return "\n".join(header) + "\n<hr>\n" + absolute_html(to_html(d.body), page_url(d, settings))
 
 
-def _rss(items: Sequence[Disclosure], updated: datetime | None, settings: Settings) -> bytes:
-    fg = _generator(settings, updated or EMPTY_FEED_UPDATED, settings.url("feed.xml"))
+def _rss(items: Sequence[Disclosure], updated: datetime | None, settings: Settings, which: Channel) -> bytes:
+    fg = _generator(settings, updated or EMPTY_FEED_UPDATED, which, "feed.xml")
     for d in items:
         fe = _entry(fg, d, settings)
         # RSS readers treat <description> as HTML, so the plain summary is escaped once more.
@@ -114,9 +130,9 @@ def _rss(items: Sequence[Disclosure], updated: datetime | None, settings: Settin
     return data
 
 
-def _atom(items: Sequence[Disclosure], updated: datetime | None, settings: Settings) -> bytes:
-    fg = _generator(settings, updated or EMPTY_FEED_UPDATED, settings.url("atom.xml"))
-    fg.id(settings.site_url)
+def _atom(items: Sequence[Disclosure], updated: datetime | None, settings: Settings, channel: Channel) -> bytes:
+    fg = _generator(settings, updated or EMPTY_FEED_UPDATED, channel, "atom.xml")
+    fg.id(settings.url(channel.home))
     fg.author(name=settings.site_name, uri=settings.site_url)
     for d in items:
         fe = _entry(fg, d, settings)
@@ -126,16 +142,16 @@ def _atom(items: Sequence[Disclosure], updated: datetime | None, settings: Setti
     return data
 
 
-def _generator(settings: Settings, updated: datetime, self_url: str) -> FeedGenerator:
+def _generator(settings: Settings, updated: datetime, channel: Channel, name: str) -> FeedGenerator:
     fg = FeedGenerator()
-    fg.title(settings.site_name)
+    fg.title(channel.title or settings.site_name)
     fg.description(settings.description)
     fg.language(settings.language)
     fg.generator(GENERATOR)  # no version, no uri: nothing that changes with the toolchain
     fg.updated(updated)  # RSS lastBuildDate and Atom updated both default to now()
     # feedgen takes the RSS <link> from the last link added: self first, alternate last.
-    fg.link(href=self_url, rel="self")
-    fg.link(href=settings.site_url, rel="alternate")
+    fg.link(href=settings.url(channel.folder + name), rel="self")
+    fg.link(href=settings.url(channel.home), rel="alternate")
     return fg
 
 
@@ -152,13 +168,13 @@ def _entry(fg: FeedGenerator, d: Disclosure, settings: Settings) -> FeedEntry:
     return fe
 
 
-def _json_feed(items: Sequence[Disclosure], settings: Settings) -> bytes:
+def _json_feed(items: Sequence[Disclosure], settings: Settings, channel: Channel) -> bytes:
     feed: dict[str, Any] = {
         "version": JSON_FEED_VERSION,
-        "title": settings.site_name,
+        "title": channel.title or settings.site_name,
         "description": settings.description,
-        "home_page_url": settings.site_url,
-        "feed_url": settings.url("feed.json"),
+        "home_page_url": settings.url(channel.home),
+        "feed_url": settings.url(channel.folder + "feed.json"),
         "language": settings.language,
         "authors": [{"name": settings.site_name, "url": settings.site_url}],
         "items": [_json_item(d, settings) for d in items],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import orjson
@@ -30,20 +30,25 @@ class DisclosureOutput:
     """Its CVE JSON 5 CNA container (``cve.cna_container``), when it carries a CVE alias; else empty."""
 
 
-def make(d: Disclosure, settings: Settings) -> DisclosureOutput:
+ProjectLinks = tuple[tuple[str, str], ...]
+"""``(name, site-relative folder)`` of each project a disclosure belongs to (``projects.disclosure_links``)."""
+
+
+def make(d: Disclosure, settings: Settings, projects: ProjectLinks = ()) -> DisclosureOutput:
     """Everything that depends on this one disclosure alone (pass only disclosures the gate made public)."""
     container = dump_json(cve.cna_container(d, settings)) if cve.cve_ids(d) else b""
-    return DisclosureOutput(d.id, render.disclosure_page(d, render.DATA_LINKS), dump_json(osv_record(d, settings)),
-                            csaf.advisory_path(d), dump_json(csaf.advisory(d, settings)), search.search_entry(d),
-                            container)
+    return DisclosureOutput(d.id, render.disclosure_page(d, render.DATA_LINKS, projects),
+                            dump_json(osv_record(d, settings)), csaf.advisory_path(d),
+                            dump_json(csaf.advisory(d, settings)), search.search_entry(d), container)
 
 
-def cache_key(d: Disclosure, settings: Settings, code: str) -> str:
-    """The key of a disclosure's outputs: the disclosure as gated, the settings and the code that renders them.
+def cache_key(d: Disclosure, settings: Settings, code: str, projects: ProjectLinks = ()) -> str:
+    """The key of a disclosure's outputs: the disclosure as gated, its projects, the settings and the code.
 
     Frozen dataclasses print every field, so their ``repr`` is a complete description of the input.
     """
-    return hashlib.sha256(f"{code}\0{settings!r}\0{d!r}".encode("utf-8", "surrogatepass")).hexdigest()
+    extra = f"\0{projects!r}" if projects else ""  # without projects, the keys of earlier versions
+    return hashlib.sha256(f"{code}\0{settings!r}\0{d!r}{extra}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def dump(out: DisclosureOutput) -> bytes:
@@ -61,6 +66,8 @@ def load(data: bytes) -> DisclosureOutput:
                             str(obj["csaf"]).encode("utf-8"), entry, str(obj["cve"]).encode("utf-8"))
 
 
-def make_many(todo: Sequence[Disclosure], settings: Settings, *, parallel: bool = True) -> list[DisclosureOutput]:
+def make_many(todo: Sequence[Disclosure], settings: Settings, *, parallel: bool = True,
+              projects: Mapping[str, ProjectLinks] | None = None) -> list[DisclosureOutput]:
     """``make`` for each disclosure, on every core when there are enough to pay for the processes."""
-    return map_chunks(lambda d: make(d, settings), todo, chunk=32, parallel=parallel)
+    links = projects or {}
+    return map_chunks(lambda d: make(d, settings, links.get(d.id, ())), todo, chunk=32, parallel=parallel)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import functools
 import gc
@@ -35,9 +36,11 @@ from . import (
     convert,
     gate,
     leakscan,
+    minify,
     outputs,
     pagerender,
     pipeline,
+    projects,
     realfiles,
     render,
     sanitize,
@@ -62,6 +65,8 @@ ONE_SHOT = ("build", "gh-deploy")
 """Commands whose process ends with the build (``serve`` lives on, rebuilding)."""
 WRITE_CHUNK = 128
 """Files per thread task when writing exports."""
+LISTINGS = frozenset({"disclosures/index.md", f"{projects.FOLDER}/index.md"})
+"""Generated pages that go in the nav (when the site's nav names them)."""
 SEAL_KIND = "clean"
 """Cache entries naming file contents proven free of a marker set: ``<marker set>:<content key>``."""
 
@@ -109,6 +114,8 @@ class OsqiConfig(base.Config):
     """Where converted disclosure pages are kept between builds (outside the site; safe to delete)."""
     as_of = opt.Optional(opt.Type(str))
     """Build the site as it stood at this past instant (RFC 3339); never later than the real clock."""
+    coverage_request = opt.Optional(opt.Type(str))
+    """Where to ask for a project to be covered (mailto: or https:), shown on /projects/; default: contact."""
 
 
 class OsqiPlugin(BasePlugin[OsqiConfig]):
@@ -164,6 +171,11 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         """Files of docs_dir (by path in docs_dir) that withheld pages may use, until on_env decides."""
         self._content_files: list[File] = []
         """The files of docs_dir (and other plugins') that passed the gate, until on_files compares them."""
+        self.projects = projects.ProjectSet((), (), ())
+        self._project_pages: dict[str, projects.Project] = {}
+        self._has_projects = False
+        self._projects_withheld: frozenset[str] = frozenset()
+        """The public project pages (``<docs_dir>/projects/<slug>.md``), read and validated in on_config."""
 
     # -- events, in the order MkDocs runs them ------------------------------------------------------
 
@@ -224,8 +236,10 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         # Our layout (osqi.html, styles) sits just below the site's own overrides, above Material's.
         config.theme.dirs.insert(1 if config.theme.custom_dir else 0, str(THEME_DIR))
         self.settings, self.publication = settings, pub
+        self._read_projects(config, settings, now)
         self._cache_keep = {}
-        self.output = pipeline.build_outputs(pub, settings, self._disclosure_outputs(pub, settings))
+        self.output = self._with_projects(
+            pipeline.build_outputs(pub, settings, self._disclosure_outputs(pub, settings)), config, pub, settings)
         self.generated = frozenset(p.src_path for p in self.output.pages)
         self.converted = self._convert_pages(config)
         self.page_dates = {f"disclosures/{d.id}.md": d.modified.date().isoformat() for d in pub.public}
@@ -253,9 +267,13 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         for name, text in self._marker_files().items():
             # An explicit inclusion level: MkDocs would otherwise drop dotfiles such as the markers.
             files.append(File.generated(config, name, content=text, inclusion=InclusionLevel.NOT_IN_NAV))
+        for project in self.projects.public:
+            found = files.get_file_from_path(project.src_uri)
+            if found is not None:
+                found.inclusion = InclusionLevel.NOT_IN_NAV  # listed on /projects/, not each in the nav
         titles = _nav_titles(config.nav)  # MkDocs reuses our page objects in the nav: give them its titles
         for page in self.output.pages:
-            inclusion = InclusionLevel.INCLUDED if page.src_path == "disclosures/index.md" else \
+            inclusion = InclusionLevel.INCLUDED if page.src_path in LISTINGS else \
                 InclusionLevel.NOT_IN_NAV  # one listing in the nav; a nav of every page is quadratic
             file = File.generated(config, page.src_path, content=page.markdown, inclusion=inclusion)
             pagerender.GeneratedPage(file, config, page, self.converted.pop(page.src_path, None),
@@ -303,7 +321,12 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
                 pipeline.mention_problems(source, markdown, 1, public, self.settings))
             # <!-- osqi:latest --> / <!-- osqi:stats --> markers; the blocks come from public disclosures only.
             page.meta = render.escaped_meta(page.meta)
-            content = render.content_page(markdown, self.publication.public, _linker(files, page))
+            linker = _linker(files, page)
+            project = self._project_pages.get(page.file.src_uri)
+            extra: dict[str, Callable[[], str]] = {}
+            if project is not None:  # its facts, figures, disclosures and feeds, from public disclosures only
+                markdown, extra = projects.project_markdown(markdown, project, self.publication.public, linker)
+            content = render.content_page(markdown, self.publication.public, linker, extra)
             self.content_blocks[page.file.src_uri] = content
             markdown = content.markdown
         return markdown
@@ -365,6 +388,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
     @guarded
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         site = Path(config.site_dir)
+        minify.minify_folder(site / minify.ASSETS)  # before the seal: SHA256SUMS lists what is served
         if self.preview:
             self._mark_preview_pages(site)
         self._add_search_entries(site)
@@ -434,16 +458,19 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         code = pagerender.code_digest()
         public = {d.id: d for d in pub.public}
 
+        links = {d.id: projects.disclosure_links(d, self.projects.public) for d in pub.public}
+
         def key_each(ds: Sequence[Disclosure]) -> list[str]:
-            return [outputs.cache_key(d, settings, code) for d in ds]
+            return [outputs.cache_key(d, settings, code, links[d.id]) for d in ds]
 
         ds = list(public.values())
         made = (key_each(ds) if self.command != "serve"
-                else self._key_memo.map(key_each, ds, context=(settings, code)))
+                else self._key_memo.map(key_each, ds, context=(settings, code, self.projects.public)))
         keys = dict(zip(public, made, strict=True))
 
         def make(todo: list[str]) -> list[outputs.DisclosureOutput]:
-            return outputs.make_many([public[i] for i in todo], settings, parallel=self.command != "serve")
+            return outputs.make_many([public[i] for i in todo], settings, parallel=self.command != "serve",
+                                     projects=links)
 
         return self._through_cache("outputs", keys, outputs.load, outputs.dump, make)
 
@@ -516,7 +543,12 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         if content.problems:
             raise PluginError(format_problems(content.problems))
         self.content_withheld = frozenset(content.withheld)
-        self.content_markers = content.markers
+        # A withheld project page's name is looked for in the output, as a withheld page's title is.
+        self.content_markers = tuple(sorted({*content.markers, *self.projects.withheld_names}))
+        folder = f"{docs_dir.name}/{projects.FOLDER}/"
+        if {rel for rel in content.withheld if rel.startswith(folder)} - self._projects_withheld:
+            raise PluginError("osqi: a project page withheld by the content gate was read as public; "
+                              "this is a bug, please report it")
         for rel in content.withheld:
             # Removed, not merely excluded: a link to it from a public page now fails the strict build.
             files.remove(gated[rel])
@@ -559,6 +591,38 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             log.info("osqi: %s is used only by withheld pages; held back", src)
             files.remove(self._asset_files[src])
         self._held = frozenset()
+
+    def _read_projects(self, config: MkDocsConfig, settings: Settings, now: datetime) -> None:
+        """Read and validate the project pages; only those the content gate passes are used.
+
+        Disclosure pages name their projects, so this runs before on_files' gate over all of docs_dir: the same
+        gate function, applied here to the project pages alone (on_files checks that both agree).
+        """
+        docs_dir = Path(config.docs_dir)
+        folder = docs_dir / projects.FOLDER
+        pages: dict[str, pipeline.ContentSource] = {
+            f"{docs_dir.name}/{p.relative_to(docs_dir).as_posix()}": p
+            for p in (sorted(folder.glob("*.md")) if folder.is_dir() else [])}
+        gated = pipeline.gate_content(pages, now)
+        if gated.problems:
+            raise PluginError(format_problems(gated.problems))
+        self._projects_withheld = frozenset(gated.withheld)
+        self.projects = projects.read_projects(docs_dir, gated.withheld)
+        problems = projects.project_problems(self.projects, self.config.coverage_request)
+        if problems:
+            raise PluginError(format_problems(problems))
+        self._has_projects = (docs_dir / projects.FOLDER).is_dir()
+        self._project_pages = {p.src_uri: p for p in self.projects.public}
+
+    def _with_projects(self, output: pipeline.SiteOutput, config: MkDocsConfig, pub: gate.Publication,
+                       settings: Settings) -> pipeline.SiteOutput:
+        """The build's outputs with /projects/ and each project's feeds, from public disclosures only."""
+        if not self._has_projects:
+            return output
+        request = self.config.coverage_request or settings.contact[0]
+        listing = projects.listing_page(self.projects.public, pub.public, request)
+        files = {**output.files, **projects.feed_files(self.projects.public, pub.public, settings)}
+        return dataclasses.replace(output, pages=(*output.pages, listing), files=dict(sorted(files.items())))
 
     def _marker_files(self) -> dict[str, str]:
         assert self.publication is not None

@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
@@ -205,6 +205,14 @@ def milestones(d: Disclosure) -> list[Milestone]:
     return out
 
 
+def _key_events(d: Disclosure) -> dict[str, list[date | datetime]]:
+    """The milestones (discovery, report, fix, publication) by event, so the one timeline can mark them."""
+    out: dict[str, list[date | datetime]] = {}
+    for m in milestones(d):
+        out.setdefault(m.event, []).append(m.when)
+    return out
+
+
 def days_label(n: int) -> str:
     return "same day" if n == 0 else f"{n} day{'s' if n != 1 else ''}"
 
@@ -293,14 +301,19 @@ def _render_with_blocks(template: str, key: str, **context: object) -> tuple[str
     return text, tuple(blocks)
 
 
-def disclosure_page(d: Disclosure, extra_links: Sequence[Link] = ()) -> Page:
-    """The page of one public disclosure: card, timeline, narrative, references, revisions, data links."""
+def disclosure_page(d: Disclosure, extra_links: Sequence[Link] = (),
+                    projects: Sequence[tuple[str, str]] = ()) -> Page:
+    """The page of one public disclosure: card, timeline, narrative, references, revisions, data links.
+
+    ``projects`` holds ``(name, site-relative folder)`` of each project under care the disclosure belongs to.
+    """
     fm = _front_matter(title=f"{d.id}: {d.title}", description=plain_summary(d.body, 160) or d.title,
                        search=NOT_SEARCHED,
                        osqi_id=d.id, osqi_csaf=csaf_path(d), **({"osqi_withdrawn": True} if d.withdrawn else {}))
     text, blocks = _render_with_blocks("disclosure.md.j2", block_key(repr(d)),
         d=d, front_matter=fm, body=Markup(d.body.strip()), root="../../", extra_links=extra_links, csaf=csaf_path(d),
-        heading=md_heading(d.title), rows=timeline_rows(d), milestones=milestones(d), credits=_credits(d))
+        heading=md_heading(d.title), rows=timeline_rows(d), key_events=_key_events(d), credits=_credits(d),
+        projects=projects)
     return Page(f"disclosures/{d.id}.md", text, blocks)
 
 
@@ -363,18 +376,20 @@ def expand_markers(markdown: str, public: Sequence[Disclosure], href: Callable[[
     return content_page(markdown, public, href).source
 
 
-def content_page(markdown: str, public: Sequence[Disclosure], href: Callable[[str], str]) -> Page:
+def content_page(markdown: str, public: Sequence[Disclosure], href: Callable[[str], str],
+                 extra: Mapping[str, Callable[[], str]] | None = None) -> Page:
     """A content page whose marker lines became placeholders of their blocks; a page without markers has none.
 
     The blocks go in after the page is converted and sanitised (the stats chart is SVG, which the narrative
     policy removes). ``public`` must be ``Publication.public``: the blocks name and count nothing else.
     """
-    if not any(m in markdown for m in MARKERS.values()):
-        return Page("", markdown)
     blocks: dict[str, Callable[[], str]] = {
         MARKERS["latest"]: lambda: latest_block(public, href),
         MARKERS["stats"]: lambda: stats_block(public),
+        **(extra or {}),  # the build's own blocks of this page (a project's facts, figures and disclosures)
     }
+    if not any(m in markdown for m in blocks):
+        return Page("", markdown)
     key = block_key(markdown)
     out: list[str] = []
     made: list[tuple[str, str]] = []

@@ -45,7 +45,8 @@ def editor_files(id_prefix: str = "OSQI") -> dict[str, str]:
     task runs ``osqi-site check`` with a problem matcher so errors in the .md files appear in the editor.
     """
     settings = {
-        "yaml.schemas": {f"./{SCHEMA_FILE}": ["**/*.frontmatter.yaml"]},
+        "yaml.schemas": {f"./{SCHEMA_FILE}": ["**/*.frontmatter.yaml"],
+                         "./projects.schema.json": ["**/*.project.yaml"]},
     }
     tasks = {
         "version": "2.0.0",
@@ -62,8 +63,11 @@ def editor_files(id_prefix: str = "OSQI") -> dict[str, str]:
             },
         }],
     }
+    from . import projects
+
     return {
         SCHEMA_FILE: schema_text(id_prefix),
+        projects.SCHEMA_FILE: projects.schema_text(),
         ".vscode/settings.json": json.dumps(settings, indent=2) + "\n",
         ".vscode/tasks.json": json.dumps(tasks, indent=2) + "\n",
     }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -63,6 +63,21 @@ def days_to_disclosure(d: Disclosure) -> int | None:
     return (day(d.published) - min(reported)).days
 
 
+def days_to_fix(d: Disclosure) -> int | None:
+    """Whole days from the first ``reported`` event to the first fix event, or ``None`` without both."""
+    reported = [day(e.date) for e in d.timeline if e.event == "reported"]
+    fixes = [day(e.date) for e in d.timeline if e.event in FIX_EVENTS]
+    if not reported or not fixes:
+        return None
+    return (min(fixes) - min(reported)).days
+
+
+def median_days(records: Iterable[Disclosure], days: Callable[[Disclosure], int | None]) -> tuple[float | None, int]:
+    """The median of ``days`` over the records that have it, and how many do."""
+    found = [n for n in (days(d) for d in records) if n is not None]
+    return (float(statistics.median(found)) if found else None), len(found)
+
+
 def fixed_before_disclosure(d: Disclosure) -> bool:
     """A fix existed at publication: the timeline says when, and only without fix events do ranges decide.
 
@@ -84,13 +99,13 @@ def per_year(records: Iterable[Disclosure]) -> tuple[tuple[int, int], ...]:
 
 def figures(public: Sequence[Disclosure]) -> Figures:
     records = counted(public)
-    days = [n for n in (days_to_disclosure(d) for d in records) if n is not None]
+    median, with_report_date = median_days(records, days_to_disclosure)
     return Figures(
         total=len(records),
         withdrawn=len(public) - len(records),
         per_year=per_year(records),
-        median_days=float(statistics.median(days)) if days else None,
-        with_report_date=len(days),
+        median_days=median,
+        with_report_date=with_report_date,
         fixed_before=sum(1 for d in records if fixed_before_disclosure(d)),
     )
 

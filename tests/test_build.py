@@ -31,6 +31,9 @@ def test_build_publishes_public_and_nothing_withheld(project: Path, tmp_path: Pa
         assert ident.encode() in files["feed.xml"]
     assert files["disclosures/OSQI-2026-0002/reproducer.py"] == b"print('public reproducer')\n"
     assert b"Withdrawn" in files["disclosures/OSQI-2026-0003/index.html"]
+    # The example project's page and feeds are among the files scanned below.
+    assert {f"projects/exampleparse/{n}" for n in ("index.html", "feed.xml", "atom.xml", "feed.json")} <= set(files)
+    assert b"OSQI-2026-0001" in files["projects/exampleparse/feed.xml"]
     # Withheld: not one byte anywhere, including attachments, IDs and every planted field.
     for path, data in files.items():
         assert CANARY.encode() not in data, path
@@ -59,7 +62,7 @@ def test_page_has_card_timeline_narrative_and_links(project: Path, tmp_path: Pat
     page = (site / "disclosures/OSQI-2026-0002/index.html").read_text()
     for expected in ("Critical 9.8", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "CWE-787", "Finder Person",
                      "&gt;= 1.0.0, &lt; 1.2.0", "Timeline", "Revision history", "Corrected versions",
-                     "../../osv/OSQI-2026-0002.json", 'rel="alternate" type="application/json"',
+                     "../../osv/OSQI-2026-0002.json", 'rel="describedby" type="application/json"',
                      'title="CSAF advisory of OSQI-2026-0002" href="../../.well-known/csaf/2026/osqi-2026-0002.json"',
                      'type="application/rss+xml"', 'type="application/feed+json"',
                      "Discovery", "2026-03-01 12:00 UTC"):

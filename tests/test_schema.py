@@ -205,7 +205,8 @@ def test_init_wires_the_schema_and_a_check_task_for_vscode(tmp_path: Path) -> No
     assert {"disclosures.schema.json", ".vscode/settings.json", ".vscode/tasks.json"} <= names
     assert (tmp_path / "disclosures.schema.json").read_text() == schema.schema_text()
     settings = json.loads((tmp_path / ".vscode/settings.json").read_text())
-    assert settings["yaml.schemas"] == {"./disclosures.schema.json": ["**/*.frontmatter.yaml"]}
+    assert settings["yaml.schemas"] == {"./disclosures.schema.json": ["**/*.frontmatter.yaml"],
+                                        "./projects.schema.json": ["**/*.project.yaml"]}
     task = json.loads((tmp_path / ".vscode/tasks.json").read_text())["tasks"][0]
     assert task["command"] == "osqi-site check"
     # The problem matcher understands the lines `check` prints (JS and Python agree on this regex).
