@@ -307,7 +307,7 @@ def test_a_hostile_narrative_renders_to_a_page_without_active_content() -> None:
     assert "{{ config.site_url }}" in html  # template syntax is text, never evaluated
     # A placeholder written by the narrative is not one of the page's: removed, and every block is there once.
     assert "osqi-block" not in html
-    assert html.count('<section class="osqi-card') == 1 and html.count('<ol class="osqi-timeline">') == 1
+    assert html.count('<section class="osqi-card') == 1 and html.count('<ol class="osqi-timeline"') == 1
     # The narrative's unclosed table ends before the next block: the references list is not inside it.
     tree = lxml.html.fragment_fromstring(html, create_parent="div")
     assert not tree.xpath("//table//ul[@class='osqi-references']")
