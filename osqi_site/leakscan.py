@@ -85,8 +85,9 @@ def _fold(text: str) -> str:
         # Case folding can undo NFKC (and NFKC can make foldable letters): each round does both; the loop
         # in ``normalise`` repeats them until neither changes anything.
         text = unicodedata.normalize("NFKC", text)
-        # Look-alikes (Cyrillic О, Greek Ι, Armenian Օ ...) before case folding: the confusables data describe
-        # shapes, and the lower case of a capital look-alike need not look like the lower-case letter (В, в).
+        # Look-alikes (Cyrillic O, Greek I, Armenian Oh ...) before case folding: the confusables data describe
+        # shapes, and the lower case of a capital look-alike need not look like the lower-case letter (Cyrillic
+        # Ve, U+0412, looks like B; its lower case, U+0432, like a small capital B).
         glyphs = _glyphs()
         if not glyphs.sources.isdisjoint(text):  # a set test is six times cheaper than a translation
             text = text.translate(glyphs.table)
@@ -164,13 +165,14 @@ def _char_class(chars: Iterable[str]) -> str:
 
 
 # Look-alike letters and digits from other scripts (Unicode Technical Standard #39, confusables.txt) read as
-# the ASCII character they imitate: ОЅԚІ-2026-0002 (Cyrillic) is OSQI-2026-0002 to a reader. The fold is
+# the ASCII character they imitate: OSQI-2026-0002 spelled in Cyrillic (U+041E U+0405 U+051A U+0406) is
+# OSQI-2026-0002 to a reader. The fold is
 # restricted by construction, so that no text that was clean can become a hit:
 #   * Only non-ASCII characters are folded, and only to an ASCII prototype. ASCII itself is never touched: UTS #39
 #     maps "0" to "O" and "1", "I" to "l", which would make distinct IDs and ordinary words collide.
 #   * Where UTS #39 gives one prototype for several ASCII characters ("l" for l, I, 1 and |; "O" for O and 0),
 #     the character's own Unicode properties choose: a numeral with value 1 or 0 reads as "1" or "0", a capital
-#     letter or a letter named I as "i", anything else as the prototype. So Cyrillic І is "i", as in OSQI.
+#     letter or a letter named I as "i", anything else as the prototype. So Cyrillic I (U+0406) is "i", as in OSQI.
 #   * Characters the normal form already settles keep their rule: decimal digits of any script are read by value
 #     (٣ is 3), NFKC forms, invisibles, dashes, whitespace; marks and the second halves of canonical pairs are
 #     left alone, as they join the character before them. A prototype holding whitespace or an escape character

@@ -36,9 +36,9 @@ SPELLINGS = [
     "OSQI-2026-&#x30;004",                 # one digit as a reference
     "OSQI-2026-00&#48&#x34",               # references without ';'
     "\\u004fSQI-2026-0004",                # JSON escape
-    "\u041e\u0405\u051a\u0406-2026-0004",    # Cyrillic look-alikes: О Ѕ Ԛ І
-    "\u039fS\u051a\u0399-2026-0004",         # Greek Ο and Ι
-    "OSQ\ua4f2-2026-0004",                 # Lisu ꓲ, which has no case: read as I, not as UTS #39's "l"
+    "\u041e\u0405\u051a\u0406-2026-0004",    # Cyrillic look-alikes of O, S, Q, I
+    "\u039fS\u051a\u0399-2026-0004",         # Greek capital omicron and iota
+    "OSQ\ua4f2-2026-0004",                 # Lisu letter I, which has no case: read as I, not as UTS #39's "l"
     "OSQI-2026-\u3007\u3007\u30074",        # ideographic zero (a numeral) reads as 0
     "&#x41E;SQI-2026-0004",                # a look-alike as a reference
     "%D0%9ESQI-2026-0004",                 # ... and percent-escaped
@@ -86,9 +86,9 @@ def test_look_alike_id_alias_and_title_of_the_red_team_report_are_found() -> Non
 
 
 def test_look_alikes_read_as_the_ascii_they_imitate() -> None:
-    assert leakscan.normalise("\u0421\u0412\u0415") == "cbe"  # Cyrillic В looks like B, not V
+    assert leakscan.normalise("\u0421\u0412\u0415") == "cbe"  # Cyrillic Ve looks like B, not V
     assert leakscan.normalise("\u0417\u0431") == "36"          # Ze and be look like digits
-    # Arabic-Indic digits keep the rule that reads digits by value: ١ is 1, ٣ is 3.
+    # Arabic-Indic digits keep the rule that reads digits by value (U+0661 is 1).
     assert leakscan.normalise("\u0661\u0663") == "13"
 
 
@@ -318,8 +318,8 @@ def test_withheld_title_and_alias_with_look_alike_letters_fail_the_build(project
     withheld = (project / "disclosures" / "2026" / "OSQI-2026-0004.md").read_text()
     title = next(line[len("title: "):] for line in withheld.split("\n") if line.startswith("title: "))
     alias = next(line for line in withheld.split("\n") if line.startswith("aliases: "))[len("aliases: ["):-1]
-    look_alike_title = title.replace("o", "\u043e", 1)                      # Cyrillic о
-    look_alike_alias = alias.replace("C", "\u0421", 1).replace("E", "\u0415", 1)  # Cyrillic С and Е
+    look_alike_title = title.replace("o", "\u043e", 1)                      # Cyrillic o
+    look_alike_alias = alias.replace("C", "\u0421", 1).replace("E", "\u0415", 1)  # Cyrillic Es and Ie
     (project / "content" / "index.md").write_text(f"# Home\n\n{look_alike_title}; {look_alike_alias}\n")
     assert build(project, tmp_path / "site") == 1
     err = capsys.readouterr().err
@@ -333,9 +333,9 @@ def test_ordinary_text_in_other_scripts_gets_no_false_hit(project: Path, tmp_pat
     # a hit: the sample site with such a page builds.
     (project / "content" / "index.md").write_text(
         "# Home\n\n"
-        "Отчёт об уязвимости в парсере: обновите пакет до версии 1.2.0 (\u041e\u0405\u051a\u0406-2026-0002).\n\n"
-        "Ενημερώστε το πακέτο· ο αναλυτής είναι ευάλωτος σε υπερχείλιση σωρού.\n\n"
-        "يرجى تحديث الحزمة إلى الإصدار ١.٢.٠ — OSQI-2026-0002.\n\n"
+        "Отчёт об уязвимости в парсере: обновите пакет до версии 1.2.0 (\u041e\u0405\u051a\u0406-2026-0002).\n\n"  # noqa: RUF001
+        "Ενημερώστε το πακέτο· ο αναλυτής είναι ευάλωτος σε υπερχείλιση σωρού.\n\n"  # noqa: RUF001
+        "يرجى تحديث الحزمة إلى الإصدار ١.٢.٠ — OSQI-2026-0002.\n\n"  # noqa: RUF001
         "אנא עדכנו את החבילה לגרסה החדשה.\n\n"
         "กรุณาอัปเดตแพ็กเกจเป็นเวอร์ชันใหม่ 日本語のテキスト、한국어 텍스트.\n")
     assert build(project, tmp_path / "site") == 0
