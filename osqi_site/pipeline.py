@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import gate, leakscan, realfiles
+from . import activefiles, gate, leakscan, realfiles
 from .alarms import AlarmFacts, alarm_facts
 from .loader import MAX_FILE_BYTES, load_tree, page_meta
 from .memo import found_or_made
@@ -224,12 +224,20 @@ def gate_content(files: Mapping[str, ContentSource], now: datetime,
     for rel, source in sorted(files.items()):
         head = source[:_HEAD] if isinstance(source, bytes) else _head(source)
         starts_with_fence = head.lstrip(b"\xef\xbb\xbf").startswith(b"---")
+        page = is_page(rel)
+        if not page:
+            active = activefiles.active_file_problem(rel)
+            if active is not None:
+                problems.append(Problem(rel, 0, "file", active))
+        if not starts_with_fence:
+            # MkDocs also reads unfenced ``Key: value`` lines at the top as metadata (MultiMarkdown style).
+            problems.extend(_unfenced_gate_problems(rel, source, head, _VERBATIM if not page else _UNFENCED))
         if not starts_with_fence and head.lstrip(b"\xef\xbb\xbf").lstrip().startswith(b"---"):
             # Frontmatter after blank lines is Markdown to MkDocs: its fields would be published as text.
             problems.extend(_verbatim_gate_problems(rel, source, _DISPLACED))
         if not starts_with_fence and not _over_limit(source):
             continue  # no frontmatter: nothing holds it back, and a page of it is within the size limit
-        if not is_page(rel):
+        if not page:
             if starts_with_fence:
                 problems.extend(_verbatim_gate_problems(rel, source, _VERBATIM))
             continue
@@ -266,6 +274,39 @@ _VERBATIM = ("MkDocs publishes this file as it is, not as a page (its name is no
 
 _DISPLACED = ("this frontmatter does not start on the first line, so MkDocs publishes it as text and it withholds "
               "nothing; remove the blank lines before the first '---'")
+
+
+_UNFENCED = ("MkDocs reads these first lines as the page's metadata (MultiMarkdown style, without '---' fences), "
+             "a style the gate does not read; write them as YAML frontmatter between '---' lines")
+
+
+def _unfenced_gate_problems(rel: str, source: ContentSource, head: bytes, message: str) -> list[Problem]:
+    """A gate key (or a key close to one) in the metadata MkDocs reads from unfenced first lines, as MkDocs'
+    own parser (``mkdocs.utils.meta.get_data``) reads them: such a page or file would be published whatever
+    the key says."""
+    first = head.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0]
+    if b":" not in first:
+        return []  # MkDocs takes metadata only from a first line of the form ``Key: value``
+    from mkdocs.utils import meta as mkdocs_meta
+
+    if isinstance(source, bytes):
+        raw = source[:MAX_FILE_BYTES]
+    else:
+        with open(source, "rb") as f:
+            raw = f.read(MAX_FILE_BYTES)
+    text = raw.decode("utf-8", "replace").removeprefix("\ufeff")  # MkDocs reads pages as utf-8-sig
+    _, data = mkdocs_meta.get_data(text)
+    keys = [k for k in data if k in PAGE_GATE_KEYS] + [k for k, _ in near_gate_keys(data)]
+    if not keys:
+        return []
+    lines: dict[str, int] = {}
+    for number, line in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), 1):
+        match = mkdocs_meta.META_RE.match(line)
+        if match:
+            lines.setdefault(match.group("key").lower().strip(), number)
+        elif not line.strip() or not mkdocs_meta.META_MORE_RE.match(line):
+            break  # where MkDocs' metadata ends
+    return [Problem(rel, lines.get(k, 1), k, message) for k in keys]
 
 
 def _verbatim_gate_problems(rel: str, source: ContentSource, message: str) -> list[Problem]:
