@@ -557,8 +557,31 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         if self.preview and final.exists() and any(final.iterdir()) and not (final / mine).exists():
             raise PluginError(f"osqi: {final} is not empty and is not a previous preview; refusing to write")
 
+    def _refuse_source_folder(self, final: Path, config: MkDocsConfig) -> None:
+        """A build replaces its destination whole: it must never be, contain or lie inside a folder the project
+        is made of, nor contain mkdocs.yml, or the swap would delete those sources. Decided on resolved real
+        paths, so ``..`` and symbolic links lead nowhere else."""
+        root = Path(config.config_file_path).resolve().parent
+        if final.exists() and not final.is_dir():
+            raise PluginError(f"osqi: site folder {final} is a file, not a folder; a build replaces its folder "
+                              "whole. Use another folder, such as site/")
+        sources = [("disclosures_dir", root / self.config.disclosures_dir), ("docs_dir", Path(config.docs_dir)),
+                   ("cache_dir", root / self.config.cache_dir), ("git folder", root / ".git"),
+                   *(("theme folder", Path(d)) for d in config.theme.dirs)]
+        for what, folder in sources:
+            real = folder.resolve()
+            if final == real or final.is_relative_to(real) or real.is_relative_to(final):
+                raise PluginError(f"osqi: site folder {final} is, lies inside or contains the {what} {real}; a "
+                                  "build replaces its folder whole and would delete these sources. Use another "
+                                  "folder, such as site/")
+        if final == root or root.is_relative_to(final):
+            raise PluginError(f"osqi: site folder {final} is or contains the project folder {root} (it holds "
+                              f"{Path(config.config_file_path).name}); a build replaces its folder whole and would "
+                              "delete the project. Use a folder inside it, such as site/")
+
     def _redirect_site_dir(self, config: MkDocsConfig) -> None:
         final = Path(config.site_dir).resolve()
+        self._refuse_source_folder(final, config)
         self._refuse_wrong_folder(final)
         final.parent.mkdir(parents=True, exist_ok=True)
         clean_leftovers(final)
