@@ -340,7 +340,7 @@ def withheld_only(assets: Mapping[str, ContentSource], withheld_texts: Iterable[
     then, in turn, the files named by the text files so found (a stylesheet a withheld page loads names its
     images).
     """
-    return frozenset(_closure(assets, list(withheld_texts), _withheld_names))
+    return frozenset(_closure(assets, list(withheld_texts), _withheld_names, _generously_folded))
 
 
 def publicly_used(assets: Mapping[str, ContentSource], linked: Iterable[str], public_texts: Iterable[str]) -> set[str]:
@@ -354,16 +354,37 @@ Names = Callable[[str], Callable[[str], bool]]
 """For a file's path, the test of whether a (folded) text names it."""
 
 
-def _closure(assets: Mapping[str, ContentSource], texts: list[str], names: Names) -> set[str]:
+def _closure(assets: Mapping[str, ContentSource], texts: list[str], names: Names,
+             spell: Callable[[str], str] | None = None) -> set[str]:
     found: set[str] = set()
     tests = {a: names(a) for a in assets}
-    todo = [_folded(t) for t in texts]
+    fold = spell or _folded
+    todo = [fold(t) for t in texts]
     while todo:
         text = todo.pop()
         new = sorted(a for a, named in tests.items() if a not in found and named(text))
         found.update(new)
-        todo.extend(_folded(text_of(assets[a])) for a in new)
+        todo.extend(fold(text_of(assets[a])) for a in new)
     return found
+
+
+_HEX_ESCAPE = r"\\(?:u\{|u|x)?([0-9a-fA-F]{1,6})\}?[ \t]?"
+"""A CSS (``\\5f ``), JavaScript (``\\x5f``, ``\\u005f``, ``\\u{5f}``) hex escape: bounded, no nested quantifier."""
+
+
+def _generously_folded(text: str) -> str:
+    """``_folded`` of ``text`` as written and with its backslash escapes taken out: Markdown's (``launch\\_diagram``
+    renders as ``launch_diagram``), and CSS's or JavaScript's hex escapes decoded. More spellings can only find
+    more files, which is the closed side for a withheld page."""
+    import re
+
+    def hex_char(m: re.Match[str]) -> str:
+        code = int(m.group(1), 16)
+        return chr(code) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else ""
+
+    plain = re.sub(r"\\(.)", r"\1", text, flags=re.DOTALL)
+    decoded = re.sub(r"\\(.)", r"\1", re.sub(_HEX_ESCAPE, hex_char, text), flags=re.DOTALL)
+    return "\n".join(dict.fromkeys(_folded(t) for t in (text, plain, decoded)))
 
 
 def _file_name(asset: str) -> Callable[[str], bool]:

@@ -489,8 +489,14 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self._assets = {f.src_uri: sources[rel] for rel, f in gated.items()
                         if rel not in withheld and not f.is_documentation_page()}
         self._asset_files = {f.src_uri: f for rel, f in gated.items() if f.src_uri in self._assets}
-        texts = [pipeline.text_of(sources[rel]) for rel in content.withheld]
-        self._held = pipeline.withheld_only(self._assets, texts) if texts else frozenset()
+        withheld_texts = {rel: pipeline.text_of(sources[rel]) for rel in content.withheld}
+        texts = list(withheld_texts.values())
+        # What the withheld pages link to once rendered as MkDocs would render them, then (a second, generous
+        # net) every file their text names, backslash escapes taken out or not.
+        rendered = _rendered_links(config, {rel: (gated[rel], text) for rel, text in withheld_texts.items()
+                                            if gated[rel].is_documentation_page()}, self._assets)
+        texts.extend(pipeline.text_of(self._assets[a]) for a in sorted(rendered))
+        self._held = pipeline.withheld_only(self._assets, texts) | rendered if texts else frozenset()
         if config.nav is not None:
             # A withheld page leaves the nav until it lifts, so a scheduled rebuild publishes it unaided.
             prefix = f"{docs_dir.name}/"
@@ -666,6 +672,39 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         with self._cache("could not store scan verdicts") as db:
             cachedb.put_many(db, SEAL_KIND, ((k, b"") for k in keys))
             cachedb.keep_only(db, SEAL_KIND, keys)  # verdicts against other marker sets are never reused
+
+
+def _rendered_links(config: MkDocsConfig, pages: Mapping[str, tuple[File, str]],
+                   assets: Mapping[str, pipeline.ContentSource]) -> frozenset[str]:
+    """The files of docs_dir (``assets``) that withheld ``pages`` link to in their HTML, rendered with the site's
+    own Markdown configuration, links read relative to the page's source and to its URL (authors write both).
+
+    A page that cannot be rendered here counts as using every file: it is held back unless public material
+    uses it (fail closed).
+    """
+    import posixpath
+
+    import markdown
+    from mkdocs.utils import meta as mkdocs_meta
+
+    if not pages:
+        return frozenset()
+    found: set[str] = set()
+    site_path = urllib.parse.urlsplit(config.site_url or "/").path or "/"
+    try:
+        md = markdown.Markdown(extensions=config.markdown_extensions, extension_configs=config.mdx_configs or {})
+        for _, (file, text) in sorted(pages.items()):
+            body, _ = mkdocs_meta.get_data(text)
+            html_text = md.reset().convert(body)
+            source_dir = posixpath.dirname(file.src_uri)
+            for base in (f"{source_dir}/" if source_dir else "", urllib.parse.unquote(file.url)):
+                found |= pipeline.links_in_html(html_text, base, site_path)
+    except Exception as e:  # noqa: BLE001 - any extension may fail outside MkDocs: then nothing is taken as unused
+        log.info("osqi: could not render a withheld page to find the files it uses (%s); holding back every file "
+                 "no public page uses", e)
+        return frozenset(assets)
+    folders = {f.rstrip("/") + "/" for f in found if f}
+    return frozenset(a for a in assets if a in found or any(a.startswith(f) for f in folders))
 
 
 def _tree_problems(config: MkDocsConfig, root: Path) -> list[Problem]:
