@@ -224,20 +224,18 @@ def gate_content(files: Mapping[str, ContentSource], now: datetime,
     for rel, source in sorted(files.items()):
         head = source[:_HEAD] if isinstance(source, bytes) else _head(source)
         starts_with_fence = head.lstrip(b"\xef\xbb\xbf").startswith(b"---")
-        page = is_page(rel)
-        if not page:
-            active = activefiles.active_file_problem(rel)
-            if active is not None:
-                problems.append(Problem(rel, 0, "file", active))
+        active = activefiles.active_file_problem(rel)
+        if active is not None and not is_page(rel):
+            problems.append(Problem(rel, 0, "file", active))
         if not starts_with_fence:
             # MkDocs also reads unfenced ``Key: value`` lines at the top as metadata (MultiMarkdown style).
-            problems.extend(_unfenced_gate_problems(rel, source, head, _VERBATIM if not page else _UNFENCED))
+            problems.extend(_unfenced_gate_problems(rel, source, head, is_page))
         if not starts_with_fence and head.lstrip(b"\xef\xbb\xbf").lstrip().startswith(b"---"):
             # Frontmatter after blank lines is Markdown to MkDocs: its fields would be published as text.
             problems.extend(_verbatim_gate_problems(rel, source, _DISPLACED))
         if not starts_with_fence and not _over_limit(source):
             continue  # no frontmatter: nothing holds it back, and a page of it is within the size limit
-        if not page:
+        if not is_page(rel):
             if starts_with_fence:
                 problems.extend(_verbatim_gate_problems(rel, source, _VERBATIM))
             continue
@@ -280,7 +278,8 @@ _UNFENCED = ("MkDocs reads these first lines as the page's metadata (MultiMarkdo
              "a style the gate does not read; write them as YAML frontmatter between '---' lines")
 
 
-def _unfenced_gate_problems(rel: str, source: ContentSource, head: bytes, message: str) -> list[Problem]:
+def _unfenced_gate_problems(rel: str, source: ContentSource, head: bytes,
+                            is_page: Callable[[str], bool]) -> list[Problem]:
     """A gate key (or a key close to one) in the metadata MkDocs reads from unfenced first lines, as MkDocs'
     own parser (``mkdocs.utils.meta.get_data``) reads them: such a page or file would be published whatever
     the key says."""
@@ -306,6 +305,7 @@ def _unfenced_gate_problems(rel: str, source: ContentSource, head: bytes, messag
             lines.setdefault(match.group("key").lower().strip(), number)
         elif not line.strip() or not mkdocs_meta.META_MORE_RE.match(line):
             break  # where MkDocs' metadata ends
+    message = _UNFENCED if is_page(rel) else _VERBATIM
     return [Problem(rel, lines.get(k, 1), k, message) for k in keys]
 
 
