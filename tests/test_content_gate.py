@@ -247,3 +247,53 @@ def test_frontmatter_after_blank_lines_naming_a_gate_is_a_located_error(lead: st
 def test_a_horizontal_rule_after_a_blank_line_is_no_frontmatter() -> None:
     assert _gate({"content/page.md": b"\n---\n\nSome text.\n"}).problems == ()
     assert _gate({"content/page.md": b"\n---\ntitle: Just a title\n---\n"}).problems == ()
+
+
+# -- metadata MkDocs reads without '---' fences (MultiMarkdown style) ------------------------------------------
+
+_UNFENCED = ("MkDocs reads these first lines as the page's metadata (MultiMarkdown style, without '---' fences), "
+             "a style the gate does not read; write them as YAML frontmatter between '---' lines")
+_VERBATIM = ("MkDocs publishes this file as it is, not as a page (its name is not one MkDocs reads as Markdown), "
+             "so this frontmatter withholds nothing; give it a .md name or remove the field")
+
+
+@pytest.mark.parametrize(("text", "line", "key"), [
+    ("embargo_until: 2099-01-01T00:00:00Z\ntitle: Plan\n\n# Plan\n", 1, "embargo_until"),
+    ("Title: Plan\nDraft: true\n\nbody\n", 2, "draft"),                       # MkDocs folds the key's case
+    ("title: Plan\n    spread over\n   Embargo-Until: 2099\n\nbody\n", 3, "embargo-until"),  # indented up to 3
+    ("\ufefftitle: Plan\r\nembargoed: yes\r\n\r\nbody\r\n", 2, "embargoed"),  # BOM, CRLF, a near key
+])
+def test_unfenced_metadata_naming_a_gate_is_a_located_error(text: str, line: int, key: str) -> None:
+    from mkdocs.utils.meta import get_data
+    assert key in get_data(text.removeprefix("\ufeff"))[1]  # MkDocs itself reads the key as page metadata
+    for name, message in (("content/plan.md", _UNFENCED), ("content/plan.txt", _VERBATIM),
+                          ("content/plan2.MD", _VERBATIM)):
+        problems = [str(p) for p in _gate({name: text.encode()}).problems]
+        assert problems == [f"{name}:{line}: {key}: {message}"]
+
+
+@pytest.mark.parametrize("text", [
+    "title: Plan\n\n# Plan\nembargo_until: 2099\n",   # below MkDocs' metadata: text
+    "# Plan\nembargo_until: 2099\n",                  # no metadata at all
+    "Note: the draft is below\n\nbody\n",             # metadata MkDocs reads, no gate key
+    "    draft: true\n\nindented code\n",             # four spaces: code, not metadata, to MkDocs
+])
+def test_text_mkdocs_does_not_read_as_a_gate_passes(text: str) -> None:
+    from mkdocs.utils.meta import get_data
+    assert not {"draft", "embargo_until"} & set(get_data(text)[1])
+    assert _gate({"content/plan.md": text.encode()}).problems == ()
+
+
+def test_a_page_with_unfenced_gate_metadata_fails_check_and_build(project: Path, tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "content" / "secret.md").write_text(
+        "embargo_until: 2099-01-01T00:00:00Z\ntitle: ZQXMMD secret plan\n\n# Plan\n\nZQXMMD unreleased details\n")
+    (project / "content" / "plan.txt").write_text("embargo_until: 2099-01-01T00:00:00Z\n\nZQXMMD secret\n")
+    expected = [f"content/plan.txt:1: embargo_until: {_VERBATIM}",
+                f"content/secret.md:1: embargo_until: {_UNFENCED}"]
+    assert cli.main(["check", "-f", str(project / "mkdocs.yml")]) == 1
+    assert [line for line in capsys.readouterr().err.splitlines() if "embargo_until" in line] == expected
+    assert build(project, tmp_path / "site") == 1
+    err = capsys.readouterr().err
+    assert all(line in err for line in expected)
+    assert not (tmp_path / "site").exists()
