@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from mkdocs.utils import markdown_extensions
 
-from osqi_site import cli, pipeline
+from osqi_site import cli, pipeline, plugin
 from osqi_site.timefmt import parse_instant
 from tests.sitefixture import AS_OF, all_bytes, build, project
 
@@ -297,3 +297,47 @@ def test_a_page_with_unfenced_gate_metadata_fails_check_and_build(project: Path,
     err = capsys.readouterr().err
     assert all(line in err for line in expected)
     assert not (tmp_path / "site").exists()
+
+
+# -- files a withheld page uses, however its Markdown spells their names ---------------------------------------
+
+def test_a_file_a_withheld_page_names_with_backslash_escapes_stays_out(project: Path, tmp_path: Path) -> None:
+    content = project / "content"
+    (content / "img" / "deep").mkdir(parents=True)
+    (content / "img" / "launch_diagram.png").write_bytes(b"\x89PNG ZQXESC diagram")
+    (content / "img" / "plan-b.png").write_bytes(b"\x89PNG ZQXESC plan b")
+    (content / "img" / "deep" / "x.png").write_bytes(b"\x89PNG ZQXESC deep")
+    (content / "secret.md").write_text(
+        f"---\nembargo_until: {LATER}\n---\n\n# Launch\n\n![d](img/launch\\_diagram.png)\n\n"
+        "![b](img/plan\\-b.png)\n\n[folder](img/dee\\p/)\n")
+    assert build(project, tmp_path / "site") == 0
+    _no_canary(tmp_path / "site", "ZQXESC")
+    assert build(project, tmp_path / "lifted", as_of=LATER) == 0
+    lifted = all_bytes(tmp_path / "lifted")
+    assert {"img/launch_diagram.png", "img/plan-b.png", "img/deep/x.png"} <= set(lifted)
+
+
+def test_the_textual_net_takes_backslash_escapes_out() -> None:
+    assets: dict[str, pipeline.ContentSource] = {
+        "img/launch_diagram.png": b"", "img/plan-b.png": b"", "img/bg_x.png": b"", "img/unrelated.png": b"",
+        "css/w.css": b"i { background: url(../img/bg\\5f x.png) }"}
+    assert pipeline.withheld_only(assets, ["![d](img/launch\\_diagram.png) ![b](img/plan\\-b\\.png)"]) == {
+        "img/launch_diagram.png", "img/plan-b.png"}
+    # A stylesheet the withheld page loads names its image with a CSS escape.
+    assert pipeline.withheld_only(assets, ["<link href='css/w.css'>"]) == {"css/w.css", "img/bg_x.png"}
+    # A public text is read as written: an escaped name there is not taken as a use (the closed side).
+    assert pipeline.publicly_used(assets, set(), ["img/launch\\_diagram.png"]) == set()
+
+
+def test_the_rendered_net_finds_what_the_site_markdown_makes_of_a_withheld_page(project: Path) -> None:
+    from mkdocs.config import load_config
+    from mkdocs.structure.files import File
+
+    config = load_config(str(project / "mkdocs.yml"))
+    assets: dict[str, pipeline.ContentSource] = {
+        "sub/img/a_b.png": b"", "img/c.png": b"", "dl/x/data.csv": b"", "img/unrelated.png": b"", "CNAME": b""}
+    page = File("sub/secret.md", str(project / "content"), str(project / "site"), use_directory_urls=True)
+    text = ("---\ntitle: x\n---\n![a](img/a\\_b.png) ![c][ref] [data](../dl/x/) [home](../)\n\n"
+            "[ref]: ../img/c.png\n")
+    assert plugin._rendered_links(config, {"content/sub/secret.md": (page, text)}, assets) == {
+        "sub/img/a_b.png", "img/c.png", "dl/x/data.csv"}
