@@ -571,6 +571,10 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         if final.exists() and not final.is_dir():
             raise PluginError(f"osqi: site folder {final} is a file, not a folder; a build replaces its folder "
                               "whole. Use another folder, such as site/")
+        if final == root or root.is_relative_to(final):
+            raise PluginError(f"osqi: site folder {final} is or contains the project folder {root} (it holds "
+                              f"{Path(config.config_file_path).name}); a build replaces its folder whole and would "
+                              "delete the project. Use a folder inside it, such as site/")
         sources = [("disclosures_dir", root / self.config.disclosures_dir), ("docs_dir", Path(config.docs_dir)),
                    ("cache_dir", root / self.config.cache_dir), ("git folder", root / ".git"),
                    *(("theme folder", Path(d)) for d in config.theme.dirs)]
@@ -580,10 +584,6 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
                 raise PluginError(f"osqi: site folder {final} is, lies inside or contains the {what} {real}; a "
                                   "build replaces its folder whole and would delete these sources. Use another "
                                   "folder, such as site/")
-        if final == root or root.is_relative_to(final):
-            raise PluginError(f"osqi: site folder {final} is or contains the project folder {root} (it holds "
-                              f"{Path(config.config_file_path).name}); a build replaces its folder whole and would "
-                              "delete the project. Use a folder inside it, such as site/")
 
     def _redirect_site_dir(self, config: MkDocsConfig) -> None:
         final = Path(config.site_dir).resolve()

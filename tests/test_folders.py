@@ -205,3 +205,16 @@ def test_a_source_folder_is_refused_by_its_real_path(project: Path, tmp_path: Pa
 def test_a_folder_beside_the_sources_is_a_fine_destination(project: Path) -> None:
     assert build(project, project / "site") == 0
     assert build(project, project / "public" / "site") == 0
+
+
+def test_the_project_folder_is_refused_when_docs_dir_lies_elsewhere(project: Path, tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    # MkDocs refuses a site folder around docs_dir itself; with docs_dir elsewhere, only this guard is left.
+    (project / "content").rename(tmp_path / "docs")
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text().replace("docs_dir: content\n", f"docs_dir: {tmp_path / 'docs'}\n"))
+    before = _tree(project)
+    assert build(project, project) == 1
+    assert f"is or contains the project folder {project.resolve()} (it holds mkdocs.yml)" in _err(capsys)
+    after = _tree(project)
+    assert {k: after.get(k) for k in before} == before
