@@ -1,4 +1,4 @@
-"""Which published file names a browser would open as an active document (HTML, XHTML, SVG, XML) on the site's origin."""
+"""Which file names a browser would open as an active document (HTML, XHTML, SVG, XML) on the site's origin."""
 
 from __future__ import annotations
 

@@ -699,7 +699,7 @@ def _rendered_links(config: MkDocsConfig, pages: Mapping[str, tuple[File, str]],
             source_dir = posixpath.dirname(file.src_uri)
             for base in (f"{source_dir}/" if source_dir else "", urllib.parse.unquote(file.url)):
                 found |= pipeline.links_in_html(html_text, base, site_path)
-    except Exception as e:  # noqa: BLE001 - any extension may fail outside MkDocs: then nothing is taken as unused
+    except Exception as e:  # any extension may fail outside MkDocs: then no file is taken as unused
         log.info("osqi: could not render a withheld page to find the files it uses (%s); holding back every file "
                  "no public page uses", e)
         return frozenset(assets)
