@@ -62,7 +62,8 @@ def test_an_html_or_svg_attachment_fails_check_and_build(project: Path, tmp_path
     err = capsys.readouterr().err.splitlines()
     assert [line for line in err if "would be served" in line] == expected
     assert build(project, tmp_path / "site") == 1
-    assert all(line in capsys.readouterr().err for line in expected)
+    build_err = capsys.readouterr().err
+    assert all(line in build_err for line in expected)
     assert not (tmp_path / "site").exists()
 
 
