@@ -29,6 +29,7 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
 from . import (
+    activefiles,
     cachedb,
     checksums,
     convert,
@@ -476,8 +477,14 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             rel: Path(f.abs_src_path) if f.abs_src_path is not None else f.content_bytes for rel, f in gated.items()}
         content = pipeline.gate_content(sources, self.publication.now,
                                         lambda rel: gated[rel].is_documentation_page())
-        if content.problems:
-            raise PluginError(format_problems(content.problems))
+        # The site's own theme folder is a project source too: a static file MkDocs copies from it is refused
+        # like one of docs_dir when a browser would run it (``activefiles``); the installed themes are not.
+        custom = os.path.normpath(config.theme.custom_dir) if config.theme.custom_dir else None
+        active = [Problem(realfiles.rel(f.abs_src_path or f.src_uri, self.root), 0, "file", refused) for f in files
+                  if custom is not None and f.src_dir is not None and os.path.normpath(f.src_dir) == custom
+                  and (refused := activefiles.active_file_problem(f.src_uri)) is not None]
+        if content.problems or active:
+            raise PluginError(format_problems([*content.problems, *active]))
         self.content_withheld = frozenset(content.withheld)
         self.content_markers = content.markers
         for rel in content.withheld:

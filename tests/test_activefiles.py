@@ -81,3 +81,15 @@ def test_an_active_document_in_docs_dir_fails_check_and_build(project: Path, tmp
     assert build(project, tmp_path / "site") == 1
     assert prefix in capsys.readouterr().err
     assert not (tmp_path / "site").exists()
+
+
+def test_an_active_document_in_the_sites_theme_folder_fails_the_build(project: Path, tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    # MkDocs copies a theme folder's static files (not its .html templates) into the site.
+    (project / "theme" / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"><script>x()</script></svg>')
+    assert build(project, tmp_path / "site") == 1
+    assert "theme/logo.svg:0: file: 'logo.svg' would be served as image/svg+xml" in capsys.readouterr().err
+    assert not (tmp_path / "site").exists()
+    (project / "theme" / "logo.svg").unlink()
+    (project / "theme" / "extra.html").write_text("{# a template: rendered by the theme, never copied #}")
+    assert build(project, tmp_path / "site") == 0
