@@ -591,6 +591,11 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
                 raise PluginError(f"osqi: site folder {final} is, lies inside or contains the {what} {real}; a "
                                   "build replaces its folder whole and would delete these sources. Use another "
                                   "folder, such as site/")
+        if not self.preview and final.is_dir() and not (final / BUILD_MARKER).exists() and any(final.iterdir()):
+            # Not a previous build (it would hold the marker): whatever it holds would be deleted with it.
+            raise PluginError(f"osqi: site folder {final} is not empty and is not a previous build (it has no "
+                              f"{BUILD_MARKER}); a build replaces its folder whole and would delete what it holds. "
+                              "Use an empty or new folder")
 
     def _redirect_site_dir(self, config: MkDocsConfig) -> None:
         final = Path(config.site_dir).resolve()

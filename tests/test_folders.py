@@ -218,3 +218,17 @@ def test_the_project_folder_is_refused_when_docs_dir_lies_elsewhere(project: Pat
     assert f"is or contains the project folder {project.resolve()} (it holds mkdocs.yml)" in _err(capsys)
     after = _tree(project)
     assert {k: after.get(k) for k in before} == before
+
+
+def test_a_build_never_replaces_a_folder_that_is_not_a_previous_build(project: Path, tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    # A mistyped -d (a home folder, another repository's checkout) would be deleted whole by the swap.
+    other = tmp_path / "checkout"
+    (other / ".git").mkdir(parents=True)
+    (other / "notes.txt").write_text("not ours\n")
+    assert build(project, other) == 1
+    assert f"site folder {other} is not empty and is not a previous build (it has no .osqi-build)" in _err(capsys)
+    assert (other / "notes.txt").read_text() == "not ours\n" and (other / ".git").is_dir()
+    (tmp_path / "empty").mkdir()
+    assert build(project, tmp_path / "empty") == 0
+    assert build(project, tmp_path / "empty") == 0  # a previous build is replaced, as always
