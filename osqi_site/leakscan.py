@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from html.entities import html5
+from pathlib import Path
 from urllib.parse import unquote
 
 import ahocorasick_rs
@@ -83,7 +84,14 @@ def _fold(text: str) -> str:
     else:
         # Case folding can undo NFKC (and NFKC can make foldable letters): each round does both; the loop
         # in ``normalise`` repeats them until neither changes anything.
-        text = unicodedata.normalize("NFKC", text).casefold()
+        text = unicodedata.normalize("NFKC", text)
+        # Look-alikes (Cyrillic O, Greek I, Armenian Oh ...) before case folding: the confusables data describe
+        # shapes, and the lower case of a capital look-alike need not look like the lower-case letter (Cyrillic
+        # Ve, U+0412, looks like B; its lower case, U+0432, like a small capital B).
+        glyphs = _glyphs()
+        if not glyphs.sources.isdisjoint(text):  # a set test is six times cheaper than a translation
+            text = text.translate(glyphs.table)
+        text = text.casefold()
         text = _tables().invisible.sub("", text)
         text = _drop_escape_chars(_tables().dashes.sub("-", text))  # NFKC makes & of a full-width one
         text = _OTHER_DIGIT.sub(lambda m: str(unicodedata.decimal(m.group())), text)  # ٣ is 3
@@ -154,6 +162,68 @@ def _char_class(chars: Iterable[str]) -> str:
         else:
             ranges.append([p, p])
     return "[" + "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in ranges) + "]"
+
+
+# Look-alike letters and digits from other scripts (Unicode Technical Standard #39, confusables.txt) read as
+# the ASCII character they imitate: OSQI-2026-0002 spelled in Cyrillic (U+041E U+0405 U+051A U+0406) is
+# OSQI-2026-0002 to a reader. The fold is
+# restricted by construction, so that no text that was clean can become a hit:
+#   * Only non-ASCII characters are folded, and only to an ASCII prototype. ASCII itself is never touched: UTS #39
+#     maps "0" to "O" and "1", "I" to "l", which would make distinct IDs and ordinary words collide.
+#   * Where UTS #39 gives one prototype for several ASCII characters ("l" for l, I, 1 and |; "O" for O and 0),
+#     the character's own Unicode properties choose: a numeral with value 1 or 0 reads as "1" or "0", a capital
+#     letter or a letter named I as "i", anything else as the prototype. So Cyrillic I (U+0406) is "i", as in OSQI.
+#   * Characters the normal form already settles keep their rule: decimal digits of any script are read by value
+#     (٣ is 3), NFKC forms, invisibles, dashes, whitespace; marks and the second halves of canonical pairs are
+#     left alone, as they join the character before them. A prototype holding whitespace or an escape character
+#     (& % \) is not used.
+# The fold maps one character to a fixed ASCII string whatever surrounds it, so the scan's fast path may
+# normalise each run of non-ASCII characters on its own (see ``skeletons``).
+
+GLYPH_DATA = Path(__file__).with_name("data") / "confusables-ascii.txt"
+"""Unicode's confusables.txt, the lines mapping one non-ASCII character to an ASCII prototype (origin inside)."""
+
+
+@dataclass(frozen=True)
+class _Glyphs:
+    sources: frozenset[str]
+    table: Mapping[int, str]
+    """Code point of a look-alike → the lower-case ASCII it reads as (for ``str.translate``)."""
+
+
+def glyph_folds() -> Mapping[str, str]:
+    """Each look-alike character the normal form folds, and the ASCII text it reads as."""
+    return {chr(c): reads for c, reads in _glyphs().table.items()}
+
+
+@functools.cache
+def _glyphs() -> _Glyphs:
+    folds: dict[str, str] = {}
+    for line in GLYPH_DATA.read_text(encoding="utf-8").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        source, target = (("".join(chr(int(h, 16)) for h in f.split())) for f in line.split(";")[:2])
+        reads = _reading(source, target)
+        if reads is not None:
+            folds[source] = reads
+    return _Glyphs(frozenset(folds), {ord(c): reads for c, reads in folds.items()})
+
+
+def _reading(c: str, prototype: str) -> str | None:
+    """The ASCII text look-alike ``c`` reads as, or None where the normal form has its own rule for ``c``."""
+    if (len(c) != 1 or c.isascii() or not prototype.isascii() or unicodedata.normalize("NFKC", c) != c
+            or unicodedata.decimal(c, None) is not None or is_invisible(c) or is_dash(c) or c.isspace()
+            or composes_backward(c)):
+        return None
+    if any(ch.isspace() or ch in "&%\\" for ch in prototype):
+        return None
+    words = unicodedata.name(c, "").split(" ")
+    if prototype == "l":
+        prototype = "1" if unicodedata.numeric(c, None) == 1 else \
+            "i" if unicodedata.category(c) == "Lu" or words[-1] == "I" else "l"
+    elif prototype == "O":
+        prototype = "0" if unicodedata.numeric(c, None) == 0 else "o"
+    return prototype.lower()
 
 
 MARKUP = re.compile(r"<[A-Za-z/!?][^<>]*>")

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from . import realfiles
+from . import activefiles, realfiles
 from .model import Attachment
 from .problems import Problem
 
@@ -223,13 +223,15 @@ a page by a case-insensitive web server."""
 
 
 def attachment_name_problem(name: str) -> str | None:
-    """Why an attachment's name (relative to its folder) would collide with what the site itself writes."""
+    """Why an attachment's name (relative to its folder) may not be published: it would collide with what the
+    site itself writes, or a browser would open it as an active document."""
     for part in name.split("/"):
         stem, _, _ = part.partition(".")
         if stem.casefold() == RESERVED_STEM:
             return (f"attachment name '{part}' is reserved: the site writes its own index files beside the "
                     "disclosure page; rename it")
-    return None
+    # An attachment is published on the site's origin: an HTML or SVG proof of concept would run its script there.
+    return activefiles.active_file_problem(name)
 
 
 def _case_clashes(attachments: dict[Path, list[Attachment]], project_root: Path) -> list[Problem]:

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import gate, leakscan, realfiles
+from . import activefiles, gate, leakscan, realfiles
 from .alarms import AlarmFacts, alarm_facts
 from .loader import MAX_FILE_BYTES, load_tree, page_meta
 from .memo import found_or_made
@@ -224,6 +224,12 @@ def gate_content(files: Mapping[str, ContentSource], now: datetime,
     for rel, source in sorted(files.items()):
         head = source[:_HEAD] if isinstance(source, bytes) else _head(source)
         starts_with_fence = head.lstrip(b"\xef\xbb\xbf").startswith(b"---")
+        active = activefiles.active_file_problem(rel)
+        if active is not None and not is_page(rel):
+            problems.append(Problem(rel, 0, "file", active))
+        if not starts_with_fence:
+            # MkDocs also reads unfenced ``Key: value`` lines at the top as metadata (MultiMarkdown style).
+            problems.extend(_unfenced_gate_problems(rel, source, head, is_page))
         if not starts_with_fence and head.lstrip(b"\xef\xbb\xbf").lstrip().startswith(b"---"):
             # Frontmatter after blank lines is Markdown to MkDocs: its fields would be published as text.
             problems.extend(_verbatim_gate_problems(rel, source, _DISPLACED))
@@ -268,6 +274,41 @@ _DISPLACED = ("this frontmatter does not start on the first line, so MkDocs publ
               "nothing; remove the blank lines before the first '---'")
 
 
+_UNFENCED = ("MkDocs reads these first lines as the page's metadata (MultiMarkdown style, without '---' fences), "
+             "a style the gate does not read; write them as YAML frontmatter between '---' lines")
+
+
+def _unfenced_gate_problems(rel: str, source: ContentSource, head: bytes,
+                            is_page: Callable[[str], bool]) -> list[Problem]:
+    """A gate key (or a key close to one) in the metadata MkDocs reads from unfenced first lines, as MkDocs'
+    own parser (``mkdocs.utils.meta.get_data``) reads them: such a page or file would be published whatever
+    the key says."""
+    first = head.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0]
+    if b":" not in first:
+        return []  # MkDocs takes metadata only from a first line of the form ``Key: value``
+    from mkdocs.utils import meta as mkdocs_meta
+
+    if isinstance(source, bytes):
+        raw = source[:MAX_FILE_BYTES]
+    else:
+        with open(source, "rb") as f:
+            raw = f.read(MAX_FILE_BYTES)
+    text = raw.decode("utf-8", "replace").removeprefix("\ufeff")  # MkDocs reads pages as utf-8-sig
+    _, data = mkdocs_meta.get_data(text)
+    keys = [k for k in data if k in PAGE_GATE_KEYS] + [k for k, _ in near_gate_keys(data)]
+    if not keys:
+        return []
+    lines: dict[str, int] = {}
+    for number, line in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), 1):
+        match = mkdocs_meta.META_RE.match(line)
+        if match:
+            lines.setdefault(match.group("key").lower().strip(), number)
+        elif not line.strip() or not mkdocs_meta.META_MORE_RE.match(line):
+            break  # where MkDocs' metadata ends
+    message = _UNFENCED if is_page(rel) else _VERBATIM
+    return [Problem(rel, lines.get(k, 1), k, message) for k in keys]
+
+
 def _verbatim_gate_problems(rel: str, source: ContentSource, message: str) -> list[Problem]:
     """A file whose frontmatter MkDocs will not read (``message`` says why) naming a gate key (or a key close
     to one): it would be published whatever the key says."""
@@ -299,7 +340,7 @@ def withheld_only(assets: Mapping[str, ContentSource], withheld_texts: Iterable[
     then, in turn, the files named by the text files so found (a stylesheet a withheld page loads names its
     images).
     """
-    return frozenset(_closure(assets, list(withheld_texts), _withheld_names))
+    return frozenset(_closure(assets, list(withheld_texts), _withheld_names, _generously_folded))
 
 
 def publicly_used(assets: Mapping[str, ContentSource], linked: Iterable[str], public_texts: Iterable[str]) -> set[str]:
@@ -313,16 +354,37 @@ Names = Callable[[str], Callable[[str], bool]]
 """For a file's path, the test of whether a (folded) text names it."""
 
 
-def _closure(assets: Mapping[str, ContentSource], texts: list[str], names: Names) -> set[str]:
+def _closure(assets: Mapping[str, ContentSource], texts: list[str], names: Names,
+             spell: Callable[[str], str] | None = None) -> set[str]:
     found: set[str] = set()
     tests = {a: names(a) for a in assets}
-    todo = [_folded(t) for t in texts]
+    fold = spell or _folded
+    todo = [fold(t) for t in texts]
     while todo:
         text = todo.pop()
         new = sorted(a for a, named in tests.items() if a not in found and named(text))
         found.update(new)
-        todo.extend(_folded(text_of(assets[a])) for a in new)
+        todo.extend(fold(text_of(assets[a])) for a in new)
     return found
+
+
+_HEX_ESCAPE = r"\\(?:u\{|u|x)?([0-9a-fA-F]{1,6})\}?[ \t]?"
+"""A CSS (``\\5f ``), JavaScript (``\\x5f``, ``\\u005f``, ``\\u{5f}``) hex escape: bounded, no nested quantifier."""
+
+
+def _generously_folded(text: str) -> str:
+    """``_folded`` of ``text`` as written and with its backslash escapes taken out: Markdown's (``launch\\_diagram``
+    renders as ``launch_diagram``), and CSS's or JavaScript's hex escapes decoded. More spellings can only find
+    more files, which is the closed side for a withheld page."""
+    import re
+
+    def hex_char(m: re.Match[str]) -> str:
+        code = int(m.group(1), 16)
+        return chr(code) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else ""
+
+    plain = re.sub(r"\\(.)", r"\1", text, flags=re.DOTALL)
+    decoded = re.sub(r"\\(.)", r"\1", re.sub(_HEX_ESCAPE, hex_char, text), flags=re.DOTALL)
+    return "\n".join(dict.fromkeys(_folded(t) for t in (text, plain, decoded)))
 
 
 def _file_name(asset: str) -> Callable[[str], bool]:

@@ -31,6 +31,7 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
 from . import (
+    activefiles,
     cachedb,
     checksums,
     convert,
@@ -540,8 +541,14 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             rel: Path(f.abs_src_path) if f.abs_src_path is not None else f.content_bytes for rel, f in gated.items()}
         content = pipeline.gate_content(sources, self.publication.now,
                                         lambda rel: gated[rel].is_documentation_page())
-        if content.problems:
-            raise PluginError(format_problems(content.problems))
+        # The site's own theme folder is a project source too: a static file MkDocs copies from it is refused
+        # like one of docs_dir when a browser would run it (``activefiles``); the installed themes are not.
+        custom = os.path.normpath(config.theme.custom_dir) if config.theme.custom_dir else None
+        active = [Problem(realfiles.rel(f.abs_src_path or f.src_uri, self.root), 0, "file", refused) for f in files
+                  if custom is not None and f.src_dir is not None and os.path.normpath(f.src_dir) == custom
+                  and (refused := activefiles.active_file_problem(f.src_uri)) is not None]
+        if content.problems or active:
+            raise PluginError(format_problems([*content.problems, *active]))
         self.content_withheld = frozenset(content.withheld)
         # A withheld project page's name is looked for in the output, as a withheld page's title is.
         self.content_markers = tuple(sorted({*content.markers, *self.projects.withheld_names}))
@@ -558,8 +565,14 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self._assets = {f.src_uri: sources[rel] for rel, f in gated.items()
                         if rel not in withheld and not f.is_documentation_page()}
         self._asset_files = {f.src_uri: f for rel, f in gated.items() if f.src_uri in self._assets}
-        texts = [pipeline.text_of(sources[rel]) for rel in content.withheld]
-        self._held = pipeline.withheld_only(self._assets, texts) if texts else frozenset()
+        withheld_texts = {rel: pipeline.text_of(sources[rel]) for rel in content.withheld}
+        texts = list(withheld_texts.values())
+        # What the withheld pages link to once rendered as MkDocs would render them, then (a second, generous
+        # net) every file their text names, backslash escapes taken out or not.
+        rendered = _rendered_links(config, {rel: (gated[rel], text) for rel, text in withheld_texts.items()
+                                            if gated[rel].is_documentation_page()}, self._assets)
+        texts.extend(pipeline.text_of(self._assets[a]) for a in sorted(rendered))
+        self._held = pipeline.withheld_only(self._assets, texts) | rendered if texts else frozenset()
         if config.nav is not None:
             # A withheld page leaves the nav until it lifts, so a scheduled rebuild publishes it unaided.
             prefix = f"{docs_dir.name}/"
@@ -658,8 +671,36 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         if self.preview and final.exists() and any(final.iterdir()) and not (final / mine).exists():
             raise PluginError(f"osqi: {final} is not empty and is not a previous preview; refusing to write")
 
+    def _refuse_source_folder(self, final: Path, config: MkDocsConfig) -> None:
+        """A build replaces its destination whole: it must never be, contain or lie inside a folder the project
+        is made of, nor contain mkdocs.yml, or the swap would delete those sources. Decided on resolved real
+        paths, so ``..`` and symbolic links lead nowhere else."""
+        root = Path(config.config_file_path).resolve().parent
+        if final.exists() and not final.is_dir():
+            raise PluginError(f"osqi: site folder {final} is a file, not a folder; a build replaces its folder "
+                              "whole. Use another folder, such as site/")
+        if final == root or root.is_relative_to(final):
+            raise PluginError(f"osqi: site folder {final} is or contains the project folder {root} (it holds "
+                              f"{Path(config.config_file_path).name}); a build replaces its folder whole and would "
+                              "delete the project. Use a folder inside it, such as site/")
+        sources = [("disclosures_dir", root / self.config.disclosures_dir), ("docs_dir", Path(config.docs_dir)),
+                   ("cache_dir", root / self.config.cache_dir), ("git folder", root / ".git"),
+                   *(("theme folder", Path(d)) for d in config.theme.dirs)]
+        for what, folder in sources:
+            real = folder.resolve()
+            if final == real or final.is_relative_to(real) or real.is_relative_to(final):
+                raise PluginError(f"osqi: site folder {final} is, lies inside or contains the {what} {real}; a "
+                                  "build replaces its folder whole and would delete these sources. Use another "
+                                  "folder, such as site/")
+        if not self.preview and final.is_dir() and not (final / BUILD_MARKER).exists() and any(final.iterdir()):
+            # Not a previous build (it would hold the marker): whatever it holds would be deleted with it.
+            raise PluginError(f"osqi: site folder {final} is not empty and is not a previous build (it has no "
+                              f"{BUILD_MARKER}); a build replaces its folder whole and would delete what it holds. "
+                              "Use an empty or new folder")
+
     def _redirect_site_dir(self, config: MkDocsConfig) -> None:
         final = Path(config.site_dir).resolve()
+        self._refuse_source_folder(final, config)
         self._refuse_wrong_folder(final)
         final.parent.mkdir(parents=True, exist_ok=True)
         clean_leftovers(final)
@@ -744,6 +785,39 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         with self._cache("could not store scan verdicts") as db:
             cachedb.put_many(db, SEAL_KIND, ((k, b"") for k in keys))
             cachedb.keep_only(db, SEAL_KIND, keys)  # verdicts against other marker sets are never reused
+
+
+def _rendered_links(config: MkDocsConfig, pages: Mapping[str, tuple[File, str]],
+                   assets: Mapping[str, pipeline.ContentSource]) -> frozenset[str]:
+    """The files of docs_dir (``assets``) that withheld ``pages`` link to in their HTML, rendered with the site's
+    own Markdown configuration, links read relative to the page's source and to its URL (authors write both).
+
+    A page that cannot be rendered here counts as using every file: it is held back unless public material
+    uses it (fail closed).
+    """
+    import posixpath
+
+    import markdown
+    from mkdocs.utils import meta as mkdocs_meta
+
+    if not pages:
+        return frozenset()
+    found: set[str] = set()
+    site_path = urllib.parse.urlsplit(config.site_url or "/").path or "/"
+    try:
+        md = markdown.Markdown(extensions=config.markdown_extensions, extension_configs=config.mdx_configs or {})
+        for _, (file, text) in sorted(pages.items()):
+            body, _ = mkdocs_meta.get_data(text)
+            html_text = md.reset().convert(body)
+            source_dir = posixpath.dirname(file.src_uri)
+            for base in (f"{source_dir}/" if source_dir else "", urllib.parse.unquote(file.url)):
+                found |= pipeline.links_in_html(html_text, base, site_path)
+    except Exception as e:  # any extension may fail outside MkDocs: then no file is taken as unused
+        log.info("osqi: could not render a withheld page to find the files it uses (%s); holding back every file "
+                 "no public page uses", e)
+        return frozenset(assets)
+    folders = {f.rstrip("/") + "/" for f in found if f}
+    return frozenset(a for a in assets if a in found or any(a.startswith(f) for f in folders))
 
 
 def _tree_problems(config: MkDocsConfig, root: Path) -> list[Problem]:

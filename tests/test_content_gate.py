@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from mkdocs.utils import markdown_extensions
 
-from osqi_site import cli, pipeline
+from osqi_site import cli, pipeline, plugin
 from osqi_site.timefmt import parse_instant
 from tests.sitefixture import AS_OF, all_bytes, build, project
 
@@ -247,3 +247,97 @@ def test_frontmatter_after_blank_lines_naming_a_gate_is_a_located_error(lead: st
 def test_a_horizontal_rule_after_a_blank_line_is_no_frontmatter() -> None:
     assert _gate({"content/page.md": b"\n---\n\nSome text.\n"}).problems == ()
     assert _gate({"content/page.md": b"\n---\ntitle: Just a title\n---\n"}).problems == ()
+
+
+# -- metadata MkDocs reads without '---' fences (MultiMarkdown style) ------------------------------------------
+
+_UNFENCED = ("MkDocs reads these first lines as the page's metadata (MultiMarkdown style, without '---' fences), "
+             "a style the gate does not read; write them as YAML frontmatter between '---' lines")
+_VERBATIM = ("MkDocs publishes this file as it is, not as a page (its name is not one MkDocs reads as Markdown), "
+             "so this frontmatter withholds nothing; give it a .md name or remove the field")
+
+
+@pytest.mark.parametrize(("text", "line", "key"), [
+    ("embargo_until: 2099-01-01T00:00:00Z\ntitle: Plan\n\n# Plan\n", 1, "embargo_until"),
+    ("Title: Plan\nDraft: true\n\nbody\n", 2, "draft"),                       # MkDocs folds the key's case
+    ("title: Plan\n    spread over\n   Embargo-Until: 2099\n\nbody\n", 3, "embargo-until"),  # indented up to 3
+    ("\ufefftitle: Plan\r\nembargoed: yes\r\n\r\nbody\r\n", 2, "embargoed"),  # BOM, CRLF, a near key
+])
+def test_unfenced_metadata_naming_a_gate_is_a_located_error(text: str, line: int, key: str) -> None:
+    from mkdocs.utils.meta import get_data
+    assert key in get_data(text.removeprefix("\ufeff"))[1]  # MkDocs itself reads the key as page metadata
+    for name, message in (("content/plan.md", _UNFENCED), ("content/plan.txt", _VERBATIM),
+                          ("content/plan2.MD", _VERBATIM)):
+        problems = [str(p) for p in _gate({name: text.encode()}).problems]
+        assert problems == [f"{name}:{line}: {key}: {message}"]
+
+
+@pytest.mark.parametrize("text", [
+    "title: Plan\n\n# Plan\nembargo_until: 2099\n",   # below MkDocs' metadata: text
+    "# Plan\nembargo_until: 2099\n",                  # no metadata at all
+    "Note: the draft is below\n\nbody\n",             # metadata MkDocs reads, no gate key
+    "    draft: true\n\nindented code\n",             # four spaces: code, not metadata, to MkDocs
+])
+def test_text_mkdocs_does_not_read_as_a_gate_passes(text: str) -> None:
+    from mkdocs.utils.meta import get_data
+    assert not {"draft", "embargo_until"} & set(get_data(text)[1])
+    assert _gate({"content/plan.md": text.encode()}).problems == ()
+
+
+def test_a_page_with_unfenced_gate_metadata_fails_check_and_build(project: Path, tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "content" / "secret.md").write_text(
+        "embargo_until: 2099-01-01T00:00:00Z\ntitle: ZQXMMD secret plan\n\n# Plan\n\nZQXMMD unreleased details\n")
+    (project / "content" / "plan.txt").write_text("embargo_until: 2099-01-01T00:00:00Z\n\nZQXMMD secret\n")
+    expected = [f"content/plan.txt:1: embargo_until: {_VERBATIM}",
+                f"content/secret.md:1: embargo_until: {_UNFENCED}"]
+    assert cli.main(["check", "-f", str(project / "mkdocs.yml")]) == 1
+    assert [line for line in capsys.readouterr().err.splitlines() if "embargo_until" in line] == expected
+    assert build(project, tmp_path / "site") == 1
+    err = capsys.readouterr().err
+    assert all(line in err for line in expected)
+    assert not (tmp_path / "site").exists()
+
+
+# -- files a withheld page uses, however its Markdown spells their names ---------------------------------------
+
+def test_a_file_a_withheld_page_names_with_backslash_escapes_stays_out(project: Path, tmp_path: Path) -> None:
+    content = project / "content"
+    (content / "img" / "deep").mkdir(parents=True)
+    (content / "img" / "launch_diagram.png").write_bytes(b"\x89PNG ZQXESC diagram")
+    (content / "img" / "plan-b.png").write_bytes(b"\x89PNG ZQXESC plan b")
+    (content / "img" / "deep" / "x.png").write_bytes(b"\x89PNG ZQXESC deep")
+    (content / "secret.md").write_text(
+        f"---\nembargo_until: {LATER}\n---\n\n# Launch\n\n![d](img/launch\\_diagram.png)\n\n"
+        "![b](img/plan\\-b.png)\n\n[folder](img/dee\\p/)\n")
+    assert build(project, tmp_path / "site") == 0
+    _no_canary(tmp_path / "site", "ZQXESC")
+    assert build(project, tmp_path / "lifted", as_of=LATER) == 0
+    lifted = all_bytes(tmp_path / "lifted")
+    assert {"img/launch_diagram.png", "img/plan-b.png", "img/deep/x.png"} <= set(lifted)
+
+
+def test_the_textual_net_takes_backslash_escapes_out() -> None:
+    assets: dict[str, pipeline.ContentSource] = {
+        "img/launch_diagram.png": b"", "img/plan-b.png": b"", "img/bg_x.png": b"", "img/unrelated.png": b"",
+        "css/w.css": b"i { background: url(../img/bg\\5f x.png) }"}
+    assert pipeline.withheld_only(assets, ["![d](img/launch\\_diagram.png) ![b](img/plan\\-b\\.png)"]) == {
+        "img/launch_diagram.png", "img/plan-b.png"}
+    # A stylesheet the withheld page loads names its image with a CSS escape.
+    assert pipeline.withheld_only(assets, ["<link href='css/w.css'>"]) == {"css/w.css", "img/bg_x.png"}
+    # A public text is read as written: an escaped name there is not taken as a use (the closed side).
+    assert pipeline.publicly_used(assets, set(), ["img/launch\\_diagram.png"]) == set()
+
+
+def test_the_rendered_net_finds_what_the_site_markdown_makes_of_a_withheld_page(project: Path) -> None:
+    from mkdocs.config import load_config
+    from mkdocs.structure.files import File
+
+    config = load_config(str(project / "mkdocs.yml"))
+    assets: dict[str, pipeline.ContentSource] = {
+        "sub/img/a_b.png": b"", "img/c.png": b"", "dl/x/data.csv": b"", "img/unrelated.png": b"", "CNAME": b""}
+    page = File("sub/secret.md", str(project / "content"), str(project / "site"), use_directory_urls=True)
+    text = ("---\ntitle: x\n---\n![a](img/a\\_b.png) ![c][ref] [data](../dl/x/) [home](../)\n\n"
+            "[ref]: ../img/c.png\n")
+    assert plugin._rendered_links(config, {"content/sub/secret.md": (page, text)}, assets) == {
+        "sub/img/a_b.png", "img/c.png", "dl/x/data.csv"}

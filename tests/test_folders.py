@@ -159,3 +159,76 @@ def test_init_gitignore_covers_preview_and_temporary_folders(tmp_path: Path) -> 
     tracked = subprocess.run(["git", "-C", str(root), "check-ignore", "content/index.md", "mkdocs.yml"],
                              capture_output=True, text=True, env=env).stdout.split()
     assert tracked == []
+
+
+# -- the destination is never a folder the project is made of ---------------------------------------------------
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() if p.is_file() else b"<dir>"
+            for p in sorted(root.rglob("*")) if not p.is_symlink()}
+
+
+@pytest.mark.parametrize("command", ["build", "preview"])
+@pytest.mark.parametrize(("where", "what"), [
+    ("disclosures", "the disclosures_dir"), ("disclosures/2026", "the disclosures_dir"),
+    ("content/../disclosures", "the disclosures_dir"), ("via-link", "the disclosures_dir"),
+    ("via-link/2026/x", "the disclosures_dir"), ("theme", "the theme folder"), ("theme/partials", "the theme folder"),
+    (".osqi-cache", "the cache_dir"), (".osqi-cache/html", "the cache_dir"), (".git", "the git folder"),
+    (".git/objects", "the git folder"), ("mkdocs.yml", "is a file, not a folder"), (".", "docs_dir"),
+    ("..", "docs_dir"),
+])
+def test_the_destination_is_never_a_source_folder(project: Path, command: str, where: str, what: str,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "via-link").symlink_to("disclosures")
+    for folder in (".osqi-cache", ".git", "theme/partials"):
+        (project / folder).mkdir(parents=True, exist_ok=True)
+        (project / folder / "keep").write_text("a source\n")
+    before = _tree(project.parent)
+    argv = [command, "-f", str(project / "mkdocs.yml"), "-d", str(project / where)]
+    assert cli.main([*argv, "--as-of", FUTURE] if command == "preview" else argv) == 1
+    err = _err(capsys)
+    assert what in err and "Traceback" not in err
+    after = _tree(project.parent)
+    assert {k: after.get(k) for k in before} == before  # nothing deleted or changed
+    assert [k for k in after if k not in before] in ([], ["proj/.osqi-cache/cache.sqlite3"])  # no site written
+
+
+def test_a_source_folder_is_refused_by_its_real_path(project: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    # Reached from outside the project, by a link to the project itself: still the disclosures folder.
+    (tmp_path / "elsewhere").symlink_to(project)
+    assert build(project, tmp_path / "elsewhere" / "disclosures") == 1
+    assert f"lies inside or contains the disclosures_dir {project.resolve() / 'disclosures'}" in _err(capsys)
+    assert (project / "disclosures" / "2026" / "OSQI-2026-0004.md").is_file()
+
+
+def test_a_folder_beside_the_sources_is_a_fine_destination(project: Path) -> None:
+    assert build(project, project / "site") == 0
+    assert build(project, project / "public" / "site") == 0
+
+
+def test_the_project_folder_is_refused_when_docs_dir_lies_elsewhere(project: Path, tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    # MkDocs refuses a site folder around docs_dir itself; with docs_dir elsewhere, only this guard is left.
+    (project / "content").rename(tmp_path / "docs")
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text().replace("docs_dir: content\n", f"docs_dir: {tmp_path / 'docs'}\n"))
+    before = _tree(project)
+    assert build(project, project) == 1
+    assert f"is or contains the project folder {project.resolve()} (it holds mkdocs.yml)" in _err(capsys)
+    after = _tree(project)
+    assert {k: after.get(k) for k in before} == before
+
+
+def test_a_build_never_replaces_a_folder_that_is_not_a_previous_build(project: Path, tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    # A mistyped -d (a home folder, another repository's checkout) would be deleted whole by the swap.
+    other = tmp_path / "checkout"
+    (other / ".git").mkdir(parents=True)
+    (other / "notes.txt").write_text("not ours\n")
+    assert build(project, other) == 1
+    assert f"site folder {other} is not empty and is not a previous build (it has no .osqi-build)" in _err(capsys)
+    assert (other / "notes.txt").read_text() == "not ours\n" and (other / ".git").is_dir()
+    (tmp_path / "empty").mkdir()
+    assert build(project, tmp_path / "empty") == 0
+    assert build(project, tmp_path / "empty") == 0  # a previous build is replaced, as always

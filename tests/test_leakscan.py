@@ -36,6 +36,12 @@ SPELLINGS = [
     "OSQI-2026-&#x30;004",                 # one digit as a reference
     "OSQI-2026-00&#48&#x34",               # references without ';'
     "\\u004fSQI-2026-0004",                # JSON escape
+    "\u041e\u0405\u051a\u0406-2026-0004",    # Cyrillic look-alikes of O, S, Q, I
+    "\u039fS\u051a\u0399-2026-0004",         # Greek capital omicron and iota
+    "OSQ\ua4f2-2026-0004",                 # Lisu letter I, which has no case: read as I, not as UTS #39's "l"
+    "OSQI-2026-\u3007\u3007\u30074",        # ideographic zero (a numeral) reads as 0
+    "&#x41E;SQI-2026-0004",                # a look-alike as a reference
+    "%D0%9ESQI-2026-0004",                 # ... and percent-escaped
 ]
 
 
@@ -68,6 +74,80 @@ def test_withheld_attachment_is_found_by_its_bytes_under_any_name() -> None:
     digests = {hashlib.sha256(poc).hexdigest(): "poc.c"}
     found = leakscan.find_leaks({"x/y.txt": poc, "z": b"other"}, [], digests)
     assert found == ["x/y.txt: the exact bytes of withheld attachment poc.c"]
+
+
+def test_look_alike_id_alias_and_title_of_the_red_team_report_are_found() -> None:
+    # Attack finding 06: Cyrillic letters that look like Latin ones, in the ID, the CVE alias and the title.
+    assert leakscan.ids_in("Coming soon: \u041e\u0405\u051a\u0406-2026-0002.", "OSQI") == ["OSQI-2026-0002"]
+    page = "<p>\u0421\u0474\u0415-2026-77310, \u201cHeap \u043everflow in canarypkg\u201d</p>"
+    markers = ["CVE-2026-77310", "Heap overflow in canarypkg", "OSQI-2026-0002"]
+    assert leakscan.find_leaks({"a.html": page.encode()}, markers) == [
+        "a.html: CVE-2026-77310", "a.html: Heap overflow in canarypkg"]
+
+
+def test_look_alikes_read_as_the_ascii_they_imitate() -> None:
+    assert leakscan.normalise("\u0421\u0412\u0415") == "cbe"  # Cyrillic Ve looks like B, not V
+    assert leakscan.normalise("\u0417\u0431") == "36"          # Ze and be look like digits
+    # Arabic-Indic digits keep the rule that reads digits by value (U+0661 is 1).
+    assert leakscan.normalise("\u0661\u0663") == "13"
+
+
+def test_ascii_is_never_folded_so_distinct_ids_and_words_stay_distinct() -> None:
+    # UTS #39 gives "0" and "O" one skeleton, and "1", "I", "l" another; the normal form keeps them apart, so a
+    # public ID is never taken for a withheld one and ordinary words do not match a marker.
+    forms = [leakscan.normalise(s) for s in ("OSQI-2026-0001", "OSQI-2026-O001", "OSQl-2026-0001", "OSQ1-2026-0001")]
+    assert len(set(forms)) == 4
+    assert leakscan.find_leaks({"a": b"OSQI-2026-O0I1 and OSQI-2026-0011"}, ["OSQI-2026-0011"]) == ["a: OSQI-2026-0011"]
+    assert leakscan.find_leaks({"a": b"OSQI-2026-OOll"}, ["OSQI-2026-0011"]) == []
+    assert all(not c.isascii() for c in leakscan.glyph_folds())
+
+
+def _prototypes() -> dict[str, str]:
+    out = {}
+    for line in leakscan.GLYPH_DATA.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            source, target = ("".join(chr(int(h, 16)) for h in f.split()) for f in line.split(";")[:2])
+            out[source] = target
+    return out
+
+
+def test_every_look_alike_fold_is_unicodes_prototype_and_a_fixed_point() -> None:
+    prototypes = _prototypes()
+    folds = leakscan.glyph_folds()
+    assert len(folds) > 500
+    for c, reads in folds.items():
+        proto = prototypes[c]
+        # Only where UTS #39 merges ASCII characters ("l" for l, I, 1; "O" for O, 0) may the reading differ.
+        assert reads == proto.lower() or (proto, reads) in {("l", "i"), ("l", "1"), ("O", "0")}, (c, reads)
+        assert reads.isascii() and not any(ch.isspace() or ch in "&%\\" for ch in reads)
+        # Characters with a rule of their own keep it; a mark joins the letter before it and is not folded.
+        assert unicodedata.decimal(c, None) is None and not leakscan.composes_backward(c), c
+        assert not (leakscan.is_invisible(c) or leakscan.is_dash(c) or c.isspace()), c
+        assert leakscan.normalise(c) == leakscan.normalise(reads), c
+    for c in "\u041e\u0405\u0406\u0421\u0415\u0474\u043e\u0430\u0440\u0435":  # the common Cyrillic ones
+        assert c in folds
+
+
+_READERS: dict[str, list[str]] = {}
+for _c, _reads in sorted(leakscan.glyph_folds().items()):
+    _READERS.setdefault(_reads, []).append(_c)
+
+
+@settings(max_examples=300)
+@given(st.sampled_from(["OSQI-2026-0004", "Heap overflow in canarypkg", "CVE-2026-77310", "Secret title"]),
+       st.data(), st.sampled_from([" ", "\n", "> ", " x "]), st.sampled_from([" ", "\n", " <", " y"]))
+def test_any_marker_with_any_letters_replaced_by_look_alikes_is_found(marker: str, data: st.DataObject,
+                                                                     before: str, after: str) -> None:
+    chars = list(marker)
+    swappable = [i for i, c in enumerate(chars) if _READERS.get(c.lower())]
+    chosen = data.draw(st.sets(st.sampled_from(swappable), min_size=1))
+    for i in chosen:
+        look_alike = data.draw(st.sampled_from(_READERS[chars[i].lower()]))
+        chars[i] = data.draw(st.sampled_from([look_alike, f"&#{ord(look_alike)};", look_alike + "\u200b"]))
+    text = "head" + before + "".join(chars) + after + "tail"
+    assert leakscan.find_leaks({"f": text.encode()}, [marker]) == [f"f: {marker}"]
+    if marker.startswith("OSQI"):
+        assert leakscan.ids_in(text, "OSQI") == [marker]
 
 
 _TEXT = st.text(st.characters(blacklist_categories=["Cs"]), max_size=30)
@@ -156,6 +236,9 @@ _PIECES = st.sampled_from([
     "&#769;", "&ndash;", "&hyphen;", "&qopf;", "&notit;", "&ampx", "%", "%41", "%4", "%2D", "%C3%A9", "%CC%81", "%25",
     "\\", "\\n", "\\\"", "\\/", "\\u0041", "\\u00e9", "\\u0026", "\\u0301", "\\ud83d\\ude80", "<b>", "</b>",
     "<a href='x'>", "<!-- c -->", "< ", "\udc80", "\x85", "\xa0",
+    # Look-alikes: Cyrillic, Greek, a caseless one, a numeral, one that NFKC makes, and as escapes.
+    "\u041e", "\u0455", "\u0406", "\u0412", "\u0432", "\u0417", "\u03c3", "\ua4f2", "\u3007", "\u0627", "\U0001d7ce",
+    "&#x41E;", "%D0%9E", "\\u0406",
 ])
 
 
@@ -212,3 +295,51 @@ def test_withheld_id_split_by_markdown_emphasis_is_caught_by_the_scan(project: P
     err = capsys.readouterr().err
     assert "withheld disclosure text found in the output" in err and "index.html: OSQI-2026-0004" in err
     assert not (tmp_path / "site").exists()
+
+
+def test_look_alike_id_in_a_content_page_fails_the_build(project: Path, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "content" / "index.md").write_text("# Home\n\nComing soon: \u041e\u0405\u051a\u0406-2026-0004.\n")
+    assert build(project, tmp_path / "site") == 1
+    assert "content/index.md:3: body: mentions OSQI-2026-0004" in capsys.readouterr().err
+    assert not (tmp_path / "site").exists()
+
+
+def test_look_alike_id_in_a_public_disclosure_fails_the_build(project: Path, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    path = project / "disclosures" / "2026" / "OSQI-2026-0002.md"
+    text = path.read_text().rstrip("\n") + "\n\nSee also \u041e\u0405\u051a\u0406-2026-0004.\n"
+    path.write_text(text)
+    line = text.split("\n").index("See also \u041e\u0405\u051a\u0406-2026-0004.") + 1
+    assert build(project, tmp_path / "site") == 1
+    assert f"OSQI-2026-0002.md:{line}: body: mentions OSQI-2026-0004" in capsys.readouterr().err
+    assert not (tmp_path / "site").exists()
+
+
+def test_withheld_title_and_alias_with_look_alike_letters_fail_the_build(project: Path, tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    withheld = (project / "disclosures" / "2026" / "OSQI-2026-0004.md").read_text()
+    title = next(line[len("title: "):] for line in withheld.split("\n") if line.startswith("title: "))
+    alias = next(line for line in withheld.split("\n") if line.startswith("aliases: "))[len("aliases: ["):-1]
+    look_alike_title = title.replace("o", "\u043e", 1)                      # Cyrillic o
+    look_alike_alias = alias.replace("C", "\u0421", 1).replace("E", "\u0415", 1)  # Cyrillic Es and Ie
+    (project / "content" / "index.md").write_text(f"# Home\n\n{look_alike_title}; {look_alike_alias}\n")
+    assert build(project, tmp_path / "site") == 1
+    err = capsys.readouterr().err
+    assert "withheld disclosure text found in the output" in err
+    assert f"index.html: {title}" in err and f"index.html: {alias}" in err
+    assert not (tmp_path / "site").exists()
+
+
+def test_ordinary_text_in_other_scripts_gets_no_false_hit(project: Path, tmp_path: Path) -> None:
+    # Look-alike folding must not make ordinary text in other scripts, or a public ID spelled with look-alikes,
+    # a hit: the sample site with such a page builds.
+    (project / "content" / "index.md").write_text(
+        "# Home\n\n"
+        "Отчёт об уязвимости в парсере: обновите пакет до версии 1.2.0 (\u041e\u0405\u051a\u0406-2026-0002).\n\n"  # noqa: RUF001
+        "Ενημερώστε το πακέτο· ο αναλυτής είναι ευάλωτος σε υπερχείλιση σωρού.\n\n"  # noqa: RUF001
+        "يرجى تحديث الحزمة إلى الإصدار ١.٢.٠ — OSQI-2026-0002.\n\n"  # noqa: RUF001
+        "אנא עדכנו את החבילה לגרסה החדשה.\n\n"
+        "กรุณาอัปเดตแพ็กเกจเป็นเวอร์ชันใหม่ 日本語のテキスト、한국어 텍스트.\n")
+    assert build(project, tmp_path / "site") == 0
+    assert "\u041e\u0405\u051a\u0406-2026-0002" in (tmp_path / "site" / "index.html").read_text()

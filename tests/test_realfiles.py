@@ -176,7 +176,7 @@ def test_the_build_refuses_an_attachment_where_the_site_writes_whatever_the_name
     assert not (tmp_path / "site").exists()
 
 
-@pytest.mark.parametrize(("name", "written"), [("feed.xml", "feed.xml"), ("OSV/all.json", "osv/all.json"),
+@pytest.mark.parametrize(("name", "written"), [("feed.json", "feed.json"), ("OSV/all.json", "osv/all.json"),
                                                ("Disclosures.md", "disclosures/index.html")])
 def test_a_file_of_docs_dir_where_the_plugin_writes_is_refused(
         project: Path, tmp_path: Path, name: str, written: str, capsys: pytest.CaptureFixture[str]) -> None:
