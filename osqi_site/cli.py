@@ -218,8 +218,10 @@ def _run_mkdocs(args: argparse.Namespace, *, preview: bool) -> int:
         return BUG_EXIT if isinstance(e, InternalError) or isinstance(e.__context__, InternalError) else 1
     finally:
         logging.getLogger("mkdocs").removeHandler(handler)
+    signer = plugin.signer[1].primary if plugin.signer else None
     print(f"Preview as of {iso_z(as_of)} in {target}: confidential, never deploy" if preview and as_of
-          else f"Site built in {target}")
+          else f"Site built in {target}, signed with the OpenPGP key {signer}" if signer
+          else f"Site built in {target}; unsigned (no signing key configured)")
     return 0
 
 

@@ -46,6 +46,8 @@ from . import (
     sanitize,
     seal,
     search,
+    securitytxt,
+    signing,
 )
 from .alarms import alarms, config_alarms
 from .memo import Memo
@@ -116,6 +118,8 @@ class OsqiConfig(base.Config):
     """Build the site as it stood at this past instant (RFC 3339); never later than the real clock."""
     coverage_request = opt.Optional(opt.Type(str))
     """Where to ask for a project to be covered (mailto: or https:), shown on /projects/; default: contact."""
+    signing_key = opt.Optional(opt.Type(str))
+    """Fingerprint of the OpenPGP key that signs the site (``OSQI_SIGNING_KEY`` takes precedence)."""
 
 
 class OsqiPlugin(BasePlugin[OsqiConfig]):
@@ -176,6 +180,8 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self._has_projects = False
         self._projects_withheld: frozenset[str] = frozenset()
         """The public project pages (``<docs_dir>/projects/<slug>.md``), read and validated in on_config."""
+        self.signer: tuple[signing.Gpg, signing.Key, int] | None = None
+        """GnuPG, the key and the signature time of this build; None: the site is unsigned."""
 
     # -- events, in the order MkDocs runs them ------------------------------------------------------
 
@@ -240,6 +246,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self._cache_keep = {}
         self.output = self._with_projects(
             pipeline.build_outputs(pub, settings, self._disclosure_outputs(pub, settings)), config, pub, settings)
+        self.output = self._with_signing(self.output, settings, now)
         self.generated = frozenset(p.src_path for p in self.output.pages)
         self.converted = self._convert_pages(config)
         self.page_dates = {f"disclosures/{d.id}.md": d.modified.date().isoformat() for d in pub.public}
@@ -326,6 +333,9 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             extra: dict[str, Callable[[], str]] = {}
             if project is not None:  # its facts, figures, disclosures and feeds, from public disclosures only
                 markdown, extra = projects.project_markdown(markdown, project, self.publication.public, linker)
+            key = self.signer[1] if self.signer else None
+            extra = {signing.MARKER: lambda: signing.key_block(key, linker(signing.KEY_PATH) if key else ""),
+                     **extra}
             content = render.content_page(markdown, self.publication.public, linker, extra)
             self.content_blocks[page.file.src_uri] = content
             markdown = content.markdown
@@ -716,14 +726,58 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         sealed = seal.seal(site, paths, markers, known_clean=clean, parallel=self.command != "serve",
                            attachments=attachments)
         sums = checksums.from_digests(sealed.digests)
-        leaks = [*sealed.leaks, *leakscan.find_leaks({checksums.NAME: sums}, markers, attachments)]
+        # What is made from the final SHA256SUMS (its signature) is scanned with it, before anything is written.
+        last = {checksums.NAME: sums, **self._sealing_files(sums)}
+        leaks = [*sealed.leaks, *leakscan.find_leaks(last, markers, attachments)]
         if leaks:
             raise PluginError("osqi: withheld disclosure text found in the output; nothing was published:\n  "
                               + "\n  ".join(leaks))
         self._clean_scans = (looked_for, sealed.clean)
         if self.command != "serve":  # a reload keeps them in memory; storing thousands each time costs
             self._store_verdicts(verdicts, sealed.clean)
-        (site / checksums.NAME).write_bytes(sums)
+        for name, data in last.items():
+            (site / name).write_bytes(data)
+
+    def _sealing_files(self, sums: bytes) -> dict[str, bytes]:
+        """The files made from the final SHA256SUMS, which it therefore cannot list: its signature."""
+        if self.signer is None:
+            return {}
+        gpg, key, when = self.signer
+        return {signing.SUMS_SIGNATURE: self._signed(lambda: signing.detached(gpg, key, sums, when))}
+
+    def _signed(self, sign: Callable[[], bytes]) -> bytes:
+        try:
+            return sign()
+        except signing.SigningError as e:
+            raise PluginError(f"osqi: {e}") from None
+
+    def _with_signing(self, output: pipeline.SiteOutput, settings: Settings, now: datetime) -> pipeline.SiteOutput:
+        """The public key and a cleartext-signed security.txt when a key is configured; else the site unsigned.
+
+        Only builds are signed: a preview is never deployed and serve is a local view. A key that is configured
+        but unusable fails the build, so a site meant to be signed is never deployed unsigned.
+        """
+        self.signer = None
+        named = os.environ.get(signing.ENV) or self.config.signing_key
+        if self.preview or self.command == "serve" or not named:
+            log.info("osqi: the site is unsigned (%s)", "preview or serve" if named else
+                     f"no signing key: set {signing.ENV} or the signing_key option")
+            return output
+        gpg = signing.Gpg(os.environ.get("GNUPGHOME"))
+        key = self._signed_key(gpg, named)
+        when = signing.signing_time(now, key)
+        self.signer = (gpg, key, when)
+        text = signing.signed_security_txt(output.files[securitytxt.PATH], key, settings.url(signing.KEY_PATH))
+        files = {**output.files, signing.KEY_PATH: key.public,
+                 securitytxt.PATH: self._signed(lambda: signing.cleartext(gpg, key, text, when))}
+        log.info("osqi: signing with the OpenPGP key %s", key.primary)
+        return dataclasses.replace(output, files=dict(sorted(files.items())))
+
+    def _signed_key(self, gpg: signing.Gpg, named: str) -> signing.Key:
+        try:
+            return signing.find_key(gpg, named)
+        except signing.SigningError as e:
+            raise PluginError(f"osqi: {e}") from None
 
     def _withheld_attachments(self) -> dict[str, str]:
         """Digest → source path of each withheld attachment whose bytes no public attachment shares."""
