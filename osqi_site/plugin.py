@@ -11,12 +11,15 @@ import logging
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -41,6 +44,7 @@ from . import (
     pagerender,
     pipeline,
     projects,
+    provenance,
     realfiles,
     render,
     sanitize,
@@ -180,6 +184,8 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self._has_projects = False
         self._projects_withheld: frozenset[str] = frozenset()
         """The public project pages (``<docs_dir>/projects/<slug>.md``), read and validated in on_config."""
+        self.source = provenance.Source()
+        """The source tree this build read (commit, repository, dirty), for the provenance and the footer."""
         self.signer: tuple[signing.Gpg, signing.Key, int] | None = None
         """GnuPG, the key and the signature time of this build; None: the site is unsigned."""
 
@@ -211,12 +217,15 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         if epoch is not None and (why := epoch_problem(epoch)) is not None:
             raise PluginError(f"osqi: {why}")  # MkDocs would fail on it later, with a traceback
         now = self._clock()
+        root = Path(config.config_file_path).resolve().parent
+        # Read before anything is written, so the build's own files never count as uncommitted changes.
+        self.source = _read_source(root)
+        config.extra["osqi_source"] = self.source.footer  # every page's footer (theme/partials/copyright.html)
         try:
             settings = settings_from(config.site_url, config.site_name, config.site_description,
                                      dict(self.config.items()))
         except ValueError as e:
             raise PluginError(f"osqi: {e}") from None
-        root = Path(config.config_file_path).resolve().parent
         self.root = root
         disclosures_dir = (root / self.config.disclosures_dir).resolve()
         if disclosures_dir.is_relative_to(Path(config.docs_dir).resolve()):
@@ -739,11 +748,22 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             (site / name).write_bytes(data)
 
     def _sealing_files(self, sums: bytes) -> dict[str, bytes]:
-        """The files made from the final SHA256SUMS, which it therefore cannot list: its signature."""
-        if self.signer is None:
+        """The files made from the final SHA256SUMS, which it therefore cannot list: the provenance, whose
+        subject is its digest, and the signatures of both."""
+        assert self.publication is not None and self.settings is not None
+        if self.preview or self.command == "serve":
             return {}
+        versions = {name: _dist_version(name) for name in provenance.TOOLS}
+        versions["python"] = ".".join(str(n) for n in sys.version_info[:3])
+        made = {provenance.PATH: provenance.statement(sums, self.source, self.publication.now,
+                                                      self.settings.site_url, versions)}
+        if self.signer is None:
+            return made
         gpg, key, when = self.signer
-        return {signing.SUMS_SIGNATURE: self._signed(lambda: signing.detached(gpg, key, sums, when))}
+        return {**made,
+                signing.SUMS_SIGNATURE: self._signed(lambda: signing.detached(gpg, key, sums, when)),
+                provenance.SIGNATURE: self._signed(
+                    lambda: signing.detached(gpg, key, made[provenance.PATH], when))}
 
     def _signed(self, sign: Callable[[], bytes]) -> bytes:
         try:
@@ -798,6 +818,34 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         with self._cache("could not store scan verdicts") as db:
             cachedb.put_many(db, SEAL_KIND, ((k, b"") for k in keys))
             cachedb.keep_only(db, SEAL_KIND, keys)  # verdicts against other marker sets are never reused
+
+
+def _read_source(root: Path) -> provenance.Source:
+    """The commit, remote and state of the git tree holding ``root``, or what CI's environment names."""
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=60,
+                                  check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+    status = git("status", "--porcelain", "--untracked-files=normal") if commit else ""
+    try:
+        # A status git could not give counts as dirty: the provenance never claims a clean tree it did not see.
+        return provenance.source(commit, status != "", git("config", "--get", "remote.origin.url") if commit
+                                 else None, os.environ.get(provenance.COMMIT_ENV),
+                                 os.environ.get(provenance.REPOSITORY_ENV))
+    except provenance.SourceError as e:
+        raise PluginError(f"osqi: {e}") from None
+
+
+def _dist_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def _tree_problems(config: MkDocsConfig, root: Path) -> list[Problem]:
