@@ -93,6 +93,12 @@ def _parser() -> argparse.ArgumentParser:
     c = command("cve", "print the CVE JSON 5 CNA container of a public disclosure's CVE (for cve publish)", _cve)
     c.add_argument("cve_id", metavar="CVE-ID")
     c.add_argument("-f", "--config-file", type=Path, default=Path("mkdocs.yml"))
+    c = command("audit", "check a published site (folder or http(s) URL): signature, checksums, provenance",
+                _audit)
+    c.add_argument("site", metavar="SITE", help="a site folder, or the site's http(s) URL")
+    c.add_argument("--previous", default=None, metavar="OLD", help="an earlier copy (folder or URL) to compare with")
+    c.add_argument("--fingerprint", default=None, metavar="FPR",
+                   help="the OpenPGP fingerprint the signature must be made by (default: the site's own key)")
     c = command("schema", "print the JSON Schema of disclosure frontmatter, for editors", _schema)
     c.add_argument("-f", "--config-file", type=Path, default=Path("mkdocs.yml"),
                    help="read id_prefix from this config when it exists (default prefix: OSQI)")
@@ -245,6 +251,29 @@ def _verify(args: argparse.Namespace) -> int:
         return 1
     print(f"{len(records[1])} records; every previously published disclosure is still there, dates consistent")
     return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from . import audit
+
+    def open_site(where: str) -> tuple[audit.Fetch, list[str] | None] | None:
+        if where.startswith(("http://", "https://")):
+            return audit.url_reader(where), None
+        if not Path(where).is_dir():
+            print(f"{where}: not a site folder nor an http(s) URL", file=sys.stderr)
+            return None
+        return audit.folder_reader(Path(where)), audit.site_listing(Path(where))
+
+    site = open_site(args.site)
+    previous = open_site(args.previous) if args.previous else None
+    if site is None or (args.previous and previous is None):
+        return 1
+    report = audit.audit(site[0], args.fingerprint, site[1], previous=previous[0] if previous else None)
+    for problem in report.problems:
+        print(problem, file=sys.stderr)
+    for fact in report.facts:
+        print(fact)
+    return 1 if report.problems else 0
 
 
 def _show_mkdocs_log() -> logging.Handler:
