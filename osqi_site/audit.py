@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import checksums, provenance, signing
+from . import checksums, history, provenance, signing
 from .securitytxt import PATH as SECURITY_TXT
 
 Fetch = Callable[[str], bytes | None]
@@ -148,7 +148,36 @@ def audit(fetch: Fetch, fingerprint: str | None = None, listing: Iterable[str] |
         for path in sorted(set(listing) - set(listed) - UNLISTED):
             report.problem(path, f"on the site but not in {checksums.NAME}: nobody vouches for it")
     _check_provenance(fetch, sums, key, report)
+    _check_history(fetch, previous, report)
     return report
+
+
+def _check_history(fetch: Fetch, previous: Fetch | None, report: Report) -> None:
+    """The log's chain, that its last entry describes this site's content, and that it extends ``previous``'s."""
+    data = read(fetch, history.PATH, report)
+    if data is None:
+        report.problem(history.PATH, "missing: the site carries no publication history")
+        return
+    entries, problems = history.parse(data)
+    report.problems.extend(problems)
+    content = read(fetch, history.CONTENT, report)
+    last = history.content_problem(entries, content) if content is not None else None
+    if last:
+        report.problems.append(last)
+    if previous is not None:
+        old_data = read(previous, history.PATH, report)
+        if old_data is None:
+            report.problem(history.PATH, "the previous copy has no log to compare with")
+            return
+        old, old_problems = history.parse(old_data, f"previous {history.PATH}")
+        report.problems.extend(old_problems)
+        found = history.extends(old, entries)
+        report.problems.extend(found)
+        if not found and not old_problems:
+            report.facts.append(f"{history.PATH} extends the previous copy's {len(old)} entries with "
+                                f"{len(entries) - len(old)} new")
+    if not problems and not last:
+        report.facts.append(f"{history.PATH}: {len(entries)} entries, chained, the last one describing this site")
 
 
 def _check_signatures(fetch: Fetch, sums: bytes, fingerprint: str | None, report: Report) -> bytes | None:

@@ -72,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--as-of", default=None, metavar="T",
                    help="build the site as it stood at this past RFC 3339 instant (never later than now)")
     c.add_argument("--strict", action="store_true", help="treat transparency alarms as errors")
+    c.add_argument("--previous", type=Path, default=None, metavar="OLD",
+                   help="the previous site (or its history/log.json): the new log extends its log")
     c = command("preview", "render the site as it will be at T, for staff review only (banner, noindex)", _preview)
     c.add_argument("-f", "--config-file", type=Path, default=Path("mkdocs.yml"))
     c.add_argument("-d", "--site-dir", type=Path, default=Path("site-preview"))
@@ -207,6 +209,7 @@ def _run_mkdocs(args: argparse.Namespace, *, preview: bool) -> int:
         if plugin is None:
             return _fail([Problem(str(args.config_file), 0, "plugins", "the osqi plugin is not enabled")])
         plugin.as_of = as_of
+        plugin.previous = getattr(args, "previous", None)
         plugin.strict_alarms = args.strict
         plugin.preview = preview
         if preview:  # the folder builds go to, even before one exists there: a preview never goes near it
@@ -244,13 +247,36 @@ def _verify(args: argparse.Namespace) -> int:
             print(f"{path}: not an OSV all.json array", file=sys.stderr)
             return 1
         records.append(data)
-    problems = continuity_problems(records[0], records[1])
+    problems = [*continuity_problems(records[0], records[1]), *_history_problems(args.previous, args.site_dir)]
     for p in problems:
         print(p, file=sys.stderr)
     if problems:
         return 1
     print(f"{len(records[1])} records; every previously published disclosure is still there, dates consistent")
     return 0
+
+
+def _history_problems(old_site: Path, new_site: Path) -> list[str]:
+    """The new site's log must be whole and extend the old one's entry for entry (when the old one had a log)."""
+    from . import history
+
+    logs: list[bytes | None] = []
+    for site in (old_site, new_site):
+        try:
+            logs.append((site / history.PATH).read_bytes())
+        except OSError:
+            logs.append(None)
+    if logs[0] is None:
+        return []  # a site from before the history: the new log starts here
+    if logs[1] is None:
+        return [f"{new_site / history.PATH}: missing, but the previous site has a log"]
+    old, old_problems = history.parse(logs[0], str(old_site / history.PATH))
+    new, problems = history.parse(logs[1], str(new_site / history.PATH))
+    if old_problems:
+        return old_problems
+    content = new_site / history.CONTENT
+    last = history.content_problem(new, content.read_bytes()) if content.is_file() else None
+    return [*problems, *history.extends(old, new), *([last] if last else [])]
 
 
 def _audit(args: argparse.Namespace) -> int:

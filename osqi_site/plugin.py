@@ -38,6 +38,7 @@ from . import (
     checksums,
     convert,
     gate,
+    history,
     leakscan,
     minify,
     outputs,
@@ -184,6 +185,8 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self._has_projects = False
         self._projects_withheld: frozenset[str] = frozenset()
         """The public project pages (``<docs_dir>/projects/<slug>.md``), read and validated in on_config."""
+        self.previous: Path | None = None
+        """Set by ``osqi-site build --previous``: the last deployed site (or its log), whose log this one extends."""
         self.source = provenance.Source()
         """The source tree this build read (commit, repository, dirty), for the provenance and the footer."""
         self.signer: tuple[signing.Gpg, signing.Key, int] | None = None
@@ -255,6 +258,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self._cache_keep = {}
         self.output = self._with_projects(
             pipeline.build_outputs(pub, settings, self._disclosure_outputs(pub, settings)), config, pub, settings)
+        self.output = self._with_history(self.output, now)
         self.output = self._with_signing(self.output, settings, now)
         self.generated = frozenset(p.src_path for p in self.output.pages)
         self.converted = self._convert_pages(config)
@@ -770,6 +774,30 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             return sign()
         except signing.SigningError as e:
             raise PluginError(f"osqi: {e}") from None
+
+    def _with_history(self, output: pipeline.SiteOutput, now: datetime) -> pipeline.SiteOutput:
+        """The log carried from the previous site, with this build's entry, and the /history/ page."""
+        entries: list[history.Entry] = []
+        if self.previous is not None:
+            path = self.previous / history.PATH if self.previous.is_dir() else self.previous
+            try:
+                data = path.read_bytes()
+            except OSError as e:
+                raise PluginError(f"osqi: --previous: cannot read {path}: {e.strerror}; download the deployed "
+                                  f"site's /{history.PATH} (omit --previous only for the very first deploy)") from None
+            entries, problems = history.parse(data, str(path))
+            if problems:
+                raise PluginError("osqi: the previous log cannot be extended:\n  " + "\n  ".join(problems))
+        content = output.files[history.CONTENT]
+        try:
+            entry = history.next_entry(entries, history.published_state(content), content, now)
+        except history.LogError as e:
+            raise PluginError(f"osqi: {e}") from None
+        if entry is not None:
+            entries.append(entry)
+        files = {**output.files, history.PATH: history.dump(entries)}
+        return dataclasses.replace(output, pages=(*output.pages, history.page(entries)),
+                                   files=dict(sorted(files.items())))
 
     def _with_signing(self, output: pipeline.SiteOutput, settings: Settings, now: datetime) -> pipeline.SiteOutput:
         """The public key and a cleartext-signed security.txt when a key is configured; else the site unsigned.
