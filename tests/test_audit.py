@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import shutil
 import threading
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ import pytest
 from gpgkey import ThrowawayKey, drop_key, key_for_tests, make_key
 from sitefixture import build, make_project
 
-from osqi_site import audit, cli, provenance, signing
+from osqi_site import audit, cli, history, provenance, signing
 
 
 @pytest.fixture(scope="module")
@@ -162,3 +163,56 @@ def test_sums_lines_are_read_as_sha256sum_writes_them() -> None:
 def test_not_a_site(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, str(tmp_path / "none"))
     assert code == 1 and "not a site folder" in err
+
+
+@pytest.fixture(scope="module")
+def two_deploys(tmp_path_factory: pytest.TempPathFactory, test_key: ThrowawayKey) -> tuple[Path, Path]:
+    """Two signed deploys: one at the fixed clock, one after an embargo lifted, built with --previous."""
+    tmp = tmp_path_factory.mktemp("deploys")
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in test_key.env().items():
+            mp.setenv(name, value)
+        root = make_project(tmp)
+        assert build(root, tmp / "one") == 0
+        assert cli.main(["build", "-f", str(root / "mkdocs.yml"), "-d", str(tmp / "two"), "--as-of",
+                         "2026-06-02T00:00:00Z", "--previous", str(tmp / "one")]) == 0
+    return tmp / "one", tmp / "two"
+
+
+def _copy_of(site: Path, tmp_path: Path) -> Path:
+    shutil.copytree(site, tmp_path / "copy")
+    return tmp_path / "copy"
+
+
+def test_a_later_deploy_extends_the_earlier_one(two_deploys: tuple[Path, Path],
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    one, two = two_deploys
+    code, out, err = run(capsys, str(two), "--previous", str(one))
+    assert (code, err) == (0, "")
+    assert f"{history.PATH} extends the previous copy's 1 entries with 1 new" in out
+
+
+def test_a_reordered_log_is_reported(two_deploys: tuple[Path, Path], tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    copy = _copy_of(two_deploys[1], tmp_path)
+    entries = json.loads((copy / history.PATH).read_bytes())
+    (copy / history.PATH).write_bytes(history.dump(entries[::-1]))
+    code, _, err = run(capsys, str(copy))
+    assert code == 1
+    assert f"{history.PATH}: entry 0: numbered 1, expected 0" in err
+    assert f"{history.PATH}: its SHA-256 differs from SHA256SUMS" in err
+
+
+def test_a_rewritten_old_entry_is_reported_against_the_previous_copy(two_deploys: tuple[Path, Path],
+                                                                     tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    one, two = two_deploys
+    copy = _copy_of(two, tmp_path)
+    entries = json.loads((copy / history.PATH).read_bytes())
+    # A careful forger re-chains the log: the chain holds, but it no longer extends what was published before.
+    first = {**entries[0], "published": entries[0]["published"][1:]}
+    second = {**entries[1], "previous": history.entry_hash(first)}
+    (copy / history.PATH).write_bytes(history.dump([first, second]))
+    code, _, err = run(capsys, str(copy), "--previous", str(one))
+    assert code == 1
+    assert f"{history.PATH}: entry 0 differs from the previous log's: the published history was rewritten" in err
