@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from .timefmt import InstantError, iso_z, parse_instant
 
 PATH = "history/log.json"
@@ -111,7 +113,7 @@ def state(entries: Sequence[Entry]) -> State:
 
 def published_state(all_json: bytes) -> State:
     """ID → (modified, withdrawn) of every record of ``osv/all.json``: what this build publishes."""
-    records = json.loads(all_json)
+    records = orjson.loads(all_json)  # the whole array of every public record: the fast parser
     return {r["id"]: (r["modified"], "withdrawn" in r) for r in records}
 
 
