@@ -112,6 +112,10 @@ def test_two_signed_builds_at_one_clock_are_byte_identical(tmp_path: Path, signi
     one, two = _signed_build(tmp_path, "one", as_of), _signed_build(tmp_path, "two", as_of)
     assert (one / "SHA256SUMS.asc").is_file()
     assert all_bytes(one) == all_bytes(two)
+    # The built security.txt, at a clock near now (sectxt judges Expires by the wall clock), is valid and signed.
+    parser = Parser((one / SECURITY_TXT).read_bytes())
+    assert parser.is_valid(), parser.errors
+    assert "not_signed" not in {r["code"] for r in parser.recommendations}
 
 
 def test_a_tampered_copy_fails_the_documented_check(tmp_path: Path, signing_env: ThrowawayKey) -> None:
