@@ -72,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--as-of", default=None, metavar="T",
                    help="build the site as it stood at this past RFC 3339 instant (never later than now)")
     c.add_argument("--strict", action="store_true", help="treat transparency alarms as errors")
+    c.add_argument("--previous", type=Path, default=None, metavar="OLD",
+                   help="the previous site (or its history/log.json): the new log extends its log")
     c = command("preview", "render the site as it will be at T, for staff review only (banner, noindex)", _preview)
     c.add_argument("-f", "--config-file", type=Path, default=Path("mkdocs.yml"))
     c.add_argument("-d", "--site-dir", type=Path, default=Path("site-preview"))
@@ -93,6 +95,12 @@ def _parser() -> argparse.ArgumentParser:
     c = command("cve", "print the CVE JSON 5 CNA container of a public disclosure's CVE (for cve publish)", _cve)
     c.add_argument("cve_id", metavar="CVE-ID")
     c.add_argument("-f", "--config-file", type=Path, default=Path("mkdocs.yml"))
+    c = command("audit", "check a published site (folder or http(s) URL): signature, checksums, provenance",
+                _audit)
+    c.add_argument("site", metavar="SITE", help="a site folder, or the site's http(s) URL")
+    c.add_argument("--previous", default=None, metavar="OLD", help="an earlier copy (folder or URL) to compare with")
+    c.add_argument("--fingerprint", default=None, metavar="FPR",
+                   help="the OpenPGP fingerprint the signature must be made by (default: the site's own key)")
     c = command("schema", "print the JSON Schema of disclosure frontmatter, for editors", _schema)
     c.add_argument("-f", "--config-file", type=Path, default=Path("mkdocs.yml"),
                    help="read id_prefix from this config when it exists (default prefix: OSQI)")
@@ -201,6 +209,7 @@ def _run_mkdocs(args: argparse.Namespace, *, preview: bool) -> int:
         if plugin is None:
             return _fail([Problem(str(args.config_file), 0, "plugins", "the osqi plugin is not enabled")])
         plugin.as_of = as_of
+        plugin.previous = getattr(args, "previous", None)
         plugin.strict_alarms = args.strict
         plugin.preview = preview
         if preview:  # the folder builds go to, even before one exists there: a preview never goes near it
@@ -218,8 +227,10 @@ def _run_mkdocs(args: argparse.Namespace, *, preview: bool) -> int:
         return BUG_EXIT if isinstance(e, InternalError) or isinstance(e.__context__, InternalError) else 1
     finally:
         logging.getLogger("mkdocs").removeHandler(handler)
+    signer = plugin.signer[1].primary if plugin.signer else None
     print(f"Preview as of {iso_z(as_of)} in {target}: confidential, never deploy" if preview and as_of
-          else f"Site built in {target}")
+          else f"Site built in {target}, signed with the OpenPGP key {signer}" if signer
+          else f"Site built in {target}; unsigned (no signing key configured)")
     return 0
 
 
@@ -236,13 +247,59 @@ def _verify(args: argparse.Namespace) -> int:
             print(f"{path}: not an OSV all.json array", file=sys.stderr)
             return 1
         records.append(data)
-    problems = continuity_problems(records[0], records[1])
+    problems = [*continuity_problems(records[0], records[1]), *_history_problems(args.previous, args.site_dir)]
     for p in problems:
         print(p, file=sys.stderr)
     if problems:
         return 1
     print(f"{len(records[1])} records; every previously published disclosure is still there, dates consistent")
     return 0
+
+
+def _history_problems(old_site: Path, new_site: Path) -> list[str]:
+    """The new site's log must be whole and extend the old one's entry for entry (when the old one had a log)."""
+    from . import history
+
+    logs: list[bytes | None] = []
+    for site in (old_site, new_site):
+        try:
+            logs.append((site / history.PATH).read_bytes())
+        except OSError:
+            logs.append(None)
+    if logs[0] is None:
+        return []  # a site from before the history: the new log starts here
+    if logs[1] is None:
+        return [f"{new_site / history.PATH}: missing, but the previous site has a log"]
+    old, old_problems = history.parse(logs[0], str(old_site / history.PATH))
+    new, problems = history.parse(logs[1], str(new_site / history.PATH))
+    if old_problems:
+        return old_problems
+    content = new_site / history.CONTENT
+    last = history.content_problem(new, content.read_bytes()) if content.is_file() else None
+    return [*problems, *history.extends(old, new), *([last] if last else [])]
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from . import audit
+
+    def open_site(where: str) -> tuple[audit.Fetch, list[str] | None] | None:
+        if where.startswith(("http://", "https://")):
+            return audit.url_reader(where), None
+        if not Path(where).is_dir():
+            print(f"{where}: not a site folder nor an http(s) URL", file=sys.stderr)
+            return None
+        return audit.folder_reader(Path(where)), audit.site_listing(Path(where))
+
+    site = open_site(args.site)
+    previous = open_site(args.previous) if args.previous else None
+    if site is None or (args.previous and previous is None):
+        return 1
+    report = audit.audit(site[0], args.fingerprint, site[1], previous=previous[0] if previous else None)
+    for problem in report.problems:
+        print(problem, file=sys.stderr)
+    for fact in report.facts:
+        print(fact)
+    return 1 if report.problems else 0
 
 
 def _show_mkdocs_log() -> logging.Handler:

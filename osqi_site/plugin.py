@@ -11,12 +11,15 @@ import logging
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -36,17 +39,21 @@ from . import (
     checksums,
     convert,
     gate,
+    history,
     leakscan,
     minify,
     outputs,
     pagerender,
     pipeline,
     projects,
+    provenance,
     realfiles,
     render,
     sanitize,
     seal,
     search,
+    securitytxt,
+    signing,
 )
 from .alarms import alarms, config_alarms
 from .memo import Memo
@@ -117,6 +124,8 @@ class OsqiConfig(base.Config):
     """Build the site as it stood at this past instant (RFC 3339); never later than the real clock."""
     coverage_request = opt.Optional(opt.Type(str))
     """Where to ask for a project to be covered (mailto: or https:), shown on /projects/; default: contact."""
+    signing_key = opt.Optional(opt.Type(str))
+    """Fingerprint of the OpenPGP key that signs the site (``OSQI_SIGNING_KEY`` takes precedence)."""
 
 
 class OsqiPlugin(BasePlugin[OsqiConfig]):
@@ -177,6 +186,12 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self._has_projects = False
         self._projects_withheld: frozenset[str] = frozenset()
         """The public project pages (``<docs_dir>/projects/<slug>.md``), read and validated in on_config."""
+        self.previous: Path | None = None
+        """Set by ``osqi-site build --previous``: the last deployed site (or its log), whose log this one extends."""
+        self.source = provenance.Source()
+        """The source tree this build read (commit, repository, dirty), for the provenance and the footer."""
+        self.signer: tuple[signing.Gpg, signing.Key, int] | None = None
+        """GnuPG, the key and the signature time of this build; None: the site is unsigned."""
 
     # -- events, in the order MkDocs runs them ------------------------------------------------------
 
@@ -206,12 +221,15 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         if epoch is not None and (why := epoch_problem(epoch)) is not None:
             raise PluginError(f"osqi: {why}")  # MkDocs would fail on it later, with a traceback
         now = self._clock()
+        root = Path(config.config_file_path).resolve().parent
+        # Read before anything is written, so the build's own files never count as uncommitted changes.
+        self.source = _read_source(root)
+        config.extra["osqi_source"] = self.source.footer  # every page's footer (theme/partials/copyright.html)
         try:
             settings = settings_from(config.site_url, config.site_name, config.site_description,
                                      dict(self.config.items()))
         except ValueError as e:
             raise PluginError(f"osqi: {e}") from None
-        root = Path(config.config_file_path).resolve().parent
         self.root = root
         disclosures_dir = (root / self.config.disclosures_dir).resolve()
         if disclosures_dir.is_relative_to(Path(config.docs_dir).resolve()):
@@ -241,6 +259,8 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self._cache_keep = {}
         self.output = self._with_projects(
             pipeline.build_outputs(pub, settings, self._disclosure_outputs(pub, settings)), config, pub, settings)
+        self.output = self._with_history(self.output, now)
+        self.output = self._with_signing(self.output, settings, now)
         self.generated = frozenset(p.src_path for p in self.output.pages)
         self.converted = self._convert_pages(config)
         self.page_dates = {f"disclosures/{d.id}.md": d.modified.date().isoformat() for d in pub.public}
@@ -327,6 +347,9 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             extra: dict[str, Callable[[], str]] = {}
             if project is not None:  # its facts, figures, disclosures and feeds, from public disclosures only
                 markdown, extra = projects.project_markdown(markdown, project, self.publication.public, linker)
+            key = self.signer[1] if self.signer else None
+            extra = {signing.MARKER: lambda: signing.key_block(key, linker(signing.KEY_PATH) if key else ""),
+                     **extra}
             content = render.content_page(markdown, self.publication.public, linker, extra)
             self.content_blocks[page.file.src_uri] = content
             markdown = content.markdown
@@ -757,14 +780,93 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         sealed = seal.seal(site, paths, markers, known_clean=clean, parallel=self.command != "serve",
                            attachments=attachments)
         sums = checksums.from_digests(sealed.digests)
-        leaks = [*sealed.leaks, *leakscan.find_leaks({checksums.NAME: sums}, markers, attachments)]
+        # What is made from the final SHA256SUMS (its signature) is scanned with it, before anything is written.
+        last = {checksums.NAME: sums, **self._sealing_files(sums)}
+        leaks = [*sealed.leaks, *leakscan.find_leaks(last, markers, attachments)]
         if leaks:
             raise PluginError("osqi: withheld disclosure text found in the output; nothing was published:\n  "
                               + "\n  ".join(leaks))
         self._clean_scans = (looked_for, sealed.clean)
         if self.command != "serve":  # a reload keeps them in memory; storing thousands each time costs
             self._store_verdicts(verdicts, sealed.clean)
-        (site / checksums.NAME).write_bytes(sums)
+        for name, data in last.items():
+            (site / name).write_bytes(data)
+
+    def _sealing_files(self, sums: bytes) -> dict[str, bytes]:
+        """The files made from the final SHA256SUMS, which it therefore cannot list: the provenance, whose
+        subject is its digest, and the signatures of both."""
+        assert self.publication is not None and self.settings is not None
+        if self.preview or self.command == "serve":
+            return {}
+        versions = {name: _dist_version(name) for name in provenance.TOOLS}
+        versions["python"] = ".".join(str(n) for n in sys.version_info[:3])
+        made = {provenance.PATH: provenance.statement(sums, self.source, self.publication.now,
+                                                      self.settings.site_url, versions)}
+        if self.signer is None:
+            return made
+        gpg, key, when = self.signer
+        return {**made,
+                signing.SUMS_SIGNATURE: self._signed(lambda: signing.detached(gpg, key, sums, when)),
+                provenance.SIGNATURE: self._signed(
+                    lambda: signing.detached(gpg, key, made[provenance.PATH], when))}
+
+    def _signed(self, sign: Callable[[], bytes]) -> bytes:
+        try:
+            return sign()
+        except signing.SigningError as e:
+            raise PluginError(f"osqi: {e}") from None
+
+    def _with_history(self, output: pipeline.SiteOutput, now: datetime) -> pipeline.SiteOutput:
+        """The log carried from the previous site, with this build's entry, and the /history/ page."""
+        entries: list[history.Entry] = []
+        if self.previous is not None:
+            path = self.previous / history.PATH if self.previous.is_dir() else self.previous
+            try:
+                data = path.read_bytes()
+            except OSError as e:
+                raise PluginError(f"osqi: --previous: cannot read {path}: {e.strerror}; download the deployed "
+                                  f"site's /{history.PATH} (omit --previous only for the very first deploy)") from None
+            entries, problems = history.parse(data, str(path))
+            if problems:
+                raise PluginError("osqi: the previous log cannot be extended:\n  " + "\n  ".join(problems))
+        content = output.files[history.CONTENT]
+        try:
+            entry = history.next_entry(entries, history.published_state(content), content, now)
+        except history.LogError as e:
+            raise PluginError(f"osqi: {e}") from None
+        if entry is not None:
+            entries.append(entry)
+        files = {**output.files, history.PATH: history.dump(entries)}
+        return dataclasses.replace(output, pages=(*output.pages, history.page(entries)),
+                                   files=dict(sorted(files.items())))
+
+    def _with_signing(self, output: pipeline.SiteOutput, settings: Settings, now: datetime) -> pipeline.SiteOutput:
+        """The public key and a cleartext-signed security.txt when a key is configured; else the site unsigned.
+
+        Only builds are signed: a preview is never deployed and serve is a local view. A key that is configured
+        but unusable fails the build, so a site meant to be signed is never deployed unsigned.
+        """
+        self.signer = None
+        named = os.environ.get(signing.ENV) or self.config.signing_key
+        if self.preview or self.command == "serve" or not named:
+            log.info("osqi: the site is unsigned (%s)", "preview or serve" if named else
+                     f"no signing key: set {signing.ENV} or the signing_key option")
+            return output
+        gpg = signing.Gpg(os.environ.get("GNUPGHOME"))
+        key = self._signed_key(gpg, named)
+        when = signing.signing_time(now, key)
+        self.signer = (gpg, key, when)
+        text = signing.signed_security_txt(output.files[securitytxt.PATH], key, settings.url(signing.KEY_PATH))
+        files = {**output.files, signing.KEY_PATH: key.public,
+                 securitytxt.PATH: self._signed(lambda: signing.cleartext(gpg, key, text, when))}
+        log.info("osqi: signing with the OpenPGP key %s", key.primary)
+        return dataclasses.replace(output, files=dict(sorted(files.items())))
+
+    def _signed_key(self, gpg: signing.Gpg, named: str) -> signing.Key:
+        try:
+            return signing.find_key(gpg, named)
+        except signing.SigningError as e:
+            raise PluginError(f"osqi: {e}") from None
 
     def _withheld_attachments(self) -> dict[str, str]:
         """Digest → source path of each withheld attachment whose bytes no public attachment shares."""
@@ -818,6 +920,34 @@ def _rendered_links(config: MkDocsConfig, pages: Mapping[str, tuple[File, str]],
         return frozenset(assets)
     folders = {f.rstrip("/") + "/" for f in found if f}
     return frozenset(a for a in assets if a in found or any(a.startswith(f) for f in folders))
+
+
+def _read_source(root: Path) -> provenance.Source:
+    """The commit, remote and state of the git tree holding ``root``, or what CI's environment names."""
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=60,
+                                  check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+    status = git("status", "--porcelain", "--untracked-files=normal") if commit else ""
+    try:
+        # A status git could not give counts as dirty: the provenance never claims a clean tree it did not see.
+        return provenance.source(commit, status != "", git("config", "--get", "remote.origin.url") if commit
+                                 else None, os.environ.get(provenance.COMMIT_ENV),
+                                 os.environ.get(provenance.REPOSITORY_ENV))
+    except provenance.SourceError as e:
+        raise PluginError(f"osqi: {e}") from None
+
+
+def _dist_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def _tree_problems(config: MkDocsConfig, root: Path) -> list[Problem]:

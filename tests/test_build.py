@@ -270,7 +270,8 @@ def test_scan_verdicts_are_reused_only_for_the_same_markers(project: Path, tmp_p
     assert files > 10
     scanned.clear()
     assert build(project, tmp_path / "b") == 0  # same inputs, same clock: every file's verdict is known
-    assert scanned == ["SHA256SUMS"]  # the one file made after the scan is always scanned
+    # The files made after the scan, from the final SHA256SUMS, are always scanned (unsigned: no signatures).
+    assert scanned == ["SHA256SUMS", "provenance.intoto.json"]
     # A minute later OSQI-2026-0004 lifts: other markers, so every file is scanned again.
     assert build(project, tmp_path / "c", as_of="2026-06-01T00:01:00Z") == 0
     assert len(scanned) >= files

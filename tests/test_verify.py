@@ -71,5 +71,7 @@ def test_verify_on_real_builds_catches_a_silent_edit_and_accepts_it_with_a_revis
     # The fix the message names: a revision dated after the previous change.
     source.write_text(text.replace('fixed: "1.2.0"', 'fixed: "1.2.1"').replace(
         "  - date: 2026-04-01T00:00:00Z", "  - date: 2026-05-20T00:00:00Z"), encoding="utf-8")
-    assert build(project, tmp_path / "fixed") == 0
+    # Built as the recipe builds a deploy: extending the previous site's history.
+    assert cli.main(["build", "-f", str(project / "mkdocs.yml"), "-d", str(tmp_path / "fixed"), "--as-of",
+                     "2026-06-01T00:00:00Z", "--previous", str(tmp_path / "old")]) == 0
     assert cli.main(["verify", "--previous", str(tmp_path / "old"), str(tmp_path / "fixed")]) == 0

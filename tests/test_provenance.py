@@ -1,0 +1,152 @@
+"""Provenance: the in-toto Statement names the commit, the clock and the tools, its subject is SHA256SUMS' digest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from gpgkey import ThrowawayKey, key_for_tests, use_key
+from sitefixture import AS_OF, build, make_project
+
+from osqi_site import provenance, signing
+from osqi_site.provenance import Source, SourceError, source
+
+C1 = "a" * 40
+C2 = "b" * 40
+
+
+@pytest.fixture(scope="module")
+def test_key() -> Iterator[ThrowawayKey]:
+    yield from key_for_tests()
+
+
+def test_the_commit_comes_from_git_or_the_environment_and_both_must_agree() -> None:
+    assert source(C1, True, "https://h/r.git", None, None) == Source(C1, "https://h/r.git", True)
+    assert source(None, True, None, C2.upper(), "https://h/r") == Source(C2, "https://h/r", False)
+    assert source(C1, False, None, C1, None).commit == C1
+    with pytest.raises(SourceError, match="but the source tree is at commit"):
+        source(C1, False, None, C2, None)
+    for bad in ("abc123", "g" * 40, C1 + "0"):
+        with pytest.raises(SourceError, match="not a full commit hash"):
+            source(None, False, None, bad, None)
+    assert source(None, False, None, None, None) == Source()
+    assert Source().footer == "Built from an unknown source commit"
+    assert Source(C1, "", True).footer == f"Built from commit {C1[:12]} with uncommitted changes"
+
+
+@pytest.mark.parametrize(("remote", "shown"), [
+    ("https://x-access-token:ghs_SECRET@github.com/osqi/site.git", "https://github.com/osqi/site.git"),
+    ("https://user@example.org:8443/r?token=SECRET#x", "https://example.org:8443/r"),
+    ("git@github.com:osqi/site.git", "github.com:osqi/site.git"),
+    ("/srv/git/site", "/srv/git/site"),
+])
+def test_no_credential_of_a_remote_is_published(remote: str, shown: str) -> None:
+    assert provenance.public_repository(remote) == shown
+
+
+def test_the_statement_is_in_toto_v1_with_slsa_v1_and_sums_as_subject() -> None:
+    sums = b"00  index.html\n"
+    as_of = datetime(2026, 6, 1, tzinfo=UTC)
+    data = provenance.statement(sums, Source(C1, "https://h/r", False), as_of, "https://s/", {"mkdocs": "1"})
+    body = json.loads(data)
+    assert body["_type"] == "https://in-toto.io/Statement/v1"
+    assert body["predicateType"] == "https://slsa.dev/provenance/v1"
+    assert body["subject"] == [{"name": "SHA256SUMS", "digest": {"sha256": hashlib.sha256(sums).hexdigest()}}]
+    definition = body["predicate"]["buildDefinition"]
+    assert definition["externalParameters"]["asOf"] == "2026-06-01T00:00:00Z"
+    assert definition["externalParameters"]["source"] == {"repository": "https://h/r", "commit": C1, "dirty": False}
+    assert definition["resolvedDependencies"] == [{"uri": "git+https://h/r", "digest": {"gitCommit": C1}}]
+    assert body["predicate"]["runDetails"]["builder"]["version"] == {"mkdocs": "1"}
+    assert provenance.subject_digest(data) == hashlib.sha256(sums).hexdigest()
+    assert data == provenance.statement(sums, Source(C1, "https://h/r", False), as_of, "https://s/", {"mkdocs": "1"})
+    assert provenance.subject_digest(b"{}") is None and provenance.subject_digest(b"not json") is None
+
+
+def _git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(root), "-c", "user.name=T", "-c", "user.email=t@example.org", *args],
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
+def _repo(tmp_path: Path) -> tuple[Path, str]:
+    root = make_project(tmp_path)
+    _git(root, "init", "-q")
+    _git(root, "remote", "add", "origin", "https://ci:SECRETTOKEN@git.example.org/osqi/site.git")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "site")
+    return root, _git(root, "rev-parse", "HEAD")
+
+
+def test_a_build_states_its_commit_in_the_provenance_and_every_page(tmp_path: Path) -> None:
+    root, commit = _repo(tmp_path)
+    site = tmp_path / "site"
+    assert build(root, site) == 0
+    body = json.loads((site / provenance.PATH).read_bytes())
+    assert body["subject"][0]["digest"]["sha256"] == hashlib.sha256((site / "SHA256SUMS").read_bytes()).hexdigest()
+    params = body["predicate"]["buildDefinition"]["externalParameters"]
+    assert params["source"] == {"repository": "https://git.example.org/osqi/site.git", "commit": commit,
+                                "dirty": False}
+    assert params["asOf"] == AS_OF
+    assert set(body["predicate"]["runDetails"]["builder"]["version"]) == {"osqi-site", "mkdocs", "mkdocs-material",
+                                                                          "python"}
+    pages = sorted(site.rglob("*.html"))
+    assert len(pages) > 10
+    for page in pages:
+        if "/.well-known/" in page.as_posix():
+            continue  # the CSAF folder listings are plain files, not theme pages
+        assert f"Built from commit {commit[:12]}<" in page.read_text(), page
+    assert b"SECRETTOKEN" not in b"".join(p.read_bytes() for p in site.rglob("*") if p.is_file())
+
+
+def test_a_dirty_tree_says_so(tmp_path: Path) -> None:
+    root, commit = _repo(tmp_path)
+    (root / "content" / "index.md").write_text((root / "content" / "index.md").read_text() + "\nMore.\n")
+    site = tmp_path / "site"
+    assert build(root, site) == 0
+    assert json.loads((site / provenance.PATH).read_bytes())["predicate"]["buildDefinition"][
+        "externalParameters"]["source"]["dirty"] is True
+    assert f"Built from commit {commit[:12]} with uncommitted changes" in (site / "index.html").read_text()
+
+
+def test_a_commit_named_by_ci_that_the_tree_contradicts_fails_the_build(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    root, _ = _repo(tmp_path)
+    monkeypatch.setenv(provenance.COMMIT_ENV, C2)
+    assert build(root, tmp_path / "site") == 1
+    assert "but the source tree is at commit" in capsys.readouterr().err
+    assert not (tmp_path / "site").exists()
+
+
+def test_without_git_ci_names_the_commit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_project(tmp_path)
+    monkeypatch.setenv(provenance.COMMIT_ENV, C2)
+    assert build(root, tmp_path / "site") == 0
+    assert f"Built from commit {C2[:12]}<" in (tmp_path / "site" / "index.html").read_text()
+
+
+def test_the_signed_provenance_verifies(tmp_path: Path, test_key: ThrowawayKey,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    use_key(test_key, monkeypatch)
+    root = make_project(tmp_path)
+    site = tmp_path / "site"
+    assert build(root, site) == 0
+    checked = signing.verify((site / signing.KEY_PATH).read_bytes(), (site / provenance.PATH).read_bytes(),
+                             (site / provenance.SIGNATURE).read_bytes())
+    assert checked.by(test_key.fingerprint)
+    listed = (site / "SHA256SUMS").read_text()
+    assert provenance.PATH not in listed and provenance.SIGNATURE not in listed
+
+
+def test_the_provenance_is_leak_scanned_before_it_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    real = provenance.statement
+    monkeypatch.setattr(provenance, "statement", lambda *a: real(*a) + b"OSQI-2026-0004")
+    root = make_project(tmp_path)
+    assert build(root, tmp_path / "site") == 1
+    assert f"{provenance.PATH}: " in capsys.readouterr().err
+    assert not (tmp_path / "site").exists()
