@@ -8,6 +8,7 @@ a cross-site scripting bug may show its payload. One pass over the text, no back
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
@@ -34,16 +35,18 @@ class FoundUrl:
 def urls(text: str) -> list[FoundUrl]:
     """Every URL of ``text`` (Markdown with raw HTML) outside code, in order."""
     prose = _without_code(text)
-    starts = [0]
-    for i, ch in enumerate(prose):
-        if ch == "\n":
-            starts.append(i + 1)
+    links = _markdown_destinations(prose)
+    attributes = _html_attributes(prose)
+    if not links and not attributes:
+        return []
+    # Line starts found per line, not per character: this runs over every narrative of the archive.
+    starts = [0, *(m.end() for m in re.finditer("\n", prose))]
 
     def line(pos: int) -> int:
         return bisect_right(starts, pos) - 1
 
-    found = [FoundUrl(line(pos), "link", url) for pos, url in _markdown_destinations(prose)]
-    found += [FoundUrl(line(pos), f"<{tag} {attr}>", url) for pos, tag, attr, url in _html_attributes(prose)]
+    found = [FoundUrl(line(pos), "link", url) for pos, url in links]
+    found += [FoundUrl(line(pos), f"<{tag} {attr}>", url) for pos, tag, attr, url in attributes]
     return sorted(found, key=lambda f: f.line)
 
 
