@@ -363,6 +363,15 @@ def withheld_markers(withheld: Iterable[Disclosure], public: Iterable[Disclosure
                          if len(_normal_or_raw(s)) >= MIN_MARKER and _normal_or_raw(s) not in shared}))
 
 
+def page_markers(titles: Iterable[str], urls: Iterable[str]) -> tuple[str, ...]:
+    """What withheld content and project pages are known by, searched for in every output while they are
+    withheld: their titles (a project page's name) and their site paths as MkDocs gives them (``merger-with-
+    acme/``, ``projects/xz/``, with the trailing slash), so that a link copied from the preview is caught too.
+    As for every marker, one shorter than ``MIN_MARKER`` in the normal form is not searched for (a page
+    ``ab.md``, at ``ab/``, would match ordinary text); nor is the site's root, ``index.md``."""
+    return tuple(sorted({m for m in (*titles, *urls) if len(_normal_or_raw(m)) >= MIN_MARKER}))
+
+
 def _normal_or_raw(s: str) -> str:
     try:
         return normalise(s)

@@ -227,6 +227,34 @@ def test_withheld_attachment_copied_into_content_fails_the_build(project: Path, 
     assert not (tmp_path / "site").exists()
 
 
+def test_a_link_to_a_withheld_page_or_project_page_fails_the_build(project: Path, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    # A link copied from the preview's address bar: the URL names what is coming, the title is not in it.
+    content = project / "content"
+    (content / "merger-with-acme.md").write_text("---\ntitle: Board notes\nembargo_until: 2099-01-01T00:00:00Z\n"
+                                                 "---\n\nWe are merging.\n")
+    (content / "projects").mkdir(exist_ok=True)
+    (content / "projects" / "xz.md").write_text(
+        "---\nname: XZ Utils\ncare: life-support\nsince: 2025-06-01\nembargo_until: 2099-01-01T00:00:00Z\n"
+        "repo: https://github.com/tukaani-project/xz\npackages:\n  - ecosystem: Debian\n    package: xz-utils\n"
+        "---\n\n## Why we look after it\n")
+    index = content / "index.md"
+    original = index.read_text()
+    for link, marker in (("https://osqi.example/merger-with-acme/", "merger-with-acme/"),
+                         ("projects/xz/", "projects/xz/"), ("https://osqi.example/projects/xz/feed.xml", "projects/xz/")):
+        index.write_text(f"{original}\nComing soon: [news]({link}).\n")
+        assert build(project, tmp_path / "site") == 1, link
+        assert f"index.html: {marker}" in capsys.readouterr().err
+        assert not (tmp_path / "site").exists()
+    index.write_text(original)
+    assert build(project, tmp_path / "site") == 0
+
+
+def test_page_markers_are_titles_and_paths_of_at_least_six_characters() -> None:
+    assert leakscan.page_markers(["Board notes", "Notes"], ["merger-with-acme/", "ab/", "", "projects/xz/"]) == \
+        ("Board notes", "merger-with-acme/", "projects/xz/")
+
+
 # Pieces that exercise every rule of the normal form, and the joins between them that the fast path must
 # either see through or refuse.
 _PIECES = st.sampled_from([
