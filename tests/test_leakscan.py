@@ -478,3 +478,16 @@ def test_withheld_attachment_and_id_inside_a_public_attachments_archive_fail_the
         "disclosures/2026/OSQI-2026-0004/poc-" in err
     assert "disclosures/OSQI-2026-0002/fuzz-logs.zip: OSQI-2026-0004" in err
     assert not (tmp_path / "site").exists()
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-16"])
+def test_a_marker_in_utf16_text_without_a_byte_order_mark_is_found(encoding: str) -> None:
+    text = "crash: OSQI-2026-0002 Secret heap overflow in zqlib\r\n" * 3
+    for packed in (text.encode(encoding), gzip.compress(text.encode(encoding), mtime=0)):
+        assert leakscan.find_leaks({"w.log": packed}, ["OSQI-2026-0002", "Secret heap overflow in zqlib"]) == \
+            ["w.log: OSQI-2026-0002", "w.log: Secret heap overflow in zqlib"]
+
+
+def test_binary_files_with_nuls_everywhere_are_not_read_as_utf16() -> None:
+    assert leakscan._utf16_reading(bytes(range(256)) * 4) == []
+    assert leakscan._utf16_reading(b"plain ascii") == []
