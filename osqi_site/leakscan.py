@@ -6,19 +6,26 @@
 
 from __future__ import annotations
 
+import bz2
 import dataclasses
 import functools
 import gzip
 import hashlib
 import html
+import io
+import lzma
 import re
 import string
+import tarfile
 import unicodedata
+import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from html.entities import html5
 from pathlib import Path
+from typing import IO
 from urllib.parse import unquote
 
 import ahocorasick_rs
@@ -363,6 +370,15 @@ def withheld_markers(withheld: Iterable[Disclosure], public: Iterable[Disclosure
                          if len(_normal_or_raw(s)) >= MIN_MARKER and _normal_or_raw(s) not in shared}))
 
 
+def page_markers(titles: Iterable[str], urls: Iterable[str]) -> tuple[str, ...]:
+    """What withheld content and project pages are known by, searched for in every output while they are
+    withheld: their titles (a project page's name) and their site paths as MkDocs gives them (``merger-with-
+    acme/``, ``projects/xz/``, with the trailing slash), so that a link copied from the preview is caught too.
+    As for every marker, one shorter than ``MIN_MARKER`` in the normal form is not searched for (a page
+    ``ab.md``, at ``ab/``, would match ordinary text); nor is the site's root, ``index.md``."""
+    return tuple(sorted({m for m in (*titles, *urls) if len(_normal_or_raw(m)) >= MIN_MARKER}))
+
+
 def _normal_or_raw(s: str) -> str:
     try:
         return normalise(s)
@@ -524,23 +540,19 @@ def _may_hold_a_marker(data: bytes, automaton: LeakAutomaton) -> bool:
 
 
 def leaks_in(path: str, data: bytes, automaton: LeakAutomaton, digest: str | None = None) -> list[str]:
-    """``path: marker`` for each marker in one output file (a gzip file is read opened), and
-    ``path: the exact bytes of withheld attachment <name>`` when the file is one, under whatever name."""
+    """``path: marker`` for each marker in one output file, archives and compressed files opened (``unpacked``),
+    and ``path: the exact bytes of withheld attachment <name>`` when the file, or any file inside it, is one,
+    under whatever name."""
     found: set[str] = set()
-    texts = [data]
-    sha = digest or hashlib.sha256(data).hexdigest()
-    if sha in automaton.attachments:
-        found.add(f"the exact bytes of withheld attachment {automaton.attachments[sha]}")
-    if path.endswith(".gz"):
-        try:
-            texts = [gzip.decompress(data)]
-        except (OSError, EOFError):
-            return [f"{path}: unreadable gzip, cannot prove it is clean"]
-        sha = hashlib.sha256(texts[0]).hexdigest()
+    try:
+        parts = unpacked(data)
+    except Unprovable as e:
+        return [f"{path}: {e}, cannot prove it is clean"]
+    for i, (text, scan_text) in enumerate(parts):
+        sha = digest if i == 0 and digest else hashlib.sha256(text).hexdigest()
         if sha in automaton.attachments:
             found.add(f"the exact bytes of withheld attachment {automaton.attachments[sha]}")
-    for text in texts:
-        if automaton.matcher is None or not _may_hold_a_marker(text, automaton):
+        if not scan_text or automaton.matcher is None or not _may_hold_a_marker(text, automaton):
             continue
         try:
             forms = normal_views(text)
@@ -553,6 +565,131 @@ def leaks_in(path: str, data: bytes, automaton: LeakAutomaton, digest: str | Non
                 if not (_ends_in_digit(names[0]) and _digit_at(form, end)):
                     found.update(names)
     return [f"{path}: {h}" for h in sorted(found)]
+
+
+# Archives and compressed files. A file is opened for what the standard library reads (gzip, bzip2, xz and
+# lzma, zip, tar), recognised by its first bytes, never by its name, and opened again inside, so that a
+# withheld attachment bundled into a public tarball, or a withheld ID in a deflated zip member, is found.
+# The work is bounded: past MAX_UNPACKED bytes in all, MAX_MEMBERS files or MAX_NESTING levels, or where an
+# archive cannot be read (damaged, encrypted), the file fails the build: what cannot be read cannot be proven
+# clean (a zip bomb is refused, not expanded). Each opened file's bytes are compared with the withheld
+# attachments' digests and scanned for markers; a compressed file's own bytes are not scanned as text (they
+# are the compressor's output), an archive's are (member names and stored members are in them).
+
+MAX_UNPACKED = 64 * 1024 * 1024
+"""Bytes an output file may unpack to, all levels together."""
+MAX_MEMBERS = 10_000
+"""Files an output file may unpack to, all levels together."""
+MAX_NESTING = 4
+"""Archives inside archives: ``x.tar.gz`` is two levels, a zip in it three."""
+
+
+class Unprovable(ValueError):
+    """An archive the scan cannot read within its bounds."""
+
+
+def unpacked(data: bytes) -> list[tuple[bytes, bool]]:
+    """``(bytes, scan as text)`` for a file and every file inside it, recursively (see above), and the UTF-16
+    reading of each that looks like UTF-16 without a byte-order mark (``_utf16_reading``)."""
+    out: list[tuple[bytes, bool]] = []
+    budget = [MAX_UNPACKED, MAX_MEMBERS]
+    todo = [(data, 0)]
+    while todo:
+        blob, depth = todo.pop()
+        kind = _archive_kind(blob)
+        out.append((blob, kind not in _COMPRESSORS))
+        if kind is None:
+            out.extend((reading, True) for reading in _utf16_reading(blob))
+            continue
+        if depth >= MAX_NESTING:
+            raise Unprovable(f"archives nested more than {MAX_NESTING} deep")
+        todo.extend((member, depth + 1) for member in _members(kind, blob, budget))
+    return out
+
+
+def _utf16_reading(data: bytes) -> list[bytes]:
+    """The text of ``data`` read as UTF-16 without a byte-order mark (as UTF-8), when it looks like it: NUL in
+    at least a quarter of the odd (little-endian) or even (big-endian) bytes, as ASCII text in UTF-16 has, and
+    at most an eighth as many in the others (most binary files have NULs everywhere). Editors, ``iconv`` and
+    browsers that sniff the NULs show such a file as text; scanned as it is, its letters are NUL-separated."""
+    if b"\0" not in data:  # memchr: the common case costs nothing more
+        return []
+    even, odd = data[0::2].count(0), data[1::2].count(0)
+    quarter = len(data) // 8
+    if odd > quarter and even * 8 <= odd:
+        encoding = "utf-16-le"
+    elif even > quarter and odd * 8 <= even:
+        encoding = "utf-16-be"
+    else:
+        return []
+    return [data[:len(data) // 2 * 2].decode(encoding, "replace").encode("utf-8")]
+
+
+_COMPRESSORS = ("gzip", "bzip2", "xz", "lzma")
+_BZIP2 = re.compile(rb"BZh[1-9](?:1AY&SY|\x17rE8P\x90)")
+
+
+def _archive_kind(data: bytes) -> str | None:
+    """The archive or compression format ``data`` starts with (its magic bytes), or None."""
+    if data[:2] == b"\x1f\x8b":
+        return "gzip"
+    if _BZIP2.match(data):
+        return "bzip2"
+    if data[:6] == b"\xfd7zXZ\x00":
+        return "xz"
+    if data[:3] == b"\x5d\x00\x00" and len(data) >= 13:  # .lzma ("alone"): the usual properties byte
+        return "lzma"
+    if data[:4] in (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08"):
+        return "zip"
+    if data[257:262] == b"ustar":
+        return "tar"
+    return None
+
+
+def _members(kind: str, data: bytes, budget: list[int]) -> list[bytes]:
+    """The files inside one archive or compressed file, each counted against ``budget`` (bytes, files)."""
+    try:
+        if kind in _COMPRESSORS:
+            return [_take(_decompressing(kind, data), budget)]  # _take closes it
+        if kind == "zip":
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                return [_take(z.open(info), budget) for info in z.infolist() if not info.is_dir()]
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as t:
+            out = []
+            for member in t:
+                budget[1] -= 1
+                if budget[1] < 0:
+                    raise Unprovable(f"more than {MAX_MEMBERS} files inside")
+                handle = t.extractfile(member) if member.isfile() else None
+                if handle is not None:
+                    out.append(_take(handle, budget))
+            return out
+    except Unprovable:
+        raise
+    except (OSError, EOFError, ValueError, RuntimeError, NotImplementedError, zipfile.BadZipFile, tarfile.TarError,
+            lzma.LZMAError, zlib.error) as e:
+        raise Unprovable(f"unreadable {kind} ({type(e).__name__})") from None
+
+
+def _decompressing(kind: str, data: bytes) -> gzip.GzipFile | bz2.BZ2File | lzma.LZMAFile:
+    if kind == "gzip":
+        return gzip.GzipFile(fileobj=io.BytesIO(data))
+    if kind == "bzip2":
+        return bz2.BZ2File(io.BytesIO(data))
+    return lzma.LZMAFile(io.BytesIO(data), format=lzma.FORMAT_XZ if kind == "xz" else lzma.FORMAT_ALONE)
+
+
+def _take(stream: IO[bytes] | gzip.GzipFile | bz2.BZ2File | lzma.LZMAFile, budget: list[int]) -> bytes:
+    """All of ``stream``, or Unprovable past the budget: never more than the budget is decompressed."""
+    budget[1] -= 1
+    if budget[1] < 0:
+        raise Unprovable(f"more than {MAX_MEMBERS} files inside")
+    with stream:
+        data = stream.read(budget[0] + 1)
+    budget[0] -= len(data)
+    if budget[0] < 0:
+        raise Unprovable(f"unpacks to more than {MAX_UNPACKED} bytes")
+    return data
 
 
 def _ends_in_digit(marker: str) -> bool:

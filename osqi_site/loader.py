@@ -44,14 +44,19 @@ MAX_LINE_CHARS = 10_000
 MAX_NUMBER_CHARS = 100
 """A YAML number written longer than this is refused: Python will not turn an integer of more than 4,300
 digits into text (a traceback), and no field of a disclosure is a number of that size."""
-_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""Bidirectional embeddings, overrides and isolates: text after them is displayed in another order than it
+is stored (``U+202E 2000-6202-IQSO`` reads OSQI-2026-0002), so no check that reads stored text could see what
+readers see ("Trojan Source"). The marks of ordinary right-to-left text (U+200E, U+200F, U+061C) stay allowed."""
 _LONE_CR = re.compile("\r(?!\n)")
 
 
 def find_forbidden_char(text: str) -> re.Match[str] | None:
     """The first control character other than tab and line feed, U+FFFE or U+FFFF (XML 1.0, hence every
-    feed, has no place for them), or carriage return that does not end a CRLF line (Markdown reads a lone
-    one as a line break, the section and mention checks do not). Linear time; the common case without
+    feed, has no place for them), bidirectional embedding, override or isolate (``_BIDI_CONTROLS``), or
+    carriage return that does not end a CRLF line (Markdown reads a lone one as a line break, the section
+    and mention checks do not). Linear time; the common case without
     any carriage return is one character-class scan (a third of the cost of one pattern for both)."""
     found = _FORBIDDEN.search(text)
     if "\r" in text:
@@ -324,10 +329,26 @@ def parse_text(rel: str, raw: bytes,
     return SourceDoc(rel, stem, meta, field_lines, body, end + 2, attachments), []
 
 
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def bidi_control_problem(rel: str, text: str, first_line: int = 1, field: str = "file") -> Problem | None:
+    """The first bidirectional control of ``text`` (see ``_BIDI_CONTROLS``) as a located problem: for a content
+    page, which, unlike a disclosure, may hold other control characters."""
+    found = _BIDI.search(text)
+    if found is None:
+        return None
+    return Problem(rel, first_line + text.count("\n", 0, found.start()), field, forbidden_char_message(found))
+
+
 def forbidden_char_message(found: re.Match[str]) -> str:
     """Why the character ``find_forbidden_char`` found may not be there."""
     if found.group() == "\r":
         return "carriage return without a line feed (an old Mac line ending); save with LF or CRLF line endings"
+    if found.group() in _BIDI_CONTROLS:
+        return (f"contains the bidirectional control U+{ord(found.group()):04X}, which makes the text after it "
+                "display in another order than it is stored (a \"Trojan Source\" spelling that hides what readers "
+                "see from every check); remove it")
     kind = "non-character" if found.group() in "\ufffe\uffff" else "control character"
     return f"contains the {kind} U+{ord(found.group()):04X}; remove it (tab and line feed are allowed)"
 

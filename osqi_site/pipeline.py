@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import activefiles, gate, leakscan, realfiles
 from .alarms import AlarmFacts, alarm_facts
-from .loader import MAX_FILE_BYTES, load_tree, page_meta
+from .loader import MAX_FILE_BYTES, bidi_control_problem, load_tree, page_meta
 from .memo import found_or_made
 from .model import Disclosure
 from .parallel import map_chunks
@@ -112,10 +113,12 @@ def _stat_key(path: Path) -> tuple[int, ...] | None:
 
 def mention_problems(path: str, text: str, first_line: int, public_ids: frozenset[str],
                      settings: Settings) -> list[Problem]:
-    """Every mention of a disclosure ID that is not public, in any spelling (see ``leakscan``)."""
-    return [Problem(path, line, "body", _not_public(ident))
+    """Every mention of a disclosure ID that is not public, in any spelling (see ``leakscan``), and a
+    bidirectional control, which would show readers text in another order than the check reads it."""
+    bidi = bidi_control_problem(path, text, first_line, "body")
+    return [*([bidi] if bidi else []), *(Problem(path, line, "body", _not_public(ident))
             for line, ident in leakscan.mention_lines(text, first_line, settings.id_prefix)
-            if ident not in public_ids]
+            if ident not in public_ids)]
 
 
 @dataclass(frozen=True)
@@ -234,6 +237,9 @@ def gate_content(files: Mapping[str, ContentSource], now: datetime,
             # Frontmatter after blank lines is Markdown to MkDocs: its fields would be published as text.
             problems.extend(_verbatim_gate_problems(rel, source, _DISPLACED))
         if not starts_with_fence and not _over_limit(source):
+            # A page with frontmatter is checked by ``page_meta`` below, one too long is refused there.
+            problems.extend(_bidi_problems(rel, source, is_page))
+        if not starts_with_fence and not _over_limit(source):
             continue  # no frontmatter: nothing holds it back, and a page of it is within the size limit
         if not is_page(rel):
             if starts_with_fence:
@@ -250,6 +256,20 @@ def gate_content(files: Mapping[str, ContentSource], now: datetime,
             if embargo is not None and embargo > now and not draft:
                 upcoming.append(embargo)
     return ContentGate(tuple(withheld), tuple(sorted(markers)), min(upcoming, default=None), tuple(problems))
+
+
+_BIDI_BYTES = re.compile(rb"\xe2\x80[\xaa-\xae]|\xe2\x81[\xa6-\xa9]")
+"""The UTF-8 bytes of the bidirectional controls ``loader.bidi_control_problem`` refuses."""
+
+
+def _bidi_problems(rel: str, source: ContentSource, is_page: Callable[[str], bool]) -> list[Problem]:
+    """A bidirectional control in a page without frontmatter (``loader.bidi_control_problem``). The bytes are
+    searched first: MkDocs' classification is asked only of a file that holds one."""
+    raw = source if isinstance(source, bytes) else source.read_bytes()
+    if not _BIDI_BYTES.search(raw) or not is_page(rel):
+        return []
+    found = bidi_control_problem(rel, raw.decode("utf-8", "replace").removeprefix("\ufeff"))
+    return [found] if found else []
 
 
 _HEAD = 4096

@@ -573,8 +573,10 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         if content.problems or active:
             raise PluginError(format_problems([*content.problems, *active]))
         self.content_withheld = frozenset(content.withheld)
-        # A withheld project page's name is looked for in the output, as a withheld page's title is.
-        self.content_markers = tuple(sorted({*content.markers, *self.projects.withheld_names}))
+        # A withheld project page's name is looked for in the output, as a withheld page's title is, and so is
+        # every withheld page's URL (a link copied from the preview names what is coming).
+        self.content_markers = leakscan.page_markers([*content.markers, *self.projects.withheld_names],
+                                                     [gated[rel].url for rel in content.withheld])
         folder = f"{docs_dir.name}/{projects.FOLDER}/"
         if {rel for rel in content.withheld if rel.startswith(folder)} - self._projects_withheld:
             raise PluginError("osqi: a project page withheld by the content gate was read as public; "

@@ -15,6 +15,7 @@ from mkdocs.utils import markdown_extensions
 
 from osqi_site import cli, pipeline, plugin
 from osqi_site.timefmt import parse_instant
+from tests.factory import SETTINGS
 from tests.sitefixture import AS_OF, all_bytes, build, project
 
 __all__ = ["project"]
@@ -341,3 +342,41 @@ def test_the_rendered_net_finds_what_the_site_markdown_makes_of_a_withheld_page(
             "[ref]: ../img/c.png\n")
     assert plugin._rendered_links(config, {"content/sub/secret.md": (page, text)}, assets) == {
         "sub/img/a_b.png", "img/c.png", "dl/x/data.csv"}
+
+
+# -- bidirectional controls ("Trojan Source") -------------------------------------------------------------------
+
+@pytest.mark.parametrize("control", ["\u202e", "\u202a", "\u202d", "\u2066", "\u2067", "\u2068", "\u2069",
+                                     "\u202b", "\u202c"])
+def test_a_bidi_control_in_a_content_page_is_a_located_error(control: str) -> None:
+    # Stored backwards after U+202E, OSQI-2026-0002 reads forwards on screen: no check of stored text sees it.
+    text = f"# Home\n\nSoon: {control}2000-6202-IQSO\n"
+    for source in (text, f"---\ntitle: Home\n---\n{text}"):
+        problems = _gate({"content/index.md": source.encode()}).problems
+        assert [(p.path, p.line, p.field) for p in problems] == \
+            [("content/index.md", 3 if source is text else 6, "file")], problems
+        assert f"bidirectional control U+{ord(control):04X}" in problems[0].message
+
+
+@pytest.mark.parametrize("mark", ["\u200e", "\u200f", "\u061c"])
+def test_the_marks_of_ordinary_right_to_left_text_pass_the_gate(mark: str) -> None:
+    assert _gate({"content/index.md": f"# Home\n\n\u05e9\u05dc\u05d5\u05dd{mark} world\n".encode()}).problems == ()
+
+
+def test_a_reversed_id_after_a_right_to_left_override_fails_check_and_build(
+        project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "content" / "index.md").write_text("# Home\n\nComing soon: \u202e4000-6202-IQSO\u202c.\n",
+                                                  encoding="utf-8")
+    assert cli.main(["check", "-f", str(project / "mkdocs.yml")]) == 1
+    assert "content/index.md:3: file: contains the bidirectional control U+202E" in capsys.readouterr().err
+    assert build(project, tmp_path / "site") == 1
+    assert "content/index.md:3: file: contains the bidirectional control U+202E" in capsys.readouterr().err
+    assert not (tmp_path / "site").exists()
+
+
+def test_the_mention_check_of_a_page_refuses_a_bidi_control() -> None:
+    # The last net: the Markdown MkDocs hands over (after other plugins) is checked again.
+    problems = pipeline.mention_problems("content/x.md", "a\n\u2067b", 1, frozenset(), SETTINGS)
+    assert [(p.line, p.field) for p in problems] == [(2, "body")]
+    assert problems[0].message.startswith("contains the bidirectional control U+2067, which makes the text after "
+                                          "it display in another order than it is stored")

@@ -273,12 +273,13 @@ def test_find_leaks_sees_every_spelling_and_respects_id_boundaries() -> None:
         "c.xml.gz": gzip.compress(b"<title>x/Secret title</title>"),
         "d.html": b"OSQI-2026-00041 is another disclosure",
         "e.bin": bytes(range(256)) + b"OSQI-2026-0004",
-        "f.gz": b"not gzip",
+        "f.gz": b"\x1f\x8b not gzip",  # gzip by its magic bytes, whatever the name
+        "g.gz": b"not gzip",  # by its bytes, not gzip at all: scanned as it is
     }
     leaks = leakscan.find_leaks(files, ["OSQI-2026-0004", "x/Secret title"])
     assert leaks == ["a.html: OSQI-2026-0004", "b.json: x/Secret title", "c.xml.gz: x/Secret title",
                      "e.bin: OSQI-2026-0004",
-                     "f.gz: unreadable gzip, cannot prove it is clean"]
+                     "f.gz: unreadable gzip (BadGzipFile), cannot prove it is clean"]
     assert leakscan.find_leaks(files, []) == []
 
 

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import bz2
+import functools
+import gzip
 import hashlib
+import io
+import lzma
 import shutil
 import sys
+import tarfile
 import unicodedata
+import zipfile
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -227,6 +235,35 @@ def test_withheld_attachment_copied_into_content_fails_the_build(project: Path, 
     assert not (tmp_path / "site").exists()
 
 
+def test_a_link_to_a_withheld_page_or_project_page_fails_the_build(project: Path, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    # A link copied from the preview's address bar: the URL names what is coming, the title is not in it.
+    content = project / "content"
+    (content / "merger-with-acme.md").write_text("---\ntitle: Board notes\nembargo_until: 2099-01-01T00:00:00Z\n"
+                                                 "---\n\nWe are merging.\n")
+    (content / "projects").mkdir(exist_ok=True)
+    (content / "projects" / "xz.md").write_text(
+        "---\nname: XZ Utils\ncare: life-support\nsince: 2025-06-01\nembargo_until: 2099-01-01T00:00:00Z\n"
+        "repo: https://github.com/tukaani-project/xz\npackages:\n  - ecosystem: Debian\n    package: xz-utils\n"
+        "---\n\n## Why we look after it\n")
+    index = content / "index.md"
+    original = index.read_text()
+    for link, marker in (("https://osqi.example/merger-with-acme/", "merger-with-acme/"),
+                         ("projects/xz/", "projects/xz/"),
+                         ("https://osqi.example/projects/xz/feed.xml", "projects/xz/")):
+        index.write_text(f"{original}\nComing soon: [news]({link}).\n")
+        assert build(project, tmp_path / "site") == 1, link
+        assert f"index.html: {marker}" in capsys.readouterr().err
+        assert not (tmp_path / "site").exists()
+    index.write_text(original)
+    assert build(project, tmp_path / "site") == 0
+
+
+def test_page_markers_are_titles_and_paths_of_at_least_six_characters() -> None:
+    assert leakscan.page_markers(["Board notes", "Notes"], ["merger-with-acme/", "ab/", "", "projects/xz/"]) == \
+        ("Board notes", "merger-with-acme/", "projects/xz/")
+
+
 # Pieces that exercise every rule of the normal form, and the joins between them that the fast path must
 # either see through or refuse.
 _PIECES = st.sampled_from([
@@ -343,3 +380,114 @@ def test_ordinary_text_in_other_scripts_gets_no_false_hit(project: Path, tmp_pat
         "กรุณาอัปเดตแพ็กเกจเป็นเวอร์ชันใหม่ 日本語のテキスト、한국어 텍스트.\n")
     assert build(project, tmp_path / "site") == 0
     assert "\u041e\u0405\u051a\u0406-2026-0002" in (tmp_path / "site" / "index.html").read_text()
+
+
+# -- archives and compressed files ---------------------------------------------------------------------------
+
+_SECRET = b"crash 2: OSQI-2026-0002 Secret heap overflow in zqlib (embargoed)\n"
+_EXPLOIT = b"#!/usr/bin/env python3\n# exploit\n" + bytes(range(256)) * 8
+
+
+def _zip(members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", method) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return out.getvalue()
+
+
+def _tar(members: dict[str, bytes], mode: str = "w") -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode=mode) as t:  # type: ignore[call-overload]
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+_PACKINGS: dict[str, Callable[[bytes], bytes]] = {
+    "zip-deflated": lambda b: _zip({"logs/crashes.txt": b}),
+    "zip-bzip2": lambda b: _zip({"crashes.txt": b}, zipfile.ZIP_BZIP2),
+    "zip-lzma": lambda b: _zip({"crashes.txt": b}, zipfile.ZIP_LZMA),
+    "zip-stored": lambda b: _zip({"crashes.txt": b}, zipfile.ZIP_STORED),
+    "tar": lambda b: _tar({"pocs/poc-2.py": b}),
+    "tar.gz": lambda b: _tar({"pocs/poc-2.py": b}, "w:gz"),
+    "tar.bz2": lambda b: _tar({"pocs/poc-2.py": b}, "w:bz2"),
+    "tar.xz": lambda b: _tar({"pocs/poc-2.py": b}, "w:xz"),
+    "gzip": lambda b: gzip.compress(b, mtime=0),
+    "bzip2": bz2.compress,
+    "xz": lzma.compress,
+    "lzma": lambda b: lzma.compress(b, format=lzma.FORMAT_ALONE),
+    "zip-in-tar.gz": lambda b: _tar({"bundle.zip": _zip({"a/b.txt": b})}, "w:gz"),
+    "gzip-in-zip": lambda b: _zip({"x.gz": gzip.compress(b)}),
+}
+
+
+@pytest.mark.parametrize("packing", sorted(_PACKINGS))
+def test_markers_and_withheld_attachments_are_found_inside_every_archive(packing: str) -> None:
+    packed = _PACKINGS[packing]
+    # The name says nothing: formats are told by their bytes.
+    assert leakscan.find_leaks({"a/notes.bin": packed(b"fuzzing log\n" + _SECRET)}, ["OSQI-2026-0002"]) == \
+        ["a/notes.bin: OSQI-2026-0002"]
+    withheld = {hashlib.sha256(_EXPLOIT).hexdigest(): "disclosures/2026/OSQI-2026-0002/exploit.py"}
+    assert leakscan.find_leaks({"a/pocs": packed(_EXPLOIT)}, [], withheld) == \
+        ["a/pocs: the exact bytes of withheld attachment disclosures/2026/OSQI-2026-0002/exploit.py"]
+    # What the scan compares is exact bytes: a copy with one newline added is another file (see README).
+    assert leakscan.find_leaks({"a/pocs": packed(_EXPLOIT + b"\n")}, [], withheld) == []
+    assert leakscan.find_leaks({"a/clean": packed(b"nothing to see\n")}, ["OSQI-2026-0002"], withheld) == []
+
+
+def _bomb(size: int) -> bytes:
+    return gzip.compress(b"\0" * size, mtime=0)
+
+
+@pytest.mark.parametrize(("data", "why"), [
+    (_bomb(leakscan.MAX_UNPACKED + 1), f"unpacks to more than {leakscan.MAX_UNPACKED} bytes"),
+    (_zip({f"{i}.txt": b"x" for i in range(leakscan.MAX_MEMBERS + 1)}, zipfile.ZIP_STORED),
+     f"more than {leakscan.MAX_MEMBERS} files inside"),
+    (_tar({f"{i}": b"" for i in range(leakscan.MAX_MEMBERS + 1)}), f"more than {leakscan.MAX_MEMBERS} files inside"),
+    (functools.reduce(lambda b, _: gzip.compress(b, mtime=0), range(leakscan.MAX_NESTING + 1), b"x"),
+     f"archives nested more than {leakscan.MAX_NESTING} deep"),
+    (b"PK\x03\x04" + b"\0" * 100, "unreadable zip (BadZipFile)"),
+    (b"\x1f\x8b\x08" + b"\0" * 20, "unreadable gzip (error)"),
+    (bz2.compress(b"x" * 100)[:-8], "unreadable bzip2 (EOFError)"),
+    (_zip({"x": b"secret"}).replace(b"PK\x01\x02\x14\x03\x14\x00\x00\x00", b"PK\x01\x02\x14\x03\x14\x00\x01\x00",
+                                    1), "unreadable zip (RuntimeError)"),  # marked encrypted: no password
+])
+def test_an_archive_past_a_limit_or_unreadable_fails_closed(data: bytes, why: str) -> None:
+    assert leakscan.find_leaks({"f": data}, ["OSQI-2026-0002"]) == [f"f: {why}, cannot prove it is clean"]
+
+
+def test_a_bomb_is_never_expanded_past_the_limit() -> None:
+    # 1 GB of zeros in about 1 MB: refused after reading at most MAX_UNPACKED + 1 bytes, in bounded time.
+    bomb = gzip.compress(b"\0" * (1 << 30), compresslevel=1, mtime=0)
+    assert leakscan.find_leaks({"f": bomb}, ["OSQI-2026-0002"]) == \
+        [f"f: unpacks to more than {leakscan.MAX_UNPACKED} bytes, cannot prove it is clean"]
+
+
+def test_withheld_attachment_and_id_inside_a_public_attachments_archive_fail_the_build(
+        project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    d = project / "disclosures" / "2026"
+    poc = next((d / "OSQI-2026-0004").iterdir())
+    (d / "OSQI-2026-0002" / "pocs.tar.gz").write_bytes(_tar({"pocs/poc-2.c": poc.read_bytes()}, "w:gz"))
+    (d / "OSQI-2026-0002" / "fuzz-logs.zip").write_bytes(_zip({"crashes.txt": b"crash: OSQI-2026-0004\n"}))
+    assert build(project, tmp_path / "site") == 1
+    err = capsys.readouterr().err
+    assert "disclosures/OSQI-2026-0002/pocs.tar.gz: the exact bytes of withheld attachment " \
+        "disclosures/2026/OSQI-2026-0004/poc-" in err
+    assert "disclosures/OSQI-2026-0002/fuzz-logs.zip: OSQI-2026-0004" in err
+    assert not (tmp_path / "site").exists()
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-16"])
+def test_a_marker_in_utf16_text_without_a_byte_order_mark_is_found(encoding: str) -> None:
+    text = "crash: OSQI-2026-0002 Secret heap overflow in zqlib\r\n" * 3
+    for packed in (text.encode(encoding), gzip.compress(text.encode(encoding), mtime=0)):
+        assert leakscan.find_leaks({"w.log": packed}, ["OSQI-2026-0002", "Secret heap overflow in zqlib"]) == \
+            ["w.log: OSQI-2026-0002", "w.log: Secret heap overflow in zqlib"]
+
+
+def test_binary_files_with_nuls_everywhere_are_not_read_as_utf16() -> None:
+    assert leakscan._utf16_reading(bytes(range(256)) * 4) == []
+    assert leakscan._utf16_reading(b"plain ascii") == []

@@ -113,6 +113,14 @@ INVALID_CASES: list[tuple[str, tuple[str, ...]]] = [
     # Hostile input (issue 12): each of these once passed check and crashed later, or hung.
     ("control-char-in-title.md", (  # a YAML escape: the file's own bytes are clean
         "3: title: contains the control character U+001B; remove it (tab and line feed are allowed)",)),
+    ("bidi-override-in-title.md", (  # a YAML escape: "Trojan Source", OSQI-2026-0002 displayed backwards
+        "3: title: contains the bidirectional control U+202E, which makes the text after it display in another "
+        "order than it is stored (a \"Trojan Source\" spelling that hides what readers see from every check); "
+        "remove it",)),
+    ("bidi-override-in-body.md", (
+        "24: file: contains the bidirectional control U+202E, which makes the text after it display in another "
+        "order than it is stored (a \"Trojan Source\" spelling that hides what readers see from every check); "
+        "remove it",)),
     ("control-char-in-body.md", (
         "24: file: contains the control character U+001B; remove it (tab and line feed are allowed)",)),
     ("lone-carriage-return.md", (
