@@ -539,9 +539,9 @@ def _construct_skeleton(raw: bytes) -> tuple[bytes, bool] | None:
     """The skeleton of one construct and whether its normal form starts with a character that may join the
     one before it; None if the construct may complete an escape with what follows it."""
     text = raw.decode("utf-8", "surrogateescape")
-    decoded = decode(text)
-    if raw[:1] == b"\\" and decoded.isascii() and any(c.isalnum() or c in "&%#;" for c in decoded):
-        return None  # an escaped "&", "%", "#", ";", letter or digit may complete an HTML or URL escape
+    if raw[:1] == b"\\" and any(c.isascii() and (c.isalnum() or c in "&%#;")
+                                 for c in _BACKSLASH_ESCAPE.sub(_backslash_char, text)):
+        return None  # an escaped "&", "%", "#", ";", letter or digit may begin or complete an HTML or URL escape
     if raw[:1] == b"&" and any(c == "%" or c in string.hexdigits for c in _reference_value(text)):
         return None  # may complete a percent-escape after it
     try:
@@ -607,8 +607,9 @@ def markers_in(data: bytes, automaton: LeakAutomaton) -> set[str]:
         sks = [skeleton_of(v).encode("utf-8", "surrogatepass") for v in forms]
     else:
         sks = list(both[:1] if both[1] is both[0] else both)  # the same object when the file has no markup
-    for sk in sks if automaton.matcher is not None else ():
-        for index, _, end in automaton.matcher.find_matches_as_indexes(sk, overlapping=True):
+    matcher = automaton.matcher
+    for sk in sks if matcher is not None else ():
+        for index, _, end in matcher.find_matches_as_indexes(sk, overlapping=True):
             names = automaton.markers[index]
             # OSQI-2026-0001 must not match OSQI-2026-00012 (any script's digit counts). Where the skeleton
             # has a digit after the marker, only the normal form tells "0001 2" (a hit) from "00012".
