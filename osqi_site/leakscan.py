@@ -607,17 +607,8 @@ def markers_in(data: bytes, automaton: LeakAutomaton) -> set[str]:
         sks = [skeleton_of(v).encode("utf-8", "surrogatepass") for v in forms]
     else:
         sks = list(both[:1] if both[1] is both[0] else both)  # the same object when the file has no markup
-    matcher = automaton.matcher
-    for sk in sks if matcher is not None else ():
-        for index, _, end in matcher.find_matches_as_indexes(sk, overlapping=True):
-            names = automaton.markers[index]
-            # OSQI-2026-0001 must not match OSQI-2026-00012 (any script's digit counts). Where the skeleton
-            # has a digit after the marker, only the normal form tells "0001 2" (a hit) from "00012".
-            if _ends_in_digit(names[0]) and _digit_at(sk, end):
-                forms = forms or _normal_texts(data)
-                if not any(_spelled_apart(names[0]).search(v) for v in forms):
-                    continue
-            found.update(names)
+    for sk in sks:
+        found.update(_skeleton_hits(data, sk, automaton, forms))
     for form, marker in automaton.short:
         forms = forms or _normal_texts(data)
         if any(_occurs(form, v) for v in forms):
@@ -625,16 +616,44 @@ def markers_in(data: bytes, automaton: LeakAutomaton) -> set[str]:
     return found
 
 
+def _skeleton_hits(data: bytes, sk: bytes, automaton: LeakAutomaton, forms: list[str] | None) -> set[str]:
+    found: set[str] = set()
+    if automaton.matcher is None:
+        return found
+    for index, _, end in automaton.matcher.find_matches_as_indexes(sk, overlapping=True):
+        names = automaton.markers[index]
+        # OSQI-2026-0001 must not match OSQI-2026-00012 (any script's digit counts). Where the skeleton has a
+        # digit after the marker, only the normal form tells "0001 2" (a hit) from "00012".
+        if _ends_in_digit(names[0]) and _digit_at(sk, end):
+            forms = forms or _normal_texts(data)
+            if not any(_apart_not_before_a_digit(names[0], v) for v in forms):
+                continue
+        found.update(names)
+    return found
+
+
 def _normal_texts(data: bytes) -> list[str]:
     return [v.decode("utf-8", "surrogatepass") for v in normal_views(data)]
 
 
+def _apart_not_before_a_digit(marker: str, view: str) -> bool:
+    """Whether the marker's letters and digits occur in ``view`` with anything else between them, and no
+    digit (any script's, as ``str.isdigit``) right after the last."""
+    pattern = _spelled_apart(marker)
+    found = pattern.search(view)
+    while found is not None:
+        if not view[found.end():found.end() + 1].isdigit():
+            return True
+        found = pattern.search(view, found.start() + 1)
+    return False
+
+
 @functools.cache
 def _spelled_apart(marker: str) -> re.Pattern[str]:
-    """The marker's letters and digits with any non-alphanumerics between them, and no digit after the last.
-    Linear: each gap's class excludes the letter after it, so no two quantifiers compete for a character."""
+    """The marker's letters and digits with any non-alphanumerics between them. Linear: each gap's class
+    excludes the letter after it, so no two quantifiers compete for a character."""
     gap = r"[\W_]*"
-    return re.compile(gap.join(re.escape(c) for c in skeleton_of(_normal_or_raw(marker))) + r"(?!\d)")
+    return re.compile(gap.join(re.escape(c) for c in skeleton_of(_normal_or_raw(marker))))
 
 
 def _occurs(form: str, view: str) -> bool:

@@ -277,7 +277,7 @@ _PIECES = st.sampled_from([
     # CSS and JavaScript escapes, and default-ignorable and unassigned code points.
     "\\30 ", "\\30", "\\4f", "\\26 ", "\\25 ", "\\3a9 ", "\\301 ", "\\e9\t", "\\b", "\\bf", "\\f", "\\0",
     "\\x41", "\\x26", "\\xe9", "\\u{41}", "\\u{1F680}", "\\u{110000}", "\u03a9", "\u17b4", "\U00050000",
-    "\u3164",
+    "\u3164", "\u1369",
 ])
 
 
