@@ -95,8 +95,8 @@ def _fold(text: str) -> str:
             text = text.translate(glyphs.table)
         text = text.casefold()
         text = _tables().invisible.sub("", text)
-        if text and max(text) >= _BEYOND_PLANES:  # max() is C speed; such text is rare
-            text = _drop_unassigned(text)
+        if text and max(text) >= _ASTRAL:  # max() is C speed; such text is rare
+            text = _drop_astral_invisible(text)
         text = _drop_escape_chars(_tables().dashes.sub("-", text))  # NFKC makes & of a full-width one
         text = _OTHER_DIGIT.sub(lambda m: str(unicodedata.decimal(m.group())), text)  # ٣ is 3
     return " ".join(text.split())  # whitespace runs, of any script, are one space
@@ -131,16 +131,25 @@ def _code_point(value: int) -> str:
     return chr(value) if 0 < value <= 0x10FFFF and not 0xD800 <= value <= 0xDFFF else "\ufffd"
 
 
+_ASTRAL = "\U00010000"
 _BEYOND_PLANES = "\U00020000"
 
 
-def _drop_unassigned(text: str) -> str:
-    return "".join(c for c in text if c < _BEYOND_PLANES or unicodedata.category(c) != "Cn")
+def _drop_astral_invisible(text: str) -> str:
+    """Invisible characters beyond the BMP: a set for planes 1 and 14, the category beyond them. (A regex class
+    holding characters beyond the BMP is a list of ranges tried one by one at every character: ten times
+    slower than the BMP's bitmap, now that the unassigned code points make it long.)"""
+    astral = _tables().astral_invisible
+    return "".join(c for c in text if c < _ASTRAL or not (
+        c in astral or (c >= _BEYOND_PLANES and unicodedata.category(c) == "Cn")))
 
 
 @dataclass(frozen=True)
 class _Tables:
     invisible: re.Pattern[str]
+    """The invisible characters of the BMP."""
+    astral_invisible: frozenset[str]
+    """The invisible characters of planes 1 and 14."""
     dashes: re.Pattern[str]
     second_halves: frozenset[str]
     """Characters that are the second of a canonical pair, and Hangul vowels and final consonants."""
@@ -185,12 +194,14 @@ def is_dash(c: str) -> bool:
 @functools.cache
 def _tables() -> _Tables:
     invisible = [chr(c) for plane in _PLANES for c in plane if is_invisible(chr(c))]
+    astral = frozenset(c for c in invisible if c >= _ASTRAL)
     dashes = [chr(c) for plane in _PLANES for c in plane if is_dash(chr(c))]
     halves = {chr(int(d[1], 16)) for plane in _PLANES for c in plane
               if len(d := unicodedata.decomposition(chr(c)).split()) == 2 and not d[0].startswith("<")}
     hangul = {chr(c) for c in (*range(0x1100, 0x1200), *range(0xD7B0, 0xD800))
               if unicodedata.name(chr(c), "").startswith(("HANGUL JUNGSEONG", "HANGUL JONGSEONG"))}
-    return _Tables(re.compile(_char_class(invisible)), re.compile(_char_class(dashes)), frozenset(halves | hangul))
+    return _Tables(re.compile(_char_class(c for c in invisible if c < _ASTRAL)), astral,
+                   re.compile(_char_class(dashes)), frozenset(halves | hangul))
 
 
 def _char_class(chars: Iterable[str]) -> str:
@@ -491,11 +502,14 @@ _CONSTRUCT = re.compile(
     rb"|(?<=&)(?:#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[A-Za-z][A-Za-z0-9]{0,31};?)"
     rb"|(?<=%)[0-9A-Fa-f]{2}(?:%[0-9A-Fa-f]{2})*"
     rb"|(?<=[\x80-\xff])[\x80-\xff]*)")
+_NOT_ALNUM_ASCII = bytes(c for c in range(128) if not chr(c).isalnum())
 _NOT_ALNUM = bytes(c for c in range(128) if not chr(c).isalnum() and c not in b"\0\1\2<>")
 _TAG_START = re.compile(rb"<(?=[A-Za-z/!?])")
 _SKELETON_TABLE = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ<>", b"abcdefghijklmnopqrstuvwxyz\2\1")
 _SKELETON_TAG = re.compile(rb"\x00[^\x00-\x02]*\x01")  # MARKUP, spelled in the skeleton's tag bytes
 _RAW_TAG_BYTES = bytes.maketrans(b"\0\1\2", b"\x7f\x7f\x7f")
+_ESCAPE_BODY = frozenset(string.ascii_letters.encode() + string.digits.encode() + b"&#%")
+"""Bytes an HTML or URL escape may be cut after, for an escaped letter, digit, "#" or ";" to complete it."""
 _STAYS_ALONE = frozenset(b" \t\n\r\x0b\x0c!\"#$'()*+,-./:?@[]^_`{|}~")
 """ASCII that no escape ends with, that normalising neither removes nor changes, and that composes with nothing."""
 
@@ -518,7 +532,9 @@ def skeletons(data: bytes) -> tuple[bytes, bytes] | None:
         # A character that joins the one before it is harmless after whitespace or punctuation that stays
         # as it is in the normal form (none of them composes); after anything else the file goes the slow way,
         # and so it does right after another construct (a CSS escape eats the whitespace that ends it).
-        if got is None or (got[1] and start and (marked[start - 1] not in _STAYS_ALONE or start == last_end)):
+        # An escaped letter, digit, "#" or ";" may complete an HTML or URL escape only right after its body.
+        if got is None or (got[1] and start and (marked[start - 1] not in _STAYS_ALONE or start == last_end)) \
+                or (got[2] and start and (marked[start - 1] in _ESCAPE_BODY or start == last_end)):
             refused = True
             return b""
         last_end = m.end()
@@ -535,13 +551,17 @@ def skeletons(data: bytes) -> tuple[bytes, bytes] | None:
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def _construct_skeleton(raw: bytes) -> tuple[bytes, bool] | None:
-    """The skeleton of one construct and whether its normal form starts with a character that may join the
-    one before it; None if the construct may complete an escape with what follows it."""
+def _construct_skeleton(raw: bytes) -> tuple[bytes, bool, bool] | None:
+    """The skeleton of one construct, whether its normal form starts with a character that may join the one
+    before it, and whether it is a backslash escape that may complete an HTML or URL escape begun before it
+    (an escaped letter, digit, "#" or ";"); None if the construct may begin an escape with what follows it."""
     text = raw.decode("utf-8", "surrogateescape")
-    if raw[:1] == b"\\" and any(c.isascii() and (c.isalnum() or c in "&%#;")
-                                 for c in _BACKSLASH_ESCAPE.sub(_backslash_char, text)):
-        return None  # an escaped "&", "%", "#", ";", letter or digit may begin or complete an HTML or URL escape
+    completes = False
+    if raw[:1] == b"\\":
+        unescaped = _BACKSLASH_ESCAPE.sub(_backslash_char, text)
+        if "&" in unescaped or "%" in unescaped:
+            return None
+        completes = any(c.isascii() and (c.isalnum() or c in "#;") for c in unescaped)
     if raw[:1] == b"&" and any(c == "%" or c in string.hexdigits for c in _reference_value(text)):
         return None  # may complete a percent-escape after it
     try:
@@ -549,7 +569,7 @@ def _construct_skeleton(raw: bytes) -> tuple[bytes, bool] | None:
     except TooDeep:
         return None
     letters = "".join(c for c in form if c.isalnum()).encode("utf-8", "surrogatepass")
-    return (letters, bool(form) and composes_backward(form[0]))
+    return (letters, bool(form) and composes_backward(form[0]), completes)
 
 
 def _reference_value(text: str) -> str:
@@ -604,7 +624,8 @@ def markers_in(data: bytes, automaton: LeakAutomaton) -> set[str]:
     forms: list[str] | None = None
     if both is None:  # normalised whole; the skeletons of the normal forms themselves
         forms = _normal_texts(data)
-        sks = [skeleton_of(v).encode("utf-8", "surrogatepass") for v in forms]
+        sks = [v.encode().translate(None, _NOT_ALNUM_ASCII) if v.isascii() else
+               skeleton_of(v).encode("utf-8", "surrogatepass") for v in forms]
     else:
         sks = list(both[:1] if both[1] is both[0] else both)  # the same object when the file has no markup
     for sk in sks:

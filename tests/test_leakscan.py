@@ -277,7 +277,7 @@ _PIECES = st.sampled_from([
     # CSS and JavaScript escapes, and default-ignorable and unassigned code points.
     "\\30 ", "\\30", "\\4f", "\\26 ", "\\25 ", "\\3a9 ", "\\301 ", "\\e9\t", "\\b", "\\bf", "\\f", "\\0",
     "\\x41", "\\x26", "\\xe9", "\\u{41}", "\\u{1F680}", "\\u{110000}", "\u03a9", "\u17b4", "\U00050000",
-    "\u3164", "\u1369",
+    "\u3164", "\u1369", "&hellip", "\\3b ", "\\x23", "\\u{3b}", "%4", "&#",
 ])
 
 
@@ -290,6 +290,9 @@ _PIECES = st.sampled_from([
 @example(["\\3a9 ", "\u0301"])             # ... the letter a CSS escape ends with, whose space it eats
 @example(["&#4", "\\x38", ";"])            # a JavaScript digit completes a reference
 @example(["\\26 ", "#", "4", "8", ";"])        # a CSS "&" starts one
+@example(["&hellip", "\\3b "])              # a CSS ";" completes a named reference
+@example(["%4", "\\u{31}"])                 # ... a JavaScript digit a percent-escape
+@example(["&#", "\\x34", "\\x38"])           # ... escapes next to each other a reference
 def test_skeletons_are_the_letters_and_digits_of_the_normal_forms(pieces: list[str]) -> None:
     """The fast path's proof obligation: where it answers, it answers what normalising would."""
     text = "".join(pieces)
