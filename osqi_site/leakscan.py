@@ -480,19 +480,19 @@ def leak_automaton(markers: Iterable[str], attachments: Mapping[str, str] | None
                          tuple(sorted(short)))
 
 
-# The fast path. Normalising every output byte costs about 100 ms per MB; most files hold no marker, and a
-# cheaper test proves it. The *skeleton* of a file is the letters and digits of its normal form, in order,
-# computed construct by construct: each escape (JSON, HTML, percent run) and each run of non-ASCII
-# characters is normalised on its own (cached: the same few recur), ASCII outside them is only lower-cased.
-# Decoding is one level per kind, so a construct's normal form does not depend on its neighbours, except in
-# the cases ``_construct_skeleton`` refuses (answering None, which sends the file down the slow path): a JSON
-# escape of an ASCII character or an HTML reference to "%" or a hex digit (either can complete an escape
-# with the characters after it), and a construct whose normal form starts with a character that combines
-# with the one before it (a combining accent after "e" makes "é"). A marker in the normal form has its own
-# letters and digits as a contiguous piece of the file's skeleton (the same for the view without markup);
-# a file whose skeletons contain no marker's skeleton holds no marker, and only the others are normalised
-# whole. tests/test_leakscan.py holds skeletons(x) == letters and digits of normalise(x) for generated x,
-# and the scan to the plain rule.
+# The skeleton is the rule. Normalising every output byte costs about 100 ms per MB, and the letters and
+# digits of a text are what a reader reads whatever stands between them (OSQI_2026_0002, a title as a URL
+# slug). The *skeleton* of a file is the letters and digits of its normal form, in order, computed construct
+# by construct: each escape (backslash, HTML, percent run) and each run of non-ASCII characters is normalised
+# on its own (cached: the same few recur), ASCII outside them is only lower-cased. Decoding is one level per
+# kind, so a construct's normal form does not depend on its neighbours, except in the cases refused
+# (``_construct_skeleton`` answers None or a flag, and the file is normalised whole): a backslash escape of
+# "&" or "%" (either begins an escape with the characters after it), one of a letter, digit, "#" or ";" right
+# after a letter, digit, "&", "#" or "%" (it may complete an escape begun there), an HTML reference to "%" or
+# a hex digit, and a construct whose normal form starts with a character that combines with the one before
+# it (a combining accent after "e" makes "é"). A marker is found where its skeleton occurs in a skeleton of
+# the file (``markers_in``); tests/test_leakscan.py holds skeletons(x) == letters and digits of normalise(x)
+# for generated x, and the scan to the rule.
 
 # One character class first, so the regex engine skips to candidates at C speed (an alternation of
 # branches would be tried at every byte: ten times slower).
