@@ -37,8 +37,9 @@ from .model import Disclosure
 # Two spellings a reader takes for the same text have the same normal form: compatibility forms (full-width
 # letters, ligatures, superscripts), case, invisible and formatting characters, typographic hyphens and dashes,
 # whitespace runs, HTML character references (named, decimal, hex, with or without ";"), percent-escapes and
-# JSON string escapes. Escapes are decoded one level each, in the order software decodes them before a
-# reader sees the text (JSON, then HTML, then the URL); the escape characters left over (& % \) are then
+# backslash escapes (JSON and JavaScript strings: \uXXXX, \u{X...}, \xXX, \n ...; CSS: \ and 1-6 hex digits and
+# one optional whitespace). Escapes are decoded one level each, in the order software decodes them before a
+# reader sees the text (backslash escapes, then HTML, then the URL); the escape characters left over (& % \) are then
 # dropped, so an escape of an escape, which a reader sees as an escape, stays one, and decoding again changes
 # nothing: normalise(normalise(x)) == normalise(x).
 
@@ -68,9 +69,10 @@ def _fold_all(text: str) -> str:
 
 
 def decode(text: str) -> str:
-    """One level of JSON, HTML and URL escapes, in that order; the escape characters left are dropped."""
+    """One level of backslash (JSON, JavaScript, CSS), HTML and URL escapes, in that order; the escape
+    characters left are dropped."""
     if "\\" in text:
-        text = _JSON_ESCAPE.sub(_json_char, text)
+        text = _BACKSLASH_ESCAPE.sub(_backslash_char, text)
     if "&" in text:
         text = html.unescape(text)
     if "%" in text:
@@ -100,45 +102,93 @@ def _fold(text: str) -> str:
             text = text.translate(glyphs.table)
         text = text.casefold()
         text = _tables().invisible.sub("", text)
+        if text and max(text) >= _ASTRAL:  # max() is C speed; such text is rare
+            text = _drop_astral_invisible(text)
         text = _drop_escape_chars(_tables().dashes.sub("-", text))  # NFKC makes & of a full-width one
         text = _OTHER_DIGIT.sub(lambda m: str(unicodedata.decimal(m.group())), text)  # ٣ is 3
     return " ".join(text.split())  # whitespace runs, of any script, are one space
 
 
-_JSON_ESCAPE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}"
-                          r"|\\[\\/\"bfnrt]")
+# What follows a backslash in an escape, longest spelling first. JSON's and JavaScript's \b and \f are CSS hex
+# digits too: before another hex digit they are read as CSS (\bf is U+00BF), alone as JSON.
+_AFTER_BACKSLASH = (r"u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|u\{[0-9a-fA-F]{1,6}\}|u[0-9a-fA-F]{4}"
+                    r"|x[0-9a-fA-F]{2}|[\\/\"nrt]|[bf](?![0-9a-fA-F])|[0-9a-fA-F]{1,6}(?:\r\n|[ \t\n\r\f])?")
+_BACKSLASH_ESCAPE = re.compile(r"\\(?:" + _AFTER_BACKSLASH + ")")
 
 
-def _json_char(m: re.Match[str]) -> str:
+def _backslash_char(m: re.Match[str]) -> str:
     s = m.group(0)
-    if s[1] != "u":
-        return {"b": " ", "f": " ", "n": " ", "r": " ", "t": " "}.get(s[1], s[1])
-    units = [int(s[i + 2:i + 6], 16) for i in range(0, len(s), 6)]
-    if len(units) == 2:  # a surrogate pair: one character
-        return chr(0x10000 + ((units[0] - 0xD800) << 10) + (units[1] - 0xDC00))
-    return chr(units[0])
+    kind = s[1]
+    if kind == "u" and s[2] == "{":  # JavaScript \u{X...}
+        return _code_point(int(s[3:-1], 16))
+    if kind == "u":
+        units = [int(s[i + 2:i + 6], 16) for i in range(0, len(s), 6)]
+        if len(units) == 2:  # a surrogate pair: one character
+            return chr(0x10000 + ((units[0] - 0xD800) << 10) + (units[1] - 0xDC00))
+        return chr(units[0])
+    if kind == "x":  # JavaScript \xXX
+        return chr(int(s[2:], 16))
+    if kind in string.hexdigits and s not in ("\\b", "\\f"):  # CSS: 1-6 hex digits and one whitespace eaten
+        return _code_point(int(s[1:].rstrip(), 16))
+    return {"b": " ", "f": " ", "n": " ", "r": " ", "t": " "}.get(kind, kind)
+
+
+def _code_point(value: int) -> str:
+    """The character ``value`` names; U+FFFD, as CSS reads them, for zero, surrogates and beyond Unicode."""
+    return chr(value) if 0 < value <= 0x10FFFF and not 0xD800 <= value <= 0xDFFF else "\ufffd"
+
+
+_ASTRAL = "\U00010000"
+_BEYOND_PLANES = "\U00020000"
+
+
+def _drop_astral_invisible(text: str) -> str:
+    """Invisible characters beyond the BMP: a set for planes 1 and 14, the category beyond them. (A regex class
+    holding characters beyond the BMP is a list of ranges tried one by one at every character: ten times
+    slower than the BMP's bitmap, now that the unassigned code points make it long.)"""
+    astral = _tables().astral_invisible
+    return "".join(c for c in text if c < _ASTRAL or not (
+        c in astral or (c >= _BEYOND_PLANES and unicodedata.category(c) == "Cn")))
 
 
 @dataclass(frozen=True)
 class _Tables:
     invisible: re.Pattern[str]
+    """The invisible characters of the BMP."""
+    astral_invisible: frozenset[str]
+    """The invisible characters of planes 1 and 14."""
     dashes: re.Pattern[str]
     second_halves: frozenset[str]
     """Characters that are the second of a canonical pair, and Hangul vowels and final consonants."""
 
 
-# Plane 0, 1 and 14 hold every format character and dash Unicode has assigned; tests/test_leakscan.py checks
-# that a walk over all 1.1 million code points finds no other, so the short walk here is complete.
+# Plane 0, 1 and 14 hold every assigned invisible character, dash and canonical pair; tests/test_leakscan.py
+# checks that a walk over all 1.1 million code points finds no other, so the short walk here is complete. The
+# unassigned code points beyond them (most of planes 2-16) are removed by their category (``_drop_unassigned``).
 _PLANES = (range(0x20000), range(0xE0000, 0xE1000))
+
+OTHER_DEFAULT_IGNORABLE = (range(0x034F, 0x0350), range(0x115F, 0x1161), range(0x17B4, 0x17B6), range(0x2065, 0x2066),
+                           range(0x3164, 0x3165), range(0xFFA0, 0xFFA1), range(0xFFF0, 0xFFF9), range(0xE0000, 0xE0001),
+                           range(0xE0002, 0xE0020), range(0xE0080, 0xE0100), range(0xE01F0, 0xE1000))
+"""Unicode's Other_Default_Ignorable_Code_Point (PropList.txt, unchanged since Unicode 6.0): with category Cf
+and the variation selectors, the Default_Ignorable_Code_Point property (DerivedCoreProperties.txt)."""
 
 
 def is_invisible(c: str) -> bool:
-    """Format characters (category Cf: zero-width space and joiners, soft hyphen, BOM, bidi controls, tags),
-    controls other than whitespace, and the other default-ignorable characters Unicode names as such."""
+    """Every default-ignorable code point and more: format characters (category Cf: zero-width space and joiners,
+    soft hyphen, BOM, bidi controls, tags), variation selectors, Other_Default_Ignorable_Code_Point (Khmer
+    inherent vowels, Hangul fillers, ...); controls other than whitespace; and unassigned code points (category
+    Cn), which a later Unicode may make invisible and which no reader sees as a letter today."""
     category = unicodedata.category(c)
-    name = unicodedata.name(c, "")
-    return (category == "Cf" or (category == "Cc" and not c.isspace())
-            or name.startswith("VARIATION SELECTOR") or "FILLER" in name or name == "COMBINING GRAPHEME JOINER")
+    if category in ("Cf", "Cn") or (category == "Cc" and not c.isspace()):
+        return True
+    if ord(c) in _OTHER_DEFAULT_IGNORABLE:
+        return True
+    name = unicodedata.name(c, "") if category in ("Mn", "Lo") else ""  # where selectors and fillers are
+    return "VARIATION SELECTOR" in name or "FILLER" in name
+
+
+_OTHER_DEFAULT_IGNORABLE = frozenset(c for r in OTHER_DEFAULT_IGNORABLE for c in r)
 
 
 def is_dash(c: str) -> bool:
@@ -151,12 +201,14 @@ def is_dash(c: str) -> bool:
 @functools.cache
 def _tables() -> _Tables:
     invisible = [chr(c) for plane in _PLANES for c in plane if is_invisible(chr(c))]
+    astral = frozenset(c for c in invisible if c >= _ASTRAL)
     dashes = [chr(c) for plane in _PLANES for c in plane if is_dash(chr(c))]
     halves = {chr(int(d[1], 16)) for plane in _PLANES for c in plane
               if len(d := unicodedata.decomposition(chr(c)).split()) == 2 and not d[0].startswith("<")}
     hangul = {chr(c) for c in (*range(0x1100, 0x1200), *range(0xD7B0, 0xD800))
               if unicodedata.name(chr(c), "").startswith(("HANGUL JUNGSEONG", "HANGUL JONGSEONG"))}
-    return _Tables(re.compile(_char_class(invisible)), re.compile(_char_class(dashes)), frozenset(halves | hangul))
+    return _Tables(re.compile(_char_class(c for c in invisible if c < _ASTRAL)), astral,
+                   re.compile(_char_class(dashes)), frozenset(halves | hangul))
 
 
 def _char_class(chars: Iterable[str]) -> str:
@@ -273,12 +325,17 @@ _LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuv
 
 @functools.cache
 def id_pattern(prefix: str) -> re.Pattern[str]:
-    """A disclosure ID in normalised text, not as part of a longer token."""
-    return re.compile(rf"(?<![a-z0-9_-]){re.escape(normalise(prefix))}-[0-9]{{4}}-[0-9]{{4,}}(?![0-9])")
+    """A disclosure ID in normalised text: the prefix, a 4-digit year and a number of 4 digits or more, joined by
+    any run of non-alphanumeric characters or none (``OSQI 2026 0002``, ``OSQI_2026_0002``, ``OSQI/2026/0002``,
+    ``OSQI20260002``), not preceded by a letter or digit nor followed by a digit. Linear: each gap's class
+    excludes the digits after it."""
+    gap = r"[\W_]*"
+    return re.compile(rf"(?<![^\W_]){re.escape(normalise(prefix))}{gap}([0-9]{{4}}){gap}([0-9]{{4,}})(?![0-9])")
 
 
 def ids_in(text: str, prefix: str) -> list[str]:
     """Every disclosure ID ``text`` mentions, in any spelling, written as the site writes IDs."""
+    found: list[tuple[str, str]]
     try:
         if text.isascii() and not _TRIGGER_TEXT.search(text):
             found = id_pattern(prefix).findall(text.lower())  # its normal form, but for whitespace runs
@@ -288,7 +345,7 @@ def ids_in(text: str, prefix: str) -> list[str]:
             found = [v for view in views(text) for v in id_pattern(prefix).findall(view)]
     except TooDeep:
         return [f"{prefix}-????-????"]  # cannot be read: reported like an unknown ID, so the build fails
-    return sorted({prefix + f[len(normalise(prefix)):] for f in found})
+    return sorted({f"{prefix}-{year}-{number}" for year, number in found})
 
 
 _TRIGGER_TEXT = re.compile(_TRIGGER.pattern.decode())
@@ -402,63 +459,73 @@ def attachment_digests(paths: Iterable[str]) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class LeakAutomaton:
-    """Every normalised marker at once (Aho-Corasick), and the digests of withheld attachments."""
+    """Every marker's skeleton at once (Aho-Corasick), and the digests of withheld attachments."""
 
     matcher: ahocorasick_rs.BytesAhoCorasick | None
     markers: tuple[tuple[str, ...], ...]
-    """For each pattern index, the markers with that normal form."""
+    """For each pattern index, the markers with that skeleton."""
     attachments: Mapping[str, str]
     """SHA-256 hex digest → a name for the withheld file with those bytes."""
-    skeleton_matcher: ahocorasick_rs.BytesAhoCorasick | None = None
-    """Every marker's skeleton (its letters and digits), for the fast path; None if one has none."""
+    short: tuple[tuple[str, str], ...] = ()
+    """``(normal form, marker)`` of each marker whose skeleton is shorter than ``MIN_MARKER``: these are
+    matched in the normal form itself, as a few letters alone would match ordinary words."""
+
+
+def skeleton_of(form: str) -> str:
+    """The letters and digits of a text in normal form, in order."""
+    return "".join(c for c in form if c.isalnum())
 
 
 def leak_automaton(markers: Iterable[str], attachments: Mapping[str, str] | None = None) -> LeakAutomaton | None:
     """The matcher of every marker at once (``None`` when there is nothing to look for)."""
-    by_form: dict[bytes, set[str]] = {}
+    by_skeleton: dict[bytes, set[str]] = {}
+    short: set[tuple[str, str]] = set()
     for m in markers:
-        form = _normal_or_raw(m).encode("utf-8", "surrogatepass")
-        if len(form) >= 1 and m:
-            by_form.setdefault(form, set()).add(m)
-    if not by_form and not attachments:
+        form = _normal_or_raw(m)
+        skeleton = skeleton_of(form)
+        if len(skeleton) >= MIN_MARKER:
+            by_skeleton.setdefault(skeleton.encode("utf-8", "surrogatepass"), set()).add(m)
+        elif form and m:
+            short.add((form, m))
+    if not by_skeleton and not short and not attachments:
         return None
-    forms = sorted(by_form)
-    matcher = ahocorasick_rs.BytesAhoCorasick(forms, implementation=ahocorasick_rs.Implementation.DFA) \
-        if forms else None
-    skeletons = {"".join(c for c in f.decode("utf-8", "surrogatepass") if c.isalnum()).encode("utf-8", "surrogatepass")
-                 for f in forms}
-    fast = ahocorasick_rs.BytesAhoCorasick(sorted(skeletons), implementation=ahocorasick_rs.Implementation.DFA) \
-        if skeletons and b"" not in skeletons else None
-    return LeakAutomaton(matcher, tuple(tuple(sorted(by_form[f])) for f in forms), dict(attachments or {}), fast)
+    keys = sorted(by_skeleton)
+    matcher = ahocorasick_rs.BytesAhoCorasick(keys, implementation=ahocorasick_rs.Implementation.DFA) \
+        if keys else None
+    return LeakAutomaton(matcher, tuple(tuple(sorted(by_skeleton[k])) for k in keys), dict(attachments or {}),
+                         tuple(sorted(short)))
 
 
-# The fast path. Normalising every output byte costs about 100 ms per MB; most files hold no marker, and a
-# cheaper test proves it. The *skeleton* of a file is the letters and digits of its normal form, in order,
-# computed construct by construct: each escape (JSON, HTML, percent run) and each run of non-ASCII
-# characters is normalised on its own (cached: the same few recur), ASCII outside them is only lower-cased.
-# Decoding is one level per kind, so a construct's normal form does not depend on its neighbours, except in
-# the cases ``_construct_skeleton`` refuses (answering None, which sends the file down the slow path): a JSON
-# escape of an ASCII character or an HTML reference to "%" or a hex digit (either can complete an escape
-# with the characters after it), and a construct whose normal form starts with a character that combines
-# with the one before it (a combining accent after "e" makes "é"). A marker in the normal form has its own
-# letters and digits as a contiguous piece of the file's skeleton (the same for the view without markup);
-# a file whose skeletons contain no marker's skeleton holds no marker, and only the others are normalised
-# whole. tests/test_leakscan.py holds skeletons(x) == letters and digits of normalise(x) for generated x,
-# and the scan to the plain rule.
+# The skeleton is the rule. Normalising every output byte costs about 100 ms per MB, and the letters and
+# digits of a text are what a reader reads whatever stands between them (OSQI_2026_0002, a title as a URL
+# slug). The *skeleton* of a file is the letters and digits of its normal form, in order, computed construct
+# by construct: each escape (backslash, HTML, percent run) and each run of non-ASCII characters is normalised
+# on its own (cached: the same few recur), ASCII outside them is only lower-cased. Decoding is one level per
+# kind, so a construct's normal form does not depend on its neighbours, except in the cases refused
+# (``_construct_skeleton`` answers None or a flag, and the file is normalised whole): a backslash escape of
+# "&" or "%" (either begins an escape with the characters after it), one of a letter, digit, "#" or ";" right
+# after a letter, digit, "&", "#" or "%" (it may complete an escape begun there), an HTML reference to "%" or
+# a hex digit, and a construct whose normal form starts with a character that combines with the one before
+# it (a combining accent after "e" makes "é"). A marker is found where its skeleton occurs in a skeleton of
+# the file (``markers_in``); tests/test_leakscan.py holds skeletons(x) == letters and digits of normalise(x)
+# for generated x, and the scan to the rule.
 
 # One character class first, so the regex engine skips to candidates at C speed (an alternation of
 # branches would be tried at every byte: ten times slower).
 _CONSTRUCT = re.compile(
     rb"[\\&%\x80-\xff](?:"
-    rb"(?<=\\)(?:u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[\\/\"bfnrt])"
+    rb"(?<=\\)(?:" + _AFTER_BACKSLASH.encode() + rb")"
     rb"|(?<=&)(?:#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[A-Za-z][A-Za-z0-9]{0,31};?)"
     rb"|(?<=%)[0-9A-Fa-f]{2}(?:%[0-9A-Fa-f]{2})*"
     rb"|(?<=[\x80-\xff])[\x80-\xff]*)")
+_NOT_ALNUM_ASCII = bytes(c for c in range(128) if not chr(c).isalnum())
 _NOT_ALNUM = bytes(c for c in range(128) if not chr(c).isalnum() and c not in b"\0\1\2<>")
 _TAG_START = re.compile(rb"<(?=[A-Za-z/!?])")
 _SKELETON_TABLE = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ<>", b"abcdefghijklmnopqrstuvwxyz\2\1")
 _SKELETON_TAG = re.compile(rb"\x00[^\x00-\x02]*\x01")  # MARKUP, spelled in the skeleton's tag bytes
 _RAW_TAG_BYTES = bytes.maketrans(b"\0\1\2", b"\x7f\x7f\x7f")
+_ESCAPE_BODY = frozenset(string.ascii_letters.encode() + string.digits.encode() + b"&#%")
+"""Bytes an HTML or URL escape may be cut after, for an escaped letter, digit, "#" or ";" to complete it."""
 _STAYS_ALONE = frozenset(b" \t\n\r\x0b\x0c!\"#$'()*+,-./:?@[]^_`{|}~")
 """ASCII that no escape ends with, that normalising neither removes nor changes, and that composes with nothing."""
 
@@ -472,16 +539,21 @@ def skeletons(data: bytes) -> tuple[bytes, bytes] | None:
     out of the skeleton afterwards exactly as ``MARKUP`` cuts them out of the text.
     """
     refused = False
+    last_end = -1
 
     def one(m: re.Match[bytes]) -> bytes:
-        nonlocal refused
+        nonlocal refused, last_end
         got = _construct_skeleton(m.group())
         start = m.start()
         # A character that joins the one before it is harmless after whitespace or punctuation that stays
-        # as it is in the normal form (none of them composes); after anything else the file goes the slow way.
-        if got is None or (got[1] and start and marked[start - 1] not in _STAYS_ALONE):
+        # as it is in the normal form (none of them composes); after anything else the file goes the slow way,
+        # and so it does right after another construct (a CSS escape eats the whitespace that ends it).
+        # An escaped letter, digit, "#" or ";" may complete an HTML or URL escape only right after its body.
+        if got is None or (got[1] and start and (marked[start - 1] not in _STAYS_ALONE or start == last_end)) \
+                or (got[2] and start and (marked[start - 1] in _ESCAPE_BODY or start == last_end)):
             refused = True
             return b""
+        last_end = m.end()
         return got[0]
 
     if b"\0" in data or b"\1" in data or b"\2" in data:
@@ -495,13 +567,17 @@ def skeletons(data: bytes) -> tuple[bytes, bytes] | None:
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def _construct_skeleton(raw: bytes) -> tuple[bytes, bool] | None:
-    """The skeleton of one construct and whether its normal form starts with a character that may join the
-    one before it; None if the construct may complete an escape with what follows it."""
+def _construct_skeleton(raw: bytes) -> tuple[bytes, bool, bool] | None:
+    """The skeleton of one construct, whether its normal form starts with a character that may join the one
+    before it, and whether it is a backslash escape that may complete an HTML or URL escape begun before it
+    (an escaped letter, digit, "#" or ";"); None if the construct may begin an escape with what follows it."""
     text = raw.decode("utf-8", "surrogateescape")
-    decoded = decode(text)
-    if raw[:2] == b"\\u" and len(raw) == 6 and decoded.isascii() and not decoded.isspace():
-        return None  # JSON spelling of an ASCII character: may complete an HTML or URL escape after it
+    completes = False
+    if raw[:1] == b"\\":
+        unescaped = _BACKSLASH_ESCAPE.sub(_backslash_char, text)
+        if "&" in unescaped or "%" in unescaped:
+            return None
+        completes = any(c.isascii() and (c.isalnum() or c in "#;") for c in unescaped)
     if raw[:1] == b"&" and any(c == "%" or c in string.hexdigits for c in _reference_value(text)):
         return None  # may complete a percent-escape after it
     try:
@@ -509,7 +585,7 @@ def _construct_skeleton(raw: bytes) -> tuple[bytes, bool] | None:
     except TooDeep:
         return None
     letters = "".join(c for c in form if c.isalnum()).encode("utf-8", "surrogatepass")
-    return (letters, bool(form) and composes_backward(form[0]))
+    return (letters, bool(form) and composes_backward(form[0]), completes)
 
 
 def _reference_value(text: str) -> str:
@@ -529,16 +605,6 @@ def composes_backward(c: str) -> bool:
     return unicodedata.category(c)[0] == "M" or c in _tables().second_halves
 
 
-def _may_hold_a_marker(data: bytes, automaton: LeakAutomaton) -> bool:
-    if automaton.skeleton_matcher is None:
-        return True  # a marker without letters or digits: no skeleton can rule it out
-    both = skeletons(data)
-    if both is None:
-        return True
-    distinct = both[:1] if both[1] is both[0] else both  # the same object when the file has no markup
-    return any(automaton.skeleton_matcher.find_matches_as_indexes(sk) for sk in distinct)
-
-
 def leaks_in(path: str, data: bytes, automaton: LeakAutomaton, digest: str | None = None) -> list[str]:
     """``path: marker`` for each marker in one output file, archives and compressed files opened (``unpacked``),
     and ``path: the exact bytes of withheld attachment <name>`` when the file, or any file inside it, is one,
@@ -552,18 +618,12 @@ def leaks_in(path: str, data: bytes, automaton: LeakAutomaton, digest: str | Non
         sha = digest if i == 0 and digest else hashlib.sha256(text).hexdigest()
         if sha in automaton.attachments:
             found.add(f"the exact bytes of withheld attachment {automaton.attachments[sha]}")
-        if not scan_text or automaton.matcher is None or not _may_hold_a_marker(text, automaton):
+        if not scan_text:
             continue
         try:
-            forms = normal_views(text)
+            found.update(markers_in(text, automaton))
         except TooDeep:
             return [f"{path}: text still changing after {MAX_ROUNDS} rounds of folding, cannot prove it is clean"]
-        for form in forms:
-            for index, _, end in automaton.matcher.find_matches_as_indexes(form, overlapping=True):
-                names = automaton.markers[index]
-                # OSQI-2026-0001 must not match OSQI-2026-00012 (any script's digit counts)
-                if not (_ends_in_digit(names[0]) and _digit_at(form, end)):
-                    found.update(names)
     return [f"{path}: {h}" for h in sorted(found)]
 
 
@@ -690,6 +750,80 @@ def _take(stream: IO[bytes] | gzip.GzipFile | bz2.BZ2File | lzma.LZMAFile, budge
     if budget[0] < 0:
         raise Unprovable(f"unpacks to more than {MAX_UNPACKED} bytes")
     return data
+
+
+def markers_in(data: bytes, automaton: LeakAutomaton) -> set[str]:
+    """The markers in ``data``: those whose skeleton occurs in the skeleton of a normal form of ``data``
+    (``skeletons``; where it refuses, the skeletons of the normal forms themselves), except that a marker
+    ending in a digit is not found where the normal form has another digit right after it."""
+    found: set[str] = set()
+    if automaton.matcher is None and not automaton.short:
+        return found
+    both = skeletons(data)
+    forms: list[str] | None = None
+    if both is None:  # normalised whole; the skeletons of the normal forms themselves
+        forms = _normal_texts(data)
+        sks = [v.encode().translate(None, _NOT_ALNUM_ASCII) if v.isascii() else
+               skeleton_of(v).encode("utf-8", "surrogatepass") for v in forms]
+    else:
+        sks = list(both[:1] if both[1] is both[0] else both)  # the same object when the file has no markup
+    for sk in sks:
+        found.update(_skeleton_hits(data, sk, automaton, forms))
+    for form, marker in automaton.short:
+        forms = forms or _normal_texts(data)
+        if any(_occurs(form, v) for v in forms):
+            found.add(marker)
+    return found
+
+
+def _skeleton_hits(data: bytes, sk: bytes, automaton: LeakAutomaton, forms: list[str] | None) -> set[str]:
+    found: set[str] = set()
+    if automaton.matcher is None:
+        return found
+    for index, _, end in automaton.matcher.find_matches_as_indexes(sk, overlapping=True):
+        names = automaton.markers[index]
+        # OSQI-2026-0001 must not match OSQI-2026-00012 (any script's digit counts). Where the skeleton has a
+        # digit after the marker, only the normal form tells "0001 2" (a hit) from "00012".
+        if _ends_in_digit(names[0]) and _digit_at(sk, end):
+            forms = forms or _normal_texts(data)
+            if not any(_apart_not_before_a_digit(names[0], v) for v in forms):
+                continue
+        found.update(names)
+    return found
+
+
+def _normal_texts(data: bytes) -> list[str]:
+    return [v.decode("utf-8", "surrogatepass") for v in normal_views(data)]
+
+
+def _apart_not_before_a_digit(marker: str, view: str) -> bool:
+    """Whether the marker's letters and digits occur in ``view`` with anything else between them, and no
+    digit (any script's, as ``str.isdigit``) right after the last."""
+    pattern = _spelled_apart(marker)
+    found = pattern.search(view)
+    while found is not None:
+        if not view[found.end():found.end() + 1].isdigit():
+            return True
+        found = pattern.search(view, found.start() + 1)
+    return False
+
+
+@functools.cache
+def _spelled_apart(marker: str) -> re.Pattern[str]:
+    """The marker's letters and digits with any non-alphanumerics between them. Linear: each gap's class
+    excludes the letter after it, so no two quantifiers compete for a character."""
+    gap = r"[\W_]*"
+    return re.compile(gap.join(re.escape(c) for c in skeleton_of(_normal_or_raw(marker))))
+
+
+def _occurs(form: str, view: str) -> bool:
+    """Whether ``form`` occurs in ``view`` not followed by a digit where it ends in one."""
+    at = view.find(form)
+    while at != -1:
+        if not (form[-1].isdigit() and view[at + len(form):at + len(form) + 1].isdigit()):
+            return True
+        at = view.find(form, at + 1)
+    return False
 
 
 def _ends_in_digit(marker: str) -> bool:

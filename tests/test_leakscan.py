@@ -50,6 +50,20 @@ SPELLINGS = [
     "OSQI-2026-\u3007\u3007\u30074",        # ideographic zero (a numeral) reads as 0
     "&#x41E;SQI-2026-0004",                # a look-alike as a reference
     "%D0%9ESQI-2026-0004",                 # ... and percent-escaped
+    "OSQI 2026 0004",                      # other separators, and none (attack finding 2-11)
+    "OSQI_2026_0004",
+    "OSQI/2026/0004",
+    "OSQI+2026+0004",
+    "OSQI20260004",
+    "OSQI-2026-\u17b4\u17b50004",          # Khmer inherent vowels, default-ignorable (finding 2-14)
+    "OS\u2065QI-2026-\ufff00004",           # unassigned code points
+    "OSQI-2026-\U000e00000004\U00050000",   # ... in planes 14 and 5
+    "\u3164OSQI\u034f-2026-0004",           # Hangul filler, combining grapheme joiner
+    "OSQI-2026-\\30 004",                 # CSS hex escape (finding 2-03)
+    "OSQI-2026-\\000030004",              # ... of six digits, no space
+    "OSQI-2026-\\x30004",                 # JavaScript escapes
+    "OSQI-2026-\\u{30}004",
+    "\\4f\tSQI-2026-0004",                 # CSS escape ended by a tab
 ]
 
 
@@ -172,29 +186,50 @@ def test_normalise_is_idempotent(text: str) -> None:
 
 def _respell(c: str, how: int) -> str:
     return [c, c.upper(), f"&#{ord(c)};", f"&#x{ord(c):x};", "".join(f"%{b:02X}" for b in c.encode()),
-            c + "\u200b", f"\\u{ord(c):04x}"][how]
+            c + "\u200b", f"\\u{ord(c):04x}", f"\\{ord(c):x} ", f"\\{ord(c):06x}", f"\\x{ord(c):02x}",
+            f"\\u{{{ord(c):x}}}", c + "\u17b4", c + "\U00050000"][how]
 
 
 @given(st.sampled_from(["OSQI-2026-0004", "Secret title", "CVE-2026-41234"]), st.data(),
        st.sampled_from([" ", "\n", "> ", " x "]), st.sampled_from([" ", "\n", " <", " y"]))
 def test_a_marker_respelled_any_way_and_embedded_is_found(marker: str, data: st.DataObject, before: str,
                                                            after: str) -> None:
-    spelled = "".join(_respell(c, data.draw(st.integers(0, 6))) if c != "-" else
-                      data.draw(st.sampled_from(["-", "\u2010", "\u2014", "\u2212", "&ndash;", "%2D"]))
+    spelled = "".join(_respell(c, data.draw(st.integers(0, 12))) if c != "-" else
+                      data.draw(st.sampled_from(["-", "\u2010", "\u2014", "\u2212", "&ndash;", "%2D", " ", "_", "/",
+                                                 "+", ""]))
                       for c in marker)
     text = "head" + before + spelled + after + "tail"
     assert leakscan.find_leaks({"f": text.encode()}, [marker]) == [f"f: {marker}"]
 
 
 def test_character_tables_are_complete_over_every_code_point() -> None:
-    """The short walk over planes 0, 1 and 14 finds every invisible and dash character there is."""
+    """The short walk over planes 0, 1 and 14 finds every assigned invisible and every dash character there is;
+    beyond them only unassigned code points are invisible, and the normal form removes those by category."""
     walked = set(range(0x20000)) | set(range(0xE0000, 0xE1000))
     others = [c for c in range(sys.maxunicode + 1) if c not in walked
-              and (leakscan.is_invisible(chr(c)) or leakscan.is_dash(chr(c)))]
+              and ((leakscan.is_invisible(chr(c)) and unicodedata.category(chr(c)) != "Cn")
+                   or leakscan.is_dash(chr(c)))]
     assert others == []
+    unassigned = [c for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cn"]
+    assert all(leakscan.is_invisible(chr(c)) for c in unassigned)
+    for c in [*unassigned[::997], 0x50000, 0x10FFFF, 0xE0FFF]:  # a sample over every plane
+        assert leakscan.normalise(f"a{chr(c)}b") == "ab", hex(c)
     assert leakscan.is_dash("\u2212") and leakscan.is_dash("\u2e3a") and not leakscan.is_dash("\u00b1")
     assert all(leakscan.is_invisible(c) for c in "\u200b\u200c\u200d\u00ad\ufeff\u202e\u2066\ufe0f")
     assert unicodedata.category("\u2011") == "Pd"
+
+
+def test_every_default_ignorable_code_point_is_removed() -> None:
+    """Unicode's Default_Ignorable_Code_Point: category Cf, the variation selectors, and the code points of
+    Other_Default_Ignorable_Code_Point (PropList.txt), among them the Khmer inherent vowels of finding 2-14."""
+    listed = [c for r in leakscan.OTHER_DEFAULT_IGNORABLE for c in r]
+    assert {0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x2065, 0x3164, 0xFFA0, 0xFFF0, 0xFFF8, 0xE0000, 0xE0002,
+            0xE001F, 0xE0080, 0xE00FF, 0xE01F0, 0xE0FFF} <= set(listed)
+    formats = [c for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"]
+    selectors = [*range(0x180B, 0x180E), 0x180F, *range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0)]
+    for c in listed + formats + selectors:
+        assert leakscan.is_invisible(chr(c)), hex(c)
+        assert leakscan.normalise(f"a{chr(c)}b") == "ab", hex(c)
 
 
 def test_mentions_cover_every_published_field() -> None:
@@ -276,6 +311,10 @@ _PIECES = st.sampled_from([
     # Look-alikes: Cyrillic, Greek, a caseless one, a numeral, one that NFKC makes, and as escapes.
     "\u041e", "\u0455", "\u0406", "\u0412", "\u0432", "\u0417", "\u03c3", "\ua4f2", "\u3007", "\u0627", "\U0001d7ce",
     "&#x41E;", "%D0%9E", "\\u0406",
+    # CSS and JavaScript escapes, and default-ignorable and unassigned code points.
+    "\\30 ", "\\30", "\\4f", "\\26 ", "\\25 ", "\\3a9 ", "\\301 ", "\\e9\t", "\\b", "\\bf", "\\f", "\\0",
+    "\\x41", "\\x26", "\\xe9", "\\u{41}", "\\u{1F680}", "\\u{110000}", "\u03a9", "\u17b4", "\U00050000",
+    "\u3164", "\u1369", "&hellip", "\\3b ", "\\x23", "\\u{3b}", "%4", "&#",
 ])
 
 
@@ -285,6 +324,12 @@ _PIECES = st.sampled_from([
 @example(["&#37;", "0", "9"])               # an HTML "%" completes a percent-escape
 @example(["%", "&#x4F", "a"])               # ... and so does an HTML hex digit
 @example(["e", "\u0301"])                   # a combining accent joins the letter before it
+@example(["\\3a9 ", "\u0301"])             # ... the letter a CSS escape ends with, whose space it eats
+@example(["&#4", "\\x38", ";"])            # a JavaScript digit completes a reference
+@example(["\\26 ", "#", "4", "8", ";"])        # a CSS "&" starts one
+@example(["&hellip", "\\3b "])              # a CSS ";" completes a named reference
+@example(["%4", "\\u{31}"])                 # ... a JavaScript digit a percent-escape
+@example(["&#", "\\x34", "\\x38"])           # ... escapes next to each other a reference
 def test_skeletons_are_the_letters_and_digits_of_the_normal_forms(pieces: list[str]) -> None:
     """The fast path's proof obligation: where it answers, it answers what normalising would."""
     text = "".join(pieces)
@@ -301,7 +346,9 @@ def test_skeletons_are_the_letters_and_digits_of_the_normal_forms(pieces: list[s
 @given(st.lists(_PIECES, max_size=24), st.lists(st.tuples(st.integers(0, 60), st.integers(1, 16)), min_size=1,
                                                 max_size=3))
 def test_the_scan_agrees_with_the_plain_rule(pieces: list[str], picks: list[tuple[int, int]]) -> None:
-    """Hits of the fast scan == markers m with normalise(m) in a normal form of the file (digit rule aside)."""
+    """Hits of the fast scan == markers m whose skeleton(normalise(m)) occurs in skeleton(normalise(file)), in
+    some view, for markers of ``MIN_MARKER`` letters and digits or more (shorter ones: normalise(m) occurs in
+    normalise(file)); a marker ending in a digit is not found where the normal form has a digit right after it."""
     text = "".join(pieces)
     markers = sorted({m for m in (text[a:a + n] for a, n in picks) if m} | {ID})
     hits = {leak.split(": ", 1)[1] for leak in leakscan.find_leaks({"f": text.encode("utf-8", "surrogateescape")},
@@ -310,9 +357,28 @@ def test_the_scan_agrees_with_the_plain_rule(pieces: list[str], picks: list[tupl
     expected = set()
     for m in markers:
         form = leakscan.normalise(m)
-        if form and any(_occurs(form, v) for v in views):
+        rule = _skeleton_occurs if len(_letters(form)) >= leakscan.MIN_MARKER else _occurs
+        if form and any(rule(form, v) for v in views):
             expected.add(m)
     assert hits == expected
+
+
+def _letters(text: str) -> str:
+    return "".join(c for c in text if c.isalnum())
+
+
+def _skeleton_occurs(form: str, view: str) -> bool:
+    """The plain rule, by brute force: the marker's letters and digits, in the view's, at a place where the
+    view's last matched character is not directly followed by a digit (if the marker ends in one)."""
+    marker, places = _letters(form), [i for i, c in enumerate(view) if c.isalnum()]
+    skeleton = "".join(view[i] for i in places)
+    at = skeleton.find(marker)
+    while at != -1:
+        last = places[at + len(marker) - 1]
+        if not (form[-1].isdigit() and view[last + 1:last + 2].isdigit()):
+            return True
+        at = skeleton.find(marker, at + 1)
+    return False
 
 
 def _occurs(form: str, view: str) -> bool:
@@ -324,10 +390,37 @@ def _occurs(form: str, view: str) -> bool:
     return False
 
 
+@pytest.mark.parametrize("text", [
+    "OSQI 2026 0004", "OSQI_2026_0004", "OSQI20260004", "OSQI/2026/0004", "osqi:2026:0004",
+    "/search?q=Secret+heap+overflow+in+zqlib", "/tree/secret-heap-overflow-in-zqlib", "secret_heap_overflow_in_zqlib",
+    "<p>Secret heap<br>overflow in zqlib</p>",  # finding 2-10: the tag-stripped reading joins the words
+    "OSQI-2026-0004 1", "OSQI-2026-0004, 12", "OSQI-2026-0004</b>7",
+])
+def test_a_marker_spelled_with_other_separators_or_none_is_a_leak(text: str) -> None:
+    markers = [ID, "Secret heap overflow in zqlib"]
+    assert leakscan.find_leaks({"f": text.encode()}, markers) != [], text
+
+
+def test_digit_boundary_holds_in_the_normal_form_not_the_skeleton() -> None:
+    markers = [ID]
+    assert leakscan.find_leaks({"f": b"OSQI-2026-00041"}, markers) == []
+    assert leakscan.find_leaks({"f": b"OSQI 2026 00041"}, markers) == []
+    assert leakscan.find_leaks({"f": b"OSQI-2026-0004 1"}, markers) == ["f: " + ID]
+    assert leakscan.find_leaks({"f": b"OSQI-2026-00041 and OSQI_2026_0004-1"}, markers) == ["f: " + ID]
+
+
+def test_css_and_javascript_escapes_are_decoded_one_level() -> None:
+    assert leakscan.decode("\\30 \\31\t\\000032x\\x33\\u{34}\\u0035") == "012x345"
+    assert leakscan.decode("\\bf \\b x\\f") == "\u00bf  x "  # \b and \f are CSS only before a hex digit
+    assert leakscan.decode("\\0 \\110000 \\d800 ") == "\ufffd" * 3  # no character: U+FFFD, as CSS reads it
+    assert leakscan.normalise("\\\\30 ") == "30"  # an escaped backslash is no escape
+
+
 def test_withheld_id_split_by_markdown_emphasis_is_caught_by_the_scan(project: Path, tmp_path: Path,
                                                                        capsys: pytest.CaptureFixture[str]) -> None:
-    # The mention check reads the Markdown, where "**" is no tag; the page shows OSQI-2026-0004 all the same.
-    (project / "content" / "index.md").write_text("# Home\n\nSoon: OSQI-2026-**0004**.\n")
+    # The mention check reads the Markdown, where "**" is no tag and splits the prefix; the page shows
+    # OSQI-2026-0004 all the same.
+    (project / "content" / "index.md").write_text("# Home\n\nSoon: O**SQI**-2026-0004.\n")
     assert build(project, tmp_path / "site") == 1
     err = capsys.readouterr().err
     assert "withheld disclosure text found in the output" in err and "index.html: OSQI-2026-0004" in err
@@ -491,3 +584,29 @@ def test_a_marker_in_utf16_text_without_a_byte_order_mark_is_found(encoding: str
 def test_binary_files_with_nuls_everywhere_are_not_read_as_utf16() -> None:
     assert leakscan._utf16_reading(bytes(range(256)) * 4) == []
     assert leakscan._utf16_reading(b"plain ascii") == []
+
+
+def test_withheld_id_with_other_separators_in_a_content_page_fails_the_build(project: Path, tmp_path: Path,
+                                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    # Attack finding 2-11: a CI job URL and a tracker path spell the ID with "_" and "/".
+    (project / "content" / "index.md").write_text(
+        "# Home\n\n[CI](https://ci.example.org/job/OSQI_2026_0004/)\n\n[tracker](https://git.example.org/OSQI/2026/0004)\n")
+    assert build(project, tmp_path / "site") == 1
+    err = capsys.readouterr().err
+    assert "content/index.md:3: body: mentions OSQI-2026-0004" in err
+    assert "content/index.md:5: body: mentions OSQI-2026-0004" in err
+    assert not (tmp_path / "site").exists()
+
+
+def test_slug_of_a_withheld_title_in_a_link_fails_the_build(project: Path, tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    withheld = (project / "disclosures" / "2026" / "OSQI-2026-0004.md").read_text()
+    title = next(line[len("title: "):] for line in withheld.split("\n") if line.startswith("title: "))
+    slug = "-".join(title.lower().split())
+    (project / "content" / "index.md").write_text(
+        f"# Home\n\n[branch](https://git.example.org/tree/{slug})\n\n"
+        f"[q](https://x.example.org/?q={title.replace(' ', '+')})\n")
+    assert build(project, tmp_path / "site") == 1
+    err = capsys.readouterr().err
+    assert "withheld disclosure text found in the output" in err and f"index.html: {title}" in err
+    assert not (tmp_path / "site").exists()
