@@ -372,6 +372,9 @@ def _free_bytes(path: str) -> int:
 
 def _init(args: argparse.Namespace) -> int:
     target: Path = args.dir
+    if target.exists() and not target.is_dir():
+        print(f"{target}: not a folder; init writes a new site into a new or empty folder", file=sys.stderr)
+        return 1
     if target.exists() and any(target.iterdir()):
         print(f"{target}: folder is not empty; init only writes into a new or empty folder", file=sys.stderr)
         return 1
@@ -458,6 +461,12 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _new_project(args: argparse.Namespace) -> int:
+    # The slug is a bare file name, never a path: checked whole before it is joined to any folder, so
+    # '../x' or '/abs/x' cannot lead the page out of content/projects/.
+    if not projects.is_slug(args.slug):
+        print(f"new-project: {args.slug!r} is not a slug: lower-case ASCII letters, digits and '-', "
+              "starting and ending with a letter or digit, at most 64 characters", file=sys.stderr)
+        return 2
     project, rc = _project(args.config_file)
     if project is None:
         return rc

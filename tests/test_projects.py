@@ -410,10 +410,33 @@ def test_new_project_writes_a_page_the_build_accepts(tmp_path: Path, capsys: pyt
     project, invalid = projects.validate_project(doc)
     assert invalid == [] and project is not None and project.name == 'New "thing": #1'
     assert cli.main([*args[:1], "new-thing", *args[1:], "--name", "Again"]) == 1  # never overwrites
-    assert cli.main([*args[:1], "Bad_Slug", *args[1:], "--name", "x"]) == 1
-    assert "a project's file name is its URL" in capsys.readouterr().err
+    assert cli.main([*args[:1], "Bad_Slug", *args[1:], "--name", "x"]) == 2
+    assert "'Bad_Slug' is not a slug" in capsys.readouterr().err
     assert not (root / "content" / "projects" / "Bad_Slug.md").exists()
     assert build(root, tmp_path / "site") == 0
+
+
+@pytest.mark.parametrize("slug", ["../escaped", "../../../newdir/deep", "/ABS", "ok/../x", "a/b", "ok\n", "x.md",
+                                  "x-", "\uff41", "a" * 65, "", "."])
+def test_new_project_takes_a_bare_slug_never_a_path(tmp_path: Path, slug: str,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_project(tmp_path / "p")
+    before = sorted(p for p in tmp_path.rglob("*"))
+    target = str(tmp_path / "outside" / "abs") if slug == "/ABS" else slug
+    args = ["new-project", target, "-f", str(root / "mkdocs.yml"), "--care", "watch",
+            "--repo", "https://example.org/n", "--name", "N"]
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{target!r} is not a slug" in err
+    assert sorted(p for p in tmp_path.rglob("*")) == before  # nothing written, no folder made
+
+
+def test_init_into_a_file_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "a-file").write_text("kept")
+    assert cli.main(["init", str(tmp_path / "a-file")]) == 1
+    assert capsys.readouterr().err == (f"{tmp_path / 'a-file'}: not a folder; init writes a new site into a new "
+                                       "or empty folder\n")
+    assert (tmp_path / "a-file").read_text() == "kept"
 
 
 def test_init_ships_an_example_project_matching_its_example_disclosure(tmp_path: Path) -> None:
