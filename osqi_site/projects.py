@@ -172,10 +172,19 @@ def read_projects(docs_dir: Path, withheld: Iterable[str] = ()) -> ProjectSet:
     public: list[Project] = []
     names: list[str] = []
     problems: list[Problem] = []
-    for path in sorted(folder.rglob("*.md")):
+    from .pipeline import mkdocs_reads_as_page
+
+    for path in sorted(folder.rglob("*")):
         rel = f"{docs_dir.name}/{path.relative_to(docs_dir).as_posix()}"
         if any(part.startswith(".") for part in path.relative_to(docs_dir).parts):
             continue  # MkDocs never publishes dot files, nor does the content gate look at them
+        if path.suffix != ".md":
+            # MkDocs builds `.markdown`, `.mdown`, `.mkdn`, `.mkd` into pages too: here such a page would be
+            # published unchecked as a project, so only `<slug>.md` is a page in this folder.
+            if mkdocs_reads_as_page(path.name) and not path.is_dir():
+                problems.append(Problem(rel, 0, "file", f"a page in {FOLDER}/ is a project page, named "
+                                        f"<slug>.md; rename it '{path.stem}.md'"))
+            continue
         if path.parent != folder:
             problems.append(Problem(rel, 0, "file", f"a project page lies directly in {FOLDER}/; move it"))
             continue
