@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from . import gate, pipeline, projects, scaffold
+from . import gate, pipeline, projects, readjson, scaffold
 from .alarms import alarms, config_alarms
 from .loader import load_tree, parse_text
 from .parallel import settle_heap
@@ -239,7 +239,7 @@ def _verify(args: argparse.Namespace) -> int:
     for site in (args.previous, args.site_dir):
         path = site / "osv" / "all.json"
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = readjson.read(path)  # OLD comes from the network in the CI recipe: bounded in size and depth
         except (OSError, ValueError) as e:
             print(f"{path}: cannot read the OSV index: {e}", file=sys.stderr)
             return 1
