@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from . import readjson
 from .timefmt import InstantError, iso_z, parse_instant
 
 PATH = "history/log.json"
@@ -44,9 +45,9 @@ def dump(entries: Sequence[Entry]) -> bytes:
 def parse(data: bytes, where: str = PATH) -> tuple[list[Entry], list[str]]:
     """The entries of a log and every problem of it: shape, numbering, time order and the hash chain."""
     try:
-        entries = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as e:
-        return [], [f"{where}: not JSON: {e}"]
+        entries = readjson.loads(data)  # a previous site's file: bounded in size and depth
+    except readjson.JSONInputError as e:
+        return [], [f"{where}: {e}"]
     if not isinstance(entries, list):
         return [], [f"{where}: not a JSON array of entries"]
     problems: list[str] = []

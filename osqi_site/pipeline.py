@@ -18,7 +18,14 @@ from .model import Disclosure
 from .parallel import map_chunks
 from .problems import Problem
 from .settings import Settings
-from .validate import PAGE_GATE_KEYS, near_gate_keys, page_gate_fields, validate_all
+from .validate import (
+    PAGE_GATE_KEYS,
+    PAGE_TEMPLATE_KEY,
+    PAGE_TEMPLATE_REFUSED,
+    near_gate_keys,
+    page_gate_fields,
+    validate_all,
+)
 
 if TYPE_CHECKING:
     from . import outputs, render
@@ -316,7 +323,9 @@ def _unfenced_gate_problems(rel: str, source: ContentSource, head: bytes,
     text = raw.decode("utf-8", "replace").removeprefix("\ufeff")  # MkDocs reads pages as utf-8-sig
     _, data = mkdocs_meta.get_data(text)
     keys = [k for k in data if k in PAGE_GATE_KEYS] + [k for k, _ in near_gate_keys(data)]
-    if not keys:
+    # MkDocs lower-cases these keys and renders the page with the template one names: refused as in YAML.
+    template = is_page(rel) and PAGE_TEMPLATE_KEY in data
+    if not keys and not template:
         return []
     lines: dict[str, int] = {}
     for number, line in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), 1):
@@ -326,7 +335,9 @@ def _unfenced_gate_problems(rel: str, source: ContentSource, head: bytes,
         elif not line.strip() or not mkdocs_meta.META_MORE_RE.match(line):
             break  # where MkDocs' metadata ends
     message = _UNFENCED if is_page(rel) else _VERBATIM
-    return [Problem(rel, lines.get(k, 1), k, message) for k in keys]
+    at = lines.get(PAGE_TEMPLATE_KEY, 1)
+    refused = [Problem(rel, at, PAGE_TEMPLATE_KEY, PAGE_TEMPLATE_REFUSED)] if template else []
+    return [*(Problem(rel, lines.get(k, 1), k, message) for k in keys), *refused]
 
 
 def _verbatim_gate_problems(rel: str, source: ContentSource, message: str) -> list[Problem]:

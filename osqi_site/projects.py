@@ -42,7 +42,8 @@ GATE_FIELDS = ("embargo_until", "draft")
 TOP_LEVEL_FIELDS = (*PROJECT_FIELDS, *GATE_FIELDS)
 PACKAGE_FIELDS = ("ecosystem", "package", "repo")
 
-SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
+"""A project's slug, matched whole (``fullmatch``: ``$`` would also pass a trailing newline)."""
 _CONTACT = re.compile(r"^(https?://|mailto:)\S+$")
 _NAME_MAX = 100
 _DESCRIPTION_MAX = 300
@@ -171,10 +172,19 @@ def read_projects(docs_dir: Path, withheld: Iterable[str] = ()) -> ProjectSet:
     public: list[Project] = []
     names: list[str] = []
     problems: list[Problem] = []
-    for path in sorted(folder.rglob("*.md")):
+    from .pipeline import mkdocs_reads_as_page
+
+    for path in sorted(folder.rglob("*")):
         rel = f"{docs_dir.name}/{path.relative_to(docs_dir).as_posix()}"
         if any(part.startswith(".") for part in path.relative_to(docs_dir).parts):
             continue  # MkDocs never publishes dot files, nor does the content gate look at them
+        if path.suffix != ".md":
+            # MkDocs builds `.markdown`, `.mdown`, `.mkdn`, `.mkd` into pages too: here such a page would be
+            # published unchecked as a project, so only `<slug>.md` is a page in this folder.
+            if mkdocs_reads_as_page(path.name) and not path.is_dir():
+                problems.append(Problem(rel, 0, "file", f"a page in {FOLDER}/ is a project page, named "
+                                        f"<slug>.md; rename it '{path.stem}.md'"))
+            continue
         if path.parent != folder:
             problems.append(Problem(rel, 0, "file", f"a project page lies directly in {FOLDER}/; move it"))
             continue
@@ -199,6 +209,11 @@ def read_projects(docs_dir: Path, withheld: Iterable[str] = ()) -> ProjectSet:
     return ProjectSet(tuple(public), tuple(markers), tuple(problems))
 
 
+def is_slug(text: str) -> bool:
+    """Whether ``text`` is a bare slug: ASCII lower-case letters, digits and '-', never a path."""
+    return SLUG.fullmatch(text) is not None
+
+
 def validate_project(doc: SourceDoc) -> tuple[Project | None, list[Problem]]:
     """Check one project page's frontmatter completely; the Project only if it has no problem at all."""
     c = _Checker(doc)
@@ -208,7 +223,7 @@ def validate_project(doc: SourceDoc) -> tuple[Project | None, list[Problem]]:
                              "packages) and a closing '---'")
         return None, c.problems
     c.unknown_keys(meta, TOP_LEVEL_FIELDS, "")
-    if not SLUG.match(doc.stem):
+    if not is_slug(doc.stem):
         c.add("file", f"'{doc.stem}.md': a project's file name is its URL: lower-case letters, digits and '-'")
     name = c.text(meta.get("name"), "name", max_len=_NAME_MAX)
     care = c.choice(meta.get("care"), "care", CARE_LEVELS)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from . import readjson
 from .timefmt import iso_z
 
 PATH = "provenance.intoto.json"
@@ -114,8 +115,8 @@ def statement(sums: bytes, src: Source, as_of: datetime, site_url: str, versions
 def subject_digest(data: bytes) -> str | None:
     """The SHA-256 a provenance file gives for ``SHA256SUMS``, or None if it is not such a statement."""
     try:
-        body = json.loads(data)
-    except ValueError:
+        body = readjson.loads(data)  # read from a published site: bounded in size and depth
+    except readjson.JSONInputError:
         return None
     if not isinstance(body, dict) or body.get("_type") != STATEMENT_TYPE \
             or body.get("predicateType") != PREDICATE_TYPE:

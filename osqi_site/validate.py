@@ -511,7 +511,8 @@ def page_gate_fields(path: str, meta: dict[str, Any], lines: dict[str, int]) -> 
                                                                                     list[Problem]]:
     """``embargo_until`` and ``draft`` of a content page, checked like a disclosure's: fail closed.
 
-    A content page may carry any other key (MkDocs and Material read many), but one that is close to a gate key
+    ``template`` is refused (``PAGE_TEMPLATE_REFUSED``). A content page may carry any other key (MkDocs and
+    Material read many), but one that is close to a gate key
     (``embargo_untill``, ``Embargo_Until``, ``draft_``) is an error, as it is in a disclosure: ignoring it
     would publish a page its author meant to hold back.
     """
@@ -519,6 +520,8 @@ def page_gate_fields(path: str, meta: dict[str, Any], lines: dict[str, int]) -> 
     c = _Checker(doc)
     for key, meant in near_gate_keys(meta):
         c.add(key, f"unknown field; did you mean '{meant}'?")
+    if PAGE_TEMPLATE_KEY in meta:
+        c.add(PAGE_TEMPLATE_KEY, PAGE_TEMPLATE_REFUSED)
     draft = _take_draft(c, meta.get("draft"))
     embargo = c.instant(meta["embargo_until"], "embargo_until") if meta.get("embargo_until") is not None else None
     if "embargo_until" in meta and meta["embargo_until"] is None:
@@ -527,6 +530,13 @@ def page_gate_fields(path: str, meta: dict[str, Any], lines: dict[str, int]) -> 
 
 
 PAGE_GATE_KEYS = ("embargo_until", "draft")
+
+PAGE_TEMPLATE_KEY = "template"
+PAGE_TEMPLATE_REFUSED = ("a content page cannot choose its template (the theme's templates are reviewed as code, "
+                         "and most of them cannot render a page); remove the field")
+"""MkDocs renders a page with the template its metadata names: a partial, a missing name or the publisher's own
+``osqi-prerendered.html`` would fail the build halfway, and any other would publish the page as something else
+(``sitemap.xml``). Refused outright on every content page, rather than checked against the theme folders."""
 
 
 def near_gate_keys(meta: dict[str, Any]) -> list[tuple[str, str]]:

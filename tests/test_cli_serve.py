@@ -7,13 +7,14 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from osqi_site.cli import MEMORY_DIR_MIN_FREE, memory_tempdir
+from osqi_site.cli import MEMORY_DIR_MIN_FREE, dev_addr_problem, main, memory_tempdir
 from tests.sitefixture import project
 
 __all__ = ["project"]
@@ -125,3 +126,63 @@ def _serving(port: int) -> bool:
             return bool(response.status == 200)
     except OSError:
         return False
+
+
+@pytest.mark.parametrize(("addr", "problem"), [
+    ("127.0.0.1:\uff15\uff18\uff15", "the port '\uff15\uff18\uff15' must be a whole number from 1 to 65535 in "
+                                      "ASCII digits"),
+    ("127.0.0.1:99999", "the port '99999' must be a whole number from 1 to 65535 in ASCII digits"),
+    ("127.0.0.1:-1", "the port '-1' must be a whole number from 1 to 65535 in ASCII digits"),
+    ("127.0.0.1:0", "the port '0' must be a whole number from 1 to 65535 in ASCII digits"),
+    ("127.0.0.1:", "the port '' must be a whole number from 1 to 65535 in ASCII digits"),
+    ("127.0.0.1: 80", "the port ' 80' must be a whole number from 1 to 65535 in ASCII digits"),
+    ("x", "must be HOST:PORT, e.g. 127.0.0.1:8000"),
+    (":8000", "must be HOST:PORT, e.g. 127.0.0.1:8000"),
+    ("example.org:8000", "the host 'example.org' must be localhost or an IP address (IPv6 in brackets: [::1])"),
+    ("\uff11\uff12\uff17.0.0.1:8000",
+     "the host '\uff11\uff12\uff17.0.0.1' must be localhost or an IP address (IPv6 in brackets: [::1])"),
+])
+def test_a_malformed_serve_address_is_named(addr: str, problem: str) -> None:
+    assert dev_addr_problem(addr) == problem
+
+
+@pytest.mark.parametrize("addr", ["127.0.0.1:8000", "localhost:1", "[::1]:65535", "0.0.0.0:8000"])
+def test_a_good_serve_address_passes(addr: str) -> None:
+    assert dev_addr_problem(addr) is None
+
+
+def _isolated_temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))  # serve keeps the default temporary folder: this one
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    return temp
+
+
+@pytest.mark.parametrize("addr", ["127.0.0.1:\uff18\uff10\uff10\uff10", "127.0.0.1:99999", "127.0.0.1:-1", "x",
+                                  ":8000"])
+def test_serve_refuses_a_malformed_address_before_starting(project: Path, tmp_path: Path, addr: str,
+                                                           monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    temp = _isolated_temp(tmp_path, monkeypatch)
+    assert main(["serve", "-f", str(project / "mkdocs.yml"), "-a", addr]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"serve -a {addr!r}: ") and err.count("\n") == 1
+    assert list(temp.iterdir()) == []
+
+
+def test_serve_that_cannot_start_is_one_line_and_leaves_no_folder(project: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    temp = _isolated_temp(tmp_path, monkeypatch)
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "-f", str(project / "mkdocs.yml"), "-a", f"127.0.0.1:{port}"]) == 1
+    err = capsys.readouterr().err
+    assert f"serve: cannot serve on 127.0.0.1:{port}: " in err and "internal error" not in err
+    assert list(temp.iterdir()) == []  # MkDocs' folder, made before the port was tried, is gone
+    assert tempfile.tempdir == str(temp)  # and the process's temporary folder is as it was
+    assert {s: signal.getsignal(s) for s in handlers} == handlers

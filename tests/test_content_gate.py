@@ -94,7 +94,7 @@ def test_a_key_near_a_gate_key_on_a_content_page_is_a_located_error(key: str, me
     assert gated.withheld == ("content/launch.md",)  # and withheld: a page with a problem is never public
 
 
-@pytest.mark.parametrize("key", ["title", "description", "template", "hide", "icon", "status", "subtitle", "tags",
+@pytest.mark.parametrize("key", ["title", "description", "hide", "icon", "status", "subtitle", "tags",
                                  "date", "search", "authors", "comments", "social"])
 def test_ordinary_page_keys_pass_the_gate(key: str) -> None:
     gated = _gate({"content/page.md": f"---\n{key}: x\n---\nx\n".encode()})
@@ -106,6 +106,31 @@ def test_a_mistyped_gate_key_fails_check_and_build(project: Path, tmp_path: Path
     (project / "content" / "launch.md").write_text("---\ntitle: Launch ZQXTYPO\nembargo_untill: 2999-01-01T00:00:00Z"
                                                    "\n---\nZQXTYPO\n")
     expected = "content/launch.md:3: embargo_untill: unknown field; did you mean 'embargo_until'?"
+    assert cli.main(["check", "-f", str(project / "mkdocs.yml")]) == 1
+    assert expected in capsys.readouterr().err.splitlines()
+    assert build(project, tmp_path / "site") == 1
+    assert expected in capsys.readouterr().err
+    assert not (tmp_path / "site").exists()
+
+
+_TEMPLATE = ("a content page cannot choose its template (the theme's templates are reviewed as code, and most of "
+             "them cannot render a page); remove the field")
+
+
+@pytest.mark.parametrize("template", ["osqi-prerendered.html", "partials/header.html", "no-such-template.html",
+                                      "sitemap.xml", "main.html", "404.html", ""])
+def test_a_content_page_choosing_its_template_is_a_located_error(template: str) -> None:
+    gated = _gate({"content/notes.md": f"---\ntitle: Notes\ntemplate: '{template}'\n---\nx\n".encode(),
+                   "content/other.md": f"Title: Other\nTemplate: {template or 'x'}\n\nbody\n".encode(),
+                   "content/copied.txt": f"Template: {template or 'x'}\n\nbody\n".encode()})
+    assert [str(p) for p in gated.problems] == [f"content/notes.md:3: template: {_TEMPLATE}",
+                                                f"content/other.md:2: template: {_TEMPLATE}"]
+
+
+def test_a_template_key_fails_check_and_build_as_a_located_error(project: Path, tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "content" / "notes.md").write_text("---\ntitle: Notes\ntemplate: osqi-prerendered.html\n---\n# N\n")
+    expected = f"content/notes.md:3: template: {_TEMPLATE}"
     assert cli.main(["check", "-f", str(project / "mkdocs.yml")]) == 1
     assert expected in capsys.readouterr().err.splitlines()
     assert build(project, tmp_path / "site") == 1

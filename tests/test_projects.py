@@ -124,6 +124,34 @@ def test_index_and_nested_pages_are_refused(tmp_path: Path) -> None:
         "content/projects/index.md:0: file: projects/index.md is made by the build; remove this file"]
 
 
+@pytest.mark.parametrize("name", ["zq.markdown", "zq.mdown", "zq.mkdn", "zq.mkd", "deep/zq.markdown"])
+def test_a_page_in_another_markdown_spelling_is_a_located_error(tmp_path: Path, name: str) -> None:
+    (tmp_path / "content" / "projects" / "deep").mkdir(parents=True)
+    (tmp_path / "content" / "projects" / name).write_text("---\nname: Zq project\nbogus_field: 1\n---\n")
+    (tmp_path / "content" / "projects" / "logo.png").write_bytes(b"\x89PNG")  # copied as it is: not a page
+    (tmp_path / "content" / "projects" / "notes.MD").write_text("# copied as it is: MkDocs' rule is case-sensitive")
+    found = projects.read_projects(tmp_path / "content")
+    stem = name.rsplit("/", 1)[-1].split(".")[0]
+    assert [str(p) for p in found.problems] == [
+        f"content/projects/{name}:0: file: a page in projects/ is a project page, named <slug>.md; "
+        f"rename it '{stem}.md'"]
+
+
+def test_a_withheld_project_page_in_another_spelling_fails_check_and_build(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_project(tmp_path)
+    (root / "content" / "projects" / "zq.mkd").write_text(
+        VALID.replace("since: 2025-06-01", "since: 2025-06-01\nembargo_until: 2099-01-01T00:00:00Z"))
+    expected = ("content/projects/zq.mkd:0: file: a page in projects/ is a project page, named <slug>.md; "
+                "rename it 'zq.md'")
+    assert cli.main(["check", "-f", str(root / "mkdocs.yml")]) == 1
+    assert expected in capsys.readouterr().err.splitlines()
+    assert build(root, tmp_path / "site") == 1
+    err = capsys.readouterr().err
+    assert expected in err and "this is a bug" not in err
+    assert not (tmp_path / "site").exists()
+
+
 def test_a_withheld_page_is_validated_and_only_its_name_kept(tmp_path: Path) -> None:
     found = _read(tmp_path, "example.md", VALID)
     docs = tmp_path / "content"
@@ -410,10 +438,33 @@ def test_new_project_writes_a_page_the_build_accepts(tmp_path: Path, capsys: pyt
     project, invalid = projects.validate_project(doc)
     assert invalid == [] and project is not None and project.name == 'New "thing": #1'
     assert cli.main([*args[:1], "new-thing", *args[1:], "--name", "Again"]) == 1  # never overwrites
-    assert cli.main([*args[:1], "Bad_Slug", *args[1:], "--name", "x"]) == 1
-    assert "a project's file name is its URL" in capsys.readouterr().err
+    assert cli.main([*args[:1], "Bad_Slug", *args[1:], "--name", "x"]) == 2
+    assert "'Bad_Slug' is not a slug" in capsys.readouterr().err
     assert not (root / "content" / "projects" / "Bad_Slug.md").exists()
     assert build(root, tmp_path / "site") == 0
+
+
+@pytest.mark.parametrize("slug", ["../escaped", "../../../newdir/deep", "/ABS", "ok/../x", "a/b", "ok\n", "x.md",
+                                  "x-", "\uff41", "a" * 65, "", "."])
+def test_new_project_takes_a_bare_slug_never_a_path(tmp_path: Path, slug: str,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_project(tmp_path / "p")
+    before = sorted(p for p in tmp_path.rglob("*"))
+    target = str(tmp_path / "outside" / "abs") if slug == "/ABS" else slug
+    args = ["new-project", target, "-f", str(root / "mkdocs.yml"), "--care", "watch",
+            "--repo", "https://example.org/n", "--name", "N"]
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{target!r} is not a slug" in err
+    assert sorted(p for p in tmp_path.rglob("*")) == before  # nothing written, no folder made
+
+
+def test_init_into_a_file_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "a-file").write_text("kept")
+    assert cli.main(["init", str(tmp_path / "a-file")]) == 1
+    assert capsys.readouterr().err == (f"{tmp_path / 'a-file'}: not a folder; init writes a new site into a new "
+                                       "or empty folder\n")
+    assert (tmp_path / "a-file").read_text() == "kept"
 
 
 def test_init_ships_an_example_project_matching_its_example_disclosure(tmp_path: Path) -> None:
