@@ -116,6 +116,8 @@ class OsqiConfig(base.Config):
     policy_path = opt.Type(str, default="policy/")
     security_txt_days = opt.Type(int, default=180)
     max_embargo_days = opt.Type(int, default=120)
+    embargo_register = opt.Type(bool, default=Settings.embargo_register)
+    """Publish commitments to embargoed disclosures at /embargoes/ and require each one's ``seal``."""
     strict_alarms = opt.Type(bool, default=False)
     """Fail the build on transparency alarms instead of reporting them."""
     cache_dir = opt.Type(str, default=".osqi-cache")
