@@ -59,8 +59,10 @@ def first_seen(entries: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     """Commitment → the as-of instant of the first history entry that lists it under ``sealed``."""
     seen: dict[str, str] = {}
     for entry in entries:
-        for c in entry.get("sealed", ()):
-            seen.setdefault(c, entry["as_of"])
+        sealed = entry.get("sealed")
+        for c in sealed if isinstance(sealed, list) else ():  # a malformed log is reported by history.parse
+            if isinstance(c, str):
+                seen.setdefault(c, entry["as_of"])
     return seen
 
 
