@@ -156,7 +156,7 @@ def audit(fetch: Fetch, fingerprint: str | None = None, listing: Iterable[str] |
 def _check_register(fetch: Fetch, previous: Fetch | None, entries: list[history.Entry], report: Report) -> None:
     """Every reveal's seal hashes to its commitment, and no commitment the log (or, with ``previous``, the
     earlier register) ever published vanished without a reveal: a secret held and then dropped."""
-    logged = sorted(register.first_seen(entries))
+    logged = set(register.first_seen(entries))
     data = read(fetch, register.PATH, report)
     if data is None:
         if logged:
@@ -169,8 +169,9 @@ def _check_register(fetch: Fetch, previous: Fetch | None, entries: list[history.
         if old is not None:
             old_open, _, old_problems = register.parse(old, f"previous {register.PATH}")
             found.extend(old_problems)
-            found.extend(p for p in register.vanished(old_open, opened, revealed, f"previous {register.PATH}")
-                         if p not in found)
+            # One line per dropped commitment: the ones the log names were reported above.
+            found.extend(register.vanished([c for c in old_open if c not in logged], opened, revealed,
+                                           f"previous {register.PATH}"))
     report.problems.extend(found)
     if not found:
         report.facts.append(f"{register.PATH}: {len(opened)} open commitments; {len(revealed)} reveals match "

@@ -6,7 +6,7 @@ import hashlib
 import html
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -175,7 +175,7 @@ def reveal_problems(revealed: Sequence[Revealed]) -> list[str]:
             for r in revealed if commitment(r.seal, r.id) != r.commitment]
 
 
-def vanished(known: Sequence[str], opened: Sequence[str], revealed: Sequence[Revealed], source: str) -> list[str]:
+def vanished(known: Iterable[str], opened: Iterable[str], revealed: Sequence[Revealed], source: str) -> list[str]:
     """A problem for every commitment of ``known`` (from ``source``) neither open nor revealed now: a secret
     the institute held and dropped without ever disclosing it."""
     accounted = set(opened) | {r.commitment for r in revealed if commitment(r.seal, r.id) == r.commitment}
