@@ -200,3 +200,16 @@ def test_register_make_is_first_seen_from_the_log() -> None:
     html = register.page(reg, 120).blocks[0][1]
     assert "153 (over 120)" in html and "osqi-register__late" in html
     assert "osqi-register__late" not in register.page(reg, 200).blocks[0][1]
+
+
+def test_a_new_commitment_alone_adds_a_log_entry_once() -> None:
+    c = register.commitment(SEAL, WITHHELD)
+    state = {"OSQI-2026-0001": ("2026-05-01T00:00:00Z", False)}
+    first = history.next_entry([], state, b"[]", datetime(2026, 6, 1, tzinfo=UTC))
+    assert first is not None and history.SEALED not in first
+    second = history.next_entry([first], state, b"[]", datetime(2026, 6, 2, tzinfo=UTC), [c])
+    assert second is not None and second[history.SEALED] == [c] and second["published"] == []
+    assert history.next_entry([first, second], state, b"[]", datetime(2026, 6, 3, tzinfo=UTC), [c]) is None
+    assert history.parse(history.dump([first, second]))[1] == []
+    assert history.parse(history.dump([first, {**second, history.SEALED: ["x"]}]))[1] == [
+        f"{history.PATH}: entry 1: {history.SEALED} must be a non-empty list of SHA-256 commitments in hex"]
