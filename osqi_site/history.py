@@ -181,8 +181,8 @@ def page_html(entries: Sequence[Entry]) -> str:
             changes += ("; " if changes else "") + "removed: " + ", ".join(html.escape(x) for x in e["removed"])
         if e.get(SEALED):
             n = len(e[SEALED])
-            changes += ("; " if changes else "") + f'<a href="../embargoes/">{n} embargo{"es" if n != 1 else ""} sealed</a>'
-
+            sealed = f'<a href="../embargoes/">{n} embargo{"es" if n != 1 else ""} sealed</a>'
+            changes += ("; " if changes else "") + sealed
         rows.append(f'<tr id="entry-{e["n"]}"><td>{e["n"]}</td><td><time datetime="{html.escape(e["as_of"])}">'
                     f'{html.escape(e["as_of"])}</time></td><td>{changes or "—"}</td>'
                     f'<td><code>{html.escape(e["content"][:16])}</code></td></tr>')

@@ -125,8 +125,9 @@ def page(reg: Register, max_days: int) -> Any:
     count = len(reg.open)
     text = (f"---\n{fm}\n---\n\n# Embargo register\n\nThe institute keeps one kind of secret: a vulnerability "
             f"under embargo. It holds **{count}** now. For each it publishes only a commitment, the SHA-256 of "
-            "`osqi-embargo-register-v1`, a zero byte, the disclosure's random seal (64 hex digits), a zero byte "
-            "and its ID, with the date the commitment first appeared in the [publication history](../history/index.md); "
+            "`osqi-embargo-register-v1`, a zero byte, the disclosure's random seal (64 hex digits), a zero "
+            "byte and its ID, with the date the commitment first appeared in the "
+            "[publication history](../history/index.md); "
             "nothing else. When the embargo lifts, the disclosure's page reveals the seal, and anyone can check "
             "it: `printf 'osqi-embargo-register-v1\\0%s\\0%s' SEAL ID | sha256sum`. Ages over the policy "
             f"maximum of {max_days} days are marked. Machine-readable: [`register.json`](register.json); "
@@ -162,11 +163,13 @@ def _hex(value: object) -> bool:
 
 
 def _instant(value: object) -> bool:
-    try:
-        parse_instant(value)  # type: ignore[arg-type]
-    except (InstantError, TypeError, ValueError):
+    if not isinstance(value, str):
         return False
-    return isinstance(value, str)
+    try:
+        parse_instant(value)
+    except (InstantError, ValueError):
+        return False
+    return True
 
 
 def reveal_problems(revealed: Sequence[Revealed]) -> list[str]:
