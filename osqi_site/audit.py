@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import checksums, history, provenance, signing
+from . import checksums, history, provenance, register, signing
 from .securitytxt import PATH as SECURITY_TXT
 
 Fetch = Callable[[str], bytes | None]
@@ -148,16 +148,42 @@ def audit(fetch: Fetch, fingerprint: str | None = None, listing: Iterable[str] |
         for path in sorted(set(listing) - set(listed) - UNLISTED):
             report.problem(path, f"on the site but not in {checksums.NAME}: nobody vouches for it")
     _check_provenance(fetch, sums, key, report)
-    _check_history(fetch, previous, report)
+    entries = _check_history(fetch, previous, report)
+    _check_register(fetch, previous, entries, report)
     return report
 
 
-def _check_history(fetch: Fetch, previous: Fetch | None, report: Report) -> None:
+def _check_register(fetch: Fetch, previous: Fetch | None, entries: list[history.Entry], report: Report) -> None:
+    """Every reveal's seal hashes to its commitment, and no commitment the log (or, with ``previous``, the
+    earlier register) ever published vanished without a reveal: a secret held and then dropped."""
+    logged = set(register.first_seen(entries))
+    data = read(fetch, register.PATH, report)
+    if data is None:
+        if logged:
+            report.problem(register.PATH, f"missing, yet {history.PATH} lists {len(logged)} commitments")
+        return
+    opened, revealed, problems = register.parse(data)
+    found = [*problems, *register.reveal_problems(revealed), *register.vanished(logged, opened, revealed, history.PATH)]
+    if previous is not None:
+        old = read(previous, register.PATH, report)
+        if old is not None:
+            old_open, _, old_problems = register.parse(old, f"previous {register.PATH}")
+            found.extend(old_problems)
+            # One line per dropped commitment: the ones the log names were reported above.
+            found.extend(register.vanished([c for c in old_open if c not in logged], opened, revealed,
+                                           f"previous {register.PATH}"))
+    report.problems.extend(found)
+    if not found:
+        report.facts.append(f"{register.PATH}: {len(opened)} open commitments; {len(revealed)} reveals match "
+                            "their commitments; every commitment the log lists is open or revealed")
+
+
+def _check_history(fetch: Fetch, previous: Fetch | None, report: Report) -> list[history.Entry]:
     """The log's chain, that its last entry describes this site's content, and that it extends ``previous``'s."""
     data = read(fetch, history.PATH, report)
     if data is None:
         report.problem(history.PATH, "missing: the site carries no publication history")
-        return
+        return []
     entries, problems = history.parse(data)
     report.problems.extend(problems)
     content = read(fetch, history.CONTENT, report)
@@ -168,7 +194,7 @@ def _check_history(fetch: Fetch, previous: Fetch | None, report: Report) -> None
         old_data = read(previous, history.PATH, report)
         if old_data is None:
             report.problem(history.PATH, "the previous copy has no log to compare with")
-            return
+            return entries
         old, old_problems = history.parse(old_data, f"previous {history.PATH}")
         report.problems.extend(old_problems)
         found = history.extends(old, entries)
@@ -178,6 +204,7 @@ def _check_history(fetch: Fetch, previous: Fetch | None, report: Report) -> None
                                 f"{len(entries) - len(old)} new")
     if not problems and not last:
         report.facts.append(f"{history.PATH}: {len(entries)} entries, chained, the last one describing this site")
+    return entries if not problems else [e for e in entries if isinstance(e, dict) and isinstance(e.get("as_of"), str)]
 
 
 def _check_signatures(fetch: Fetch, sums: bytes, fingerprint: str | None, report: Report) -> bytes | None:

@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import secrets
 import signal
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -459,7 +460,8 @@ def _new(args: argparse.Namespace) -> int:
     path = project.disclosures_dir / str(now.year) / f"{ident}.md"
     path.parent.mkdir(parents=True, exist_ok=True)
     text = scaffold.new_disclosure(ident, title=fields.title, package=fields.package, ecosystem=fields.ecosystem,
-                                   embargo_until=fields.embargo_until, today=now.date())
+                                   embargo_until=fields.embargo_until, today=now.date(),
+                                   seal=secrets.token_hex(32))
     with path.open("x", encoding="utf-8") as fh:  # never overwrite
         fh.write(text)
     print(path.relative_to(project.root) if path.is_relative_to(project.root) else path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +20,9 @@ CONTENT = "osv/all.json"
 """The published content an entry's digest stands for: every public record, withdrawn ones included."""
 KINDS = ("published", "revised", "withdrawn")
 KEYS = frozenset({"n", "as_of", "content", "previous", *KINDS, "removed"})
+SEALED = "sealed"
+"""The optional key of an entry listing the embargo register's commitments that first appeared with it
+(``register.py``): present only when there are some, so a site without the register keeps its entries' shape."""
 
 Entry = dict[str, Any]
 State = dict[str, tuple[str, bool]]
@@ -55,8 +58,8 @@ def parse(data: bytes, where: str = PATH) -> tuple[list[Entry], list[str]]:
     last_time: datetime | None = None
     for i, entry in enumerate(entries):
         at = f"{where}: entry {i}"
-        if not isinstance(entry, dict) or set(entry) != KEYS:
-            problems.append(f"{at}: must have exactly the keys {', '.join(sorted(KEYS))}")
+        if not isinstance(entry, dict) or set(entry) - {SEALED} != KEYS:
+            problems.append(f"{at}: must have exactly the keys {', '.join(sorted(KEYS))} (and {SEALED})")
             previous = entry_hash(entry) if isinstance(entry, dict) else ""
             continue
         if entry["n"] != i:
@@ -96,6 +99,9 @@ def _shape_problems(entry: Entry) -> list[str]:
             problems.append(f"{kind} must be a list of {{id, modified}}")
     if not isinstance(entry["removed"], list) or not all(isinstance(x, str) for x in entry["removed"]):
         problems.append("removed must be a list of IDs")
+    if SEALED in entry and (not isinstance(entry[SEALED], list) or not entry[SEALED] or not all(
+            isinstance(x, str) and len(x) == 64 and all(c in "0123456789abcdef" for c in x) for x in entry[SEALED])):
+        problems.append(f"{SEALED} must be a non-empty list of SHA-256 commitments in hex")
     return problems
 
 
@@ -118,10 +124,14 @@ def published_state(all_json: bytes) -> State:
     return {r["id"]: (r["modified"], "withdrawn" in r) for r in records}
 
 
-def next_entry(entries: Sequence[Entry], current: State, content: bytes, as_of: datetime) -> Entry | None:
-    """The entry this build adds, or None when the published content is the last entry's (nothing to log)."""
+def next_entry(entries: Sequence[Entry], current: State, content: bytes, as_of: datetime,
+               sealed: Collection[str] = ()) -> Entry | None:
+    """The entry this build adds, or None when the published content is the last entry's and no commitment of
+    ``sealed`` (the embargo register's open ones) is new to the log: nothing to log."""
     digest = hashlib.sha256(content).hexdigest()
-    if entries and entries[-1]["content"] == digest:
+    logged = {c for e in entries for c in e.get(SEALED, ())}
+    new = sorted(set(sealed) - logged)
+    if entries and entries[-1]["content"] == digest and not new:
         return None
     when = iso_z(as_of)
     if entries and parse_instant(entries[-1]["as_of"]) > as_of:
@@ -141,7 +151,7 @@ def next_entry(entries: Sequence[Entry], current: State, content: bytes, as_of: 
             changes["revised"].append({"id": ident, "modified": modified})
     return {"n": len(entries), "as_of": when, "content": digest,
             "previous": entry_hash(entries[-1]) if entries else "", **changes,
-            "removed": sorted(set(before) - set(current))}
+            "removed": sorted(set(before) - set(current)), **({SEALED: new} if new else {})}
 
 
 def extends(old: Sequence[Entry], new: Sequence[Entry]) -> list[str]:
@@ -170,6 +180,10 @@ def page_html(entries: Sequence[Entry]) -> str:
             for kind in KINDS if e[kind])
         if e["removed"]:
             changes += ("; " if changes else "") + "removed: " + ", ".join(html.escape(x) for x in e["removed"])
+        if e.get(SEALED):
+            n = len(e[SEALED])
+            sealed = f'<a href="../embargoes/">{n} embargo{"es" if n != 1 else ""} sealed</a>'
+            changes += ("; " if changes else "") + sealed
         rows.append(f'<tr id="entry-{e["n"]}"><td>{e["n"]}</td><td><time datetime="{html.escape(e["as_of"])}">'
                     f'{html.escape(e["as_of"])}</time></td><td>{changes or "—"}</td>'
                     f'<td><code>{html.escape(e["content"][:16])}</code></td></tr>')

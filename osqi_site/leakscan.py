@@ -416,8 +416,9 @@ _FIELDS: dict[type, tuple[str, ...]] = {}
 
 def markers_of(d: Disclosure) -> tuple[str, ...]:
     """What a disclosure is known by, searched for in every output while it is withheld: its ID, title and
-    aliases. Add secrets (salts) planted in a disclosure here, and the scan looks for them too."""
-    return (d.id, d.title, *d.aliases)
+    aliases, and its seal (the embargo register's salt: published, it would let anyone test an ID against
+    the commitment). Add other secrets planted in a disclosure here, and the scan looks for them too."""
+    return (d.id, d.title, *d.aliases, *((d.seal,) if d.seal else ()))
 
 
 def withheld_markers(withheld: Iterable[Disclosure], public: Iterable[Disclosure]) -> tuple[str, ...]:

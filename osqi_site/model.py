@@ -111,6 +111,8 @@ class Disclosure:
     revisions: tuple[Revision, ...] = ()
     withdrawn: Withdrawal | None = None
     attachments: tuple[Attachment, ...] = field(default=())
+    seal: str | None = None
+    """The random salt of the embargo register's commitment (64 lower-case hex digits); secret while withheld."""
 
     @property
     def published(self) -> datetime:

@@ -48,6 +48,7 @@ from . import (
     projects,
     provenance,
     realfiles,
+    register,
     render,
     sanitize,
     seal,
@@ -116,6 +117,8 @@ class OsqiConfig(base.Config):
     policy_path = opt.Type(str, default="policy/")
     security_txt_days = opt.Type(int, default=180)
     max_embargo_days = opt.Type(int, default=120)
+    embargo_register = opt.Type(bool, default=Settings.embargo_register)
+    """Publish commitments to embargoed disclosures at /embargoes/ and require each one's ``seal``."""
     strict_alarms = opt.Type(bool, default=False)
     """Fail the build on transparency alarms instead of reporting them."""
     cache_dir = opt.Type(str, default=".osqi-cache")
@@ -191,6 +194,10 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self.source = provenance.Source()
         """The source tree this build read (commit, repository, dirty), for the provenance and the footer."""
         self.signer: tuple[signing.Gpg, signing.Key, int] | None = None
+        self.embargo_count: int | None = None
+        """Open commitments of the embargo register, for the home figures; None with the register off."""
+        self.reveals: dict[str, str] = {}
+        """Disclosure page source path → its embargo register reveal (register.pages_reveals)."""
         """GnuPG, the key and the signature time of this build; None: the site is unsigned."""
 
     # -- events, in the order MkDocs runs them ------------------------------------------------------
@@ -259,7 +266,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self._cache_keep = {}
         self.output = self._with_projects(
             pipeline.build_outputs(pub, settings, self._disclosure_outputs(pub, settings)), config, pub, settings)
-        self.output = self._with_history(self.output, now)
+        self.output = self._with_history(self.output, now, pub, settings)
         self.output = self._with_signing(self.output, settings, now)
         self.generated = frozenset(p.src_path for p in self.output.pages)
         self.converted = self._convert_pages(config)
@@ -350,6 +357,10 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             key = self.signer[1] if self.signer else None
             extra = {signing.MARKER: lambda: signing.key_block(key, linker(signing.KEY_PATH) if key else ""),
                      **extra}
+            if self.embargo_count is not None:  # the home figures with the register's count of open embargoes
+                count, public_now = self.embargo_count, self.publication.public
+                extra[render.MARKERS["stats"]] = lambda: render.stats_block(
+                    public_now, (count, linker(register.PAGE)))
             content = render.content_page(markdown, self.publication.public, linker, extra)
             self.content_blocks[page.file.src_uri] = content
             markdown = content.markdown
@@ -358,7 +369,9 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
     @guarded
     def on_page_content(self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         if isinstance(page, pagerender.GeneratedPage):
-            return page.finish(html)  # sanitised when converted (convert.py)
+            # Sanitised when converted (convert.py). A disclosure page's seal slot becomes its reveal when the
+            # register is on, else nothing: the slot itself is never published.
+            return page.finish(html).replace(register.SLOT, self.reveals.get(page.file.src_uri, ""), 1)
         # A content page is text from the repository like a narrative: the same policy, then its blocks.
         content = self.content_blocks.pop(page.file.src_uri, render.Page("", ""))
         title = getattr(page, "_title_from_render", None)
@@ -818,8 +831,11 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         except signing.SigningError as e:
             raise PluginError(f"osqi: {e}") from None
 
-    def _with_history(self, output: pipeline.SiteOutput, now: datetime) -> pipeline.SiteOutput:
-        """The log carried from the previous site, with this build's entry, and the /history/ page."""
+    def _with_history(self, output: pipeline.SiteOutput, now: datetime, pub: gate.Publication,
+                      settings: Settings) -> pipeline.SiteOutput:
+        """The log carried from the previous site, with this build's entry, and the /history/ page; with the
+        embargo register on, the register made from the log before this entry (register.py), its pages, and
+        the commitments new to the log recorded in this build's entry."""
         entries: list[history.Entry] = []
         if self.previous is not None:
             path = self.previous / history.PATH if self.previous.is_dir() else self.previous
@@ -832,15 +848,22 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             if problems:
                 raise PluginError("osqi: the previous log cannot be extended:\n  " + "\n  ".join(problems))
         content = output.files[history.CONTENT]
+        reg = register.make(pub, entries) if settings.embargo_register else None
+        self.embargo_count = len(reg.open) if reg else None
+        self.reveals = register.pages_reveals(reg, {d.id: d.published for d in pub.public}) if reg else {}
         try:
-            entry = history.next_entry(entries, history.published_state(content), content, now)
+            entry = history.next_entry(entries, history.published_state(content), content, now,
+                                       [c for _, c in reg.open] if reg else ())
         except history.LogError as e:
             raise PluginError(f"osqi: {e}") from None
         if entry is not None:
             entries.append(entry)
         files = {**output.files, history.PATH: history.dump(entries)}
-        return dataclasses.replace(output, pages=(*output.pages, history.page(entries)),
-                                   files=dict(sorted(files.items())))
+        pages = (*output.pages, history.page(entries))
+        if reg is not None:
+            files[register.PATH] = register.dump(reg)
+            pages = (*pages, register.page(reg, settings.max_embargo_days))
+        return dataclasses.replace(output, pages=pages, files=dict(sorted(files.items())))
 
     def _with_signing(self, output: pipeline.SiteOutput, settings: Settings, now: datetime) -> pipeline.SiteOutput:
         """The public key and a cleartext-signed security.txt when a key is configured; else the site unsigned.

@@ -16,6 +16,7 @@ PLUGIN_DEFAULTS: dict[str, Any] = {
     "disclosures_dir": "disclosures", "id_prefix": "OSQI", "feed_limit": 50,
     "contact": list(Settings.contact), "publisher_namespace": "", "policy_path": Settings.policy_path,
     "security_txt_days": Settings.security_txt_days, "max_embargo_days": Settings.max_embargo_days,
+    "embargo_register": Settings.embargo_register,
 }
 
 
@@ -55,6 +56,8 @@ def settings_from(site_url: str | None, site_name: str | None, description: str 
         value = opts[key]
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{key} must be a positive integer, not {value!r}")
+    if not isinstance(opts["embargo_register"], bool):
+        raise ValueError(f"embargo_register must be true or false, not {opts['embargo_register']!r}")
     if opts["security_txt_days"] > 364:
         raise ValueError("security_txt_days must be under a year (RFC 9116)")
     contact = opts["contact"]
@@ -67,7 +70,8 @@ def settings_from(site_url: str | None, site_name: str | None, description: str 
                     feed_limit=opts["feed_limit"], contact=tuple(contact),
                     publisher_namespace=str(opts["publisher_namespace"] or ""),
                     policy_path=str(opts["policy_path"]).lstrip("/"),
-                    security_txt_days=opts["security_txt_days"], max_embargo_days=opts["max_embargo_days"])
+                    security_txt_days=opts["security_txt_days"], max_embargo_days=opts["max_embargo_days"],
+                    embargo_register=opts["embargo_register"])
 
 
 def plugin_options(raw: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -364,11 +364,12 @@ def latest_block(public: Sequence[Disclosure], href: Callable[[str], str], limit
         all_href=href("disclosures/index.md")).strip()
 
 
-def stats_block(public: Sequence[Disclosure]) -> str:
-    """HTML of the transparency figures and the per-year chart, from public disclosures only."""
+def stats_block(public: Sequence[Disclosure], embargoes: tuple[int, str] | None = None) -> str:
+    """HTML of the transparency figures and the per-year chart, from public disclosures only; with
+    ``embargoes`` (the embargo register's count of open commitments, and a link to it), that count too."""
     figures = stats.figures(public)
     return _env().get_template("home_stats.html.j2").render(
-        f=figures, chart=stats.year_chart(figures.per_year), days_label=days_label).strip()
+        f=figures, chart=stats.year_chart(figures.per_year), days_label=days_label, embargoes=embargoes).strip()
 
 
 def expand_markers(markdown: str, public: Sequence[Disclosure], href: Callable[[str], str]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -18,7 +19,11 @@ FILES = Path(__file__).parent / "scaffold_files"
 _RENAMES = {"gitignore": ".gitignore"}  # dotfiles do not survive packaging reliably
 
 
-def write_project(target: Path, now: datetime) -> list[Path]:
+SEAL_SLOT = "@SEAL@"
+"""Where the starter disclosure's seal goes: each new site gets its own salt, never a published one."""
+
+
+def write_project(target: Path, now: datetime, salt: Callable[[], str] = lambda: secrets.token_hex(32)) -> list[Path]:
     """Copy the starter project into ``target``; it builds as it is."""
     written = []
     for src in sorted(FILES.rglob("*")):
@@ -27,7 +32,10 @@ def write_project(target: Path, now: datetime) -> list[Path]:
         rel = src.relative_to(FILES)
         dest = target / _RENAMES.get(rel.as_posix(), rel.as_posix())
         dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, dest)
+        if src.suffix == ".md" and SEAL_SLOT.encode() in src.read_bytes():
+            dest.write_text(src.read_text(encoding="utf-8").replace(SEAL_SLOT, salt()), encoding="utf-8")
+        else:
+            shutil.copyfile(src, dest)
         written.append(dest)
     for name, text in editor_files().items():  # generated, so the schema always matches this version
         dest = target / name
@@ -141,7 +149,7 @@ def _quote(text: str) -> str:
 
 
 def new_disclosure(ident: str, *, title: str | None, package: str | None, ecosystem: str | None,
-                   embargo_until: datetime, today: date) -> str:
+                   embargo_until: datetime, today: date, seal: str) -> str:
     """A draft with every required field present and the narrative sections to fill in."""
     eco = ecosystem or "PyPI"
     repo_line = '    repo: "https://example.org/TODO-upstream.git"\n' if eco == "GIT" else ""
@@ -150,6 +158,7 @@ id: {ident}
 title: {_quote(title or "TODO: one-line title naming the bug class and component")}
 draft: true                     # set to false when the disclosure is ready to go public at embargo_until
 embargo_until: {iso_z(embargo_until)}
+seal: "{seal}"   # the embargo register's random salt: secret until the embargo lifts; never copy it
 aliases: []
 affected:
   - ecosystem: {_quote(eco)}

@@ -28,6 +28,7 @@ from .validate import (
     AFFECTED_FIELDS,
     OUR_DATABASE_KEYS,
     RANGE_FIELDS,
+    SEAL,
     TOP_LEVEL_FIELDS,
 )
 
@@ -176,6 +177,11 @@ def frontmatter_schema(id_prefix: str = "OSQI") -> dict[str, Any]:
             "date": _instant("When the disclosure was withdrawn; after embargo_until."),
             "reason": _text("Why, e.g. a duplicate of another ID."),
         }, WITHDRAWN_FIELDS, "Marks a published disclosure as withdrawn; it stays online as a tombstone."),
+        "seal": {"type": "string", "pattern": SEAL.pattern,
+                 "description": "The embargo register's random salt: 64 lower-case hex digits, secret until the "
+                                "embargo lifts, never shared (osqi-site new writes one; or "
+                                "python3 -c 'import secrets; print(secrets.token_hex(32))'). Required when "
+                                "embargo_register is on, unless draft: true."},
     }
     return {
         "$schema": DRAFT,

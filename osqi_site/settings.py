@@ -28,6 +28,9 @@ class Settings:
     """How far ahead security.txt's Expires lies, counted from the build clock (RFC 9116: under a year)."""
     max_embargo_days: int = 120
     """Policy maximum from the ``reported`` event to ``embargo_until`` (90 days plus a 30-day grace)."""
+    embargo_register: bool = False
+    """Publish commitments to embargoed disclosures (``/embargoes/``) and require each one's ``seal``.
+    Off unless configured, so a site turns it on knowingly; ``osqi-site init`` writes ``true``."""
 
     @property
     def id_pattern(self) -> re.Pattern[str]:

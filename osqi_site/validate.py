@@ -28,7 +28,7 @@ T = TypeVar("T")
 
 TOP_LEVEL_FIELDS = ("id", "title", "embargo_until", "draft", "aliases", "related", "upstream", "affected",
                     "severity", "cwe", "credits",
-                    "references", "timeline", "revisions", "withdrawn")
+                    "references", "timeline", "revisions", "withdrawn", "seal")
 AFFECTED_FIELDS = ("ecosystem", "package", "purl", "repo", "ranges", "versions", "ecosystem_specific",
                    "database_specific")
 OUR_DATABASE_KEYS = ("repo", "package", "purl")
@@ -167,6 +167,7 @@ def validate_doc(doc: SourceDoc, settings: Settings) -> tuple[Disclosure | None,
     timeline = c.each(c.listing(meta.get("timeline"), "timeline", required=True), "timeline", _take_event(c))
     revisions = c.each(c.listing(meta.get("revisions"), "revisions"), "revisions", _take_revision(c, embargo))
     withdrawn = _take_withdrawn(c, meta.get("withdrawn"), embargo)
+    seal = _take_seal(c, meta.get("seal"), required=settings.embargo_register and not draft)
     # Before the sections: a narrative past these limits is refused before anything else reads it.
     for line, message in shape_problems(doc.body):
         c.problems.append(Problem(doc.path, doc.body_line + line, "body", message))
@@ -182,8 +183,25 @@ def validate_doc(doc: SourceDoc, settings: Settings) -> tuple[Disclosure | None,
         affected=affected, severity=severity, cwe=cwe, credits=credits,
         references=references, timeline=timeline,
         revisions=tuple(sorted(revisions, key=lambda r: r.date)), withdrawn=withdrawn,
-        attachments=doc.attachments,
+        attachments=doc.attachments, seal=seal,
     ), []
+
+
+SEAL = re.compile(r"^[0-9a-f]{64}$")
+"""A seal: 32 random bytes in lower-case hex, the form ``secrets.token_hex(32)`` writes."""
+_SEAL_HOW = "generate one with: python3 -c 'import secrets; print(secrets.token_hex(32))'"
+
+
+def _take_seal(c: _Checker, value: Any, *, required: bool) -> str | None:
+    if value is None:
+        if required:
+            c.add("seal", f"is required when embargo_register is on (unless draft: true); {_SEAL_HOW}")
+        return None
+    if not isinstance(value, str) or not SEAL.fullmatch(value):
+        shown = f"{value!r}" if isinstance(value, str) and len(value) <= 80 else f"a {_type_name(value)}"
+        c.add("seal", f"{shown} is not 64 lower-case hex digits (quote it in YAML); {_SEAL_HOW}")
+        return None
+    return value
 
 
 def _take_id(c: _Checker, value: Any, settings: Settings) -> str | None:
@@ -474,6 +492,9 @@ class Validated:
     id_line: int
     disclosure: Disclosure | None
     problems: tuple[Problem, ...]
+    seal: str | None = None
+    """The ``seal`` as written when well-formed, valid document or not: no two documents may share one."""
+    seal_line: int = 1
 
 
 def validate_one(doc: SourceDoc, settings: Settings) -> Validated:
@@ -481,15 +502,25 @@ def validate_one(doc: SourceDoc, settings: Settings) -> Validated:
     raw_id = doc.meta.get("id")
     ident = raw_id.strip() if isinstance(raw_id, str) else None
     disclosure, found = validate_doc(doc, settings)
-    return Validated(doc.path, ident, doc.line("id"), disclosure, tuple(found))
+    raw_seal = doc.meta.get("seal")
+    seal = raw_seal if isinstance(raw_seal, str) and SEAL.fullmatch(raw_seal) else None
+    return Validated(doc.path, ident, doc.line("id"), disclosure, tuple(found), seal, doc.line("seal"))
 
 
 def combine(results: Iterable[Validated]) -> tuple[tuple[Disclosure, ...], list[Problem]]:
-    """The rules that span documents (unique IDs), over every document's own validation, in path order."""
+    """The rules that span documents (unique IDs and seals), over every document's own validation, in path order."""
     problems: list[Problem] = []
     valid: list[Disclosure] = []
     seen: dict[str, str] = {}
+    seals: dict[str, str] = {}
     for result in sorted(results, key=lambda r: r.path):
+        if result.seal and result.seal in seals:
+            # A shared salt makes two commitments guessable from one reveal: each secret gets its own.
+            problems.append(Problem(result.path, result.seal_line, "seal",
+                                    f"is the same as the seal of {seals[result.seal]}; each disclosure needs its "
+                                    f"own random seal; {_SEAL_HOW}"))
+        elif result.seal:
+            seals[result.seal] = result.path
         ident = result.ident
         if ident and ident in seen:
             problems.append(Problem(result.path, result.id_line, "id",

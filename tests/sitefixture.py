@@ -17,6 +17,14 @@ AS_OF = "2026-06-01T00:00:00Z"
 CANARY = "ZQXCANARY"
 
 
+def seal_of(ident: str, tag: str = "") -> str:
+    """A fixed seal per disclosure, so that builds of two copies of the project are byte-identical."""
+    return hashlib.sha256(f"seal of {ident}{tag}".encode()).hexdigest()
+
+
+STARTER_SEAL = seal_of("the starter disclosure")
+
+
 def disclosure_text(ident: str, *, embargo: str | None, draft: bool = False, withdrawn: str = "",
                 revision: str = "", tag: str = "") -> str:
     """A valid disclosure; ``tag`` is planted in every free-text field and the body."""
@@ -26,6 +34,7 @@ def disclosure_text(ident: str, *, embargo: str | None, draft: bool = False, wit
         f"title: Heap overflow in {tag}parser chunk handling",
         *( [f"embargo_until: {embargo}"] if embargo else [] ),
         f"draft: {'true' if draft else 'false'}",
+        f'seal: "{seal_of(ident, tag)}"',
         f"aliases: [CVE-2026-{abs(hash(ident)) % 90000 + 10000}{tag}]" if tag else "aliases: []",
         "affected:",
         "  - ecosystem: PyPI",
@@ -65,7 +74,7 @@ def disclosure_text(ident: str, *, embargo: str | None, draft: bool = False, wit
 
 def make_project(tmp_path: Path) -> Path:
     root = tmp_path / "proj"
-    scaffold.write_project(root, parse_instant(AS_OF))
+    scaffold.write_project(root, parse_instant(AS_OF), salt=lambda: STARTER_SEAL)
     d = root / "disclosures" / "2026"
     (d / "OSQI-2026-0002.md").write_text(disclosure_text("OSQI-2026-0002", embargo="2026-03-01T12:00:00Z",
                                                      revision="2026-04-01T00:00:00Z"))

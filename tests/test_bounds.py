@@ -3,6 +3,7 @@ the heading, link and URL patterns decide exactly what those patterns decided.""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from collections.abc import Callable
@@ -105,7 +106,8 @@ def _write(root: Path, name: str, summary: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     ident = f"OSQI-2026-{9000 + sorted({**RUNS, **SHAPES}).index(name):04d}"
     path = folder / f"{ident}.md"
-    path.write_text(disclosure_text(id=ident, body=f"\n## Summary\n\n{summary}\n\n## Discovery\n\nFuzzing.\n"),
+    path.write_text(disclosure_text(id=ident, seal=hashlib.sha256(ident.encode()).hexdigest(),
+                                    body=f"\n## Summary\n\n{summary}\n\n## Discovery\n\nFuzzing.\n"),
                     encoding="utf-8")
     return path
 
@@ -177,7 +179,7 @@ def test_build_of_a_narrative_at_the_limits_takes_seconds(tmp_path: Path) -> Non
             + "\n\n".join([para] * 5) + "\n")
     assert narrative.shape_problems(body) == [] and len(body) > 80_000
     (root / "disclosures" / "2026" / "OSQI-2026-0009.md").write_text(
-        disclosure_text(id="OSQI-2026-0009", embargo_until="2026-03-01T00:00:00Z",
+        disclosure_text(id="OSQI-2026-0009", embargo_until="2026-03-01T00:00:00Z", seal="09" * 32,
                         timeline=[{"date": "2026-01-01", "event": "discovered"}], body=body), encoding="utf-8")
     took = _timed(lambda: build(root, tmp_path / "site"))
     assert (tmp_path / "site" / "disclosures" / "OSQI-2026-0009" / "index.html").is_file()

@@ -395,6 +395,7 @@ def hostile_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 id: {HOSTILE_ID}
 title: "xsstitle {HOSTILE_PAYLOAD}"
 embargo_until: 2024-05-01T00:00:00Z
+seal: "{"ab" * 32}"
 affected:
   - ecosystem: PyPI
     package: "xsspkg {HOSTILE_PAYLOAD}"

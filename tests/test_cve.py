@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import replace
@@ -53,9 +54,12 @@ def test_repository_and_real_fixture_containers_validate() -> None:
     for root in (ROOT, ROOT / "tests" / "fixtures" / "real"):
         found, problems = find_project(ROOT / "mkdocs.yml")
         assert found is not None, problems
-        checked = pipeline.check(root / "disclosures", root, found.settings)
+        # The real advisories were published elsewhere, without this site's embargo register.
+        settings = found.settings if root == ROOT else dataclasses.replace(found.settings, embargo_register=False)
+        checked = pipeline.check(root / "disclosures", root, settings)
+        assert not checked.problems
         public = gate.publish(checked.disclosures, NOW).public
-        files = cve.cve_files(public, found.settings)
+        files = cve.cve_files(public, settings)
         assert files
         for data in files.values():
             container = json.loads(data)

@@ -57,6 +57,9 @@ def test_check_messages_name_file_line_field_and_the_fix(site: Path, capsys: pyt
     assert cli.main(["check", "-f", str(site / "mkdocs.yml")]) == 1
     err = capsys.readouterr().err.splitlines()
     expected = [
+        # init turns the embargo register on: a disclosure that is not a draft needs its seal.
+        f"{REL}:1: seal: is required when embargo_register is on (unless draft: true); generate one with: "
+        "python3 -c 'import secrets; print(secrets.token_hex(32))'",
         f"{REL}:1: title: is required",
         f"{REL}:2: id: 'OSQI-2026-0009' does not match the file name 'OSQI-2026-0002.md'; "
         "rename the file or fix the id",
@@ -66,7 +69,7 @@ def test_check_messages_name_file_line_field_and_the_fix(site: Path, capsys: pyt
         f"{REL}:13: severity[0].vector: write the vector in canonical form: "
         "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
         f"{REL}:21: ## Discovery: section is missing; add a '## Discovery' heading with its text",
-        "7 problems found; nothing was published.",
+        "8 problems found; nothing was published.",
     ]
     assert [line for line in err if not line.startswith("warning:")] == expected
 

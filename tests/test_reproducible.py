@@ -26,19 +26,22 @@ TIMELINE = [{"date": "2025-12-01", "event": "discovered"}]
 def _project(tmp_path: Path) -> Path:
     """The scaffold's project plus a revised, a withdrawn, an embargoed and a draft disclosure."""
     root = tmp_path / "proj"
-    scaffold.write_project(root, parse_instant(AS_OF))
+    scaffold.write_project(root, parse_instant(AS_OF), salt=lambda: "1" * 64)  # the same bytes every time
     year = root / "disclosures" / "2026"
     (year / "OSQI-2026-0002.md").write_text(disclosure_text(
-        id="OSQI-2026-0002", embargo_until="2026-02-01T09:00:00Z", timeline=TIMELINE,
+        id="OSQI-2026-0002", seal="2" * 64, embargo_until="2026-02-01T09:00:00Z", timeline=TIMELINE,
         revisions=[{"date": "2026-03-01T10:00:00Z", "summary": "Added the fixed version."}]), encoding="utf-8")
     (year / "OSQI-2026-0003.md").write_text(disclosure_text(
-        id="OSQI-2026-0003", embargo_until="2026-02-02T09:00:00Z", timeline=TIMELINE, aliases=["CVE-2026-22222"],
+        id="OSQI-2026-0003", seal="3" * 64, embargo_until="2026-02-02T09:00:00Z",
+        timeline=TIMELINE, aliases=["CVE-2026-22222"],
         withdrawn={"date": "2026-04-01T00:00:00Z", "reason": "Duplicate of OSQI-2026-0002."}), encoding="utf-8")
     (year / "OSQI-2026-0004.md").write_text(disclosure_text(
-        id="OSQI-2026-0004", embargo_until="2026-09-01T00:00:00Z", timeline=TIMELINE, aliases=["CVE-2026-33333"],
+        id="OSQI-2026-0004", seal="4" * 64, embargo_until="2026-09-01T00:00:00Z",
+        timeline=TIMELINE, aliases=["CVE-2026-33333"],
         title=f"Embargoed {WITHHELD} overflow"), encoding="utf-8")
     (year / "OSQI-2026-0005.md").write_text(disclosure_text(
-        id="OSQI-2026-0005", embargo_until="2026-01-01T00:00:00Z", timeline=TIMELINE, aliases=["CVE-2026-44444"],
+        id="OSQI-2026-0005", seal="5" * 64, embargo_until="2026-01-01T00:00:00Z",
+        timeline=TIMELINE, aliases=["CVE-2026-44444"],
         draft=True, title=f"Draft {WITHHELD} overflow"), encoding="utf-8")
     return root
 

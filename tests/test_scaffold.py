@@ -68,7 +68,7 @@ def _check(text: str, ident: str = "OSQI-2026-0007") -> tuple[Disclosure | None,
 
 def _new(**kw: object) -> str:
     args: dict[str, object] = {"title": None, "package": None, "ecosystem": None, "embargo_until": EMBARGO,
-                               "today": TODAY}
+                               "today": TODAY, "seal": "ab" * 32}
     args.update(kw)
     return new_disclosure("OSQI-2026-0007", **args)  # type: ignore[arg-type]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
@@ -20,11 +21,12 @@ from factory import (
     write_disclosure,
 )
 
-from osqi_site import loader, validate
+from osqi_site import loader, pipeline, validate
 from osqi_site.model import Disclosure, Revision, Withdrawal
 from osqi_site.problems import Problem
 
 REL = DEFAULT_REL
+_SEAL_HOW = "generate one with: python3 -c 'import secrets; print(secrets.token_hex(32))'"
 _ONLY = "only http:, https:, mailto: and relative URLs may be published"
 _REQUIRED_EMBARGO = ("embargo_until: is required unless draft: true; write an instant such as "
                      "2026-12-01T12:00:00Z")
@@ -163,6 +165,18 @@ INVALID_CASES: list[tuple[str, tuple[str, ...]]] = [
         "fields); use another key",)),
     ("related-not-an-id.md", (
         "11: related[0]: 'see the other one' is not an identifier such as CVE-2026-12345 or GHSA-xxxx-xxxx-xxxx",)),
+    # A seal's shape is checked whether the embargo register is on or not.
+    ("malformed-seal.md", (f"5: seal: '4F2A9C' is not 64 lower-case hex digits (quote it in YAML); {_SEAL_HOW}",)),
+]
+
+REGISTER = dataclasses.replace(SETTINGS, embargo_register=True)
+# Checked with the embargo register on; the file named ``register-duplicate-seal.md`` is checked beside a copy
+# of itself under the next ID, so the two share one seal.
+REGISTER_CASES: list[tuple[str, tuple[str, ...]]] = [
+    ("register-missing-seal.md", (
+        f"1: seal: is required when embargo_register is on (unless draft: true); {_SEAL_HOW}",)),
+    ("register-duplicate-seal.md", (
+        f"5: seal: is the same as the seal of {REL}; each disclosure needs its own random seal; {_SEAL_HOW}",)),
 ]
 
 
@@ -179,7 +193,30 @@ def test_invalid_fixture_reports_exactly_its_problems(name: str, expected: tuple
 
 def test_every_invalid_fixture_has_an_expected_message() -> None:
     on_disk = sorted(p.name for p in INVALID.glob("*.md"))
-    assert on_disk == sorted(name for name, _ in INVALID_CASES)
+    assert on_disk == sorted(name for name, _ in [*INVALID_CASES, *REGISTER_CASES])
+
+
+@pytest.mark.parametrize(("name", "expected"), REGISTER_CASES, ids=[c[0] for c in REGISTER_CASES])
+def test_register_fixture_reports_exactly_its_problems(name: str, expected: tuple[str, ...], project: Path) -> None:
+    target = project / REL
+    target.parent.mkdir(parents=True)
+    shutil.copyfile(INVALID / name, target)
+    other = REL.replace("0001", "0002")
+    if name == "register-duplicate-seal.md":
+        (project / other).write_text(target.read_text().replace(DEFAULT_ID, DEFAULT_ID.replace("0001", "0002")))
+    checked = pipeline.check(project / "disclosures", project, REGISTER)
+    where = other if name == "register-duplicate-seal.md" else REL
+    assert [str(p) for p in checked.problems] == [f"{where}:{line}" for line in expected]
+    # Without the register, a missing seal is fine, and so the template is valid but for the shared seal.
+    alone = pipeline.check(project / "disclosures", project, SETTINGS)
+    assert [p.field for p in alone.problems] == (["seal"] if name == "register-duplicate-seal.md" else [])
+
+
+def test_a_draft_needs_no_seal_even_with_the_register_on() -> None:
+    doc, _ = loader.parse_text(REL, disclosure_text(draft=True).encode("utf-8"))
+    assert doc is not None
+    disclosure, problems = validate.validate_doc(doc, REGISTER)
+    assert problems == [] and disclosure is not None and disclosure.seal is None
 
 
 def test_invalid_fixtures_differ_from_a_valid_file_only_by_their_defect() -> None:
