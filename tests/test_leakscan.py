@@ -299,6 +299,16 @@ def test_page_markers_are_titles_and_paths_of_at_least_six_characters() -> None:
         ("Board notes", "merger-with-acme/", "projects/xz/")
 
 
+def test_a_page_path_is_matched_whole_never_by_its_words() -> None:
+    # "secret/" is a withheld page's URL: a link to it is a leak, the word "secrets" in public prose is not.
+    markers = leakscan.page_markers([], ["secret/", "projects/xz/"])
+    assert leakscan.find_leaks({"a.html": b'<a href="../secret/">x</a>'}, markers) == ["a.html: secret/"]
+    assert leakscan.find_leaks({"b.html": b"<p>We keep no secrets except embargoes; secret work.</p>"}, markers) == []
+    assert leakscan.find_leaks({"c.json": b'{"u": "https://s.example/projects/xz/"}'}, markers) == \
+        ["c.json: projects/xz/"]
+    assert leakscan.find_leaks({"d.txt": b"projects xz"}, markers) == []
+
+
 # Pieces that exercise every rule of the normal form, and the joins between them that the fast path must
 # either see through or refuse.
 _PIECES = st.sampled_from([
