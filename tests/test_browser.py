@@ -11,6 +11,7 @@ Locally these tests skip when Chromium or Playwright is missing; under CI (``CI=
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import os
@@ -62,10 +63,9 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    site = tmp_path_factory.mktemp("browser") / "site"
-    assert cli.main(["build", "-f", str(ROOT / "mkdocs.yml"), "-d", str(site), "--as-of", AS_OF]) == 0
+@contextlib.contextmanager
+def _served(site: Path) -> Iterator[str]:
+    """A built site served on a free loopback port, for as long as the block runs."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(site)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -74,6 +74,14 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    site = tmp_path_factory.mktemp("browser") / "site"
+    assert cli.main(["build", "-f", str(ROOT / "mkdocs.yml"), "-d", str(site), "--as-of", AS_OF]) == 0
+    with _served(site) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -421,14 +429,8 @@ xsssummary {HOSTILE_PAYLOAD} <script>window.__osqiXss=2</script>
 """, encoding="utf-8")
     site = root / "site"
     assert cli.main(["build", "-f", str(root / "mkdocs.yml"), "-d", str(site), "--as-of", AS_OF]) == 0
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(site)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _served(site) as url:
+        yield url
 
 
 def test_hostile_text_runs_no_script_in_search_listing_or_page(browser: Browser, hostile_url: str) -> None:
