@@ -13,14 +13,17 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from . import gate, pipeline, projects, readjson, scaffold
-from .alarms import alarms, config_alarms
-from .loader import load_tree, parse_text
-from .parallel import settle_heap
-from .problems import DEBUG_ENV, Problem, bug_line, debugging, format_problems
-from .project import Project, configured_site_dir, find_project
-from .timefmt import InstantError, iso_z, parse_instant
-from .verify import continuity_problems
+from osqi_site import scaffold
+from osqi_site.build import pipeline
+from osqi_site.build.pool import settle_heap
+from osqi_site.core import gate, readjson
+from osqi_site.core.alarms import alarms, config_alarms
+from osqi_site.core.loader import load_tree, parse_text
+from osqi_site.core.problems import DEBUG_ENV, Problem, bug_line, debugging, format_problems
+from osqi_site.core.timefmt import InstantError, iso_z, parse_instant
+from osqi_site.pages import projects
+from osqi_site.project import Project, configured_site_dir, find_project
+from osqi_site.publish.verify import continuity_problems
 
 BUG_EXIT = 70
 """Exit status when the guard in ``main`` caught an unexpected exception (EX_SOFTWARE): a bug, not bad input."""
@@ -193,7 +196,7 @@ def _run_mkdocs(args: argparse.Namespace, *, preview: bool) -> int:
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, ConfigurationError, PluginError
 
-    from .plugin import InternalError
+    from osqi_site.adapter.plugin import InternalError
 
     as_of = None
     if args.as_of is not None:
@@ -259,7 +262,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _history_problems(old_site: Path, new_site: Path) -> list[str]:
     """The new site's log must be whole and extend the old one's entry for entry (when the old one had a log)."""
-    from . import history
+    from osqi_site.publish import history
 
     logs: list[bytes | None] = []
     for site in (old_site, new_site):
@@ -281,7 +284,7 @@ def _history_problems(old_site: Path, new_site: Path) -> list[str]:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from . import audit
+    from osqi_site.publish import audit
 
     def open_site(where: str) -> tuple[audit.Fetch, list[str] | None] | None:
         if where.startswith(("http://", "https://")):
@@ -470,7 +473,7 @@ def _new(args: argparse.Namespace) -> int:
 
 def _cve(args: argparse.Namespace) -> int:
     """Print the CNA container of one CVE; a withheld or unknown ID gets one answer, revealing nothing."""
-    from .cve import claim_problems, cna_container, owner
+    from osqi_site.formats.cve import claim_problems, cna_container, owner
 
     project, rc = _project(args.config_file)
     if project is None:
@@ -492,7 +495,7 @@ def _cve(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from .schema import schema_text
+    from osqi_site.schema import schema_text
 
     if args.projects:
         sys.stdout.write(projects.schema_text())

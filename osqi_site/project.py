@@ -9,8 +9,8 @@ from typing import Any
 
 import yaml
 
-from .problems import Problem
-from .settings import Settings
+from osqi_site.core.problems import Problem
+from osqi_site.core.settings import Settings
 
 PLUGIN_DEFAULTS: dict[str, Any] = {
     "disclosures_dir": "disclosures", "id_prefix": "OSQI", "feed_limit": 50,

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from . import ecosystems as eco
-from .schema import SCHEMA_FILE, schema_text
-from .timefmt import InstantError, iso_z, parse_instant
+from osqi_site.core import ecosystems as eco
+from osqi_site.core.timefmt import InstantError, iso_z, parse_instant
+from osqi_site.schema import SCHEMA_FILE, schema_text
 
 FILES = Path(__file__).parent / "scaffold_files"
 _RENAMES = {"gitignore": ".gitignore"}  # dotfiles do not survive packaging reliably
@@ -71,7 +71,7 @@ def editor_files(id_prefix: str = "OSQI") -> dict[str, str]:
             },
         }],
     }
-    from . import projects
+    from osqi_site.pages import projects
 
     return {
         SCHEMA_FILE: schema_text(id_prefix),

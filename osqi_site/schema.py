@@ -15,10 +15,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import ecosystems as eco
-from . import jsondata
-from .timefmt import _DATE, _RFC3339  # the parser's own patterns: one definition of an instant
-from .validate import (
+from osqi_site.core import ecosystems as eco
+from osqi_site.core import jsondata
+from osqi_site.core.timefmt import _DATE, _RFC3339  # the parser's own patterns: one definition of an instant
+from osqi_site.core.validate import (
     _ALIAS,
     _CWE,
     _HTTP_URL,

@@ -9,7 +9,7 @@ import pytest
 from factory import SETTINGS
 from hypothesis import HealthCheck, settings
 
-from osqi_site import pipeline
+from osqi_site.build import pipeline
 
 FIXTURES = Path(__file__).parent / "fixtures"
 INVALID = FIXTURES / "invalid"

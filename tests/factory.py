@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
-from osqi_site.model import Affected, Credit, Disclosure, Range, Reference, Severity, TimelineEvent
-from osqi_site.settings import Settings
+from osqi_site.core.model import Affected, Credit, Disclosure, Range, Reference, Severity, TimelineEvent
+from osqi_site.core.settings import Settings
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 """The fixed clock of every test: nothing here ever reads the real time."""

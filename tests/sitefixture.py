@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from osqi_site import cli, scaffold
-from osqi_site.timefmt import parse_instant
+from osqi_site.core.timefmt import parse_instant
 
 AS_OF = "2026-06-01T00:00:00Z"
 """The fixed clock: in the past, as --as-of requires, and before the embargoed disclosure's lift."""

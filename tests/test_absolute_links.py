@@ -13,9 +13,9 @@ from factory import SETTINGS, make_disclosure
 from hypothesis import given
 from hypothesis import strategies as st
 
-from osqi_site.absolute_links import absolute_html, absolute_markdown, absolute_url
-from osqi_site.feeds import item_html
-from osqi_site.osv import osv_record
+from osqi_site.formats.absolute_links import absolute_html, absolute_markdown, absolute_url
+from osqi_site.formats.feeds import item_html
+from osqi_site.formats.osv import osv_record
 from tests.sitefixture import build, project  # noqa: F401 - the fixture
 
 PAGE = "https://osqi.example/disclosures/OSQI-2026-0001/"

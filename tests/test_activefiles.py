@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from osqi_site import cli
-from osqi_site.activefiles import active_file_problem, active_type
+from osqi_site.core.activefiles import active_file_problem, active_type
 from tests.sitefixture import build, project
 
 __all__ = ["project"]

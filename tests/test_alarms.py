@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from osqi_site import cli
-from osqi_site.alarms import config_alarms, is_reserved_domain
-from osqi_site.settings import Settings
+from osqi_site.core.alarms import config_alarms, is_reserved_domain
+from osqi_site.core.settings import Settings
 from tests.sitefixture import AS_OF, project  # noqa: F401 - the fixture
 
 REAL = Settings(site_url="https://advisories.osqi.org/", contact=("mailto:security@osqi.org",))

@@ -14,7 +14,8 @@ import pytest
 from gpgkey import ThrowawayKey, drop_key, key_for_tests, make_key
 from sitefixture import build, make_project
 
-from osqi_site import audit, cli, history, provenance, signing
+from osqi_site import cli
+from osqi_site.publish import audit, history, provenance, signing
 
 
 @pytest.fixture(scope="module")

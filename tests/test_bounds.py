@@ -15,9 +15,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sitefixture import AS_OF
 
-from osqi_site import cli, narrative, sanitize, scaffold
-from osqi_site.loader import MAX_LINE_CHARS, parse_text
-from osqi_site.timefmt import parse_instant
+from osqi_site import cli, scaffold
+from osqi_site.core import narrative, sanitize
+from osqi_site.core.loader import MAX_LINE_CHARS, parse_text
+from osqi_site.core.timefmt import parse_instant
 
 SECONDS = 3.0
 """What any one of these inputs may take; each took minutes or hours before its guard."""

@@ -12,7 +12,7 @@ import feedparser
 import pytest
 
 from osqi_site import cli
-from osqi_site.plugin import TEMP_TAG
+from osqi_site.adapter.plugin import TEMP_TAG
 from tests.sitefixture import CANARY, all_bytes, build, digest, disclosure_text, project
 
 __all__ = ["project"]  # the fixture, imported so pytest finds it here
@@ -164,15 +164,15 @@ def test_cache_follows_edits_and_forgets_what_is_gone(project: Path, tmp_path: P
 
 
 def _cached(project: Path, kind: str) -> set[str]:
-    from osqi_site import cachedb
+    from osqi_site.build import cachedb
 
     with cachedb.opened(project / ".osqi-cache") as db:
         return cachedb.keys(db, kind)
 
 
 def test_check_memo_rereads_exactly_the_edited_files(project: Path) -> None:
-    from osqi_site import pipeline
-    from osqi_site.settings import Settings
+    from osqi_site.build import pipeline
+    from osqi_site.core.settings import Settings
 
     settings = Settings(site_url="https://osqi.example/")
     memo: dict[object, object] = {}
@@ -213,16 +213,16 @@ def _serve_session(project: Path, site: Path) -> Callable[[], None]:
 
 def test_serve_reloads_render_the_edit_and_prune_the_render_cache_once(project: Path, tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    from osqi_site import pagerender
+    from osqi_site.adapter import prerender
 
     pruned: list[int] = []
-    real_prune = pagerender.prune
+    real_prune = prerender.prune
 
     def counted(*args: Any, **kwargs: Any) -> None:
         pruned.append(1)
         real_prune(*args, **kwargs)
 
-    monkeypatch.setattr(pagerender, "prune", counted)
+    monkeypatch.setattr(prerender, "prune", counted)
     monkeypatch.chdir(project)
     site = tmp_path / "served"
     reload = _serve_session(project, site)
@@ -237,7 +237,7 @@ def test_serve_reloads_render_the_edit_and_prune_the_render_cache_once(project: 
 
 
 def test_a_damaged_cache_costs_time_not_the_build(project: Path, tmp_path: Path) -> None:
-    from osqi_site import cachedb
+    from osqi_site.build import cachedb
 
     assert build(project, tmp_path / "cold") == 0
     (project / ".osqi-cache" / cachedb.NAME).write_bytes(b"garbage" * 1000)
@@ -250,7 +250,7 @@ def test_a_damaged_cache_costs_time_not_the_build(project: Path, tmp_path: Path)
 
 def test_scan_verdicts_are_reused_only_for_the_same_markers(project: Path, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from osqi_site import leakscan, seal
+    from osqi_site.build import leakscan, verdicts
 
     scanned: list[str] = []
     real = leakscan.leaks_in
@@ -261,7 +261,7 @@ def test_scan_verdicts_are_reused_only_for_the_same_markers(project: Path, tmp_p
 
     monkeypatch.setattr(leakscan, "leaks_in", counting)
     # Scans in this process, where they are counted, not in forked workers.
-    monkeypatch.setattr(seal, "map_chunks", lambda fn, items, **kw: [fn(x) for x in items])
+    monkeypatch.setattr(verdicts, "map_chunks", lambda fn, items, **kw: [fn(x) for x in items])
     # A marker set no earlier test built with: MkDocs keeps plugin instances, and verdicts, in one process.
     (project / "disclosures" / "2026" / "OSQI-2026-0042.md").write_text(
         disclosure_text("OSQI-2026-0042", embargo="2027-01-01T00:00:00Z", tag="VERDICTTEST"))
@@ -278,7 +278,7 @@ def test_scan_verdicts_are_reused_only_for_the_same_markers(project: Path, tmp_p
 
 
 def test_remove_tree_removes_everything_and_never_follows_links(tmp_path: Path) -> None:
-    from osqi_site.plugin import _remove_tree
+    from osqi_site.adapter.plugin import _remove_tree
 
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -294,7 +294,7 @@ def test_remove_tree_removes_everything_and_never_follows_links(tmp_path: Path) 
 
 
 def test_scan_verdicts_are_stored_per_marker_set(tmp_path: Path) -> None:
-    from osqi_site.plugin import OsqiPlugin
+    from osqi_site.adapter.plugin import OsqiPlugin
 
     def plugin() -> OsqiPlugin:
         p = OsqiPlugin()
@@ -310,7 +310,7 @@ def test_scan_verdicts_are_stored_per_marker_set(tmp_path: Path) -> None:
 
 
 def test_an_export_not_written_by_the_plugin_fails_the_copy_instead_of_vanishing(tmp_path: Path) -> None:
-    from osqi_site.plugin import WrittenFile
+    from osqi_site.adapter.plugin import WrittenFile
 
     dest = str(tmp_path / "site" / "osv" / "all.json")
     file = WrittenFile("osv/all.json", None, str(tmp_path / "site"), False)
@@ -369,7 +369,7 @@ def test_only_one_shot_builds_freeze_the_heap_and_the_collector_always_comes_bac
 def test_exports_are_written_by_threads_that_are_gone_before_any_worker_forks(tmp_path: Path) -> None:
     import threading
 
-    from osqi_site.plugin import write_files
+    from osqi_site.adapter.plugin import write_files
 
     before = threading.active_count()
     contents = {str(tmp_path / "site" / f"d{i % 7}" / f"f{i}.json"): f"{i}\n".encode() for i in range(500)}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from osqi_site import cachedb
+from osqi_site.build import cachedb
 
 
 def test_entries_round_trip_by_kind_and_key(tmp_path: Path) -> None:

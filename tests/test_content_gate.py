@@ -13,8 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from mkdocs.utils import markdown_extensions
 
-from osqi_site import cli, pipeline, plugin
-from osqi_site.timefmt import parse_instant
+from osqi_site import cli
+from osqi_site.adapter import plugin
+from osqi_site.build import pipeline
+from osqi_site.core.timefmt import parse_instant
 from tests.factory import SETTINGS
 from tests.sitefixture import AS_OF, all_bytes, build, project
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from osqi_site import convert
+from osqi_site.pages import convert
 
 RECIPE = convert.Recipe(("toc", "tables", "fenced_code", "attr_list", "md_in_html", "admonition"),
                         {"toc": {"permalink": True}})

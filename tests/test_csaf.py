@@ -18,8 +18,9 @@ from cvss import CVSS3
 from factory import NOW, SETTINGS, make_disclosure
 from packageurl import PackageURL
 
-from osqi_site import csaf, gate, pipeline
-from osqi_site.model import (
+from osqi_site.build import pipeline
+from osqi_site.core import gate
+from osqi_site.core.model import (
     Affected,
     Disclosure,
     Range,
@@ -29,9 +30,10 @@ from osqi_site.model import (
     TimelineEvent,
     Withdrawal,
 )
-from osqi_site.osv import dump_json
+from osqi_site.core.timefmt import iso_z
+from osqi_site.formats import csaf
+from osqi_site.formats.osv import dump_json
 from osqi_site.project import find_project
-from osqi_site.timefmt import iso_z
 from tests.schemas import errors
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -338,7 +340,7 @@ def test_shipped_cwe_extract_is_the_catalogue_the_csaf_validator_checks_names_ag
 
 
 def test_every_cwe_in_the_shipped_disclosures_is_in_the_catalogue() -> None:
-    from osqi_site import cwe
+    from osqi_site.core import cwe
 
     sources = [*ROOT.joinpath("disclosures").rglob("*.md"),
                *ROOT.joinpath("osqi_site", "scaffold_files").rglob("*.md")]

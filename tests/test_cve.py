@@ -14,8 +14,11 @@ import pytest
 from cvelib.cve_api import CveRecord
 from factory import NOW, SETTINGS, make_disclosure
 
-from osqi_site import cli, cve, gate, pipeline
-from osqi_site.model import Affected, Credit, Range, Severity, TimelineEvent, Withdrawal
+from osqi_site import cli
+from osqi_site.build import pipeline
+from osqi_site.core import gate
+from osqi_site.core.model import Affected, Credit, Range, Severity, TimelineEvent, Withdrawal
+from osqi_site.formats import cve
 from osqi_site.project import find_project
 from tests.sitefixture import AS_OF, build, project  # noqa: F401 - the fixture
 

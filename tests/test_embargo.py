@@ -14,11 +14,13 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from osqi_site import alarms, cli, gate, leakscan, pipeline
-from osqi_site.model import Affected, Credit, Disclosure, Range, Revision, TimelineEvent, Withdrawal
-from osqi_site.settings import Settings
-from osqi_site.timefmt import parse_instant
-from osqi_site.verify import continuity_problems
+from osqi_site import cli
+from osqi_site.build import leakscan, pipeline
+from osqi_site.core import alarms, gate
+from osqi_site.core.model import Affected, Credit, Disclosure, Range, Revision, TimelineEvent, Withdrawal
+from osqi_site.core.settings import Settings
+from osqi_site.core.timefmt import parse_instant
+from osqi_site.publish.verify import continuity_problems
 from tests.sitefixture import AS_OF, all_bytes, build, disclosure_text, project
 
 __all__ = ["project"]

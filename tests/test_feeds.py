@@ -14,9 +14,9 @@ import feedparser
 import pytest
 from lxml import etree
 
-from osqi_site.feeds import feed_files
-from osqi_site.model import Affected, Disclosure, Range, Revision, Severity, Withdrawal
-from osqi_site.settings import Settings
+from osqi_site.core.model import Affected, Disclosure, Range, Revision, Severity, Withdrawal
+from osqi_site.core.settings import Settings
+from osqi_site.formats.feeds import feed_files
 
 SITE = "https://osqi.example.org/"
 SETTINGS = Settings(site_url=SITE)

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from osqi_site import cli, plugin, scaffold
-from osqi_site.timefmt import parse_instant
+from osqi_site import cli, scaffold
+from osqi_site.adapter import plugin
+from osqi_site.core.timefmt import parse_instant
 from tests.sitefixture import AS_OF, CANARY, build, project
 
 __all__ = ["project"]
@@ -113,7 +114,7 @@ def test_leftovers_of_an_interrupted_preview_are_deleted_by_the_next(project: Pa
 def test_a_running_builds_folder_is_not_a_leftover_until_its_process_dies(tmp_path: Path) -> None:
     folder = _leftover(tmp_path, ".site.osqi-tmp-building-running")
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from pathlib import Path; from osqi_site import plugin; "
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from osqi_site.adapter import plugin; "
          "plugin._claim(Path(sys.argv[1])); print('locked', flush=True); time.sleep(60)", str(folder)],
         stdout=subprocess.PIPE, text=True)
     try:

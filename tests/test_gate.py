@@ -10,9 +10,9 @@ from factory import NOW, SETTINGS, disclosure_text, make_disclosure
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from osqi_site import gate, loader, validate
-from osqi_site.model import Disclosure, Revision, Withdrawal
-from osqi_site.timefmt import InstantError, day, human, iso_z, parse_date_or_instant, parse_instant
+from osqi_site.core import gate, loader, validate
+from osqi_site.core.model import Disclosure, Revision, Withdrawal
+from osqi_site.core.timefmt import InstantError, day, human, iso_z, parse_date_or_instant, parse_instant
 
 EMBARGO = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from sitefixture import AS_OF, CANARY, make_project
 
-from osqi_site import cli, history
+from osqi_site import cli
+from osqi_site.publish import history
 
 T1 = datetime(2026, 6, 1, tzinfo=UTC)
 T2 = datetime(2026, 6, 2, tzinfo=UTC)

@@ -14,7 +14,8 @@ from conftest import INVALID
 from factory import disclosure_text
 from sitefixture import AS_OF, build, digest, make_project
 
-from osqi_site import cli, pipeline
+from osqi_site import cli
+from osqi_site.build import pipeline
 
 NEW_INVALID = ("control-char-in-title.md", "control-char-in-body.md", "lone-carriage-return.md",
                "calendar-edge-embargo.md", "leap-second-embargo.md", "timeline-before-1970.md", "huge-number.md",
@@ -194,7 +195,7 @@ def test_under_plain_mkdocs_an_unexpected_exception_is_a_plugin_error(tmp_path: 
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort
 
-    from osqi_site.plugin import InternalError
+    from osqi_site.adapter.plugin import InternalError
 
     def broken(*args: object, **kwargs: object) -> None:
         raise KeyError("surprise")

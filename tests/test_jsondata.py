@@ -12,8 +12,8 @@ from factory import disclosure_text
 from hypothesis import given
 from hypothesis import strategies as st
 
-from osqi_site import jsondata, loader, validate
-from osqi_site.osv import osv_record
+from osqi_site.core import jsondata, loader, validate
+from osqi_site.formats.osv import osv_record
 from tests.factory import SETTINGS
 
 GO_SYMBOLS = {"imports": [{"path": "net/netip", "symbols": ["Addr.IsLoopback", "Addr.IsPrivate"]}]}
@@ -69,7 +69,8 @@ def test_fields_reach_osv_unchanged() -> None:
 def test_a_withheld_id_in_related_upstream_or_a_mapping_is_a_publication_problem() -> None:
     from datetime import UTC, datetime
 
-    from osqi_site import gate, pipeline
+    from osqi_site.build import pipeline
+    from osqi_site.core import gate
     from tests.factory import make_disclosure
 
     affected = make_disclosure().affected[0]

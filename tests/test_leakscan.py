@@ -22,8 +22,8 @@ from factory import SETTINGS
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from osqi_site import leakscan, pipeline
-from osqi_site.model import Credit, Disclosure, Reference
+from osqi_site.build import leakscan, pipeline
+from osqi_site.core.model import Credit, Disclosure, Reference
 from tests.sitefixture import build, project
 
 __all__ = ["project"]

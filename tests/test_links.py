@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from osqi_site import links
-from osqi_site.links import FoundUrl
+from osqi_site.core import links
+from osqi_site.core.links import FoundUrl
 
 TEXT = """Intro [a](javascript:alert(1)) and ![i](data:image/png;base64,xx)
 `[x](javascript:code)` is code

@@ -15,9 +15,9 @@ from factory import BODY, DEFAULT_ID, SETTINGS, disclosure_text, line_of, write_
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from osqi_site import loader, validate
-from osqi_site.loader import MAX_FILE_BYTES, MAX_YAML_DEPTH, load_tree, parse_text
-from osqi_site.model import Attachment
+from osqi_site.core import loader, validate
+from osqi_site.core.loader import MAX_FILE_BYTES, MAX_YAML_DEPTH, load_tree, parse_text
+from osqi_site.core.model import Attachment
 
 REL = f"disclosures/2026/{DEFAULT_ID}.md"
 STRAY = ("not a disclosure (.md) and not inside a disclosure's attachment folder named after its ID; "
@@ -174,7 +174,7 @@ def test_deeply_nested_yaml_is_a_problem_not_a_crash() -> None:
 
 
 def test_very_deeply_nested_yaml_does_not_kill_the_process() -> None:
-    code = ("from osqi_site.loader import parse_text\n"
+    code = ("from osqi_site.core.loader import parse_text\n"
             "d = 50_000\n"
             "doc, problems = parse_text('x.md', b'---\\na: ' + b'[\\n ' * d + b']\\n ' * d + b'\\n---\\n')\n"
             "print(problems[0].field if problems else 'accepted')\n")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from hypothesis import given
 from hypothesis import strategies as st
 
-from osqi_site.memo import Memo
+from osqi_site.build.memo import Memo
 
 
 class Item:

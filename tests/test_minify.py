@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from osqi_site import minify
+from osqi_site.pages import minify
 from tests.sitefixture import build, project
 
 __all__ = ["project"]  # the fixture, imported so pytest finds it here
 
-SOURCES = Path(minify.__file__).parent / "theme" / minify.ASSETS
+SOURCES = Path(minify.__file__).parents[1] / "theme" / minify.ASSETS
 
 
 def test_css_and_js_are_minified_and_nothing_else() -> None:

@@ -22,7 +22,7 @@ from hypothesis import strategies as st  # noqa: E402
 from packageurl import PackageURL  # noqa: E402
 from packaging.version import InvalidVersion, Version  # noqa: E402
 
-from osqi_site.model import (  # noqa: E402
+from osqi_site.core.model import (  # noqa: E402
     Affected,
     Credit,
     Disclosure,
@@ -33,9 +33,9 @@ from osqi_site.model import (  # noqa: E402
     TimelineEvent,
     Withdrawal,
 )
-from osqi_site.osv import dump_json, osv_files, osv_record  # noqa: E402
-from osqi_site.settings import Settings  # noqa: E402
-from osqi_site.timefmt import iso_z  # noqa: E402
+from osqi_site.core.settings import Settings  # noqa: E402
+from osqi_site.core.timefmt import iso_z  # noqa: E402
+from osqi_site.formats.osv import dump_json, osv_files, osv_record  # noqa: E402
 from tests.schemas import OSV_SCHEMA, SCHEMAS, errors, validator  # noqa: E402
 
 SETTINGS = Settings(site_url="https://osqi.example/")
@@ -454,7 +454,7 @@ def test_vendored_schemas_are_byte_identical_to_upstream(rel: str) -> None:
 
 
 def test_our_ecosystem_list_matches_the_vendored_schema() -> None:
-    from osqi_site.ecosystems import OSV_ECOSYSTEMS
+    from osqi_site.core.ecosystems import OSV_ECOSYSTEMS
     schema = json.loads((SCHEMAS / OSV_SCHEMA).read_text(encoding="utf-8"))
     assert set(schema["$defs"]["ecosystemName"]["enum"]) == OSV_ECOSYSTEMS
 

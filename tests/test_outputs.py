@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from osqi_site import outputs, pipeline
-from osqi_site.gate import publish
-from osqi_site.model import Disclosure
+from osqi_site.build import outputs, pipeline
+from osqi_site.core.gate import publish
+from osqi_site.core.model import Disclosure
 from tests.factory import NOW, SETTINGS, make_disclosure
 
 

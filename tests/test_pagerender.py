@@ -11,10 +11,12 @@ from mkdocs.structure.files import File, Files, InclusionLevel, get_files
 from mkdocs.structure.nav import get_navigation
 from mkdocs.utils import meta as mkdocs_meta
 
-from osqi_site import convert, pagerender, pipeline
-from osqi_site.gate import publish
+from osqi_site.adapter import prerender
+from osqi_site.build import pipeline
+from osqi_site.core.gate import publish
+from osqi_site.core.timefmt import parse_instant
+from osqi_site.pages import convert
 from osqi_site.project import settings_from
-from osqi_site.timefmt import parse_instant
 from tests.sitefixture import AS_OF, CANARY, build, digest, project
 
 __all__ = ["project"]
@@ -27,7 +29,7 @@ def _html(project: Path) -> list[Path]:
 def _theme(project: Path, **overrides: object) -> str:
     config = load_config(str(project / "mkdocs.yml"), **overrides)  # type: ignore[arg-type]
     files = get_files(config)
-    return pagerender.theme_fingerprint(config, get_navigation(files, config))
+    return prerender.theme_fingerprint(config, get_navigation(files, config))
 
 
 def test_theme_fingerprint_is_stable_and_follows_config_and_templates(project: Path,
@@ -47,8 +49,8 @@ def test_unstable_values_never_match() -> None:
     class Opaque:
         pass
 
-    assert pagerender._unstable(Opaque()) != pagerender._unstable(Opaque())
-    assert pagerender._unstable("x") == pagerender._unstable("x")
+    assert prerender._unstable(Opaque()) != prerender._unstable(Opaque())
+    assert prerender._unstable("x") == prerender._unstable("x")
 
 
 @pytest.mark.parametrize(("one", "other"), [
@@ -59,14 +61,14 @@ def test_unstable_values_never_match() -> None:
     ({"x": {"a": 1, "b": 2}}, {"x": {"a": 1, "b": 3}}),
 ])
 def test_key_spelling_keeps_different_values_apart(one: dict[str, object], other: dict[str, object]) -> None:
-    assert pagerender._key_json(one) != pagerender._key_json(other)
-    assert pagerender._key_json(one) == pagerender._key_json(dict(one))  # and the same value alike
+    assert prerender._key_json(one) != prerender._key_json(other)
+    assert prerender._key_json(one) == prerender._key_json(dict(one))  # and the same value alike
 
 
 def test_a_value_no_encoder_can_spell_never_matches() -> None:
     # NaN keeps it from orjson, and json cannot sort keys of mixed types.
     mixed = {"n": float("nan"), "x": {1: "a", "b": 2}}
-    assert pagerender._key_json(mixed) != pagerender._key_json(mixed)
+    assert prerender._key_json(mixed) != prerender._key_json(mixed)
 
 
 def test_front_matter_as_data_equals_what_yaml_reads(project: Path) -> None:
@@ -85,22 +87,22 @@ def test_page_key_follows_every_page_attribute(project: Path) -> None:
     config.plugins._current_plugin = None  # what MkDocs sets while it runs plugin events
     file = File.generated(config, "disclosures/X.md", content="---\n\"title\": \"T\"\n---\nbody\n",
                           inclusion=InclusionLevel.NOT_IN_NAV)
-    from osqi_site import render
+    from osqi_site.pages import generated
 
-    page = pagerender.GeneratedPage(file, config, render.Page("disclosures/X.md", file.content_string),
+    page = prerender.GeneratedPage(file, config, generated.Page("disclosures/X.md", file.content_string),
                                     convert.Converted("<p>body</p>", []))
     page.read_source(config)
     page.render(config, Files([file]))
-    base = pagerender.page_key(page, "theme")
-    assert pagerender.page_key(page, "theme") == base
-    assert pagerender.page_key(page, "other theme") != base
+    base = prerender.page_key(page, "theme")
+    assert prerender.page_key(page, "theme") == base
+    assert prerender.page_key(page, "other theme") != base
     changes: list[Callable[[], object]] = [lambda: setattr(page, "content", "<p>other</p>"),
                                            lambda: page.meta.update(title="U"),
                                            lambda: setattr(page, "update_date", "2030-01-01")]
     for change in changes:
         change()
-        assert pagerender.page_key(page, "theme") != base
-        base = pagerender.page_key(page, "theme")
+        assert prerender.page_key(page, "theme") != base
+        base = prerender.page_key(page, "theme")
 
 
 def test_warm_build_renders_nothing_again_and_gives_the_same_bytes(project: Path, tmp_path: Path) -> None:
@@ -149,25 +151,25 @@ def test_prune_keeps_what_was_used_and_recent(tmp_path: Path) -> None:
         p.write_text("x")
     import os
 
-    now = 10 * pagerender.STALE_AFTER
+    now = 10 * prerender.STALE_AFTER
     os.utime(used, (0, 0))
     os.utime(recent, (now - 10, now - 10))
     os.utime(old, (0, 0))
-    pagerender.prune(tmp_path, [used], now)
+    prerender.prune(tmp_path, [used], now)
     assert used.exists() and recent.exists() and not old.exists()
 
 
 def test_meta_of_a_page_without_front_matter_is_empty() -> None:
-    from osqi_site import render
+    from osqi_site.pages import generated
 
-    assert render.Page("a.md", "# Title\n").meta == {}
-    assert render.Page("a.md", "---\n\n---\nx").meta == {}
+    assert generated.Page("a.md", "# Title\n").meta == {}
+    assert generated.Page("a.md", "---\n\n---\nx").meta == {}
 
 
 def test_serve_writes_fresh_pages_first_and_keeps_every_other_order(project: Path) -> None:
     from mkdocs.structure.pages import Page
 
-    from osqi_site.plugin import _write_first
+    from osqi_site.adapter.plugin import _write_first
 
     config = load_config(str(project / "mkdocs.yml"))
     config.plugins._current_plugin = None
@@ -190,13 +192,13 @@ def test_a_nav_title_names_the_generated_listing(project: Path, tmp_path: Path) 
 def test_a_page_mkdocs_converts_itself_is_sanitised_too(project: Path) -> None:
     from xss import active_content
 
-    from osqi_site import render
+    from osqi_site.pages import generated
 
     config = load_config(str(project / "mkdocs.yml"))
     config.plugins._current_plugin = None
     body = "## Summary\n\n<script>alert(1)</script> <img src=x onerror=alert(2)> [x](javascript:alert(3))\n"
     file = File.generated(config, "disclosures/X.md", content=body, inclusion=InclusionLevel.NOT_IN_NAV)
-    page = pagerender.GeneratedPage(file, config, render.Page("disclosures/X.md", body), None)
+    page = prerender.GeneratedPage(file, config, generated.Page("disclosures/X.md", body), None)
     page.read_source(config)
     page.render(config, Files([file]))
     assert page.content and "Summary" in page.content

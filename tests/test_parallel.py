@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from factory import BODY, SETTINGS, disclosure_text, write_disclosure
 
-from osqi_site import parallel, pipeline
+from osqi_site.build import pipeline, pool
 
 CORES = os.cpu_count() or 1
 
@@ -29,26 +29,26 @@ def _slow_pid(x: int) -> tuple[int, int]:
 
 def test_map_chunks_keeps_order_and_shares_the_work_between_worker_processes() -> None:
     items = list(range(1000))
-    results = parallel.map_chunks(_slow_pid, items, chunk=7)
+    results = pool.map_chunks(_slow_pid, items, chunk=7)
     assert [r for r, _ in results] == [x * x for x in items]
     if CORES >= 2 and threading.active_count() == 1:
         pids = [pid for _, pid in results]
         assert len(set(pids)) == min(CORES, 1000 // 7 + 1), set(pids)
-        # One worker per core; this process only collects (see parallel._map for why).
+        # One worker per core; this process only collects (see pool._map for why).
         assert os.getpid() not in pids
-    assert parallel._jobs == {}
+    assert pool._jobs == {}
 
 
-@pytest.mark.parametrize(("n", "flag"), [(1000, False), (parallel.MIN_ITEMS - 1, True), (0, True)])
+@pytest.mark.parametrize(("n", "flag"), [(1000, False), (pool.MIN_ITEMS - 1, True), (0, True)])
 def test_map_chunks_stays_in_process_when_told_or_small(n: int, flag: bool) -> None:
-    results = parallel.map_chunks(_pid, list(range(n)), parallel=flag)
+    results = pool.map_chunks(_pid, list(range(n)), parallel=flag)
     assert [r for r, _ in results] == [x * x for x in range(n)]
     assert {pid for _, pid in results} <= {os.getpid()}
 
 
 def test_map_chunks_takes_closures() -> None:
     offset = 17
-    assert parallel.map_chunks(lambda x: x + offset, range(500)) == [x + offset for x in range(500)]
+    assert pool.map_chunks(lambda x: x + offset, range(500)) == [x + offset for x in range(500)]
 
 
 def test_map_chunks_raises_what_fn_raises() -> None:
@@ -58,8 +58,8 @@ def test_map_chunks_raises_what_fn_raises() -> None:
         return x
 
     with pytest.raises(ValueError, match="item 300"):
-        parallel.map_chunks(fail_on_300, list(range(1000)))
-    assert parallel._jobs == {}
+        pool.map_chunks(fail_on_300, list(range(1000)))
+    assert pool._jobs == {}
 
 
 def test_map_chunks_raises_for_the_first_failing_item_in_order() -> None:
@@ -70,7 +70,7 @@ def test_map_chunks_raises_for_the_first_failing_item_in_order() -> None:
 
     # The last chunks fail first in this process, the early ones in a worker: the first in order wins.
     with pytest.raises(ValueError) as raised:
-        parallel.map_chunks(fail_from_100, list(range(1000)), chunk=10)
+        pool.map_chunks(fail_from_100, list(range(1000)), chunk=10)
     assert str(raised.value) == "item 100"
 
 
@@ -79,7 +79,7 @@ def test_map_chunks_stays_in_process_while_other_threads_run() -> None:
     other = threading.Thread(target=stop.wait)
     other.start()
     try:
-        results = parallel.map_chunks(_pid, list(range(1000)))
+        results = pool.map_chunks(_pid, list(range(1000)))
     finally:
         stop.set()
         other.join()
@@ -122,7 +122,7 @@ def _mixed_project(root: Path, n: int) -> None:
     (d / "2026" / "notes.txt").write_text("stray")
 
 
-@pytest.mark.parametrize("n", [parallel.MIN_ITEMS + 100, 40])
+@pytest.mark.parametrize("n", [pool.MIN_ITEMS + 100, 40])
 def test_check_in_parallel_equals_check_in_process(tmp_path: Path, n: int) -> None:
     _mixed_project(tmp_path, n)
     serial = pipeline.check(tmp_path / "disclosures", tmp_path, SETTINGS, parallel=False)
@@ -139,8 +139,8 @@ def test_check_in_parallel_equals_check_in_process(tmp_path: Path, n: int) -> No
 def test_check_in_parallel_really_forks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if CORES < 2 or threading.active_count() > 1:
         pytest.skip("needs two cores and a single-threaded test process")
-    _mixed_project(tmp_path, parallel.MIN_ITEMS)
-    real = parallel.map_chunks
+    _mixed_project(tmp_path, pool.MIN_ITEMS)
+    real = pool.map_chunks
     pids: set[int] = set()
 
     def spy(fn: Callable[[Any], Any], items: Sequence[Any], **kw: Any) -> list[Any]:
@@ -148,7 +148,7 @@ def test_check_in_parallel_really_forks(tmp_path: Path, monkeypatch: pytest.Monk
         pids.update(pid for _, pid in tagged)
         return [r for r, _ in tagged]
 
-    monkeypatch.setattr(parallel, "map_chunks", spy)
+    monkeypatch.setattr(pool, "map_chunks", spy)
     checked = pipeline.check(tmp_path / "disclosures", tmp_path, SETTINGS)
     assert checked == pipeline.check(tmp_path / "disclosures", tmp_path, SETTINGS, parallel=False)
     assert len(pids) >= 2 and os.getpid() not in pids
@@ -156,34 +156,34 @@ def test_check_in_parallel_really_forks(tmp_path: Path, monkeypatch: pytest.Monk
 
 @pytest.mark.parametrize("flag", [True, False])
 def test_pause_gc_holds_the_collector_only_while_mapping(flag: bool) -> None:
-    seen = parallel.map_chunks(lambda _: gc.isenabled(), list(range(10)), pause_gc=flag)
+    seen = pool.map_chunks(lambda _: gc.isenabled(), list(range(10)), pause_gc=flag)
     assert seen == [not flag] * 10
     assert gc.isenabled()
     with pytest.raises(ZeroDivisionError):
-        parallel.map_chunks(lambda x: 1 // x, [0], pause_gc=flag)
+        pool.map_chunks(lambda x: 1 // x, [0], pause_gc=flag)
     assert gc.isenabled()
 
 
 def test_map_chunks_inside_a_worker_stays_in_that_worker() -> None:
     def inner(_: int) -> tuple[int, set[int]]:
-        return os.getpid(), {pid for _, pid in parallel.map_chunks(_pid, list(range(parallel.MIN_ITEMS)))}
+        return os.getpid(), {pid for _, pid in pool.map_chunks(_pid, list(range(pool.MIN_ITEMS)))}
 
-    for outer, pids in parallel.map_chunks(inner, list(range(parallel.MIN_ITEMS)), chunk=50):
+    for outer, pids in pool.map_chunks(inner, list(range(pool.MIN_ITEMS)), chunk=50):
         if outer != os.getpid():
             assert pids == {outer}
 
 
 def test_renewed_workers_give_the_same_list_in_the_same_order() -> None:
     items = list(range(750))  # three runs of 250, each large enough for workers
-    got = parallel.map_chunks(lambda x: x * 3, items, chunk=16, renew_every=250)
+    got = pool.map_chunks(lambda x: x * 3, items, chunk=16, renew_every=250)
     assert got == [x * 3 for x in items]
-    pids = {pid for _, pid in parallel.map_chunks(lambda x: (x, os.getpid()), items, chunk=16, renew_every=250)}
+    pids = {pid for _, pid in pool.map_chunks(lambda x: (x, os.getpid()), items, chunk=16, renew_every=250)}
     if pids != {os.getpid()}:  # forked (not a one-core machine): each run had workers of its own
         assert os.getpid() not in pids and len(pids) > (os.cpu_count() or 1)
 
 
 def test_an_error_in_a_later_run_of_renewed_workers_is_raised() -> None:
-    items = list(range(parallel.MIN_ITEMS * 2))
+    items = list(range(pool.MIN_ITEMS * 2))
 
     def boom(x: int) -> int:
         if x == len(items) - 1:
@@ -191,4 +191,4 @@ def test_an_error_in_a_later_run_of_renewed_workers_is_raised() -> None:
         return x
 
     with pytest.raises(ValueError, match=f"item {len(items) - 1}"):
-        parallel.map_chunks(boom, items, renew_every=parallel.MIN_ITEMS)
+        pool.map_chunks(boom, items, renew_every=pool.MIN_ITEMS)

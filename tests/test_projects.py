@@ -17,12 +17,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
-from osqi_site import cli, ecosystems, gate, history, pipeline, projects, register, scaffold, stats
-from osqi_site.feeds import JSON_FEED_VERSION
-from osqi_site.loader import parse_text
-from osqi_site.model import Affected, Disclosure, Range, TimelineEvent, Withdrawal
-from osqi_site.projects import PackageRef, Project, covers
-from osqi_site.settings import Settings
+from osqi_site import cli, scaffold
+from osqi_site.build import pipeline
+from osqi_site.core import ecosystems, gate
+from osqi_site.core.loader import parse_text
+from osqi_site.core.model import Affected, Disclosure, Range, TimelineEvent, Withdrawal
+from osqi_site.core.settings import Settings
+from osqi_site.formats.feeds import JSON_FEED_VERSION
+from osqi_site.pages import projects, stats
+from osqi_site.pages.projects import PackageRef, Project, covers
+from osqi_site.publish import history, register
 from tests.sitefixture import CANARY, all_bytes, build, digest, disclosure_text, make_project
 
 PROJECT_INVALID = INVALID / "projects"

@@ -13,8 +13,8 @@ import pytest
 from gpgkey import ThrowawayKey, key_for_tests, use_key
 from sitefixture import AS_OF, build, make_project
 
-from osqi_site import provenance, signing
-from osqi_site.provenance import Source, SourceError, source
+from osqi_site.publish import provenance, signing
+from osqi_site.publish.provenance import Source, SourceError, source
 
 C1 = "a" * 40
 C2 = "b" * 40

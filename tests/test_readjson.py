@@ -9,7 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from osqi_site import cli, history, provenance, readjson
+from osqi_site import cli
+from osqi_site.core import readjson
+from osqi_site.publish import history, provenance
 
 
 def _nested(depth: int) -> bytes:

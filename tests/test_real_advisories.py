@@ -15,10 +15,12 @@ from typing import Any
 import pytest
 from factory import NOW
 
-from osqi_site import csaf, gate, pipeline
-from osqi_site.model import Disclosure
-from osqi_site.osv import dump_json, osv_record
-from osqi_site.settings import Settings
+from osqi_site.build import pipeline
+from osqi_site.core import gate
+from osqi_site.core.model import Disclosure
+from osqi_site.core.settings import Settings
+from osqi_site.formats import csaf
+from osqi_site.formats.osv import dump_json, osv_record
 from tests.schemas import OSV_SCHEMA, errors
 
 HERE = Path(__file__).resolve().parent

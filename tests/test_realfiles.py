@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from osqi_site import cli, loader, realfiles
+from osqi_site import cli
+from osqi_site.core import loader, realfiles
 from tests.sitefixture import CANARY, all_bytes, build, project
 
 __all__ = ["project"]

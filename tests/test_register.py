@@ -13,7 +13,10 @@ import pytest
 from factory import make_disclosure
 from sitefixture import AS_OF, CANARY, all_bytes, make_project, seal_of
 
-from osqi_site import cli, gate, history, leakscan, register
+from osqi_site import cli
+from osqi_site.build import leakscan
+from osqi_site.core import gate
+from osqi_site.publish import history, register
 
 LIFT = "2026-06-02T00:00:00Z"
 """After OSQI-2026-0004's embargo lifts (2026-06-01T00:01:00Z)."""

@@ -12,9 +12,11 @@ import markdown
 import pytest
 from factory import DEFAULT, NOW, make_disclosure
 
-from osqi_site import cli, index_json, render, scaffold
-from osqi_site.gate import publish
-from osqi_site.model import Affected, Range, Revision, Severity, TimelineEvent, Withdrawal
+from osqi_site import cli, scaffold
+from osqi_site.core.gate import publish
+from osqi_site.core.model import Affected, Range, Revision, Severity, TimelineEvent, Withdrawal
+from osqi_site.formats import index_json
+from osqi_site.pages import generated
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLISHED = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -42,7 +44,7 @@ def _story() -> tuple[TimelineEvent, ...]:
 
 
 def test_timeline_rows_are_chronological_with_the_publication_placed_in_them() -> None:
-    rows = render.timeline_rows(make_disclosure(embargo_until=PUBLISHED, timeline=_story()))
+    rows = generated.timeline_rows(make_disclosure(embargo_until=PUBLISHED, timeline=_story()))
     assert [r.event for r in rows] == ["discovered", "reported", "other", "fixed", "disclosed", "published",
                                        "fix_released"]
     assert [r.gap_days for r in rows] == [None, 4, 23, 29, 8, 0, 10]
@@ -52,14 +54,14 @@ def test_timeline_rows_are_chronological_with_the_publication_placed_in_them() -
 
 
 def test_milestones_prefer_the_released_fix_and_give_the_days_between() -> None:
-    ms = render.milestones(make_disclosure(embargo_until=PUBLISHED, timeline=_story()))
+    ms = generated.milestones(make_disclosure(embargo_until=PUBLISHED, timeline=_story()))
     assert [(m.label, m.days_before) for m in ms] == [
         ("Discovered", None), ("Reported", 4), ("Published here", 60), ("Fix released", 10)]
 
 
 def test_milestones_fall_back_to_a_committed_fix() -> None:
     events = (TimelineEvent(date(2026, 3, 1), "fixed"), TimelineEvent(date(2026, 2, 1), "reported"))
-    ms = render.milestones(make_disclosure(embargo_until=PUBLISHED, timeline=events))
+    ms = generated.milestones(make_disclosure(embargo_until=PUBLISHED, timeline=events))
     assert [m.label for m in ms] == ["Reported", "Fix committed", "Published here"]
 
 
@@ -69,7 +71,7 @@ def test_milestones_fall_back_to_a_committed_fix() -> None:
 def test_disclosure_page_starts_with_the_card_and_keeps_the_section_order() -> None:
     d = make_disclosure(embargo_until=PUBLISHED, timeline=_story(),
                         revisions=(Revision(datetime(2026, 4, 1, tzinfo=UTC), "Corrected the range."),))
-    md = render.disclosure_page(d, render.DATA_LINKS).source
+    md = generated.disclosure_page(d, generated.DATA_LINKS).source
     order = ['<section class="osqi-card', "## Timeline", "## Summary", "## Discovery", "## References",
              "## Revision history", "## Machine-readable"]
     positions = [md.index(s) for s in order]
@@ -79,7 +81,7 @@ def test_disclosure_page_starts_with_the_card_and_keeps_the_section_order() -> N
 
 
 def test_card_shows_severity_versions_fix_and_copyable_ids() -> None:
-    html = _html(render.disclosure_page(DEFAULT).source)
+    html = _html(generated.disclosure_page(DEFAULT).source)
     assert '<span class="osqi-sev osqi-sev--critical" title="CVSS v3 base score">Critical 9.8</span>' in html
     assert '<code class="osqi-id" data-osqi-copy>OSQI-2026-0001</code>' in html
     assert '<code class="osqi-id" data-osqi-copy>CVE-2026-12345</code>' in html
@@ -93,7 +95,7 @@ def test_card_shows_severity_versions_fix_and_copyable_ids() -> None:
 def test_card_without_fix_or_score_says_so() -> None:
     d = make_disclosure(severity=(), affected=(
         Affected("npm", "leftpad", ranges=(Range("1.0.0"), Range("2.0.0", last_affected="2.1.0"))),))
-    md = render.disclosure_page(d).source
+    md = generated.disclosure_page(d).source
     assert '<span class="osqi-sev osqi-sev--unscored">Not scored</span>' in md
     assert '<span class="osqi-nofix">no fixed release</span>' in md
     assert "&gt;= 1.0.0 (no fix yet)" in md and "&gt;= 2.0.0, &lt;= 2.1.0" in md
@@ -101,7 +103,7 @@ def test_card_without_fix_or_score_says_so() -> None:
 
 def test_several_severities_are_all_listed() -> None:
     v4 = Severity("CVSS_V4", "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", 9.3, "Critical")
-    md = render.disclosure_page(make_disclosure(severity=(*DEFAULT.severity, v4))).source
+    md = generated.disclosure_page(make_disclosure(severity=(*DEFAULT.severity, v4))).source
     assert "<dt>CVSS v3</dt>" in md and "<dt>CVSS v4</dt>" in md
     assert md.count('class="osqi-sev ') == 1  # one headline badge
 
@@ -109,7 +111,7 @@ def test_several_severities_are_all_listed() -> None:
 def test_withdrawn_page_is_unmistakable() -> None:
     d = make_disclosure(embargo_until=PUBLISHED, withdrawn=Withdrawal(datetime(2026, 4, 2, 9, tzinfo=UTC),
                                                                        "Duplicate of another record."))
-    md = render.disclosure_page(d).source
+    md = generated.disclosure_page(d).source
     assert '"osqi_withdrawn": true' in md
     assert md.index('<div class="osqi-withdrawn" role="note"') < md.index('<section class="osqi-card')
     assert "Withdrawn on <time" in md and "Do not act on this record." in md
@@ -124,7 +126,7 @@ def test_every_frontmatter_value_is_escaped() -> None:
                         affected=(Affected("PyPI", f"p{evil}", ranges=(Range("0", fixed=f"1{evil}"),)),),
                         timeline=(TimelineEvent(date(2026, 1, 1), "discovered", f"n{evil}"),),
                         revisions=(Revision(datetime(2026, 12, 1, tzinfo=UTC), f"r{evil}"),))
-    md = render.disclosure_page(d).source
+    md = generated.disclosure_page(d).source
     body = md.split("---\n", 2)[2]
     narrative = DEFAULT.body.strip()
     assert "<script>" not in body.replace(narrative, "")
@@ -134,12 +136,12 @@ def test_every_frontmatter_value_is_escaped() -> None:
 # -- listing -------------------------------------------------------------------------------------------
 
 
-def _pub() -> list[render.Page]:
+def _pub() -> list[generated.Page]:
     a = make_disclosure(id="OSQI-2025-0001", embargo_until=datetime(2025, 5, 1, tzinfo=UTC))
     b = make_disclosure(id="OSQI-2026-0001", embargo_until=PUBLISHED)
     secret = make_disclosure(id="OSQI-2026-0002", title="Embargoed thing", embargo_until=datetime(2027, 1, 1,
                                                                                                     tzinfo=UTC))
-    return render.listing_pages(publish([a, b, secret], NOW))
+    return generated.listing_pages(publish([a, b, secret], NOW))
 
 
 def test_listing_has_filters_driven_by_the_index_and_year_pages_do_not() -> None:
@@ -186,7 +188,7 @@ def test_markers_are_replaced_by_blocks_built_from_public_disclosures() -> None:
     pub = publish([DEFAULT, make_disclosure(id="OSQI-2026-0002", title="Not yet",
                                             embargo_until=datetime(2027, 1, 1, tzinfo=UTC))], NOW)
     page = "# Home\n\nIntro.\n\n<!-- osqi:latest -->\n\n## Figures\n\n  <!-- osqi:stats -->  \n\nEnd.\n"
-    out = render.expand_markers(page, pub.public, _href)
+    out = generated.expand_markers(page, pub.public, _href)
     assert "<!-- osqi:" not in out
     assert '<a class="osqi-latest__link" href="LINK(disclosures/OSQI-2026-0001.md)">' in out
     assert 'href="LINK(disclosures/index.md)">Browse and filter all 1 disclosures</a>' in out
@@ -199,11 +201,11 @@ def test_markers_are_replaced_by_blocks_built_from_public_disclosures() -> None:
 
 def test_pages_without_markers_are_returned_unchanged() -> None:
     text = "# About\n\nWe mention osqi:latest in prose, and <!-- other comments -->.\n"
-    assert render.expand_markers(text, (DEFAULT,), _href) is text
+    assert generated.expand_markers(text, (DEFAULT,), _href) is text
 
 
 def test_blocks_with_nothing_published() -> None:
-    out = render.expand_markers("<!-- osqi:latest -->\n<!-- osqi:stats -->\n", (), _href)
+    out = generated.expand_markers("<!-- osqi:latest -->\n<!-- osqi:stats -->\n", (), _href)
     assert "No disclosures have been published yet." in out
     assert "Figures appear here once the first disclosure is published." in out
 
@@ -212,15 +214,15 @@ def test_blocks_with_nothing_published() -> None:
 def test_latest_block_is_limited_and_newest_first(n: int) -> None:
     items = [make_disclosure(id=f"OSQI-2026-{i:04d}", embargo_until=datetime(2026, 1, i, tzinfo=UTC))
              for i in range(1, n + 1)]
-    out = render.latest_block(items, _href)
-    ids = [f"OSQI-2026-{i:04d}" for i in range(n, 0, -1)][: render.HOME_LATEST]
+    out = generated.latest_block(items, _href)
+    ids = [f"OSQI-2026-{i:04d}" for i in range(n, 0, -1)][: generated.HOME_LATEST]
     assert [out.index(f">{i}<") for i in ids] == sorted(out.index(f">{i}<") for i in ids)
-    assert out.count('<li class="osqi-latest__item') == min(n, render.HOME_LATEST)
+    assert out.count('<li class="osqi-latest__item') == min(n, generated.HOME_LATEST)
 
 
 def test_affected_text_keeps_its_one_line_form_for_feeds() -> None:
     a = Affected("GIT", "xz", ranges=(Range("5.6.0", fixed="5.6.2"),), versions=("5.6.0", "5.6.1"))
-    assert render.affected_text(a) == ">= 5.6.0, < 5.6.2; versions 5.6.0, 5.6.1"
+    assert generated.affected_text(a) == ">= 5.6.0, < 5.6.2; versions 5.6.0, 5.6.1"
 
 
 # -- the built site ------------------------------------------------------------------------------------------
@@ -297,10 +299,10 @@ HOSTILE_NARRATIVE = """
 def test_a_hostile_narrative_renders_to_a_page_without_active_content() -> None:
     from xss import active_content
 
-    from osqi_site import convert
+    from osqi_site.pages import convert
 
     d = make_disclosure(body=HOSTILE_NARRATIVE, title="<img src=x onerror=alert('title')>")
-    page = render.disclosure_page(d, render.DATA_LINKS)
+    page = generated.disclosure_page(d, generated.DATA_LINKS)
     recipe = convert.Recipe(tuple(EXTENSIONS), {"toc": {"permalink": True}})
     html = page.finish(convert.to_html(page.body, recipe).html)
     assert active_content(html) == []
@@ -314,24 +316,24 @@ def test_a_hostile_narrative_renders_to_a_page_without_active_content() -> None:
 
 
 def test_content_page_blocks_survive_sanitising() -> None:
-    from osqi_site import sanitize
+    from osqi_site.core import sanitize
 
-    content = render.content_page("# Home\n\n<script>x()</script>\n\n<!-- osqi:stats -->\n", (DEFAULT,), _href)
+    content = generated.content_page("# Home\n\n<script>x()</script>\n\n<!-- osqi:stats -->\n", (DEFAULT,), _href)
     html = markdown.markdown(content.markdown, extensions=EXTENSIONS)
-    finished = content.finish(sanitize.clean_around(html, render.PLACEHOLDER))
+    finished = content.finish(sanitize.clean_around(html, generated.PLACEHOLDER))
     assert "<svg " in finished and '<dl class="osqi-figures">' in finished  # the chart is the build's own SVG
     assert "<script>" not in finished and "x()" not in finished
 
 
 def test_a_narrative_cannot_name_a_placeholder_of_its_own_page() -> None:
-    from osqi_site import convert
+    from osqi_site.pages import convert
 
     recipe = convert.Recipe(tuple(EXTENSIONS), {"toc": {"permalink": True}})
-    first = render.disclosure_page(DEFAULT, render.DATA_LINKS)
+    first = generated.disclosure_page(DEFAULT, generated.DATA_LINKS)
     # The best a narrative can do: copy the placeholders of the page as it was before the copy was added.
     copied = "\n\n".join(placeholder for placeholder, _ in first.blocks)
     d = make_disclosure(body=f"\n{copied}\n\nNARRATIVE-START\n" + DEFAULT.body)
-    page = render.disclosure_page(d, render.DATA_LINKS)
+    page = generated.disclosure_page(d, generated.DATA_LINKS)
     html = page.finish(convert.to_html(page.body, recipe).html)
     assert html.count('<section class="osqi-card') == 1 and html.count('class="osqi-references"') == 1
     # Every block stays where the template put it: none moved into the narrative.

@@ -12,9 +12,9 @@ import pytest
 from factory import disclosure_text
 
 from osqi_site import cli, scaffold
-from osqi_site.checksums import NAME, sha256sums
-from osqi_site.provenance import PATH as PROVENANCE
-from osqi_site.timefmt import parse_instant
+from osqi_site.core.timefmt import parse_instant
+from osqi_site.formats.checksums import NAME, sha256sums
+from osqi_site.publish.provenance import PATH as PROVENANCE
 
 AS_OF = "2026-06-01T00:00:00Z"
 """A fixed past clock: after the public disclosures below, before the embargoed one lifts."""

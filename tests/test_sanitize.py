@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from xss import active_content
 
-from osqi_site import convert, narrative, sanitize
+from osqi_site.core import narrative, sanitize
+from osqi_site.pages import convert
 
 SITE_EXTENSIONS = ("tables", "attr_list", "md_in_html", "admonition", "def_list", "footnotes", "toc")
 SITE_RECIPE = convert.Recipe(SITE_EXTENSIONS, {"toc": {"permalink": True}})
@@ -162,7 +163,7 @@ def test_the_table_alignment_is_the_one_style_kept() -> None:
 
 
 def test_placeholders_are_kept_and_each_stretch_is_cleaned_on_its_own() -> None:
-    from osqi_site.render import PLACEHOLDER
+    from osqi_site.pages.generated import PLACEHOLDER
 
     placeholder = "<!--osqi-block:0123456789abcdef:0-->"
     html = f"<p>open <b>bold\n{placeholder}\n<script>alert(1)</script><p>after</p><!-- comment -->"

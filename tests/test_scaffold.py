@@ -10,8 +10,10 @@ from factory import NOW, SETTINGS
 from hypothesis import given
 from hypothesis import strategies as st
 
-from osqi_site import ecosystems, loader, pipeline, scaffold, validate
-from osqi_site.model import Disclosure
+from osqi_site import scaffold
+from osqi_site.build import pipeline
+from osqi_site.core import ecosystems, loader, validate
+from osqi_site.core.model import Disclosure
 from osqi_site.scaffold import new_disclosure, next_id
 
 TODAY = date(2026, 11, 22)
@@ -92,7 +94,7 @@ def test_new_disclosure_has_the_required_sections_to_fill_in() -> None:
 
 
 def test_new_disclosure_is_never_public_while_a_draft() -> None:
-    from osqi_site import gate
+    from osqi_site.core import gate
 
     disclosure, _ = _check(_new(embargo_until=NOW - timedelta(days=1)))
     assert disclosure is not None

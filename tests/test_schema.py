@@ -14,8 +14,9 @@ import pytest
 import yaml
 from factory import SETTINGS, default_meta
 
-from osqi_site import cli, ecosystems, loader, scaffold, schema, validate
-from osqi_site.problems import Problem
+from osqi_site import cli, scaffold, schema
+from osqi_site.core import ecosystems, loader, validate
+from osqi_site.core.problems import Problem
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = sorted([*(ROOT / "disclosures").rglob("*.md"),

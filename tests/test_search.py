@@ -7,8 +7,8 @@ import json
 import lxml.html
 from factory import DEFAULT, make_disclosure
 
-from osqi_site import search
-from osqi_site.model import Affected, Disclosure, Range
+from osqi_site.core.model import Affected, Disclosure, Range
+from osqi_site.formats import search
 
 HOSTILE_PACKAGE = "<img src=x onerror=alert('pkg')>"
 

@@ -9,7 +9,7 @@ import pytest
 from factory import SETTINGS
 from sectxt import Parser
 
-from osqi_site.securitytxt import PATH, expires, security_txt
+from osqi_site.formats.securitytxt import PATH, expires, security_txt
 
 MANY = replace(SETTINGS, contact=("mailto:security@osqi.example", "https://osqi.example/report"),
                policy_path="about/policy/")

@@ -13,10 +13,10 @@ from gpgkey import ThrowawayKey, key_for_tests, reader_verify, use_key
 from sectxt import Parser
 from sitefixture import AS_OF, CANARY, all_bytes, build, make_project
 
-from osqi_site import signing
-from osqi_site.securitytxt import PATH as SECURITY_TXT
-from osqi_site.securitytxt import security_txt
-from osqi_site.timefmt import parse_instant
+from osqi_site.core.timefmt import parse_instant
+from osqi_site.formats.securitytxt import PATH as SECURITY_TXT
+from osqi_site.formats.securitytxt import security_txt
+from osqi_site.publish import signing
 
 
 @pytest.fixture(scope="module")

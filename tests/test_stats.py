@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 import pytest
 from factory import make_disclosure
 
-from osqi_site import stats
-from osqi_site.model import Affected, Disclosure, Range, TimelineEvent, Withdrawal
+from osqi_site.core.model import Affected, Disclosure, Range, TimelineEvent, Withdrawal
+from osqi_site.pages import stats
 
 PUBLISHED = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 UNFIXED = (Affected(ecosystem="PyPI", package="libfoo", ranges=(Range(introduced="0", last_affected="1.0"),)),)

@@ -21,9 +21,10 @@ from factory import (
     write_disclosure,
 )
 
-from osqi_site import loader, pipeline, validate
-from osqi_site.model import Disclosure, Revision, Withdrawal
-from osqi_site.problems import Problem
+from osqi_site.build import pipeline
+from osqi_site.core import loader, validate
+from osqi_site.core.model import Disclosure, Revision, Withdrawal
+from osqi_site.core.problems import Problem
 
 REL = DEFAULT_REL
 _SEAL_HOW = "generate one with: python3 -c 'import secrets; print(secrets.token_hex(32))'"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from osqi_site import cli
-from osqi_site.verify import continuity_problems
+from osqi_site.publish.verify import continuity_problems
 from tests.sitefixture import build, project  # noqa: F401 - the fixture
 
 OLD = {"id": "OSQI-2026-0001", "published": "2026-01-01T00:00:00Z", "modified": "2026-01-05T00:00:00Z",

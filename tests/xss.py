@@ -63,7 +63,7 @@ def active_content(html: str, *, marker: str | None = None) -> list[str]:
 
 
 def url_scheme(url: str) -> str | None:
-    """The scheme a browser reads, written here independently of ``osqi_site.sanitize`` so that the judge
+    """The scheme a browser reads, written here independently of ``osqi_site.core.sanitize`` so that the judge
     does not share a bug with what it judges: C0 controls and spaces trimmed, tabs and newlines dropped."""
     m = re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", re.sub(r"[\t\n\r]", "", url.strip("".join(map(chr, range(33))))))
     return m.group(0)[:-1].lower() if m else None

@@ -1,0 +1,1 @@
+"""The MkDocs adapter: the plugin's event handlers and page pre-rendering — the only code that imports MkDocs."""

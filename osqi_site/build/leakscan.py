@@ -1,0 +1,860 @@
+"""The leak scan in one place: what withheld material is known by, one normal form for text, the matching."""
+
+# Read top to bottom: (1) the normal form, (2) mentions of disclosure IDs in text, (3) the markers of withheld
+# material, (4) the scan of output files: normalised text, and exact bytes of withheld attachments.
+# Speed machinery (worker processes, verdicts kept between builds) lives in seal.py and plugin.py.
+
+from __future__ import annotations
+
+import bz2
+import dataclasses
+import functools
+import gzip
+import hashlib
+import html
+import io
+import lzma
+import re
+import string
+import tarfile
+import unicodedata
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from html.entities import html5
+from pathlib import Path
+from typing import IO
+from urllib.parse import unquote
+
+import ahocorasick_rs
+
+from osqi_site.core.model import Disclosure
+
+# -- (1) the normal form ----------------------------------------------------------------------------------
+#
+# Two spellings a reader takes for the same text have the same normal form: compatibility forms (full-width
+# letters, ligatures, superscripts), case, invisible and formatting characters, typographic hyphens and dashes,
+# whitespace runs, HTML character references (named, decimal, hex, with or without ";"), percent-escapes and
+# backslash escapes (JSON and JavaScript strings: \uXXXX, \u{X...}, \xXX, \n ...; CSS: \ and 1-6 hex digits and
+# one optional whitespace). Escapes are decoded one level each, in the order software decodes them before a
+# reader sees the text (backslash escapes, then HTML, then the URL); the escape characters left over (& % \) are then
+# dropped, so an escape of an escape, which a reader sees as an escape, stays one, and decoding again changes
+# nothing: normalise(normalise(x)) == normalise(x).
+
+MAX_ROUNDS = 8
+"""Rounds of Unicode folding before giving up; real text needs one or two (folding can unfold NFKC)."""
+
+MIN_MARKER = 6
+"""Shorter normalised markers are not searched for: they would match ordinary words."""
+
+
+class TooDeep(ValueError):
+    """Text still changing after ``MAX_ROUNDS`` rounds of folding (no known text does this)."""
+
+
+def normalise(text: str) -> str:
+    """The normal form of ``text`` (see above)."""
+    return _fold_all(decode(text))
+
+
+def _fold_all(text: str) -> str:
+    for _ in range(MAX_ROUNDS):
+        done = _fold(text)
+        if done == text:
+            return done
+        text = done
+    raise TooDeep(f"text still changing after {MAX_ROUNDS} rounds of Unicode folding")
+
+
+def decode(text: str) -> str:
+    """One level of backslash (JSON, JavaScript, CSS), HTML and URL escapes, in that order; the escape
+    characters left are dropped."""
+    if "\\" in text:
+        text = _BACKSLASH_ESCAPE.sub(_backslash_char, text)
+    if "&" in text:
+        text = html.unescape(text)
+    if "%" in text:
+        text = unquote(text, errors="surrogateescape")
+    return _drop_escape_chars(text)
+
+
+def _drop_escape_chars(text: str) -> str:
+    return text.replace("&", "").replace("%", "").replace("\\", "")  # C speed, where translate is not
+
+
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")
+
+
+def _fold(text: str) -> str:
+    if text.isascii():
+        text = text.lower()  # the whole of NFKC and case folding on ASCII
+    else:
+        # Case folding can undo NFKC (and NFKC can make foldable letters): each round does both; the loop
+        # in ``normalise`` repeats them until neither changes anything.
+        text = unicodedata.normalize("NFKC", text)
+        # Look-alikes (Cyrillic O, Greek I, Armenian Oh ...) before case folding: the confusables data describe
+        # shapes, and the lower case of a capital look-alike need not look like the lower-case letter (Cyrillic
+        # Ve, U+0412, looks like B; its lower case, U+0432, like a small capital B).
+        glyphs = _glyphs()
+        if not glyphs.sources.isdisjoint(text):  # a set test is six times cheaper than a translation
+            text = text.translate(glyphs.table)
+        text = text.casefold()
+        text = _tables().invisible.sub("", text)
+        if text and max(text) >= _ASTRAL:  # max() is C speed; such text is rare
+            text = _drop_astral_invisible(text)
+        text = _drop_escape_chars(_tables().dashes.sub("-", text))  # NFKC makes & of a full-width one
+        text = _OTHER_DIGIT.sub(lambda m: str(unicodedata.decimal(m.group())), text)  # ٣ is 3
+    return " ".join(text.split())  # whitespace runs, of any script, are one space
+
+
+# What follows a backslash in an escape, longest spelling first. JSON's and JavaScript's \b and \f are CSS hex
+# digits too: before another hex digit they are read as CSS (\bf is U+00BF), alone as JSON.
+_AFTER_BACKSLASH = (r"u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|u\{[0-9a-fA-F]{1,6}\}|u[0-9a-fA-F]{4}"
+                    r"|x[0-9a-fA-F]{2}|[\\/\"nrt]|[bf](?![0-9a-fA-F])|[0-9a-fA-F]{1,6}(?:\r\n|[ \t\n\r\f])?")
+_BACKSLASH_ESCAPE = re.compile(r"\\(?:" + _AFTER_BACKSLASH + ")")
+
+
+def _backslash_char(m: re.Match[str]) -> str:
+    s = m.group(0)
+    kind = s[1]
+    if kind == "u" and s[2] == "{":  # JavaScript \u{X...}
+        return _code_point(int(s[3:-1], 16))
+    if kind == "u":
+        units = [int(s[i + 2:i + 6], 16) for i in range(0, len(s), 6)]
+        if len(units) == 2:  # a surrogate pair: one character
+            return chr(0x10000 + ((units[0] - 0xD800) << 10) + (units[1] - 0xDC00))
+        return chr(units[0])
+    if kind == "x":  # JavaScript \xXX
+        return chr(int(s[2:], 16))
+    if kind in string.hexdigits and s not in ("\\b", "\\f"):  # CSS: 1-6 hex digits and one whitespace eaten
+        return _code_point(int(s[1:].rstrip(), 16))
+    return {"b": " ", "f": " ", "n": " ", "r": " ", "t": " "}.get(kind, kind)
+
+
+def _code_point(value: int) -> str:
+    """The character ``value`` names; U+FFFD, as CSS reads them, for zero, surrogates and beyond Unicode."""
+    return chr(value) if 0 < value <= 0x10FFFF and not 0xD800 <= value <= 0xDFFF else "\ufffd"
+
+
+_ASTRAL = "\U00010000"
+_BEYOND_PLANES = "\U00020000"
+
+
+def _drop_astral_invisible(text: str) -> str:
+    """Invisible characters beyond the BMP: a set for planes 1 and 14, the category beyond them. (A regex class
+    holding characters beyond the BMP is a list of ranges tried one by one at every character: ten times
+    slower than the BMP's bitmap, now that the unassigned code points make it long.)"""
+    astral = _tables().astral_invisible
+    return "".join(c for c in text if c < _ASTRAL or not (
+        c in astral or (c >= _BEYOND_PLANES and unicodedata.category(c) == "Cn")))
+
+
+@dataclass(frozen=True)
+class _Tables:
+    invisible: re.Pattern[str]
+    """The invisible characters of the BMP."""
+    astral_invisible: frozenset[str]
+    """The invisible characters of planes 1 and 14."""
+    dashes: re.Pattern[str]
+    second_halves: frozenset[str]
+    """Characters that are the second of a canonical pair, and Hangul vowels and final consonants."""
+
+
+# Plane 0, 1 and 14 hold every assigned invisible character, dash and canonical pair; tests/test_leakscan.py
+# checks that a walk over all 1.1 million code points finds no other, so the short walk here is complete. The
+# unassigned code points beyond them (most of planes 2-16) are removed by their category (``_drop_unassigned``).
+_PLANES = (range(0x20000), range(0xE0000, 0xE1000))
+
+OTHER_DEFAULT_IGNORABLE = (range(0x034F, 0x0350), range(0x115F, 0x1161), range(0x17B4, 0x17B6), range(0x2065, 0x2066),
+                           range(0x3164, 0x3165), range(0xFFA0, 0xFFA1), range(0xFFF0, 0xFFF9), range(0xE0000, 0xE0001),
+                           range(0xE0002, 0xE0020), range(0xE0080, 0xE0100), range(0xE01F0, 0xE1000))
+"""Unicode's Other_Default_Ignorable_Code_Point (PropList.txt, unchanged since Unicode 6.0): with category Cf
+and the variation selectors, the Default_Ignorable_Code_Point property (DerivedCoreProperties.txt)."""
+
+
+def is_invisible(c: str) -> bool:
+    """Every default-ignorable code point and more: format characters (category Cf: zero-width space and joiners,
+    soft hyphen, BOM, bidi controls, tags), variation selectors, Other_Default_Ignorable_Code_Point (Khmer
+    inherent vowels, Hangul fillers, ...); controls other than whitespace; and unassigned code points (category
+    Cn), which a later Unicode may make invisible and which no reader sees as a letter today."""
+    category = unicodedata.category(c)
+    if category in ("Cf", "Cn") or (category == "Cc" and not c.isspace()):
+        return True
+    if ord(c) in _OTHER_DEFAULT_IGNORABLE:
+        return True
+    name = unicodedata.name(c, "") if category in ("Mn", "Lo") else ""  # where selectors and fillers are
+    return "VARIATION SELECTOR" in name or "FILLER" in name
+
+
+_OTHER_DEFAULT_IGNORABLE = frozenset(c for r in OTHER_DEFAULT_IGNORABLE for c in r)
+
+
+def is_dash(c: str) -> bool:
+    """Dash punctuation (category Pd) and symbols or punctuation Unicode names a dash, hyphen or minus."""
+    category = unicodedata.category(c)
+    words = unicodedata.name(c, "").split(" ")
+    return c != "-" and (category == "Pd" or (category[0] in "PS" and bool({"DASH", "HYPHEN", "MINUS"} & set(words))))
+
+
+@functools.cache
+def _tables() -> _Tables:
+    invisible = [chr(c) for plane in _PLANES for c in plane if is_invisible(chr(c))]
+    astral = frozenset(c for c in invisible if c >= _ASTRAL)
+    dashes = [chr(c) for plane in _PLANES for c in plane if is_dash(chr(c))]
+    halves = {chr(int(d[1], 16)) for plane in _PLANES for c in plane
+              if len(d := unicodedata.decomposition(chr(c)).split()) == 2 and not d[0].startswith("<")}
+    hangul = {chr(c) for c in (*range(0x1100, 0x1200), *range(0xD7B0, 0xD800))
+              if unicodedata.name(chr(c), "").startswith(("HANGUL JUNGSEONG", "HANGUL JONGSEONG"))}
+    return _Tables(re.compile(_char_class(c for c in invisible if c < _ASTRAL)), astral,
+                   re.compile(_char_class(dashes)), frozenset(halves | hangul))
+
+
+def _char_class(chars: Iterable[str]) -> str:
+    """A regex class of ``chars`` written as ranges: a class of single characters is slow to match."""
+    points = sorted(ord(c) for c in chars)
+    ranges: list[list[int]] = []
+    for p in points:
+        if ranges and ranges[-1][1] == p - 1:
+            ranges[-1][1] = p
+        else:
+            ranges.append([p, p])
+    return "[" + "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in ranges) + "]"
+
+
+# Look-alike letters and digits from other scripts (Unicode Technical Standard #39, confusables.txt) read as
+# the ASCII character they imitate: OSQI-2026-0002 spelled in Cyrillic (U+041E U+0405 U+051A U+0406) is
+# OSQI-2026-0002 to a reader. The fold is
+# restricted by construction, so that no text that was clean can become a hit:
+#   * Only non-ASCII characters are folded, and only to an ASCII prototype. ASCII itself is never touched: UTS #39
+#     maps "0" to "O" and "1", "I" to "l", which would make distinct IDs and ordinary words collide.
+#   * Where UTS #39 gives one prototype for several ASCII characters ("l" for l, I, 1 and |; "O" for O and 0),
+#     the character's own Unicode properties choose: a numeral with value 1 or 0 reads as "1" or "0", a capital
+#     letter or a letter named I as "i", anything else as the prototype. So Cyrillic I (U+0406) is "i", as in OSQI.
+#   * Characters the normal form already settles keep their rule: decimal digits of any script are read by value
+#     (٣ is 3), NFKC forms, invisibles, dashes, whitespace; marks and the second halves of canonical pairs are
+#     left alone, as they join the character before them. A prototype holding whitespace or an escape character
+#     (& % \) is not used.
+# The fold maps one character to a fixed ASCII string whatever surrounds it, so the scan's fast path may
+# normalise each run of non-ASCII characters on its own (see ``skeletons``).
+
+GLYPH_DATA = Path(__file__).parents[1] / "data" / "confusables-ascii.txt"
+"""Unicode's confusables.txt, the lines mapping one non-ASCII character to an ASCII prototype (origin inside)."""
+
+
+@dataclass(frozen=True)
+class _Glyphs:
+    sources: frozenset[str]
+    table: Mapping[int, str]
+    """Code point of a look-alike → the lower-case ASCII it reads as (for ``str.translate``)."""
+
+
+def glyph_folds() -> Mapping[str, str]:
+    """Each look-alike character the normal form folds, and the ASCII text it reads as."""
+    return {chr(c): reads for c, reads in _glyphs().table.items()}
+
+
+@functools.cache
+def _glyphs() -> _Glyphs:
+    folds: dict[str, str] = {}
+    for line in GLYPH_DATA.read_text(encoding="utf-8").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        source, target = (("".join(chr(int(h, 16)) for h in f.split())) for f in line.split(";")[:2])
+        reads = _reading(source, target)
+        if reads is not None:
+            folds[source] = reads
+    return _Glyphs(frozenset(folds), {ord(c): reads for c, reads in folds.items()})
+
+
+def _reading(c: str, prototype: str) -> str | None:
+    """The ASCII text look-alike ``c`` reads as, or None where the normal form has its own rule for ``c``."""
+    if (len(c) != 1 or c.isascii() or not prototype.isascii() or unicodedata.normalize("NFKC", c) != c
+            or unicodedata.decimal(c, None) is not None or is_invisible(c) or is_dash(c) or c.isspace()
+            or composes_backward(c)):
+        return None
+    if any(ch.isspace() or ch in "&%\\" for ch in prototype):
+        return None
+    words = unicodedata.name(c, "").split(" ")
+    if prototype == "l":
+        prototype = "1" if unicodedata.numeric(c, None) == 1 else \
+            "i" if unicodedata.category(c) == "Lu" or words[-1] == "I" else "l"
+    elif prototype == "O":
+        prototype = "0" if unicodedata.numeric(c, None) == 0 else "o"
+    return prototype.lower()
+
+
+MARKUP = re.compile(r"<[A-Za-z/!?][^<>]*>")
+"""An HTML tag or comment: text split by markup (``OSQI-2026-<b>0004</b>``) reads as one word."""
+
+
+def views(text: str) -> Iterator[str]:
+    """The normal forms a reader may see: the text, and the text with its markup taken out.
+
+    Markup is taken out in a second view, not in place: a tag's attributes are published too. As in a
+    browser, escapes are decoded between the tags, never across one (``&am<b></b>p;`` is no "&").
+    """
+    yield normalise(text)
+    if "<" in text:
+        yield _fold_all("".join(decode(part) for part in MARKUP.split(text)))
+
+
+def normal_views(data: bytes) -> list[bytes]:
+    """``views`` of a file's bytes, as UTF-8 (lone surrogates kept): what the scan matches markers in.
+
+    Text that is ASCII without ``&``, ``%``, ``\\``, controls or ``<`` takes the fast path: every step of the
+    normal form but lower-casing and joining whitespace is the identity on it (tests/test_leakscan.py holds
+    the two paths to the same answer).
+    """
+    if data.isascii() and not _TRIGGER.search(data):
+        return [b" ".join(data.translate(_LOWER).split())]
+    return [v.encode("utf-8", "surrogatepass") for v in views(data.decode("utf-8", "surrogateescape"))]
+
+
+_TRIGGER = re.compile(rb"[&%\\<\x00-\x08\x0e-\x1f\x7f]")
+_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
+
+
+# -- (2) mentions of disclosure IDs -----------------------------------------------------------------------
+#
+# A public disclosure or content page that mentions an ID which is not public fails the build: the mention
+# alone reveals the ID. IDs are looked for in the normal form, so ``osqi-2026-0007``, ``OSQI\u2011...``
+# (non-breaking hyphens), ``OSQI-2026-\u200b0007`` and ``OSQI%2D2026-0007`` are all mentions of OSQI-2026-0007.
+
+
+@functools.cache
+def id_pattern(prefix: str) -> re.Pattern[str]:
+    """A disclosure ID in normalised text: the prefix, a 4-digit year and a number of 4 digits or more, joined by
+    any run of non-alphanumeric characters or none (``OSQI 2026 0002``, ``OSQI_2026_0002``, ``OSQI/2026/0002``,
+    ``OSQI20260002``), not preceded by a letter or digit nor followed by a digit. Linear: each gap's class
+    excludes the digits after it."""
+    gap = r"[\W_]*"
+    return re.compile(rf"(?<![^\W_]){re.escape(normalise(prefix))}{gap}([0-9]{{4}}){gap}([0-9]{{4,}})(?![0-9])")
+
+
+def ids_in(text: str, prefix: str) -> list[str]:
+    """Every disclosure ID ``text`` mentions, in any spelling, written as the site writes IDs."""
+    found: list[tuple[str, str]]
+    try:
+        if text.isascii() and not _TRIGGER_TEXT.search(text):
+            found = id_pattern(prefix).findall(text.lower())  # its normal form, but for whitespace runs
+        elif not _may_mention(text, prefix):
+            found = []
+        else:
+            found = [v for view in views(text) for v in id_pattern(prefix).findall(view)]
+    except TooDeep:
+        return [f"{prefix}-????-????"]  # cannot be read: reported like an unknown ID, so the build fails
+    return sorted({f"{prefix}-{year}-{number}" for year, number in found})
+
+
+_TRIGGER_TEXT = re.compile(_TRIGGER.pattern.decode())
+
+
+def _may_mention(text: str, prefix: str) -> bool:
+    """False only if no normal form of ``text`` holds the prefix's letters and digits (see ``skeletons``)."""
+    try:
+        both = skeletons(text.encode("utf-8", "surrogateescape"))
+    except UnicodeEncodeError:
+        return True
+    return both is None or any(_id_skeleton(prefix).search(sk) for sk in both)
+
+
+@functools.cache
+def _id_skeleton(prefix: str) -> re.Pattern[bytes]:
+    """The skeleton of any ID in normal form: the prefix's letters and digits, then eight digits or more."""
+    letters = "".join(c for c in normalise(prefix) if c.isalnum()).encode("utf-8", "surrogatepass")
+    return re.compile(re.escape(letters) + rb"[0-9]{8}")
+
+
+def mention_lines(text: str, first_line: int, prefix: str) -> list[tuple[int, str]]:
+    """``(line, ID)`` for each ID ``text`` mentions; one spelled across lines is put on the first line."""
+    located: list[tuple[int, str]] = []
+    lines = text.split("\n")
+    for ident in ids_in(text, prefix):
+        at = [first_line + i for i, line in enumerate(lines) if ident in ids_in(line, prefix)]
+        located.extend((line, ident) for line in at or [first_line])
+    return sorted(located)
+
+
+FIELD_BREAK = "\n<\n"
+"""Joins texts so that the IDs found in the whole are those found in the parts: escapes and IDs stop at
+whitespace, and no tag (``MARKUP``) reaches over a "<" that starts none."""
+
+
+def text_fields(d: Disclosure) -> list[tuple[str, str]]:
+    """``(field, text)`` for every text a disclosure publishes except its narrative, found by walking the
+    dataclasses, so that a field added later is covered too. Source paths are not published and are left out."""
+    out: list[tuple[str, str]] = []
+
+    def walk(value: object, name: str) -> None:
+        if isinstance(value, str):
+            out.append((name, value))
+        elif isinstance(value, tuple):
+            for i, item in enumerate(value):
+                walk(item, f"{name}[{i}]")
+        elif value is not None and not isinstance(value, (bool, int, float, date)):
+            for field in _published_fields(type(value)):
+                walk(getattr(value, field), f"{name}.{field}" if name else field)
+
+    walk(d, "")
+    return out
+
+
+def _published_fields(cls: type) -> tuple[str, ...]:
+    # Anything else than text, numbers, dates, tuples and dataclasses would be a new kind of field: fail loudly.
+    if cls not in _FIELDS:
+        _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.name not in ("source", "body"))
+    return _FIELDS[cls]
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+# -- (3) the markers of withheld material -----------------------------------------------------------------
+
+
+def markers_of(d: Disclosure) -> tuple[str, ...]:
+    """What a disclosure is known by, searched for in every output while it is withheld: its ID, title and
+    aliases, and its seal (the embargo register's salt: published, it would let anyone test an ID against
+    the commitment). Add other secrets planted in a disclosure here, and the scan looks for them too."""
+    return (d.id, d.title, *d.aliases, *((d.seal,) if d.seal else ()))
+
+
+def withheld_markers(withheld: Iterable[Disclosure], public: Iterable[Disclosure]) -> tuple[str, ...]:
+    """The markers of withheld disclosures that no public one shares, compared in the normal form."""
+    shared = {_normal_or_raw(s) for d in public for s in markers_of(d)}
+    return tuple(sorted({s for d in withheld for s in markers_of(d)
+                         if len(_normal_or_raw(s)) >= MIN_MARKER and _normal_or_raw(s) not in shared}))
+
+
+def page_markers(titles: Iterable[str], urls: Iterable[str]) -> tuple[str, ...]:
+    """What withheld content and project pages are known by, searched for in every output while they are
+    withheld: their titles (a project page's name) and their site paths as MkDocs gives them (``merger-with-
+    acme/``, ``projects/xz/``, with the trailing slash), so that a link copied from the preview is caught too.
+    As for every marker, one shorter than ``MIN_MARKER`` in the normal form is not searched for (a page
+    ``ab.md``, at ``ab/``, would match ordinary text); nor is the site's root, ``index.md``."""
+    return tuple(sorted({m for m in (*titles, *urls) if len(_normal_or_raw(m)) >= MIN_MARKER}))
+
+
+def _normal_or_raw(s: str) -> str:
+    try:
+        return normalise(s)
+    except TooDeep:
+        return s
+
+
+def attachment_digests(paths: Iterable[str]) -> dict[str, str]:
+    """SHA-256 hex digest → path of each non-empty file: a withheld attachment found under any name."""
+    out: dict[str, str] = {}
+    for path in sorted(paths):
+        with open(path, "rb") as f:
+            data = f.read()
+        if data:  # an empty file is every empty file
+            out.setdefault(hashlib.sha256(data).hexdigest(), path)
+    return out
+
+
+# -- (4) the scan -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LeakAutomaton:
+    """Every marker's skeleton at once (Aho-Corasick), and the digests of withheld attachments."""
+
+    matcher: ahocorasick_rs.BytesAhoCorasick | None
+    markers: tuple[tuple[str, ...], ...]
+    """For each pattern index, the markers with that skeleton."""
+    attachments: Mapping[str, str]
+    """SHA-256 hex digest → a name for the withheld file with those bytes."""
+    short: tuple[tuple[str, str], ...] = ()
+    """``(normal form, marker)`` of each marker matched in the normal form itself rather than by skeleton: one
+    whose skeleton is shorter than ``MIN_MARKER``, or a page's site path (``merger-with-acme/``,
+    ``page_markers``), as a few letters, or a path's words alone, would match ordinary words."""
+
+
+def skeleton_of(form: str) -> str:
+    """The letters and digits of a text in normal form, in order."""
+    return "".join(c for c in form if c.isalnum())
+
+
+def _is_site_path(form: str) -> bool:
+    # A page's URL as MkDocs gives it (page_markers): "secret/" must not match the word "secret".
+    return form.endswith(("/", ".html"))
+
+
+@functools.cache
+def _skeleton_bytes(form: str) -> bytes:
+    return skeleton_of(form).encode("utf-8", "surrogatepass")
+
+
+def leak_automaton(markers: Iterable[str], attachments: Mapping[str, str] | None = None) -> LeakAutomaton | None:
+    """The matcher of every marker at once (``None`` when there is nothing to look for)."""
+    by_skeleton: dict[bytes, set[str]] = {}
+    short: set[tuple[str, str]] = set()
+    for m in markers:
+        form = _normal_or_raw(m)
+        skeleton = skeleton_of(form)
+        if len(skeleton) >= MIN_MARKER and not _is_site_path(form):
+            by_skeleton.setdefault(skeleton.encode("utf-8", "surrogatepass"), set()).add(m)
+        elif form and m:
+            short.add((form, m))
+    if not by_skeleton and not short and not attachments:
+        return None
+    keys = sorted(by_skeleton)
+    matcher = ahocorasick_rs.BytesAhoCorasick(keys, implementation=ahocorasick_rs.Implementation.DFA) \
+        if keys else None
+    return LeakAutomaton(matcher, tuple(tuple(sorted(by_skeleton[k])) for k in keys), dict(attachments or {}),
+                         tuple(sorted(short)))
+
+
+# The skeleton is the rule. Normalising every output byte costs about 100 ms per MB, and the letters and
+# digits of a text are what a reader reads whatever stands between them (OSQI_2026_0002, a title as a URL
+# slug). The *skeleton* of a file is the letters and digits of its normal form, in order, computed construct
+# by construct: each escape (backslash, HTML, percent run) and each run of non-ASCII characters is normalised
+# on its own (cached: the same few recur), ASCII outside them is only lower-cased. Decoding is one level per
+# kind, so a construct's normal form does not depend on its neighbours, except in the cases refused
+# (``_construct_skeleton`` answers None or a flag, and the file is normalised whole): a backslash escape of
+# "&" or "%" (either begins an escape with the characters after it), one of a letter, digit, "#" or ";" right
+# after a letter, digit, "&", "#" or "%" (it may complete an escape begun there), an HTML reference to "%" or
+# a hex digit, and a construct whose normal form starts with a character that combines with the one before
+# it (a combining accent after "e" makes "é"). A marker is found where its skeleton occurs in a skeleton of
+# the file (``markers_in``); tests/test_leakscan.py holds skeletons(x) == letters and digits of normalise(x)
+# for generated x, and the scan to the rule.
+
+# One character class first, so the regex engine skips to candidates at C speed (an alternation of
+# branches would be tried at every byte: ten times slower).
+_CONSTRUCT = re.compile(
+    rb"[\\&%\x80-\xff](?:"
+    rb"(?<=\\)(?:" + _AFTER_BACKSLASH.encode() + rb")"
+    rb"|(?<=&)(?:#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[A-Za-z][A-Za-z0-9]{0,31};?)"
+    rb"|(?<=%)[0-9A-Fa-f]{2}(?:%[0-9A-Fa-f]{2})*"
+    rb"|(?<=[\x80-\xff])[\x80-\xff]*)")
+_NOT_ALNUM_ASCII = bytes(c for c in range(128) if not chr(c).isalnum())
+_NOT_ALNUM = bytes(c for c in range(128) if not chr(c).isalnum() and c not in b"\0\1\2<>")
+_TAG_START = re.compile(rb"<(?=[A-Za-z/!?])")
+_SKELETON_TABLE = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ<>", b"abcdefghijklmnopqrstuvwxyz\2\1")
+_SKELETON_TAG = re.compile(rb"\x00[^\x00-\x02]*\x01")  # MARKUP, spelled in the skeleton's tag bytes
+_RAW_TAG_BYTES = bytes.maketrans(b"\0\1\2", b"\x7f\x7f\x7f")
+_ESCAPE_BODY = frozenset(string.ascii_letters.encode() + string.digits.encode() + b"&#%")
+"""Bytes an HTML or URL escape may be cut after, for an escaped letter, digit, "#" or ";" to complete it."""
+_STAYS_ALONE = frozenset(b" \t\n\r\x0b\x0c!\"#$'()*+,-./:?@[]^_`{|}~")
+"""ASCII that no escape ends with, that normalising neither removes nor changes, and that composes with nothing."""
+
+
+def skeletons(data: bytes) -> tuple[bytes, bytes] | None:
+    """The letters and digits of both normal forms of ``data`` (``views``: as written, without markup), or
+    None where they cannot be found construct by construct.
+
+    One pass for both: a "<" that starts a tag becomes byte 0, any other "<" byte 2 and ">" byte 1 (bytes
+    0-2 of the file become DEL first, which splits no letters and joins no escapes), so the tags can be cut
+    out of the skeleton afterwards exactly as ``MARKUP`` cuts them out of the text.
+    """
+    refused = False
+    last_end = -1
+
+    def one(m: re.Match[bytes]) -> bytes:
+        nonlocal refused, last_end
+        got = _construct_skeleton(m.group())
+        start = m.start()
+        # A character that joins the one before it is harmless after whitespace or punctuation that stays
+        # as it is in the normal form (none of them composes); after anything else the file goes the slow way,
+        # and so it does right after another construct (a CSS escape eats the whitespace that ends it).
+        # An escaped letter, digit, "#" or ";" may complete an HTML or URL escape only right after its body.
+        if got is None or (got[1] and start and (marked[start - 1] not in _STAYS_ALONE or start == last_end)) \
+                or (got[2] and start and (marked[start - 1] in _ESCAPE_BODY or start == last_end)):
+            refused = True
+            return b""
+        last_end = m.end()
+        return got[0]
+
+    if b"\0" in data or b"\1" in data or b"\2" in data:
+        data = data.translate(_RAW_TAG_BYTES)
+    marked = _TAG_START.sub(b"\0", data) if b"<" in data else data
+    pieces = _CONSTRUCT.sub(one, marked).translate(_SKELETON_TABLE, _NOT_ALNUM)
+    if refused:
+        return None
+    text = pieces.translate(None, b"\0\1\2")
+    return text, (_SKELETON_TAG.sub(b"", pieces).translate(None, b"\0\1\2") if b"\0" in pieces else text)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _construct_skeleton(raw: bytes) -> tuple[bytes, bool, bool] | None:
+    """The skeleton of one construct, whether its normal form starts with a character that may join the one
+    before it, and whether it is a backslash escape that may complete an HTML or URL escape begun before it
+    (an escaped letter, digit, "#" or ";"); None if the construct may begin an escape with what follows it."""
+    text = raw.decode("utf-8", "surrogateescape")
+    completes = False
+    if raw[:1] == b"\\":
+        unescaped = _BACKSLASH_ESCAPE.sub(_backslash_char, text)
+        if "&" in unescaped or "%" in unescaped:
+            return None
+        completes = any(c.isascii() and (c.isalnum() or c in "#;") for c in unescaped)
+    if raw[:1] == b"&" and any(c == "%" or c in string.hexdigits for c in _reference_value(text)):
+        return None  # may complete a percent-escape after it
+    try:
+        form = normalise(text)
+    except TooDeep:
+        return None
+    letters = "".join(c for c in form if c.isalnum()).encode("utf-8", "surrogatepass")
+    return (letters, bool(form) and composes_backward(form[0]), completes)
+
+
+def _reference_value(text: str) -> str:
+    """What ``html.unescape`` puts for the reference at the start of ``text`` (the rest it leaves as is)."""
+    name = text[1:]
+    if name.startswith("#"):
+        return html.unescape(text)  # the whole construct: all its digits and the ";"
+    if name in html5:
+        return html5[name]
+    # As html.unescape does: the longest name that starts the text (legacy names may go without ";").
+    return next((html5[name[:x]] for x in range(len(name) - 1, 1, -1) if name[:x] in html5), "")
+
+
+def composes_backward(c: str) -> bool:
+    """Whether ``c`` can join the character before it in NFKC: a mark, the second half of a canonical pair, or
+    a Hangul vowel or final consonant."""
+    return unicodedata.category(c)[0] == "M" or c in _tables().second_halves
+
+
+def leaks_in(path: str, data: bytes, automaton: LeakAutomaton, digest: str | None = None) -> list[str]:
+    """``path: marker`` for each marker in one output file, archives and compressed files opened (``unpacked``),
+    and ``path: the exact bytes of withheld attachment <name>`` when the file, or any file inside it, is one,
+    under whatever name."""
+    found: set[str] = set()
+    try:
+        parts = unpacked(data)
+    except Unprovable as e:
+        return [f"{path}: {e}, cannot prove it is clean"]
+    for i, (text, scan_text) in enumerate(parts):
+        sha = digest if i == 0 and digest else hashlib.sha256(text).hexdigest()
+        if sha in automaton.attachments:
+            found.add(f"the exact bytes of withheld attachment {automaton.attachments[sha]}")
+        if not scan_text:
+            continue
+        try:
+            found.update(markers_in(text, automaton))
+        except TooDeep:
+            return [f"{path}: text still changing after {MAX_ROUNDS} rounds of folding, cannot prove it is clean"]
+    return [f"{path}: {h}" for h in sorted(found)]
+
+
+# Archives and compressed files. A file is opened for what the standard library reads (gzip, bzip2, xz and
+# lzma, zip, tar), recognised by its first bytes, never by its name, and opened again inside, so that a
+# withheld attachment bundled into a public tarball, or a withheld ID in a deflated zip member, is found.
+# The work is bounded: past MAX_UNPACKED bytes in all, MAX_MEMBERS files or MAX_NESTING levels, or where an
+# archive cannot be read (damaged, encrypted), the file fails the build: what cannot be read cannot be proven
+# clean (a zip bomb is refused, not expanded). Each opened file's bytes are compared with the withheld
+# attachments' digests and scanned for markers; a compressed file's own bytes are not scanned as text (they
+# are the compressor's output), an archive's are (member names and stored members are in them).
+
+MAX_UNPACKED = 64 * 1024 * 1024
+"""Bytes an output file may unpack to, all levels together."""
+MAX_MEMBERS = 10_000
+"""Files an output file may unpack to, all levels together."""
+MAX_NESTING = 4
+"""Archives inside archives: ``x.tar.gz`` is two levels, a zip in it three."""
+
+
+class Unprovable(ValueError):
+    """An archive the scan cannot read within its bounds."""
+
+
+def unpacked(data: bytes) -> list[tuple[bytes, bool]]:
+    """``(bytes, scan as text)`` for a file and every file inside it, recursively (see above), and the UTF-16
+    reading of each that looks like UTF-16 without a byte-order mark (``_utf16_reading``)."""
+    out: list[tuple[bytes, bool]] = []
+    budget = [MAX_UNPACKED, MAX_MEMBERS]
+    todo = [(data, 0)]
+    while todo:
+        blob, depth = todo.pop()
+        kind = _archive_kind(blob)
+        out.append((blob, kind not in _COMPRESSORS))
+        if kind is None:
+            out.extend((reading, True) for reading in _utf16_reading(blob))
+            continue
+        if depth >= MAX_NESTING:
+            raise Unprovable(f"archives nested more than {MAX_NESTING} deep")
+        todo.extend((member, depth + 1) for member in _members(kind, blob, budget))
+    return out
+
+
+def _utf16_reading(data: bytes) -> list[bytes]:
+    """The text of ``data`` read as UTF-16 without a byte-order mark (as UTF-8), when it looks like it: NUL in
+    at least a quarter of the odd (little-endian) or even (big-endian) bytes, as ASCII text in UTF-16 has, and
+    at most an eighth as many in the others (most binary files have NULs everywhere). Editors, ``iconv`` and
+    browsers that sniff the NULs show such a file as text; scanned as it is, its letters are NUL-separated."""
+    if b"\0" not in data:  # memchr: the common case costs nothing more
+        return []
+    even, odd = data[0::2].count(0), data[1::2].count(0)
+    quarter = len(data) // 8
+    if odd > quarter and even * 8 <= odd:
+        encoding = "utf-16-le"
+    elif even > quarter and odd * 8 <= even:
+        encoding = "utf-16-be"
+    else:
+        return []
+    return [data[:len(data) // 2 * 2].decode(encoding, "replace").encode("utf-8")]
+
+
+_COMPRESSORS = ("gzip", "bzip2", "xz", "lzma")
+_BZIP2 = re.compile(rb"BZh[1-9](?:1AY&SY|\x17rE8P\x90)")
+
+
+def _archive_kind(data: bytes) -> str | None:
+    """The archive or compression format ``data`` starts with (its magic bytes), or None."""
+    if data[:2] == b"\x1f\x8b":
+        return "gzip"
+    if _BZIP2.match(data):
+        return "bzip2"
+    if data[:6] == b"\xfd7zXZ\x00":
+        return "xz"
+    if data[:3] == b"\x5d\x00\x00" and len(data) >= 13:  # .lzma ("alone"): the usual properties byte
+        return "lzma"
+    if data[:4] in (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08"):
+        return "zip"
+    if data[257:262] == b"ustar":
+        return "tar"
+    return None
+
+
+def _members(kind: str, data: bytes, budget: list[int]) -> list[bytes]:
+    """The files inside one archive or compressed file, each counted against ``budget`` (bytes, files)."""
+    try:
+        if kind in _COMPRESSORS:
+            return [_take(_decompressing(kind, data), budget)]  # _take closes it
+        if kind == "zip":
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                return [_take(z.open(info), budget) for info in z.infolist() if not info.is_dir()]
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as t:
+            out = []
+            for member in t:
+                budget[1] -= 1
+                if budget[1] < 0:
+                    raise Unprovable(f"more than {MAX_MEMBERS} files inside")
+                handle = t.extractfile(member) if member.isfile() else None
+                if handle is not None:
+                    out.append(_take(handle, budget))
+            return out
+    except Unprovable:
+        raise
+    except (OSError, EOFError, ValueError, RuntimeError, NotImplementedError, zipfile.BadZipFile, tarfile.TarError,
+            lzma.LZMAError, zlib.error) as e:
+        raise Unprovable(f"unreadable {kind} ({type(e).__name__})") from None
+
+
+def _decompressing(kind: str, data: bytes) -> gzip.GzipFile | bz2.BZ2File | lzma.LZMAFile:
+    if kind == "gzip":
+        return gzip.GzipFile(fileobj=io.BytesIO(data))
+    if kind == "bzip2":
+        return bz2.BZ2File(io.BytesIO(data))
+    return lzma.LZMAFile(io.BytesIO(data), format=lzma.FORMAT_XZ if kind == "xz" else lzma.FORMAT_ALONE)
+
+
+def _take(stream: IO[bytes] | gzip.GzipFile | bz2.BZ2File | lzma.LZMAFile, budget: list[int]) -> bytes:
+    """All of ``stream``, or Unprovable past the budget: never more than the budget is decompressed."""
+    budget[1] -= 1
+    if budget[1] < 0:
+        raise Unprovable(f"more than {MAX_MEMBERS} files inside")
+    with stream:
+        data = stream.read(budget[0] + 1)
+    budget[0] -= len(data)
+    if budget[0] < 0:
+        raise Unprovable(f"unpacks to more than {MAX_UNPACKED} bytes")
+    return data
+
+
+def markers_in(data: bytes, automaton: LeakAutomaton) -> set[str]:
+    """The markers in ``data``: those whose skeleton occurs in the skeleton of a normal form of ``data``
+    (``skeletons``; where it refuses, the skeletons of the normal forms themselves), except that a marker
+    ending in a digit is not found where the normal form has another digit right after it."""
+    found: set[str] = set()
+    if automaton.matcher is None and not automaton.short:
+        return found
+    both = skeletons(data)
+    forms: list[str] | None = None
+    if both is None:  # normalised whole; the skeletons of the normal forms themselves
+        forms = _normal_texts(data)
+        sks = [v.encode().translate(None, _NOT_ALNUM_ASCII) if v.isascii() else
+               skeleton_of(v).encode("utf-8", "surrogatepass") for v in forms]
+    else:
+        sks = list(both[:1] if both[1] is both[0] else both)  # the same object when the file has no markup
+    for sk in sks:
+        found.update(_skeleton_hits(data, sk, automaton, forms))
+    for form, marker in automaton.short:
+        # Necessary: a text holding the form holds its letters and digits, contiguous in its skeleton. Only
+        # files that pass are normalised whole (about 100 ms per MB).
+        if not any(_skeleton_bytes(form) in sk for sk in sks):
+            continue
+        forms = forms or _normal_texts(data)
+        if any(_occurs(form, v) for v in forms):
+            found.add(marker)
+    return found
+
+
+def _skeleton_hits(data: bytes, sk: bytes, automaton: LeakAutomaton, forms: list[str] | None) -> set[str]:
+    found: set[str] = set()
+    if automaton.matcher is None:
+        return found
+    for index, _, end in automaton.matcher.find_matches_as_indexes(sk, overlapping=True):
+        names = automaton.markers[index]
+        # OSQI-2026-0001 must not match OSQI-2026-00012 (any script's digit counts). Where the skeleton has a
+        # digit after the marker, only the normal form tells "0001 2" (a hit) from "00012".
+        if _ends_in_digit(names[0]) and _digit_at(sk, end):
+            forms = forms or _normal_texts(data)
+            if not any(_apart_not_before_a_digit(names[0], v) for v in forms):
+                continue
+        found.update(names)
+    return found
+
+
+def _normal_texts(data: bytes) -> list[str]:
+    return [v.decode("utf-8", "surrogatepass") for v in normal_views(data)]
+
+
+def _apart_not_before_a_digit(marker: str, view: str) -> bool:
+    """Whether the marker's letters and digits occur in ``view`` with anything else between them, and no
+    digit (any script's, as ``str.isdigit``) right after the last."""
+    pattern = _spelled_apart(marker)
+    found = pattern.search(view)
+    while found is not None:
+        if not view[found.end():found.end() + 1].isdigit():
+            return True
+        found = pattern.search(view, found.start() + 1)
+    return False
+
+
+@functools.cache
+def _spelled_apart(marker: str) -> re.Pattern[str]:
+    """The marker's letters and digits with any non-alphanumerics between them. Linear: each gap's class
+    excludes the letter after it, so no two quantifiers compete for a character."""
+    gap = r"[\W_]*"
+    return re.compile(gap.join(re.escape(c) for c in skeleton_of(_normal_or_raw(marker))))
+
+
+def _occurs(form: str, view: str) -> bool:
+    """Whether ``form`` occurs in ``view`` not followed by a digit where it ends in one."""
+    at = view.find(form)
+    while at != -1:
+        if not (form[-1].isdigit() and view[at + len(form):at + len(form) + 1].isdigit()):
+            return True
+        at = view.find(form, at + 1)
+    return False
+
+
+def _ends_in_digit(marker: str) -> bool:
+    return _normal_or_raw(marker)[-1:].isdigit()
+
+
+def _digit_at(data: bytes, at: int) -> bool:
+    """Whether the character starting at byte ``at`` is a digit (any script's, as ``str.isdigit``)."""
+    return data[at:at + 4].decode("utf-8", "replace")[:1].isdigit()
+
+
+def find_leaks(files: Mapping[str, bytes], markers: Iterable[str],
+               attachments: Mapping[str, str] | None = None) -> list[str]:
+    """``path: marker`` for every output file that contains a withheld marker or attachment."""
+    automaton = leak_automaton(markers, attachments)
+    if automaton is None:
+        return []
+    return [hit for path, data in sorted(files.items()) for hit in leaks_in(path, data, automaton)]

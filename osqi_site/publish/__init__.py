@@ -1,0 +1,1 @@
+"""Verifiable publication: signatures, provenance, the public history, the embargo register, audit and continuity."""
