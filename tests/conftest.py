@@ -1,13 +1,15 @@
-"""Shared fixtures: a throw-away project tree, a one-call check of it, and the named invalid fixtures."""
+"""Shared fixtures, one per concept: the site project, an empty project, its check, a signing key; named fixtures."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from factory import SETTINGS
+from gpgkey import ThrowawayKey, key_for_tests
 from hypothesis import HealthCheck, settings
+from sitefixture import make_project
 
 from osqi_site.build import pipeline
 
@@ -21,22 +23,33 @@ settings.load_profile("osqi")
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A project root with an empty ``disclosures/`` folder."""
+    """The small real site project of ``sitefixture.make_project``: public, revised, withdrawn, embargoed, draft."""
+    return make_project(tmp_path)
+
+
+@pytest.fixture
+def empty_project(tmp_path: Path) -> Path:
+    """A project root with nothing but an empty ``disclosures/`` folder."""
     (tmp_path / "disclosures").mkdir()
     return tmp_path
 
 
 @pytest.fixture
-def disclosures_dir(project: Path) -> Path:
-    return project / "disclosures"
+def disclosures_dir(empty_project: Path) -> Path:
+    return empty_project / "disclosures"
 
 
 @pytest.fixture
-def run_check(project: Path) -> Callable[[], pipeline.Checked]:
-    """``pipeline.check`` of the temporary project, exactly as the CLI runs it."""
+def run_check(empty_project: Path) -> Callable[[], pipeline.Checked]:
+    """``pipeline.check`` of the empty project once a test has written into it, exactly as the CLI runs it."""
 
     def run() -> pipeline.Checked:
-        return pipeline.check(project / "disclosures", project, SETTINGS)
+        return pipeline.check(empty_project / "disclosures", empty_project, SETTINGS)
 
     return run
 
+
+@pytest.fixture(scope="module")
+def test_key() -> Iterator[ThrowawayKey]:
+    """A throwaway signing key in its own GnuPG home, shared by one test module."""
+    yield from key_for_tests()

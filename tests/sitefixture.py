@@ -6,8 +6,6 @@ import gzip
 import hashlib
 from pathlib import Path
 
-import pytest
-
 from osqi_site import cli, scaffold
 from osqi_site.core.timefmt import parse_instant
 
@@ -109,9 +107,3 @@ def all_bytes(site: Path) -> dict[str, bytes]:
 def digest(site: Path) -> dict[str, str]:
     return {k: hashlib.sha256(v).hexdigest() for k, v in all_bytes(site).items()}
 
-
-
-
-@pytest.fixture()
-def project(tmp_path: Path) -> Path:
-    return make_project(tmp_path)

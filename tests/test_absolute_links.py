@@ -12,11 +12,11 @@ from urllib.parse import unquote, urlsplit
 from factory import SETTINGS, make_disclosure
 from hypothesis import given
 from hypothesis import strategies as st
+from sitefixture import build
 
 from osqi_site.formats.absolute_links import absolute_html, absolute_markdown, absolute_url
 from osqi_site.formats.feeds import item_html
 from osqi_site.formats.osv import osv_record
-from tests.sitefixture import build, project  # noqa: F401 - the fixture
 
 PAGE = "https://osqi.example/disclosures/OSQI-2026-0001/"
 BODY = """
@@ -52,7 +52,7 @@ def test_html_links_become_absolute() -> None:
                    '<code>href="q"</code></p>')
 
 
-@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=60))
+@given(st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=60))
 def test_absolute_url_never_leaves_a_relative_url(url: str) -> None:
     out = absolute_url(url.strip(), PAGE)
     assert out == "" or re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", out)
@@ -88,7 +88,7 @@ def _self_links(site: Path, base: str) -> dict[str, set[str]]:
     return found
 
 
-def test_every_self_link_of_a_built_site_resolves_to_a_built_file(project: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_every_self_link_of_a_built_site_resolves_to_a_built_file(project: Path, tmp_path: Path) -> None:
     p = project / "disclosures" / "2026" / "OSQI-2026-0002.md"
     p.write_text(p.read_text().replace("aliases: []", "aliases: [CVE-2026-40001]").replace(
         "## Discovery\n", "## Discovery\n\nThe [reproducer](reproducer.py) and ![it](reproducer.py), "
@@ -100,7 +100,7 @@ def test_every_self_link_of_a_built_site_resolves_to_a_built_file(project: Path,
     assert {"feed.xml", "atom.xml", "feed.json", "cve/CVE-2026-40001.json"} <= set(links)
     assert f"{base}disclosures/OSQI-2026-0002/reproducer.py" in links["feed.json"]
     assert f"{base}disclosures/OSQI-2026-0002/reproducer.py" in links["osv/OSQI-2026-0002.json"]
-    broken = {}
+    broken: dict[str, list[str]] = {}
     for source, urls in links.items():
         for url in urls:
             path = unquote(urlsplit(url).path).removeprefix(urlsplit(base).path)

@@ -7,12 +7,10 @@ import mimetypes
 from pathlib import Path
 
 import pytest
+from sitefixture import build
 
 from osqi_site import cli
 from osqi_site.core.activefiles import active_file_problem, active_type
-from tests.sitefixture import build, project
-
-__all__ = ["project"]
 
 ACTIVE = ["poc.html", "poc.htm", "POC.HTML", "a.xhtml", "a.xht", "a.shtml", "a.svg", "a.SVG", "a.svgz",
           "a.svg.gz", "a.html.br", "a.xml", "a.xsl", "a.rdf", "a.atom", "a.mht", "a.mhtml", "a.html.", "a.html ",

@@ -6,11 +6,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from sitefixture import AS_OF
 
 from osqi_site import cli
 from osqi_site.core.alarms import config_alarms, is_reserved_domain
 from osqi_site.core.settings import Settings
-from tests.sitefixture import AS_OF, project  # noqa: F401 - the fixture
 
 REAL = Settings(site_url="https://advisories.osqi.org/", contact=("mailto:security@osqi.org",))
 
@@ -53,7 +53,7 @@ def _set_real(root: Path) -> None:
 
 
 def test_check_warns_and_strict_fails_on_an_init_site_until_the_placeholders_are_replaced(
-        project: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = str(project / "mkdocs.yml")
     assert cli.main(["check", "-f", cfg]) == 0
     err = capsys.readouterr().err
@@ -66,7 +66,7 @@ def test_check_warns_and_strict_fails_on_an_init_site_until_the_placeholders_are
     assert "reserved" not in capsys.readouterr().err  # the fixture's thin narratives still warn, as they should
 
 
-def test_build_strict_fails_on_placeholders(project: Path, tmp_path: Path,  # noqa: F811
+def test_build_strict_fails_on_placeholders(project: Path, tmp_path: Path,
                                                                capsys: pytest.CaptureFixture[str]) -> None:
     args = ["build", "-f", str(project / "mkdocs.yml"), "--as-of", AS_OF, "--strict"]
     assert cli.main([*args, "-d", str(tmp_path / "a")]) == 1

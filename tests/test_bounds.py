@@ -173,7 +173,6 @@ def test_any_generated_narrative_is_checked_and_converted_within_seconds(parts: 
 
 def test_build_of_a_narrative_at_the_limits_takes_seconds(tmp_path: Path) -> None:
     from sitefixture import build, make_project
-
     root = make_project(tmp_path)
     para = "\n".join(["`a" * 40, "<a>" * 26, "*" * 79, "[a](https://example.org/) " * 3] * 60)  # ~17 KB
     body = ("\n## Summary\n\n" + "[" * narrative.MAX_OPEN_BRACKETS + " open brackets\n\n## Discovery\n\n"

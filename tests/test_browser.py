@@ -20,7 +20,7 @@ import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 import pytest
@@ -29,7 +29,7 @@ import yaml
 from osqi_site import cli
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page
+    from playwright.sync_api import Browser, BrowserContext, Dialog, Page, Response, ViewportSize
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -44,8 +44,8 @@ README_PAGES = ("home-", "disclosure-", "projects-", "project-", "dark-home-desk
 TOP_HEIGHTS = {"home-desktop": 1700}
 """The home page's first screen plus its figures and chart."""
 """The README shows these: the top of the page, as a reader first sees it."""
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 IN_CI = os.environ.get("CI", "").strip().lower() == "true"
 
 
@@ -120,7 +120,12 @@ class Visit:
 
     def open(self, path: str) -> Page:
         page = self.context.new_page()
-        page.on("response", lambda r: r.status >= 400 and self.failed.append(f"{r.status} {r.url}"))
+
+        def failed(r: Response) -> None:
+            if r.status >= 400:
+                self.failed.append(f"{r.status} {r.url}")
+
+        page.on("response", failed)
         page.goto(self.base_url + path)
         page.wait_for_load_state("networkidle")
         return page
@@ -166,8 +171,9 @@ def _shot(page: Page, name: str) -> Path:
 
 
 def _rows(page: Page) -> list[str]:
-    return page.eval_on_selector_all("table.osqi-listing tbody td.osqi-listing__id a",
-                                     "els => els.map(e => e.textContent)")
+    rows: list[str] = page.eval_on_selector_all("table.osqi-listing tbody td.osqi-listing__id a",
+                                                "els => els.map(e => e.textContent)")
+    return rows
 
 
 # -- the listing -------------------------------------------------------------------------------------------
@@ -437,7 +443,12 @@ def test_hostile_text_runs_no_script_in_search_listing_or_page(browser: Browser,
     context = browser.new_context(viewport=DESKTOP, base_url=hostile_url)
     v = Visit(context, hostile_url)
     dialogs: list[str] = []
-    context.on("page", lambda p: p.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss())))
+
+    def dismissed(d: Dialog) -> None:
+        dialogs.append(d.message)
+        d.dismiss()
+
+    context.on("page", lambda p: p.on("dialog", dismissed))
     try:
         page = v.open("")
         page.click(".md-search__input")
@@ -548,7 +559,7 @@ def test_every_keyboard_stop_before_the_content_is_visible(visit: Visit) -> None
         page = _settled(visit, path)
         page.add_style_tag(content=NO_MOTION)
         size = page.viewport_size or DESKTOP
-        stops = []
+        stops: list[str] = []
         for _ in range(60):
             page.keyboard.press("Tab")
             f = page.evaluate(_FOCUSED)
@@ -579,7 +590,9 @@ def test_links_in_text_are_underlined(visit: Visit) -> None:
 
 
 def test_the_colour_scheme_follows_the_system_and_the_toggle_overrides_it(browser: Browser, base_url: str) -> None:
-    for system, scheme, other in (("light", "default", "slate"), ("dark", "slate", "default")):
+    schemes: tuple[tuple[Literal["light", "dark"], str, str], ...] = (("light", "default", "slate"),
+                                                                      ("dark", "slate", "default"))
+    for system, scheme, other in schemes:
         context = browser.new_context(viewport=DESKTOP, color_scheme=system)
         try:
             page = context.new_page()

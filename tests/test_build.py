@@ -10,12 +10,10 @@ from typing import Any
 
 import feedparser
 import pytest
+from sitefixture import CANARY, all_bytes, build, digest, disclosure_text
 
 from osqi_site import cli
 from osqi_site.adapter.plugin import TEMP_TAG
-from tests.sitefixture import CANARY, all_bytes, build, digest, disclosure_text, project
-
-__all__ = ["project"]  # the fixture, imported so pytest finds it here
 
 
 def test_build_publishes_public_and_nothing_withheld(project: Path, tmp_path: Path) -> None:

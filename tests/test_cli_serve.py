@@ -15,9 +15,6 @@ from pathlib import Path
 import pytest
 
 from osqi_site.cli import MEMORY_DIR_MIN_FREE, dev_addr_problem, main, memory_tempdir
-from tests.sitefixture import project
-
-__all__ = ["project"]
 
 SHM = "tmpfs /dev/shm tmpfs rw,nosuid,nodev 0 0\n/dev/vda / ext4 rw,relatime 0 0\n"
 

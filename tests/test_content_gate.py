@@ -9,18 +9,16 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
+from factory import SETTINGS
 from hypothesis import given
 from hypothesis import strategies as st
 from mkdocs.utils import markdown_extensions
+from sitefixture import AS_OF, all_bytes, build
 
 from osqi_site import cli
 from osqi_site.adapter import plugin
 from osqi_site.build import pipeline
 from osqi_site.core.timefmt import parse_instant
-from tests.factory import SETTINGS
-from tests.sitefixture import AS_OF, all_bytes, build, project
-
-__all__ = ["project"]
 
 LATER = "2026-06-01T00:01:00Z"
 """One minute after the fixture's clock: what is embargoed until then has lifted in a build at LATER."""

@@ -17,6 +17,7 @@ import pytest
 from cvss import CVSS3
 from factory import NOW, SETTINGS, make_disclosure
 from packageurl import PackageURL
+from schemas import errors
 
 from osqi_site.build import pipeline
 from osqi_site.core import gate
@@ -34,7 +35,6 @@ from osqi_site.core.timefmt import iso_z
 from osqi_site.formats import csaf
 from osqi_site.formats.osv import dump_json
 from osqi_site.project import find_project
-from tests.schemas import errors
 
 ROOT = Path(__file__).resolve().parents[1]
 CSAF_SCHEMA = "csaf/csaf_json_schema.json"

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from cvelib.cve_api import CveRecord
 from factory import NOW, SETTINGS, make_disclosure
+from sitefixture import AS_OF, build
 
 from osqi_site import cli
 from osqi_site.build import pipeline
@@ -20,7 +21,6 @@ from osqi_site.core import gate
 from osqi_site.core.model import Affected, Credit, Range, Severity, TimelineEvent, Withdrawal
 from osqi_site.formats import cve
 from osqi_site.project import find_project
-from tests.sitefixture import AS_OF, build, project  # noqa: F401 - the fixture
 
 ROOT = Path(__file__).resolve().parents[1]
 ORG = {"orgId": "00000000-0000-4000-8000-000000000000"}
@@ -133,7 +133,7 @@ def test_only_cve_aliases_make_files() -> None:
 
 
 def test_cli_prints_a_public_container_and_one_answer_for_withheld_or_unknown(
-        project: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = str(project / "mkdocs.yml")
     public = next(a for a in (project / "disclosures" / "2026" / "OSQI-2026-0002.md").read_text().split("\n")
                   if a.startswith("aliases:"))
@@ -155,7 +155,7 @@ def test_cli_prints_a_public_container_and_one_answer_for_withheld_or_unknown(
         assert out.out == "" and out.err == f"{ident}: no public disclosure carries this CVE ID\n"
 
 
-def test_build_writes_cve_files_for_public_disclosures_only(project: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_build_writes_cve_files_for_public_disclosures_only(project: Path, tmp_path: Path) -> None:
     p = project / "disclosures" / "2026" / "OSQI-2026-0002.md"
     p.write_text(p.read_text().replace("aliases: []", "aliases: [CVE-2026-40001]"))
     assert build(project, tmp_path / "site", AS_OF) == 0

@@ -13,6 +13,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sitefixture import AS_OF, all_bytes, build, disclosure_text
 
 from osqi_site import cli
 from osqi_site.build import leakscan, pipeline
@@ -21,9 +22,6 @@ from osqi_site.core.model import Affected, Credit, Disclosure, Range, Revision, 
 from osqi_site.core.settings import Settings
 from osqi_site.core.timefmt import parse_instant
 from osqi_site.publish.verify import continuity_problems
-from tests.sitefixture import AS_OF, all_bytes, build, disclosure_text, project
-
-__all__ = ["project"]
 
 SETTINGS = Settings(site_url="https://osqi.example/")
 WRITEUP = "Long-form ZQXWRITEUP analysis"

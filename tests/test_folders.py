@@ -10,13 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from sitefixture import AS_OF, CANARY, build
 
 from osqi_site import cli, scaffold
 from osqi_site.adapter import plugin
 from osqi_site.core.timefmt import parse_instant
-from tests.sitefixture import AS_OF, CANARY, build, project
-
-__all__ = ["project"]
 
 FUTURE = "2999-01-01T00:00:00Z"
 

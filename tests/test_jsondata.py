@@ -8,13 +8,12 @@ from datetime import date
 from typing import Any
 
 import pytest
-from factory import disclosure_text
+from factory import SETTINGS, disclosure_text
 from hypothesis import given
 from hypothesis import strategies as st
 
 from osqi_site.core import jsondata, loader, validate
 from osqi_site.formats.osv import osv_record
-from tests.factory import SETTINGS
 
 GO_SYMBOLS = {"imports": [{"path": "net/netip", "symbols": ["Addr.IsLoopback", "Addr.IsPrivate"]}]}
 
@@ -69,9 +68,10 @@ def test_fields_reach_osv_unchanged() -> None:
 def test_a_withheld_id_in_related_upstream_or_a_mapping_is_a_publication_problem() -> None:
     from datetime import UTC, datetime
 
+    from factory import make_disclosure
+
     from osqi_site.build import pipeline
     from osqi_site.core import gate
-    from tests.factory import make_disclosure
 
     affected = make_disclosure().affected[0]
     for changes in ({"related": ("OSQI-2026-0099",)}, {"upstream": ("OSQI-2026-0099",)},

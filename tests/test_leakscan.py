@@ -21,12 +21,10 @@ import pytest
 from factory import SETTINGS
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from sitefixture import build
 
 from osqi_site.build import leakscan, pipeline
 from osqi_site.core.model import Credit, Disclosure, Reference
-from tests.sitefixture import build, project
-
-__all__ = ["project"]
 
 ID = "OSQI-2026-0004"
 
@@ -172,7 +170,7 @@ def test_any_marker_with_any_letters_replaced_by_look_alikes_is_found(marker: st
         assert leakscan.ids_in(text, "OSQI") == [marker]
 
 
-_TEXT = st.text(st.characters(blacklist_categories=["Cs"]), max_size=30)
+_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=30)
 
 
 @given(_TEXT)

@@ -25,8 +25,8 @@ STRAY = ("not a disclosure (.md) and not inside a disclosure's attachment folder
 OUTSIDE = "symbolic link points outside the disclosures folder; refused"
 
 
-def _load(project: Path) -> loader.LoadResult:
-    return load_tree(project / "disclosures", project)
+def _load(root: Path) -> loader.LoadResult:
+    return load_tree(root / "disclosures", root)
 
 
 def _strs(problems: Any) -> list[str]:
@@ -200,13 +200,13 @@ def test_a_lone_anchor_is_refused() -> None:
 # --- the tree ----------------------------------------------------------------------------------------
 
 
-def test_a_valid_tree_loads_every_disclosure(project: Path) -> None:
-    d = project / "disclosures"
+def test_a_valid_tree_loads_every_disclosure(empty_project: Path) -> None:
+    d = empty_project / "disclosures"
     write_disclosure(d)
     write_disclosure(d, "2025/OSQI-2025-0003.md", id="OSQI-2025-0003")
     (d / "2026" / ".gitkeep").write_text("")
     (d / "2026" / ".OSQI-2026-0001.md.swp").write_bytes(b"\x00\x01")
-    result = _load(project)
+    result = _load(empty_project)
     assert result.problems == ()
     assert [doc.path for doc in result.docs] == ["disclosures/2025/OSQI-2025-0003.md",
                                                  "disclosures/2026/OSQI-2026-0001.md"]
@@ -218,25 +218,25 @@ def test_missing_disclosures_folder_is_a_problem(tmp_path: Path) -> None:
     assert _strs(result.problems) == ["disclosures:0: disclosures_dir: folder does not exist"]
 
 
-def test_stray_file_is_a_problem(project: Path) -> None:
-    d = project / "disclosures"
+def test_stray_file_is_a_problem(empty_project: Path) -> None:
+    d = empty_project / "disclosures"
     write_disclosure(d)
     (d / "2026" / "notes.txt").write_text("todo")
     (d / "README").write_text("hi")
-    result = _load(project)
+    result = _load(empty_project)
     assert [doc.stem for doc in result.docs] == [DEFAULT_ID]
     assert _strs(result.problems) == [f"disclosures/2026/notes.txt:0: file: {STRAY}",
                                       f"disclosures/README:0: file: {STRAY}"]
 
 
-def test_every_file_of_every_folder_is_reported_in_one_run(project: Path) -> None:
-    d = project / "disclosures"
+def test_every_file_of_every_folder_is_reported_in_one_run(empty_project: Path) -> None:
+    d = empty_project / "disclosures"
     write_disclosure(d, "2026/OSQI-2026-0001.md", text=b"\xef\xbb\xbf---\n")
     write_disclosure(d, "2026/OSQI-2026-0002.md", text="no frontmatter\n")
     write_disclosure(d, "2024/OSQI-2024-0001.md", text="---\nid: [\n---\n")
     (d / "2025").mkdir()
     (d / "2025" / "x.pdf").write_bytes(b"%PDF")
-    result = _load(project)
+    result = _load(empty_project)
     assert result.docs == ()
     assert [(p.path, p.field) for p in sorted(result.problems)] == [
         ("disclosures/2024/OSQI-2024-0001.md", "frontmatter"),
@@ -247,8 +247,8 @@ def test_every_file_of_every_folder_is_reported_in_one_run(project: Path) -> Non
 
 
 @pytest.mark.parametrize("layout", ["inside", "beside"])
-def test_attachments_in_the_id_folder_are_attached(project: Path, layout: str) -> None:
-    d = project / "disclosures"
+def test_attachments_in_the_id_folder_are_attached(empty_project: Path, layout: str) -> None:
+    d = empty_project / "disclosures"
     folder = d / "2026" / DEFAULT_ID
     rel = f"2026/{DEFAULT_ID}/{DEFAULT_ID}.md" if layout == "inside" else f"2026/{DEFAULT_ID}.md"
     source = write_disclosure(d, rel)
@@ -257,7 +257,7 @@ def test_attachments_in_the_id_folder_are_attached(project: Path, layout: str) -
     (folder / "traces").mkdir()
     (folder / "traces" / "asan.txt").write_text("ERROR: AddressSanitizer\n")
     (folder / "notes.md").write_text("# not a disclosure, an attachment\n")
-    result = _load(project)
+    result = _load(empty_project)
     assert result.problems == ()
     assert [doc.path for doc in result.docs] == [f"disclosures/{rel}"]
     assert result.docs[0].attachments == (
@@ -268,8 +268,8 @@ def test_attachments_in_the_id_folder_are_attached(project: Path, layout: str) -
     assert source.is_file()
 
 
-def test_attachments_reach_the_validated_disclosure(project: Path, run_check: Any) -> None:
-    d = project / "disclosures"
+def test_attachments_reach_the_validated_disclosure(empty_project: Path, run_check: Any) -> None:
+    d = empty_project / "disclosures"
     write_disclosure(d)
     (d / "2026" / DEFAULT_ID).mkdir()
     (d / "2026" / DEFAULT_ID / "poc.py").write_text("x")
@@ -278,130 +278,130 @@ def test_attachments_reach_the_validated_disclosure(project: Path, run_check: An
     assert [a.name for a in checked.disclosures[0].attachments] == ["poc.py"]
 
 
-def test_a_folder_not_named_after_a_disclosure_holds_stray_files(project: Path) -> None:
-    d = project / "disclosures"
+def test_a_folder_not_named_after_a_disclosure_holds_stray_files(empty_project: Path) -> None:
+    d = empty_project / "disclosures"
     write_disclosure(d)
     (d / "2026" / "OSQI-2026-0009").mkdir()
     (d / "2026" / "OSQI-2026-0009" / "poc.py").write_text("x")
-    result = _load(project)
+    result = _load(empty_project)
     assert _strs(result.problems) == [f"disclosures/2026/OSQI-2026-0009/poc.py:0: file: {STRAY}"]
     assert result.docs[0].attachments == ()
 
 
-def test_huge_file_is_refused_without_being_read(project: Path, reads: list[Path]) -> None:
-    d = project / "disclosures"
+def test_huge_file_is_refused_without_being_read(empty_project: Path, reads: list[Path]) -> None:
+    d = empty_project / "disclosures"
     text = disclosure_text()
     huge = write_disclosure(d, text=text + "x" * (MAX_FILE_BYTES + 1 - len(text.encode())))
     assert huge.stat().st_size == MAX_FILE_BYTES + 1
     reads.clear()
-    result = _load(project)
+    result = _load(empty_project)
     assert result.docs == ()
     assert _strs(result.problems) == [
         f"{REL}:0: file: {MAX_FILE_BYTES + 1} bytes is over the {MAX_FILE_BYTES}-byte limit"]
     assert huge.resolve() not in reads
 
 
-def test_a_file_of_exactly_the_limit_is_read(project: Path) -> None:
-    d = project / "disclosures"
+def test_a_file_of_exactly_the_limit_is_read(empty_project: Path) -> None:
+    d = empty_project / "disclosures"
     text = disclosure_text()
     filler = ("x" * 99 + "\n") * MAX_FILE_BYTES  # lines of 100: no line over MAX_LINE_CHARS
     write_disclosure(d, text=text + filler[:MAX_FILE_BYTES - len(text.encode())])
-    result = _load(project)
+    result = _load(empty_project)
     assert result.problems == ()
     assert len(result.docs) == 1
 
 
-def test_symlink_out_of_the_tree_is_refused_and_never_read(project: Path, reads: list[Path]) -> None:
-    d = project / "disclosures"
+def test_symlink_out_of_the_tree_is_refused_and_never_read(empty_project: Path, reads: list[Path]) -> None:
+    d = empty_project / "disclosures"
     write_disclosure(d)
-    secret = project / "outside" / "OSQI-2026-0002.md"
+    secret = empty_project / "outside" / "OSQI-2026-0002.md"
     secret.parent.mkdir()
     secret.write_text(disclosure_text(id="OSQI-2026-0002", title="Embargoed elsewhere"))
     link = d / "2026" / "OSQI-2026-0002.md"
     link.symlink_to(secret)
     reads.clear()
-    result = _load(project)
+    result = _load(empty_project)
     assert [doc.stem for doc in result.docs] == [DEFAULT_ID]
     assert _strs(result.problems) == [f"disclosures/2026/OSQI-2026-0002.md:0: file: {OUTSIDE}"]
     assert secret.resolve() not in reads
 
 
-def test_symlink_to_a_folder_out_of_the_tree_is_refused_and_never_read(project: Path, reads: list[Path]) -> None:
-    d = project / "disclosures"
-    outside = project / "elsewhere"
+def test_symlink_to_a_folder_out_of_the_tree_is_refused_and_never_read(empty_project: Path, reads: list[Path]) -> None:
+    d = empty_project / "disclosures"
+    outside = empty_project / "elsewhere"
     write_disclosure(outside, "OSQI-2026-0002.md", id="OSQI-2026-0002")
     (d / "2026").mkdir()
     (d / "2026" / "linked").symlink_to(outside, target_is_directory=True)
     reads.clear()
-    result = _load(project)
+    result = _load(empty_project)
     assert result.docs == ()
     assert _strs(result.problems) == [f"disclosures/2026/linked:0: file: {OUTSIDE}"]
     assert not [p for p in reads if p.is_relative_to(outside.resolve())]
 
 
-def test_symlinked_attachment_out_of_the_tree_is_not_attached(project: Path) -> None:
-    d = project / "disclosures"
+def test_symlinked_attachment_out_of_the_tree_is_not_attached(empty_project: Path) -> None:
+    d = empty_project / "disclosures"
     write_disclosure(d)
-    (project / "id_rsa").write_text("PRIVATE KEY")
+    (empty_project / "id_rsa").write_text("PRIVATE KEY")
     folder = d / "2026" / DEFAULT_ID
     folder.mkdir()
-    (folder / "poc.txt").symlink_to(project / "id_rsa")
-    result = _load(project)
+    (folder / "poc.txt").symlink_to(empty_project / "id_rsa")
+    result = _load(empty_project)
     assert _strs(result.problems) == [f"disclosures/2026/{DEFAULT_ID}/poc.txt:0: file: {OUTSIDE}"]
     assert result.docs[0].attachments == ()
 
 
-def test_symlink_escaping_through_a_chain_is_refused(project: Path) -> None:
-    d = project / "disclosures"
+def test_symlink_escaping_through_a_chain_is_refused(empty_project: Path) -> None:
+    d = empty_project / "disclosures"
     write_disclosure(d)
-    (project / "secret.md").write_text("---\nid: x\n---\n")
-    (d / "2026" / "hop.md").symlink_to(project / "secret.md")
+    (empty_project / "secret.md").write_text("---\nid: x\n---\n")
+    (d / "2026" / "hop.md").symlink_to(empty_project / "secret.md")
     (d / "2026" / "entry.md").symlink_to(d / "2026" / "hop.md")
-    result = _load(project)
+    result = _load(empty_project)
     assert {p.path for p in result.problems} == {"disclosures/2026/entry.md", "disclosures/2026/hop.md"}
     assert all(p.message == OUTSIDE for p in result.problems)
 
 
-def test_symlink_to_a_folder_inside_the_tree_is_refused(project: Path) -> None:
-    d = project / "disclosures"
+def test_symlink_to_a_folder_inside_the_tree_is_refused(empty_project: Path) -> None:
+    d = empty_project / "disclosures"
     write_disclosure(d)
     (d / "current").symlink_to(d / "2026", target_is_directory=True)
-    result = _load(project)
+    result = _load(empty_project)
     assert _strs(result.problems) == ["disclosures/current:0: file: symbolic link to a folder; use a real folder"]
     assert [doc.path for doc in result.docs] == [REL]
 
 
-def test_dangling_symlink_is_a_problem_not_a_crash(project: Path) -> None:
-    d = project / "disclosures"
+def test_dangling_symlink_is_a_problem_not_a_crash(empty_project: Path) -> None:
+    d = empty_project / "disclosures"
     write_disclosure(d)
     (d / "2026" / "OSQI-2026-0002.md").symlink_to(d / "2026" / "deleted.md")
-    result = _load(project)
+    result = _load(empty_project)
     assert [p.path for p in result.problems] == ["disclosures/2026/OSQI-2026-0002.md"]
 
 
-def test_symlink_to_a_withheld_attachment_inside_the_tree_is_refused(project: Path) -> None:
+def test_symlink_to_a_withheld_attachment_inside_the_tree_is_refused(empty_project: Path) -> None:
     # The link's target is inside disclosures/, yet every link is refused: its target may be withheld.
-    d = project / "disclosures"
+    d = empty_project / "disclosures"
     write_disclosure(d)
     write_disclosure(d, id="OSQI-2026-0002", draft=True)
     (d / "2026" / "OSQI-2026-0002").mkdir()
     (d / "2026" / "OSQI-2026-0002" / "exploit.c").write_text("secret")
     (d / "2026" / DEFAULT_ID).mkdir()
     (d / "2026" / DEFAULT_ID / "poc.c").symlink_to(d / "2026" / "OSQI-2026-0002" / "exploit.c")
-    result = _load(project)
+    result = _load(empty_project)
     assert _strs(result.problems) == [
         f"disclosures/2026/{DEFAULT_ID}/poc.c:0: file: symbolic link to 2026/OSQI-2026-0002/exploit.c; symbolic "
         "links are refused (a link can publish what its target withholds): put the file itself here"]
     assert {doc.stem: doc.attachments for doc in result.docs}[DEFAULT_ID] == ()
 
 
-def test_symlink_loop_is_a_located_problem_not_a_crash(project: Path) -> None:
-    d = project / "disclosures"
+def test_symlink_loop_is_a_located_problem_not_a_crash(empty_project: Path) -> None:
+    d = empty_project / "disclosures"
     write_disclosure(d)
     (d / "2026" / "a.md").symlink_to(d / "2026" / "b.md")
     (d / "2026" / "b.md").symlink_to(d / "2026" / "a.md")
     (d / "2026" / "self").symlink_to(d / "2026" / "self")
-    result = _load(project)
+    result = _load(empty_project)
     assert _strs(result.problems) == [f"disclosures/2026/{n}:0: file: symbolic link loop; remove it"
                                       for n in ("a.md", "b.md", "self")]
 
@@ -422,38 +422,39 @@ def test_a_linked_disclosures_folder_is_refused(tmp_path: Path) -> None:
     (b"poc\xe2\x80\x8b.c", "poc\\u200b.c",
      "file name holds a control or invisible character (U+200B); rename it"),
 ])
-def test_an_unreadable_file_name_is_a_located_problem(project: Path, name: bytes, shown: str, message: str) -> None:
-    d = project / "disclosures"
+def test_an_unreadable_file_name_is_a_located_problem(empty_project: Path, name: bytes, shown: str,
+                                                      message: str) -> None:
+    d = empty_project / "disclosures"
     write_disclosure(d)
     folder = d / "2026" / DEFAULT_ID
     folder.mkdir()
     with open(os.path.join(os.fsencode(folder), name), "wb") as f:
         f.write(b"x")
-    result = _load(project)
+    result = _load(empty_project)
     assert _strs(result.problems) == [f"disclosures/2026/{DEFAULT_ID}/{shown}:0: file: {message}"]
     assert result.docs[0].attachments == ()
 
 
-def test_an_undecodable_folder_name_is_reported_once_and_not_entered(project: Path) -> None:
-    d = project / "disclosures"
+def test_an_undecodable_folder_name_is_reported_once_and_not_entered(empty_project: Path) -> None:
+    d = empty_project / "disclosures"
     write_disclosure(d)
     bad = os.path.join(os.fsencode(d / "2026"), b"x\xff")
     os.mkdir(bad)
     with open(os.path.join(bad, b"y\xfe.md"), "wb") as f:
         f.write(b"x")
-    result = _load(project)
+    result = _load(empty_project)
     assert _strs(result.problems) == ["disclosures/2026/x\\xff:0: file: file name is not valid UTF-8; rename it"]
 
 
 @pytest.mark.parametrize("name", ["index.md", "index.html", "index.json", "INDEX.HTML", "Index.Md", "index",
                                   "traces/index.htm"])
-def test_an_attachment_named_like_a_file_the_site_writes_is_refused(project: Path, name: str) -> None:
-    d = project / "disclosures"
+def test_an_attachment_named_like_a_file_the_site_writes_is_refused(empty_project: Path, name: str) -> None:
+    d = empty_project / "disclosures"
     write_disclosure(d)
     path = d / "2026" / DEFAULT_ID / name
     path.parent.mkdir(parents=True)
     path.write_text("<script>alert(1)</script>")
-    result = _load(project)
+    result = _load(empty_project)
     part = name.rsplit("/", 1)[-1]
     assert _strs(result.problems) == [
         f"disclosures/2026/{DEFAULT_ID}/{name}:0: file: attachment name '{part}' is reserved: the site writes "
@@ -461,21 +462,21 @@ def test_an_attachment_named_like_a_file_the_site_writes_is_refused(project: Pat
     assert result.docs[0].attachments == ()
 
 
-def test_attachments_differing_only_in_case_are_refused(project: Path) -> None:
-    d = project / "disclosures"
+def test_attachments_differing_only_in_case_are_refused(empty_project: Path) -> None:
+    d = empty_project / "disclosures"
     write_disclosure(d)
     folder = d / "2026" / DEFAULT_ID
     folder.mkdir()
     (folder / "PoC.c").write_text("a")
     (folder / "poc.c").write_text("b")
-    result = _load(project)
+    result = _load(empty_project)
     assert _strs(result.problems) == [
         f"disclosures/2026/{DEFAULT_ID}/poc.c:0: file: attachment name 'poc.c' differs only in case from another "
         "attachment of this disclosure; rename one"]
 
 
-def test_a_stray_year_page_does_not_hide_the_disclosures_beside_it(project: Path, run_check: Any) -> None:
-    d = project / "disclosures"
+def test_a_stray_year_page_does_not_hide_the_disclosures_beside_it(empty_project: Path, run_check: Any) -> None:
+    d = empty_project / "disclosures"
     write_disclosure(d, "2026/2026.md", text="---\ntitle: Disclosures of 2026\n---\n")
     write_disclosure(d, "2026/OSQI-2026-0002.md", id="OSQI-2026-0002", cwe=["787"])
     checked = run_check()
@@ -610,9 +611,9 @@ def test_nesting_bound_is_never_below_the_real_nesting(text: str) -> None:
     assert _deepest_nesting(text) <= loader._nesting_bound(text)
 
 
-def test_listing_sorts_and_finds_owners_as_by_trying_every_owner(project: Path,
+def test_listing_sorts_and_finds_owners_as_by_trying_every_owner(empty_project: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    d = project / "disclosures"
+    d = empty_project / "disclosures"
     for rel in ["2026/OSQI-2026-0001.md", "2026/OSQI-2026-0001/OSQI-2026-0001.md",
                 "2026/OSQI-2026-0001/OSQI-2026-0002/OSQI-2026-0002.md", "2026/OSQI-2026-0003/OSQI-2026-0003.md",
                 "2026/OSQI-2026-0003/deeper/OSQI-2026-0004.md", "2026-x/OSQI-2026-0005.md", "2026/2026.md",
@@ -623,12 +624,12 @@ def test_listing_sorts_and_finds_owners_as_by_trying_every_owner(project: Path,
                 "2026/notes.txt", "OSQI-2026-0007/sub/a.txt"]:
         (d / rel).parent.mkdir(parents=True, exist_ok=True)
         (d / rel).write_text("x")
-    fast = loader.list_tree(d, project)
+    fast = loader.list_tree(d, empty_project)
 
     def every_owner(owners: dict[Path, Path]) -> Any:  # how owners were always found: try each in order
         return lambda f: next((o for o, folder in owners.items() if f == o or f.is_relative_to(folder)), None)
 
     monkeypatch.setattr(loader, "_owner_finder", every_owner)
     monkeypatch.setattr(loader, "_sorted_paths", sorted)
-    assert fast == loader.list_tree(d, project)
+    assert fast == loader.list_tree(d, empty_project)
     assert len(fast.sources) >= 5 and any(attached for _, attached in fast.sources)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from osqi_site.pages import minify
-from tests.sitefixture import build, project
+from sitefixture import build
 
-__all__ = ["project"]  # the fixture, imported so pytest finds it here
+from osqi_site.pages import minify
 
 SOURCES = Path(minify.__file__).parents[1] / "theme" / minify.ASSETS
 

@@ -21,6 +21,7 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from packageurl import PackageURL  # noqa: E402
 from packaging.version import InvalidVersion, Version  # noqa: E402
+from schemas import OSV_SCHEMA, SCHEMAS, errors, validator  # noqa: E402
 
 from osqi_site.core.model import (  # noqa: E402
     Affected,
@@ -36,7 +37,6 @@ from osqi_site.core.model import (  # noqa: E402
 from osqi_site.core.settings import Settings  # noqa: E402
 from osqi_site.core.timefmt import iso_z  # noqa: E402
 from osqi_site.formats.osv import dump_json, osv_files, osv_record  # noqa: E402
-from tests.schemas import OSV_SCHEMA, SCHEMAS, errors, validator  # noqa: E402
 
 SETTINGS = Settings(site_url="https://osqi.example/")
 PAGE = "https://osqi.example/disclosures/OSQI-2026-0001/"

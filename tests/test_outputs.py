@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from factory import NOW, SETTINGS, make_disclosure
+
 from osqi_site.build import outputs, pipeline
 from osqi_site.core.gate import publish
 from osqi_site.core.model import Disclosure
-from tests.factory import NOW, SETTINGS, make_disclosure
 
 
 def _many(n: int) -> list[Disclosure]:

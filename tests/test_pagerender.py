@@ -10,6 +10,7 @@ from mkdocs.config import load_config
 from mkdocs.structure.files import File, Files, InclusionLevel, get_files
 from mkdocs.structure.nav import get_navigation
 from mkdocs.utils import meta as mkdocs_meta
+from sitefixture import AS_OF, CANARY, build, digest
 
 from osqi_site.adapter import prerender
 from osqi_site.build import pipeline
@@ -17,9 +18,6 @@ from osqi_site.core.gate import publish
 from osqi_site.core.timefmt import parse_instant
 from osqi_site.pages import convert
 from osqi_site.project import settings_from
-from tests.sitefixture import AS_OF, CANARY, build, digest, project
-
-__all__ = ["project"]
 
 
 def _html(project: Path) -> list[Path]:

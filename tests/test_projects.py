@@ -16,6 +16,7 @@ from conftest import INVALID
 from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
+from sitefixture import CANARY, all_bytes, build, digest, disclosure_text, make_project
 
 from osqi_site import cli, scaffold
 from osqi_site.build import pipeline
@@ -27,7 +28,6 @@ from osqi_site.formats.feeds import JSON_FEED_VERSION
 from osqi_site.pages import projects, stats
 from osqi_site.pages.projects import PackageRef, Project, covers
 from osqi_site.publish import history, register
-from tests.sitefixture import CANARY, all_bytes, build, digest, disclosure_text, make_project
 
 PROJECT_INVALID = INVALID / "projects"
 VALID = """---

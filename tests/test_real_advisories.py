@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from factory import NOW
+from schemas import OSV_SCHEMA, errors
 
 from osqi_site.build import pipeline
 from osqi_site.core import gate
@@ -21,7 +22,6 @@ from osqi_site.core.model import Disclosure
 from osqi_site.core.settings import Settings
 from osqi_site.formats import csaf
 from osqi_site.formats.osv import dump_json, osv_record
-from tests.schemas import OSV_SCHEMA, errors
 
 HERE = Path(__file__).resolve().parent
 REAL = HERE / "fixtures" / "real"
@@ -135,7 +135,7 @@ def _bound(r: dict[str, Any]) -> str:
 
 def _differing(ours: dict[str, Any], up: dict[str, Any]) -> set[str]:
     """The upstream fields our record does not agree with, compared for what each field means."""
-    differ = {k for k in ("id", "schema_version", "summary", "details", "database_specific")
+    differ: set[str] = {k for k in ("id", "schema_version", "summary", "details", "database_specific")
               if k in up and ours.get(k) != up[k]}
     differ |= {k for k in ("published", "modified") if k in up and _instant(ours.get(k)) != _instant(up[k])}
     if not {up["id"], *up.get("aliases", [])} <= set(ours.get("aliases", [])):

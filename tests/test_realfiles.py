@@ -7,12 +7,10 @@ import os
 from pathlib import Path
 
 import pytest
+from sitefixture import CANARY, all_bytes, build
 
 from osqi_site import cli
 from osqi_site.core import loader, realfiles
-from tests.sitefixture import CANARY, all_bytes, build, project
-
-__all__ = ["project"]
 
 WITHHELD_ATTACHMENT = "disclosures/2026/OSQI-2026-0004/poc-ZQXCANARYE.c"
 """An attachment of the embargoed disclosure of the site fixture; it holds the canary."""

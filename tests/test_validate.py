@@ -182,9 +182,9 @@ REGISTER_CASES: list[tuple[str, tuple[str, ...]]] = [
 
 
 @pytest.mark.parametrize(("name", "expected"), INVALID_CASES, ids=[c[0] for c in INVALID_CASES])
-def test_invalid_fixture_reports_exactly_its_problems(name: str, expected: tuple[str, ...], project: Path,
+def test_invalid_fixture_reports_exactly_its_problems(name: str, expected: tuple[str, ...], empty_project: Path,
                                                       run_check: Any) -> None:
-    target = project / REL
+    target = empty_project / REL
     target.parent.mkdir(parents=True)
     shutil.copyfile(INVALID / name, target)
     checked = run_check()
@@ -198,18 +198,19 @@ def test_every_invalid_fixture_has_an_expected_message() -> None:
 
 
 @pytest.mark.parametrize(("name", "expected"), REGISTER_CASES, ids=[c[0] for c in REGISTER_CASES])
-def test_register_fixture_reports_exactly_its_problems(name: str, expected: tuple[str, ...], project: Path) -> None:
-    target = project / REL
+def test_register_fixture_reports_exactly_its_problems(name: str, expected: tuple[str, ...],
+                                                       empty_project: Path) -> None:
+    target = empty_project / REL
     target.parent.mkdir(parents=True)
     shutil.copyfile(INVALID / name, target)
     other = REL.replace("0001", "0002")
     if name == "register-duplicate-seal.md":
-        (project / other).write_text(target.read_text().replace(DEFAULT_ID, DEFAULT_ID.replace("0001", "0002")))
-    checked = pipeline.check(project / "disclosures", project, REGISTER)
+        (empty_project / other).write_text(target.read_text().replace(DEFAULT_ID, DEFAULT_ID.replace("0001", "0002")))
+    checked = pipeline.check(empty_project / "disclosures", empty_project, REGISTER)
     where = other if name == "register-duplicate-seal.md" else REL
     assert [str(p) for p in checked.problems] == [f"{where}:{line}" for line in expected]
     # Without the register, a missing seal is fine, and so the template is valid but for the shared seal.
-    alone = pipeline.check(project / "disclosures", project, SETTINGS)
+    alone = pipeline.check(empty_project / "disclosures", empty_project, SETTINGS)
     assert [p.field for p in alone.problems] == (["seal"] if name == "register-duplicate-seal.md" else [])
 
 

@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sitefixture import build
 
 from osqi_site import cli
 from osqi_site.publish.verify import continuity_problems
-from tests.sitefixture import build, project  # noqa: F401 - the fixture
 
 OLD = {"id": "OSQI-2026-0001", "published": "2026-01-01T00:00:00Z", "modified": "2026-01-05T00:00:00Z",
        "affected": [{"ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.2.0"}]}]}]}
@@ -59,7 +59,7 @@ def test_an_unreadable_modified_never_counts_as_newer() -> None:
 
 
 def test_verify_on_real_builds_catches_a_silent_edit_and_accepts_it_with_a_revision(
-        project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+        project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert build(project, tmp_path / "old") == 0
     source = project / "disclosures" / "2026" / "OSQI-2026-0002.md"
     text = source.read_text(encoding="utf-8")
