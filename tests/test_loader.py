@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 from factory import BODY, DEFAULT_ID, SETTINGS, disclosure_text, line_of, write_disclosure
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from osqi_site.core import loader, validate
@@ -606,6 +606,8 @@ def test_one_pass_parse_equals_screened_parse_on_any_text(text: str) -> None:
 
 @given(st.lists(st.sampled_from(["- ", "? ", ": ", "a: ", "[", "{", "a", "\n", " ", "  ", "]", "}", ","]),
                 max_size=60).map("".join))
+@example("a: [[? ]: ")  # single-pair mappings inside flow sequences: five levels from two '['
+@example("a: " + "[? " * 40)
 @settings(max_examples=400)
 def test_nesting_bound_is_never_below_the_real_nesting(text: str) -> None:
     assert _deepest_nesting(text) <= loader._nesting_bound(text)

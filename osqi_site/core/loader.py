@@ -371,11 +371,12 @@ def _nesting_bound(text: str) -> int:
 
     libyaml opens a block collection only at a column greater than its parent's (an indentless sequence
     excepted, at most one per mapping), and only where a line's indentation and its ``-``, ``?`` and ``:``
-    indicators end; a flow collection needs a ``[`` or ``{`` of its own.
+    indicators end; a flow collection needs a ``[`` or ``{`` of its own, and an entry of a flow sequence may
+    be a single-pair mapping (``[? a]``, ``[[b]: c]``) with no ``{``: two levels per ``[``.
     """
     # splitlines() breaks lines at every character libyaml does, and at a few more: never an underestimate.
     lead = max([len(line) - len(line.lstrip(_LINE_LEAD)) for line in text.splitlines()], default=0)
-    return 2 * (lead + 1) + text.count("[") + text.count("{")
+    return 2 * (lead + 1) + 2 * text.count("[") + text.count("{")
 
 
 def _compose(text: str, first_line: int) -> tuple[Any, dict[str, int]]:
