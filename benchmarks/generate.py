@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from packageurl import PackageURL
 
 from osqi_site.scaffold import write_project
 
@@ -175,6 +176,12 @@ def _version(rng: random.Random) -> tuple[str, str]:
     return intro, fixed
 
 
+def _purl(kind: str, name: str, namespace: str | None = None) -> str:
+    """The package's purl as packageurl-python writes it, the form ``check`` requires."""
+    purl: str = PackageURL(type=kind, namespace=namespace, name=name).to_string()
+    return purl
+
+
 def _package(rng: random.Random, ecosystem: str) -> dict[str, Any]:
     base = rng.choice(_PREFIXES) + rng.choice(_ROOTS) + rng.choice(_SUFFIXES)
     org = rng.choice(_ORGS)
@@ -182,21 +189,21 @@ def _package(rng: random.Random, ecosystem: str) -> dict[str, Any]:
     out: dict[str, Any] = {"ecosystem": ecosystem}
     if ecosystem == "PyPI":
         name = base.replace("-", "_") if rng.random() < 0.2 else base
-        out.update(package=name, purl=f"pkg:pypi/{name.lower().replace('_', '-')}")
+        out.update(package=name, purl=_purl("pypi", name))
     elif ecosystem == "npm":
         name = f"@{org}/{base}" if rng.random() < 0.3 else base
-        out.update(package=name, purl="pkg:npm/" + name.replace("@", "%40"))
+        out.update(package=name, purl=_purl("npm", *reversed(name.split("/"))))
     elif ecosystem == "crates.io":
         name = base.replace("-", "_")
-        out.update(package=name, purl=f"pkg:cargo/{name}")
+        out.update(package=name, purl=_purl("cargo", name))
     elif ecosystem == "Go":
         name = f"github.com/{org}/{base}"
         # OSV writes Go versions without the "v" (SEMVER ranges); check refuses "v1.2.3" in a Go range.
-        out.update(package=name, purl=f"pkg:golang/{name}", repo=f"https://github.com/{org}/{base}")
+        out.update(package=name, purl=_purl("golang", base, f"github.com/{org}"), repo=f"https://github.com/{org}/{base}")
     elif ecosystem == "Maven":
         group = f"org.{org.replace('-', '')}"
         name = f"{group}:{base}"
-        out.update(package=name, purl=f"pkg:maven/{group}/{base}")
+        out.update(package=name, purl=_purl("maven", base, group))
     else:  # GIT: an upstream known by its repository
         name = "lib" + base if not base.startswith("lib") else base
         out.update(package=name, repo=f"https://github.com/{org}/{name}")

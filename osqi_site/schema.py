@@ -22,7 +22,6 @@ from osqi_site.core.validate import (
     _ALIAS,
     _CWE,
     _HTTP_URL,
-    _PURL,
     _TITLE_MAX,
     _VERSION,
     AFFECTED_FIELDS,
@@ -36,6 +35,8 @@ DRAFT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_FILE = "disclosures.schema.json"
 
 _CONTACT = r"^(https?://|mailto:)\S+$"
+_PURL = r"^pkg:[a-z][a-z0-9.+-]*/[^@?#\s]+(\?[^@#\s]*)?(#[^@\s]*)?$"
+"""A purl without a version, as near as a pattern gets; ``check`` decides with packageurl-python."""
 _NON_EMPTY = r"\S"
 
 # Sub-objects whose keys the validator lists inline; a test checks each against validate.py's behaviour.
@@ -96,7 +97,7 @@ def _affected() -> dict[str, Any]:
     return _object(AFFECTED_FIELDS, {
         "ecosystem": _ecosystem(),
         "package": _text("Package name as the ecosystem spells it (for GIT: the project's name)."),
-        "purl": {"type": "string", "pattern": _PURL.pattern,
+        "purl": {"type": "string", "pattern": _PURL,
                  "description": "Package URL without a version, e.g. pkg:pypi/requests."},
         "repo": {"type": "string", "pattern": _HTTP_URL.pattern,
                  "description": "Upstream repository URL; required when ecosystem is GIT."},

@@ -218,7 +218,9 @@ def test_git_upstreams_carry_a_purl(tmp_path: Path) -> None:
     """Recommended test 6.2.16: pkg:github for a github.com repo, pkg:generic with vcs_url otherwise."""
     products = [leaf["product"] for *_, leaf in _leaves(_doc(CASES["git_commits"]))]
     assert all("product_identification_helper" in p for p in products)
-    assert {p["product_identification_helper"]["purl"].split("@")[0] for p in products} == {
+    unpinned = {PackageURL.from_string(p["product_identification_helper"]["purl"])._replace(version=None).to_string()
+                for p in products}
+    assert unpinned == {
         "pkg:github/curl/curl", "pkg:generic/libssh2?vcs_url=git%2Bhttps://git.example.org/libssh2"}
     d = CASES["git_commits"]
     path = tmp_path / csaf.filename(d.id)
@@ -226,6 +228,11 @@ def test_git_upstreams_carry_a_purl(tmp_path: Path) -> None:
     run = subprocess.run([str(_csaf_cli()), "validate", "--spec-version", "v20", "--no-network",
                           "--preset", "extended", str(path)], capture_output=True, text=True, timeout=120, check=False)
     assert "[PASS] 6.2.16" in run.stdout, run.stdout + run.stderr
+
+
+def test_a_github_purl_is_lower_case_without_the_git_suffix() -> None:
+    upstream = Affected("GIT", "xz", repo="https://github.com/Tukaani-Project/XZ.git", ranges=(Range("5.6.0"),))
+    assert csaf.product_purl(upstream) == "pkg:github/tukaani-project/xz"
 
 
 def test_commit_fixes_are_never_called_versions() -> None:

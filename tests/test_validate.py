@@ -20,11 +20,15 @@ from factory import (
     line_of,
     write_disclosure,
 )
+from hypothesis import example, given
+from hypothesis import strategies as st
+from packageurl import PackageURL
 
 from osqi_site.build import pipeline
 from osqi_site.core import loader, validate
 from osqi_site.core.model import Disclosure, Revision, Withdrawal
 from osqi_site.core.problems import Problem
+from osqi_site.formats import csaf
 
 REL = DEFAULT_REL
 _SEAL_HOW = "generate one with: python3 -c 'import secrets; print(secrets.token_hex(32))'"
@@ -283,6 +287,12 @@ FIELD_CASES: list[tuple[dict[str, Any], str, str | tuple[str, int] | None, str]]
     ({"affected": [{"ecosystem": "PyPI", "package": "libfoo", "purl": "pkg:pypi/libfoo@1.0",
                     "versions": ["1.0"]}]}, "affected[0].purl", "purl:",
      "'pkg:pypi/libfoo@1.0' is not a package URL without version, e.g. pkg:pypi/requests"),
+    ({"affected": [{"ecosystem": "PyPI", "package": "libfoo", "purl": "pkg:pypi/?libfoo",
+                    "versions": ["1.0"]}]}, "affected[0].purl", "purl:",
+     "'pkg:pypi/?libfoo' is not a package URL without version, e.g. pkg:pypi/requests"),
+    ({"affected": [{"ecosystem": "PyPI", "package": "Lib_Foo", "purl": "pkg:PyPI/Lib_Foo",
+                    "versions": ["1.0"]}]}, "affected[0].purl", "purl:",
+     "'pkg:PyPI/Lib_Foo' is not written as the purl specification writes it; write 'pkg:pypi/lib-foo'"),
     ({"affected": [{"ecosystem": "PyPI", "package": "libfoo", "versions": ["1.0 beta"]}]},
      "affected[0].versions[0]", "1.0 beta", "'1.0 beta' is not a version (no spaces)"),
     ({"affected": [{"ecosystem": "GIT", "package": "libfoo", "repo": "ftp://example.org/libfoo.git",
@@ -578,3 +588,19 @@ def test_a_draft_may_keep_placeholder_versions_until_it_is_not_a_draft() -> None
     assert problems == [] and draft is not None
     _, problems = _validate_text(disclosure_text(draft=False, affected=affected))
     assert [p.field for p in problems] == ["affected[0].ranges[0]"]
+
+
+_PURL_PIECES = st.sampled_from(["pkg:", "pypi", "npm", "PyPI", "/", "//", "libfoo", "Lib_Foo", "@", "%40", "%zz",
+                                "1.0", "?", "#", "=", "&", "a", " ", "+", ":", "git+https://h/r.git"])
+
+
+@given(st.lists(_PURL_PIECES, max_size=12).map("".join))
+@example("pkg:pypi/?x")
+@example("pkg:pypi/libfoo@")
+def test_every_purl_check_accepts_is_the_one_the_exports_read_and_write(purl: str) -> None:
+    if validate.purl_problem(purl) is not None:
+        return
+    parsed = PackageURL.from_string(purl)
+    assert parsed.version is None and parsed.to_string() == purl
+    pinned = PackageURL.from_string(str(csaf._versioned_purl(purl, "1.0+local")))
+    assert pinned._replace(version=None).to_string() == purl and pinned.version == "1.0+local"

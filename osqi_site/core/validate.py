@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from cvss import CVSS3, CVSS4
 from cvss.exceptions import CVSSError
+from packageurl import PackageURL
 
 from osqi_site.core import cwe as cwe_catalogue
 from osqi_site.core import ecosystems as eco
@@ -51,7 +52,6 @@ _HTTP_URL = re.compile(r"^https?://[^\s/?#]+\.[^\s/?#]+(/[^\s]*)?$|^https?://loc
 """For the editors' JSON Schema only (schema.py); ``check`` decides with ``sanitize.http_url_problem``."""
 _CONTACT_SCHEMES = ("http", "https", "mailto")
 _NARRATIVE_SCHEMES = ("http", "https", "mailto")
-_PURL = re.compile(r"^pkg:[a-z][a-z0-9.+-]*/[^@\s]+$")
 _VERSION = re.compile(r"^[^\s]+$")
 _TITLE_MAX = 200
 
@@ -282,6 +282,25 @@ def _take_cwe(c: _Checker, value: Any) -> list[str]:
     return out
 
 
+def purl_problem(purl: str) -> str | None:
+    """Why ``purl`` is not a package URL without a version, written as the purl spec writes it, or ``None``.
+
+    packageurl-python decides, the library the exports build and pin purls with, so every purl ``check``
+    accepts is one the exports can read (``pkg:pypi/?x`` has no name) and is published as written: OSV emits
+    the author's string, CSAF the library's, and the two must not differ (``pkg:PyPI/Lib_Foo``).
+    """
+    try:
+        parsed = PackageURL.from_string(purl)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.version is not None:
+        return f"'{purl}' is not a package URL without version, e.g. pkg:pypi/requests"
+    canonical: str = parsed.to_string()
+    if canonical != purl:
+        return f"'{purl}' is not written as the purl specification writes it; write '{canonical}'"
+    return None
+
+
 def _take_affected(c: _Checker, draft: bool) -> Callable[[dict[str, Any], str], Affected | None]:
     def build(m: dict[str, Any], fld: str) -> Affected | None:
         n = len(c.problems)
@@ -292,8 +311,8 @@ def _take_affected(c: _Checker, draft: bool) -> Callable[[dict[str, Any], str], 
                   "Debian, ...) nor GIT")
         package = c.text(m.get("package"), f"{fld}.package")
         purl = c.text(m.get("purl"), f"{fld}.purl", required=False)
-        if purl is not None and not _PURL.match(purl):
-            c.add(f"{fld}.purl", f"'{purl}' is not a package URL without version, e.g. pkg:pypi/requests")
+        if purl is not None and (problem := purl_problem(purl)):
+            c.add(f"{fld}.purl", problem)
         repo = c.url(m["repo"], f"{fld}.repo") if m.get("repo") is not None else None
         if ecosystem == eco.GIT and m.get("repo") is None:
             c.add(f"{fld}.repo", "is required when ecosystem is GIT: the upstream repository URL")

@@ -378,8 +378,8 @@ def product_purl(a: Affected) -> str | None:
     parts = urlsplit(a.repo)
     path = [s for s in parts.path.split("/") if s]
     if parts.hostname == "github.com" and len(path) == 2:
-        purl: str = PackageURL(type="github", namespace=path[0].lower(), name=path[1].removesuffix(".git").lower(),
-                               ).to_string()
+        # The library lower-cases a github purl's owner and name, as the purl spec's github type requires.
+        purl: str = PackageURL(type="github", namespace=path[0], name=path[1].removesuffix(".git")).to_string()
         return purl
     vcs = a.repo if a.repo.startswith("git+") else f"git+{a.repo}"
     generic: str = PackageURL(type="generic", name=a.package, qualifiers={"vcs_url": vcs}).to_string()
