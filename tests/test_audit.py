@@ -7,20 +7,14 @@ import http.server
 import json
 import shutil
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gpgkey import ThrowawayKey, drop_key, key_for_tests, make_key
+from gpgkey import ThrowawayKey, drop_key, make_key
 from sitefixture import build, make_project
 
 from osqi_site import cli
 from osqi_site.publish import audit, history, provenance, signing
-
-
-@pytest.fixture(scope="module")
-def test_key() -> Iterator[ThrowawayKey]:
-    yield from key_for_tests()
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from gpgkey import ThrowawayKey, key_for_tests, use_key
+from gpgkey import ThrowawayKey, use_key
 from sitefixture import AS_OF, build, make_project
 
 from osqi_site.publish import provenance, signing
@@ -18,11 +17,6 @@ from osqi_site.publish.provenance import Source, SourceError, source
 
 C1 = "a" * 40
 C2 = "b" * 40
-
-
-@pytest.fixture(scope="module")
-def test_key() -> Iterator[ThrowawayKey]:
-    yield from key_for_tests()
 
 
 def test_the_commit_comes_from_git_or_the_environment_and_both_must_agree() -> None:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from factory import SETTINGS
-from gpgkey import ThrowawayKey, key_for_tests, reader_verify, use_key
+from gpgkey import ThrowawayKey, reader_verify, use_key
 from sectxt import Parser
 from sitefixture import AS_OF, CANARY, all_bytes, build, make_project
 
@@ -17,11 +16,6 @@ from osqi_site.core.timefmt import parse_instant
 from osqi_site.formats.securitytxt import PATH as SECURITY_TXT
 from osqi_site.formats.securitytxt import security_txt
 from osqi_site.publish import signing
-
-
-@pytest.fixture(scope="module")
-def test_key() -> Iterator[ThrowawayKey]:
-    yield from key_for_tests()
 
 
 @pytest.fixture()
