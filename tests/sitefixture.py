@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+from datetime import datetime
 from pathlib import Path
 
 from osqi_site import cli, scaffold
@@ -33,7 +34,7 @@ def disclosure_text(ident: str, *, embargo: str | None, draft: bool = False, wit
         *( [f"embargo_until: {embargo}"] if embargo else [] ),
         f"draft: {'true' if draft else 'false'}",
         f'seal: "{seal_of(ident, tag)}"',
-        f"aliases: [CVE-2026-{abs(hash(ident)) % 90000 + 10000}{tag}]" if tag else "aliases: []",
+        f"aliases: [CVE-2026-{int(seal_of(ident)[:8], 16) % 90000 + 10000}{tag}]" if tag else "aliases: []",
         "affected:",
         "  - ecosystem: PyPI",
         f"    package: {tag or 'public'}pkg",
@@ -70,9 +71,17 @@ def disclosure_text(ident: str, *, embargo: str | None, draft: bool = False, wit
     return "\n".join(lines)
 
 
-def make_project(tmp_path: Path) -> Path:
+def init_project(tmp_path: Path, now: datetime | None = None) -> Path:
+    """``tmp_path/proj`` as ``osqi-site init`` writes it at ``now`` (the fixed clock), its starter seal fixed."""
     root = tmp_path / "proj"
-    scaffold.write_project(root, parse_instant(AS_OF), salt=lambda: STARTER_SEAL)
+    scaffold.write_project(root, now or parse_instant(AS_OF), salt=lambda: STARTER_SEAL)
+    return root
+
+
+def make_project(tmp_path: Path) -> Path:
+    """``init_project`` plus a revised, a withdrawn, an embargoed (with an attachment) and a draft disclosure,
+    the last two tagged with ``CANARY``, and an attachment of a public one."""
+    root = init_project(tmp_path)
     d = root / "disclosures" / "2026"
     (d / "OSQI-2026-0002.md").write_text(disclosure_text("OSQI-2026-0002", embargo="2026-03-01T12:00:00Z",
                                                      revision="2026-04-01T00:00:00Z"))
@@ -91,8 +100,16 @@ def make_project(tmp_path: Path) -> Path:
     return root
 
 
-def build(root: Path, site: Path, as_of: str = AS_OF) -> int:
-    return cli.main(["build", "-f", str(root / "mkdocs.yml"), "-d", str(site), "--as-of", as_of])
+def build(root: Path, site: Path, as_of: str = AS_OF, previous: Path | None = None) -> int:
+    """``osqi-site build`` of ``root`` into ``site`` at ``as_of`` (extending ``previous``'s log); the exit status."""
+    more = ["--previous", str(previous)] if previous else []
+    return cli.main(["build", "-f", str(root / "mkdocs.yml"), "-d", str(site), "--as-of", as_of, *more])
+
+
+def built(root: Path, site: Path, as_of: str = AS_OF, previous: Path | None = None) -> Path:
+    """``site``, once ``build`` succeeded."""
+    assert build(root, site, as_of, previous) == 0
+    return site
 
 
 def all_bytes(site: Path) -> dict[str, bytes]:

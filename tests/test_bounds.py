@@ -13,12 +13,11 @@ import pytest
 from factory import disclosure_text
 from hypothesis import given
 from hypothesis import strategies as st
-from sitefixture import AS_OF
+from sitefixture import build, init_project, make_project
 
-from osqi_site import cli, scaffold
+from osqi_site import cli
 from osqi_site.core import narrative, sanitize
 from osqi_site.core.loader import MAX_LINE_CHARS, parse_text
-from osqi_site.core.timefmt import parse_instant
 
 SECONDS = 3.0
 """What any one of these inputs may take; each took minutes or hours before its guard."""
@@ -96,12 +95,6 @@ SHAPES = {  # whole narratives: many lines
 }
 
 
-def _project(tmp_path: Path) -> Path:
-    root = tmp_path / "proj"
-    scaffold.write_project(root, parse_instant(AS_OF))
-    return root
-
-
 def _write(root: Path, name: str, summary: str) -> Path:
     folder = root / "disclosures" / "2026"
     folder.mkdir(parents=True, exist_ok=True)
@@ -116,7 +109,7 @@ def _write(root: Path, name: str, summary: str) -> Path:
 @pytest.mark.parametrize("name", sorted({**RUNS, **SHAPES}))
 def test_check_on_a_crafted_worst_case_takes_seconds(name: str, tmp_path: Path,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
-    root = _project(tmp_path)
+    root = init_project(tmp_path)
     _write(root, name, {**RUNS, **SHAPES}[name])
     took = _timed(lambda: cli.main(["check", "-f", str(root / "mkdocs.yml")]))
     assert took < SECONDS, f"check took {took:.1f} s"
@@ -172,7 +165,6 @@ def test_any_generated_narrative_is_checked_and_converted_within_seconds(parts: 
 
 
 def test_build_of_a_narrative_at_the_limits_takes_seconds(tmp_path: Path) -> None:
-    from sitefixture import build, make_project
     root = make_project(tmp_path)
     para = "\n".join(["`a" * 40, "<a>" * 26, "*" * 79, "[a](https://example.org/) " * 3] * 60)  # ~17 KB
     body = ("\n## Summary\n\n" + "[" * narrative.MAX_OPEN_BRACKETS + " open brackets\n\n## Discovery\n\n"

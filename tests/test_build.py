@@ -115,12 +115,6 @@ def test_as_of_in_the_future_is_refused(project: Path, tmp_path: Path, capsys: p
     assert "is in the future" in capsys.readouterr().err
 
 
-def test_same_clock_same_bytes(project: Path, tmp_path: Path) -> None:
-    assert build(project, tmp_path / "a") == 0
-    assert build(project, tmp_path / "b") == 0
-    assert digest(tmp_path / "a") == digest(tmp_path / "b")
-
-
 def test_check_reports_every_problem_and_exits_1(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     d = project / "disclosures" / "2026"
     (d / "OSQI-2026-0009.md").write_text(textwrap.dedent("""\

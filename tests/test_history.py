@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sitefixture import AS_OF, CANARY, make_project
+from sitefixture import AS_OF, CANARY, build, built
 
 from osqi_site import cli
 from osqi_site.publish import history
@@ -78,28 +78,21 @@ def test_extends_entry_for_entry() -> None:
                                            "published history was rewritten"]
 
 
-def _build(tmp_path: Path, name: str, as_of: str, previous: Path | None = None) -> Path:
-    root = tmp_path / "proj" if (tmp_path / "proj").exists() else make_project(tmp_path)
-    site = tmp_path / name
-    args = ["build", "-f", str(root / "mkdocs.yml"), "-d", str(site), "--as-of", as_of]
-    assert cli.main([*args, *(["--previous", str(previous)] if previous else [])]) == 0
-    return site
-
-
 def _entries(site: Path) -> list[history.Entry]:
     entries, problems = history.parse((site / history.PATH).read_bytes())
     assert problems == []
     return entries
 
 
-def test_a_lift_between_two_deploys_is_one_new_entry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    one = _build(tmp_path, "one", AS_OF)
+def test_a_lift_between_two_deploys_is_one_new_entry(project: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    one = built(project, tmp_path / "one", AS_OF)
     first = _entries(one)
     assert [x["id"] for x in first[0]["published"]] == ["OSQI-2026-0001", "OSQI-2026-0002", "OSQI-2026-0003"]
     assert first[0]["content"] == hashlib.sha256((one / "osv" / "all.json").read_bytes()).hexdigest()
     assert CANARY.encode() not in (one / history.PATH).read_bytes()
     assert b"OSQI-2026-0004" not in (one / history.PATH).read_bytes() + (one / "history" / "index.html").read_bytes()
-    two = _build(tmp_path, "two", LIFT, previous=one)
+    two = built(project, tmp_path / "two", LIFT, previous=one)
     second = _entries(two)
     assert second[:1] == first and second[1]["published"] == [{"id": "OSQI-2026-0004",
                                                                "modified": "2026-06-01T00:01:00Z"}]
@@ -111,14 +104,14 @@ def test_a_lift_between_two_deploys_is_one_new_entry(tmp_path: Path, capsys: pyt
     assert 'href="../../history/#OSQI-2026-0004"' in page
     assert 'id="OSQI-2026-0004"' in (two / "history" / "index.html").read_text()
     # The log file alone serves as --previous; a deploy that changes nothing adds no entry.
-    three = _build(tmp_path, "three", LIFT, previous=two / history.PATH)
+    three = built(project, tmp_path / "three", LIFT, previous=two / history.PATH)
     assert _entries(three) == second
 
 
-def test_verify_refuses_a_log_that_does_not_extend_the_old_one(tmp_path: Path,
+def test_verify_refuses_a_log_that_does_not_extend_the_old_one(project: Path, tmp_path: Path,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    one = _build(tmp_path, "one", AS_OF)
-    restarted = _build(tmp_path, "restarted", LIFT)  # --previous forgotten: the log starts again
+    one = built(project, tmp_path / "one", AS_OF)
+    restarted = built(project, tmp_path / "restarted", LIFT)  # --previous forgotten: the log starts again
     assert cli.main(["verify", "--previous", str(one), str(restarted)]) == 1
     assert "entry 0 differs from the previous log's" in capsys.readouterr().err
     (restarted / history.PATH).unlink()
@@ -126,15 +119,14 @@ def test_verify_refuses_a_log_that_does_not_extend_the_old_one(tmp_path: Path,
     assert "missing, but the previous site has a log" in capsys.readouterr().err
 
 
-def test_a_build_refuses_a_broken_previous_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    one = _build(tmp_path, "one", AS_OF)
+def test_a_build_refuses_a_broken_previous_log(project: Path, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    one = built(project, tmp_path / "one", AS_OF)
     log = one / history.PATH
     entries = _entries(one)
     log.write_bytes(history.dump([{**entries[0], "n": 5}]))
-    root = tmp_path / "proj"
-    args = ["build", "-f", str(root / "mkdocs.yml"), "-d", str(tmp_path / "two"), "--as-of", LIFT]
-    assert cli.main([*args, "--previous", str(one)]) == 1
+    assert build(project, tmp_path / "two", LIFT, previous=one) == 1
     assert "the previous log cannot be extended" in capsys.readouterr().err
-    assert cli.main([*args, "--previous", str(tmp_path / "nowhere")]) == 1
+    assert build(project, tmp_path / "two", LIFT, previous=tmp_path / "nowhere") == 1
     assert "cannot read" in capsys.readouterr().err
     assert not (tmp_path / "two").exists()

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from sitefixture import init_project
 
-from osqi_site import cli, scaffold
+from osqi_site import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 REL = "disclosures/2026/OSQI-2026-0002.md"
@@ -47,9 +48,7 @@ A summary.
 
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
-    root = tmp_path / "site"
-    scaffold.write_project(root, datetime(2026, 11, 22, tzinfo=UTC))
-    return root
+    return init_project(tmp_path, datetime(2026, 11, 22, tzinfo=UTC))
 
 
 def test_check_messages_name_file_line_field_and_the_fix(site: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from factory import make_disclosure
-from sitefixture import AS_OF, CANARY, all_bytes, make_project, seal_of
+from sitefixture import AS_OF, CANARY, all_bytes, build, built, make_project, seal_of
 
 from osqi_site import cli
 from osqi_site.build import leakscan
@@ -39,12 +39,6 @@ def test_a_withheld_seal_is_a_leak_marker_and_a_public_one_is_not() -> None:
     assert DRAFT_SEAL not in leakscan.withheld_markers([secret], [public])
 
 
-def _build(root: Path, site: Path, as_of: str, previous: Path | None = None) -> Path:
-    args = ["build", "-f", str(root / "mkdocs.yml"), "-d", str(site), "--as-of", as_of]
-    assert cli.main([*args, *(["--previous", str(previous)] if previous else [])]) == 0
-    return site
-
-
 def _register(site: Path) -> dict[str, object]:
     doc: dict[str, object] = json.loads((site / register.PATH).read_bytes())
     return doc
@@ -63,8 +57,8 @@ def lifted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     """The project, a build while OSQI-2026-0004 is embargoed, and one after it lifted (with --previous)."""
     tmp = tmp_path_factory.mktemp("register")
     root = make_project(tmp)
-    one = _build(root, tmp / "one", AS_OF)
-    return root, one, _build(root, tmp / "two", LIFT, previous=one)
+    one = built(root, tmp / "one", AS_OF)
+    return root, one, built(root, tmp / "two", LIFT, previous=one)
 
 
 def test_an_embargo_lifting_between_two_builds_is_committed_then_revealed(
@@ -100,11 +94,11 @@ def test_the_register_never_shows_a_withheld_id_title_or_seal(lifted: tuple[Path
             assert secret not in path
 
 
-def test_a_published_withheld_seal_fails_the_build(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_published_withheld_seal_fails_thebuilt(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = make_project(tmp_path)
     about = root / "content" / "policy.md"
     about.write_text(about.read_text() + f"\nA salt, for the curious: {SEAL}\n")
-    assert cli.main(["build", "-f", str(root / "mkdocs.yml"), "-d", str(tmp_path / "site"), "--as-of", AS_OF]) == 1
+    assert build(root, tmp_path / "site") == 1
     assert f"policy/index.html: {SEAL}" in capsys.readouterr().err
     assert not (tmp_path / "site").exists()
 
@@ -117,7 +111,7 @@ def test_a_dropped_commitment_is_reported(lifted: tuple[Path, Path, Path], tmp_p
     # The secret is dropped before its embargo lifts: made a draft again, so no commitment stays open.
     source = project / "disclosures" / "2026" / f"{WITHHELD}.md"
     source.write_text(source.read_text().replace("draft: false", "draft: true"))
-    dropped = _build(project, tmp_path / "dropped", "2026-06-01T00:00:30Z", previous=one)
+    dropped = built(project, tmp_path / "dropped", "2026-06-01T00:00:30Z", previous=one)
     c = register.commitment(SEAL, WITHHELD)
     assert _register(dropped)["open"] == []
     assert _audit(capsys, dropped, "--previous", str(one)) == [
@@ -170,7 +164,7 @@ def test_with_the_register_off_no_seal_is_needed_and_nothing_is_published(tmp_pa
     config.write_text(re.sub(r"embargo_register: true", "embargo_register: false", config.read_text()))
     for source in (root / "disclosures").rglob("*.md"):
         source.write_text(re.sub(r'(?m)^seal: .*\n', "", source.read_text()))
-    site = _build(root, tmp_path / "site", AS_OF)
+    site = built(root, tmp_path / "site", AS_OF)
     assert not (site / "embargoes").exists()
     assert all(b"osqi-seal" not in data and b"under embargo</a>" not in data for data in all_bytes(site).values())
     assert history.SEALED not in history.parse((site / history.PATH).read_bytes())[0][0]

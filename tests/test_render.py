@@ -11,8 +11,9 @@ import lxml.html
 import markdown
 import pytest
 from factory import DEFAULT, NOW, make_disclosure
+from sitefixture import init_project
 
-from osqi_site import cli, scaffold
+from osqi_site import cli
 from osqi_site.core.gate import publish
 from osqi_site.core.model import Affected, Range, Revision, Severity, TimelineEvent, Withdrawal
 from osqi_site.formats import index_json
@@ -269,8 +270,7 @@ def test_scripts_load_only_where_they_act(sample_site: dict[str, str]) -> None:
 
 
 def test_a_configured_font_is_never_fetched_from_google(tmp_path: Path) -> None:
-    scaffold.write_project(tmp_path / "p", datetime(2026, 11, 22, tzinfo=UTC))
-    config = tmp_path / "p" / "mkdocs.yml"
+    config = init_project(tmp_path, datetime(2026, 11, 22, tzinfo=UTC)) / "mkdocs.yml"
     config.write_text(config.read_text().replace("font: false", "font:\n    text: Inter\n    code: JetBrains Mono"))
     html = _build(config, tmp_path / "site")["index.html"]
     assert '--md-text-font:"Inter"' in html  # used when the reader has it installed

@@ -9,45 +9,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from factory import disclosure_text
+from sitefixture import CANARY, built, make_project
 
-from osqi_site import cli, scaffold
-from osqi_site.core.timefmt import parse_instant
 from osqi_site.formats.checksums import NAME, sha256sums
 from osqi_site.publish.provenance import PATH as PROVENANCE
-
-AS_OF = "2026-06-01T00:00:00Z"
-"""A fixed past clock: after the public disclosures below, before the embargoed one lifts."""
-
-WITHHELD = "ZQXWITHHELDMARKER"
-TIMELINE = [{"date": "2025-12-01", "event": "discovered"}]
-
-
-def _project(tmp_path: Path) -> Path:
-    """The scaffold's project plus a revised, a withdrawn, an embargoed and a draft disclosure."""
-    root = tmp_path / "proj"
-    scaffold.write_project(root, parse_instant(AS_OF), salt=lambda: "1" * 64)  # the same bytes every time
-    year = root / "disclosures" / "2026"
-    (year / "OSQI-2026-0002.md").write_text(disclosure_text(
-        id="OSQI-2026-0002", seal="2" * 64, embargo_until="2026-02-01T09:00:00Z", timeline=TIMELINE,
-        revisions=[{"date": "2026-03-01T10:00:00Z", "summary": "Added the fixed version."}]), encoding="utf-8")
-    (year / "OSQI-2026-0003.md").write_text(disclosure_text(
-        id="OSQI-2026-0003", seal="3" * 64, embargo_until="2026-02-02T09:00:00Z",
-        timeline=TIMELINE, aliases=["CVE-2026-22222"],
-        withdrawn={"date": "2026-04-01T00:00:00Z", "reason": "Duplicate of OSQI-2026-0002."}), encoding="utf-8")
-    (year / "OSQI-2026-0004.md").write_text(disclosure_text(
-        id="OSQI-2026-0004", seal="4" * 64, embargo_until="2026-09-01T00:00:00Z",
-        timeline=TIMELINE, aliases=["CVE-2026-33333"],
-        title=f"Embargoed {WITHHELD} overflow"), encoding="utf-8")
-    (year / "OSQI-2026-0005.md").write_text(disclosure_text(
-        id="OSQI-2026-0005", seal="5" * 64, embargo_until="2026-01-01T00:00:00Z",
-        timeline=TIMELINE, aliases=["CVE-2026-44444"],
-        draft=True, title=f"Draft {WITHHELD} overflow"), encoding="utf-8")
-    return root
-
-
-def _build(root: Path, site: Path) -> None:
-    assert cli.main(["build", "-f", str(root / "mkdocs.yml"), "-d", str(site), "--as-of", AS_OF]) == 0
 
 
 def _tree(site: Path) -> dict[str, bytes]:
@@ -58,9 +23,9 @@ def _tree(site: Path) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, bytes], dict[str, bytes], Path]:
     tmp = tmp_path_factory.mktemp("repro")
-    root = _project(tmp)
-    _build(root, tmp / "first")
-    _build(root, tmp / "second-with-another-name")
+    root = make_project(tmp)
+    built(root, tmp / "first")
+    built(root, tmp / "second-with-another-name")
     return _tree(tmp / "first"), _tree(tmp / "second-with-another-name"), tmp / "first"
 
 
@@ -78,7 +43,7 @@ def test_build_has_the_machine_readable_outputs(builds: tuple[dict[str, bytes], 
                  "osv/all.json", "feed.xml", "atom.xml", "feed.json"):
         assert path in first, path
     assert not any("osqi-2026-0004" in p or "osqi-2026-0005" in p for p in first)
-    assert not [p for p, data in first.items() if WITHHELD.encode() in data]
+    assert not [p for p, data in first.items() if CANARY.encode() in data]
 
 
 def test_sha256sums_lists_every_other_file_with_its_hash(

@@ -13,6 +13,7 @@ import jsonschema
 import pytest
 import yaml
 from factory import SETTINGS, default_meta
+from sitefixture import init_project
 
 from osqi_site import cli, scaffold, schema
 from osqi_site.core import ecosystems, loader, validate
@@ -192,8 +193,7 @@ def test_schema_command_prints_the_schema_with_the_sites_prefix(tmp_path: Path,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["schema", "-f", str(tmp_path / "missing.yml")]) == 0
     assert json.loads(capsys.readouterr().out) == schema.frontmatter_schema("OSQI")
-    scaffold.write_project(tmp_path / "p", datetime(2026, 11, 22, tzinfo=UTC))
-    config = tmp_path / "p" / "mkdocs.yml"
+    config = init_project(tmp_path, datetime(2026, 11, 22, tzinfo=UTC)) / "mkdocs.yml"
     config.write_text(config.read_text().replace("id_prefix: OSQI", "id_prefix: SEC"))
     assert cli.main(["schema", "-f", str(config)]) == 0
     out = capsys.readouterr().out

@@ -10,7 +10,7 @@ import pytest
 from factory import SETTINGS
 from gpgkey import ThrowawayKey, reader_verify, use_key
 from sectxt import Parser
-from sitefixture import AS_OF, CANARY, all_bytes, build, make_project
+from sitefixture import AS_OF, CANARY, all_bytes, build, built, make_project
 
 from osqi_site.core.timefmt import parse_instant
 from osqi_site.formats.securitytxt import PATH as SECURITY_TXT
@@ -69,10 +69,7 @@ def test_signed_security_txt_passes_sectxt_without_not_signed(test_key: Throwawa
 
 
 def _signed_build(tmp_path: Path, name: str, as_of: str = AS_OF) -> Path:
-    root = make_project(tmp_path / name)
-    site = tmp_path / name / "site"
-    assert build(root, site, as_of) == 0
-    return site
+    return built(make_project(tmp_path / name), tmp_path / name / "site", as_of)
 
 
 def test_signed_site_verifies_with_gpg_and_sha256sum(tmp_path: Path, signing_env: ThrowawayKey,
