@@ -46,6 +46,8 @@ SPELLINGS = [
     "\u039fS\u051a\u0399-2026-0004",         # Greek capital omicron and iota
     "OSQ\ua4f2-2026-0004",                 # Lisu letter I, which has no case: read as I, not as UTS #39's "l"
     "OSQI-2026-\u3007\u3007\u30074",        # ideographic zero (a numeral) reads as 0
+    "OSQI-\u0662\u0660\u0662\u0666-\u0660\u0660\u0660\u0664",  # Arabic-Indic digits, read by value
+    "OSQI-\u0968\u0966\u0968\u096c-\u0966\u0966\u0966\u096a",  # Devanagari digits
     "&#x41E;SQI-2026-0004",                # a look-alike as a reference
     "%D0%9ESQI-2026-0004",                 # ... and percent-escaped
     "OSQI 2026 0004",                      # other separators, and none (attack finding 2-11)
@@ -73,6 +75,16 @@ def test_every_spelling_of_an_id_is_a_mention(spelling: str) -> None:
 @pytest.mark.parametrize("spelling", SPELLINGS)
 def test_every_spelling_of_a_marker_is_a_leak(spelling: str) -> None:
     assert leakscan.find_leaks({"a.html": f"<p>x {spelling} y</p>".encode()}, [ID]) == [f"a.html: {ID}"]
+
+
+def test_every_dash_reads_as_a_hyphen() -> None:
+    dashes = [chr(c) for c in range(0x20000) if leakscan.is_dash(chr(c))]
+    assert len(dashes) > 20 and "\u2011" in dashes and "\u2212" in dashes
+    for c in dashes:
+        assert leakscan.normalise(f"a{c}b") == "a-b", hex(ord(c))
+    # Where a marker is matched in the normal form itself (a withheld page's path), a dash is a hyphen.
+    page = "<a href=x>merger\u2011with\u2013acme/</a>".encode()
+    assert leakscan.find_leaks({"a.html": page}, ["merger-with-acme/"]) == ["a.html: merger-with-acme/"]
 
 
 def test_an_escaped_escape_reads_as_an_escape_and_normalising_twice_changes_nothing() -> None:
@@ -171,9 +183,12 @@ def test_any_marker_with_any_letters_replaced_by_look_alikes_is_found(marker: st
 
 
 _TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=30)
+_ESCAPES = st.lists(st.sampled_from(["&", "amp;", "#", "48;", "x4F;", "%", "25", "4F", "\\", "u004f", "x4f", "4f ",
+                                     "O", "\u200b", "\uff10", "\u2011", " "]), max_size=12).map("".join)
+"""Escapes of escapes: one level of each is decoded, so a second normalisation must find nothing left to do."""
 
 
-@given(_TEXT)
+@given(_TEXT | _ESCAPES)
 def test_normalise_is_idempotent(text: str) -> None:
     try:
         once = leakscan.normalise(text)
