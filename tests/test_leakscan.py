@@ -183,12 +183,15 @@ def test_any_marker_with_any_letters_replaced_by_look_alikes_is_found(marker: st
 
 
 _TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=30)
-_ESCAPES = st.lists(st.sampled_from(["&", "amp;", "#", "48;", "x4F;", "%", "25", "4F", "\\", "u004f", "x4f", "4f ",
-                                     "O", "\u200b", "\uff10", "\u2011", " "]), max_size=12).map("".join)
+_ESCAPES = st.lists(st.sampled_from(["&amp;", "&", "#48;", "#x4F;", "%25", "%", "4F", "\\\\", "\\", "u004f", "x4f",
+                                     "4f ", "O", "\u200b", "\uff10", "\u2011", " "]), max_size=8).map("".join)
 """Escapes of escapes: one level of each is decoded, so a second normalisation must find nothing left to do."""
 
 
 @given(_TEXT | _ESCAPES)
+@example("&amp;#48;").via("an HTML escape of an HTML escape")
+@example("%254F").via("a percent-escape of a percent-escape")
+@example("\\\\u004f").via("a backslash escape of a backslash escape")
 def test_normalise_is_idempotent(text: str) -> None:
     try:
         once = leakscan.normalise(text)
