@@ -371,6 +371,9 @@ def test_skeletons_are_the_letters_and_digits_of_the_normal_forms(pieces: list[s
 @settings(max_examples=400)
 @given(st.lists(_PIECES, max_size=24), st.lists(st.tuples(st.integers(0, 60), st.integers(1, 16)), min_size=1,
                                                 max_size=3))
+@example(["OSQI-2026-000", "\\u0026", "#52;"], [(0, 1)])  # a JSON "&" starts a reference: the ID is there
+@example(["OSQI-2026-000", "&#5", "\\x32", ";"], [(0, 1)])  # a JavaScript digit completes one
+@example(["OSQI-2026-000", "%3", "\\u{34}"], [(0, 1)])  # ... and a percent-escape
 def test_the_scan_agrees_with_the_plain_rule(pieces: list[str], picks: list[tuple[int, int]]) -> None:
     """Hits of the fast scan == markers m whose skeleton(normalise(m)) occurs in skeleton(normalise(file)), in
     some view, for markers of ``MIN_MARKER`` letters and digits or more (shorter ones: normalise(m) occurs in
