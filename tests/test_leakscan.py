@@ -11,6 +11,7 @@ import lzma
 import shutil
 import sys
 import tarfile
+import tracemalloc
 import unicodedata
 import zipfile
 from collections.abc import Callable
@@ -584,8 +585,14 @@ def test_an_archive_past_a_limit_or_unreadable_fails_closed(data: bytes, why: st
 def test_a_bomb_is_never_expanded_past_the_limit() -> None:
     # 1 GB of zeros in about 1 MB: refused after reading at most MAX_UNPACKED + 1 bytes, in bounded time.
     bomb = gzip.compress(b"\0" * (1 << 30), compresslevel=1, mtime=0)
-    assert leakscan.find_leaks({"f": bomb}, ["OSQI-2026-0002"]) == \
-        [f"f: unpacks to more than {leakscan.MAX_UNPACKED} bytes, cannot prove it is clean"]
+    tracemalloc.start()
+    try:
+        found = leakscan.find_leaks({"f": bomb}, ["OSQI-2026-0002"])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert found == [f"f: unpacks to more than {leakscan.MAX_UNPACKED} bytes, cannot prove it is clean"]
+    assert peak < 3 * leakscan.MAX_UNPACKED, peak  # the gigabyte was never held
 
 
 def test_withheld_attachment_and_id_inside_a_public_attachments_archive_fail_the_build(
@@ -604,10 +611,13 @@ def test_withheld_attachment_and_id_inside_a_public_attachments_archive_fail_the
 
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-16"])
 def test_a_marker_in_utf16_text_without_a_byte_order_mark_is_found(encoding: str) -> None:
-    text = "crash: OSQI-2026-0002 Secret heap overflow in zqlib\r\n" * 3
+    # ASCII letters are found in the raw bytes too (the NULs between them are not letters); a non-ASCII
+    # letter's second byte is not NUL, so only the UTF-16 reading finds "sécurité".
+    text = "crash: OSQI-2026-0002 Secret heap overflow in zqlib, faille de sécurité\r\n" * 3
+    markers = ["OSQI-2026-0002", "Secret heap overflow in zqlib", "faille de sécurité"]
     for packed in (text.encode(encoding), gzip.compress(text.encode(encoding), mtime=0)):
-        assert leakscan.find_leaks({"w.log": packed}, ["OSQI-2026-0002", "Secret heap overflow in zqlib"]) == \
-            ["w.log: OSQI-2026-0002", "w.log: Secret heap overflow in zqlib"]
+        assert leakscan.find_leaks({"w.log": packed}, markers) == \
+            ["w.log: OSQI-2026-0002", "w.log: Secret heap overflow in zqlib", "w.log: faille de sécurité"]
 
 
 def test_binary_files_with_nuls_everywhere_are_not_read_as_utf16() -> None:
