@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
-from factory import SETTINGS
+from factory import BODY, SETTINGS, disclosure_text
 from hypothesis import given
 from hypothesis import strategies as st
 from mkdocs.utils import markdown_extensions
@@ -18,6 +18,7 @@ from sitefixture import AS_OF, all_bytes, build
 from osqi_site import cli
 from osqi_site.adapter import plugin
 from osqi_site.build import pipeline
+from osqi_site.core.loader import parse_text
 from osqi_site.core.timefmt import parse_instant
 
 LATER = "2026-06-01T00:01:00Z"
@@ -369,6 +370,20 @@ def test_the_rendered_net_finds_what_the_site_markdown_makes_of_a_withheld_page(
         "sub/img/a_b.png", "img/c.png", "dl/x/data.csv"}
 
 
+def test_the_rendered_net_holds_what_only_the_rendered_page_names(project: Path, tmp_path: Path) -> None:
+    # Python-Markdown's wikilinks make [[Launch Plan]] a link to /Launch_Plan/: no spelling of the folder is in
+    # the page's text, only in its HTML, so only the rendered net sees that the page uses Launch_Plan/plan.pdf.
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text().replace("markdown_extensions:\n", "markdown_extensions:\n  - wikilinks\n", 1))
+    (project / "content" / "Launch_Plan").mkdir()
+    (project / "content" / "Launch_Plan" / "plan.pdf").write_bytes(b"%PDF ZQXWIKI plan")
+    (project / "content" / "launch.md").write_text(f"---\nembargo_until: {LATER}\n---\n\n# Launch\n\n[[Launch Plan]]\n")
+    assert build(project, tmp_path / "site") == 0
+    _no_canary(tmp_path / "site", "ZQXWIKI")
+    assert build(project, tmp_path / "lifted", as_of=LATER) == 0
+    assert "Launch_Plan/plan.pdf" in all_bytes(tmp_path / "lifted")
+
+
 # -- bidirectional controls ("Trojan Source") -------------------------------------------------------------------
 
 @pytest.mark.parametrize("control", ["\u202e", "\u202a", "\u202d", "\u2066", "\u2067", "\u2068", "\u2069",
@@ -385,7 +400,13 @@ def test_a_bidi_control_in_a_content_page_is_a_located_error(control: str) -> No
 
 @pytest.mark.parametrize("mark", ["\u200e", "\u200f", "\u061c"])
 def test_the_marks_of_ordinary_right_to_left_text_pass_the_gate(mark: str) -> None:
-    assert _gate({"content/index.md": f"# Home\n\n\u05e9\u05dc\u05d5\u05dd{mark} world\n".encode()}).problems == ()
+    text = f"# Home\n\n\u05e9\u05dc\u05d5\u05dd{mark} world\n"
+    for source in (text, f"---\ntitle: \u05e9\u05dc\u05d5\u05dd{mark} world\n---\n{text}"):
+        assert _gate({"content/index.md": source.encode()}).problems == ()
+    assert pipeline.mention_problems("content/index.md", text, 1, frozenset(), SETTINGS) == []
+    disclosure = disclosure_text(title=f"\u05e9\u05dc\u05d5\u05dd{mark} world", body=BODY + text)
+    doc, problems = parse_text("disclosures/2026/OSQI-2026-0001.md", disclosure.encode())
+    assert problems == [] and doc is not None
 
 
 def test_a_reversed_id_after_a_right_to_left_override_fails_check_and_build(
