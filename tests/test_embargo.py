@@ -21,7 +21,6 @@ from osqi_site.core import alarms, gate
 from osqi_site.core.model import Affected, Credit, Disclosure, Range, Revision, TimelineEvent, Withdrawal
 from osqi_site.core.settings import Settings
 from osqi_site.core.timefmt import parse_instant
-from osqi_site.publish.verify import continuity_problems
 
 SETTINGS = Settings(site_url="https://osqi.example/")
 WRITEUP = "Long-form ZQXWRITEUP analysis"
@@ -119,41 +118,6 @@ def test_next_lift_prints_nothing_when_nothing_is_scheduled(project: Path, capsy
         shutil.rmtree(p) if p.is_dir() else p.unlink()
     assert cli.main(["next-lift", "-f", str(project / "mkdocs.yml")]) == 0
     assert capsys.readouterr().out == ""
-
-
-# -- continuity ---------------------------------------------------------------------------------------------
-
-def _rec(ident: str, published: str = "2026-01-01T00:00:00Z", modified: str = "2026-01-01T00:00:00Z",
-         withdrawn: str | None = None) -> dict[str, str]:
-    r = {"id": ident, "published": published, "modified": modified}
-    if withdrawn:
-        r["withdrawn"] = withdrawn
-    return r
-
-
-@pytest.mark.parametrize(("new", "message"), [
-    ([], "OSQI-2026-0001: was published and is gone; withdraw it instead of deleting it"),
-    ([_rec("OSQI-2026-0001", published="2026-02-01T00:00:00Z")], "OSQI-2026-0001: published changed"),
-    ([_rec("OSQI-2026-0001", modified="2025-12-01T00:00:00Z")], "OSQI-2026-0001: modified went backwards"),
-])
-def test_continuity_violations(new: list[dict[str, str]], message: str) -> None:
-    problems = continuity_problems([_rec("OSQI-2026-0001")], new)
-    assert len(problems) == 1 and problems[0].startswith(message)
-
-
-def test_continuity_accepts_revision_withdrawal_and_new_records() -> None:
-    new = [_rec("OSQI-2026-0001", modified="2026-03-01T00:00:00Z", withdrawn="2026-03-01T00:00:00Z"),
-           _rec("OSQI-2026-0002", published="2026-02-01T00:00:00Z", modified="2026-02-01T00:00:00Z")]
-    assert continuity_problems([_rec("OSQI-2026-0001")], new) == []
-
-
-def test_verify_command_on_real_builds(project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert build(project, tmp_path / "old") == 0
-    (project / "disclosures" / "2026" / "OSQI-2026-0002.md").unlink()
-    shutil.rmtree(project / "disclosures" / "2026" / "OSQI-2026-0002")
-    assert build(project, tmp_path / "new") == 0
-    assert cli.main(["verify", "--previous", str(tmp_path / "old"), str(tmp_path / "new")]) == 1
-    assert "OSQI-2026-0002: was published and is gone" in capsys.readouterr().err
 
 
 # -- alarms -------------------------------------------------------------------------------------------------

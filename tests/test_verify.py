@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,36 @@ OLD = {"id": "OSQI-2026-0001", "published": "2026-01-01T00:00:00Z", "modified": 
 
 def _with(**changes: Any) -> dict[str, Any]:
     return {**OLD, **changes}
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    (OLD, [], "OSQI-2026-0001: was published and is gone; withdraw it instead of deleting it"),
+    (OLD, [_with(published="2026-02-01T00:00:00Z")],
+     "OSQI-2026-0001: published changed from 2026-01-01T00:00:00Z to 2026-02-01T00:00:00Z"),
+    (OLD, [_with(modified="2025-12-01T00:00:00Z")],
+     "OSQI-2026-0001: modified went backwards from 2026-01-05T00:00:00Z to 2025-12-01T00:00:00Z"),
+    (_with(withdrawn="2026-01-05T00:00:00Z"), [_with(modified="2026-02-01T00:00:00Z")],
+     "OSQI-2026-0001: was withdrawn and is no longer; a withdrawal is final"),
+])
+def test_a_vanished_redated_rewound_or_unwithdrawn_record_is_named(old: dict[str, Any], new: list[dict[str, Any]],
+                                                                   message: str) -> None:
+    assert continuity_problems([old], new) == [message]
+
+
+def test_a_revision_a_withdrawal_and_new_records_pass() -> None:
+    new = [_with(modified="2026-03-01T00:00:00Z", withdrawn="2026-03-01T00:00:00Z"),
+           _with(id="OSQI-2026-0002", published="2026-02-01T00:00:00Z", modified="2026-02-01T00:00:00Z")]
+    assert continuity_problems([OLD], new) == []
+
+
+def test_a_vanished_disclosure_fails_verify_on_real_builds(project: Path, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    assert build(project, tmp_path / "old") == 0
+    (project / "disclosures" / "2026" / "OSQI-2026-0002.md").unlink()
+    shutil.rmtree(project / "disclosures" / "2026" / "OSQI-2026-0002")
+    assert build(project, tmp_path / "new") == 0
+    assert cli.main(["verify", "--previous", str(tmp_path / "old"), str(tmp_path / "new")]) == 1
+    assert "OSQI-2026-0002: was published and is gone" in capsys.readouterr().err
 
 
 def test_a_changed_record_whose_modified_did_not_move_is_named_with_the_fix() -> None:
