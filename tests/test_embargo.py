@@ -69,10 +69,14 @@ def test_malformed_content_page_gate_fails_closed(project: Path, tmp_path: Path,
     assert not (tmp_path / "site").exists()
 
 
-def test_public_page_linking_a_withheld_page_fails(project: Path, tmp_path: Path) -> None:
+def test_public_page_linking_a_withheld_page_fails(project: Path, tmp_path: Path,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    # The withheld page is no documentation file to MkDocs, so the link is broken, which strict mode refuses.
     _add_writeup(project, "2026-06-01T00:01:00Z")
     (project / "content" / "policy.md").write_text("# Policy\n\nSee [the write-up](writeup.md).\n")
     assert build(project, tmp_path / "site") == 1
+    assert "contains a link 'writeup.md', but the target is not found" in caplog.text
+    assert not (tmp_path / "site").exists()
 
 
 # -- preview ------------------------------------------------------------------------------------------------
