@@ -63,7 +63,9 @@ def test_repository_and_real_fixture_containers_validate() -> None:
         assert not checked.problems
         public = gate.publish(checked.disclosures, NOW).public
         files = cve.cve_files(public, settings)
-        assert files
+        # One container per CVE alias of a public disclosure (the sample has some).
+        cves = {a for d in public for a in d.aliases if a.startswith("CVE-")}
+        assert cves and sorted(files) == sorted(f"cve/{a}.json" for a in cves)
         for data in files.values():
             container = json.loads(data)
             schema = CveRecord.Schemas.CNA_REJECTED if "rejectedReasons" in container else \
