@@ -102,6 +102,31 @@ def test_digit_boundary_and_titles_with_ampersand_and_apostrophe() -> None:
         assert leakscan.find_leaks({"a": spelled.encode()}, [title]) == [f"a: {title}"], spelled
 
 
+def test_find_leaks_sees_every_spelling_and_respects_id_boundaries() -> None:
+    files = {
+        "a.html": b"<p>Soon: OSQI-2026-0004 &amp; more</p>",
+        "b.json": b'{"url": "https:\\/\\/x\\/Secret title\\/"}',
+        "c.xml.gz": gzip.compress(b"<title>x/Secret title</title>"),
+        "d.html": b"OSQI-2026-00041 is another disclosure",
+        "e.bin": bytes(range(256)) + b"OSQI-2026-0004",
+        "f.gz": b"\x1f\x8b not gzip",  # gzip by its magic bytes, whatever the name
+        "g.gz": b"not gzip",  # by its bytes, not gzip at all: scanned as it is
+    }
+    leaks = leakscan.find_leaks(files, ["OSQI-2026-0004", "x/Secret title"])
+    assert leaks == ["a.html: OSQI-2026-0004", "b.json: x/Secret title", "c.xml.gz: x/Secret title",
+                     "e.bin: OSQI-2026-0004",
+                     "f.gz: unreadable gzip (BadGzipFile), cannot prove it is clean"]
+    assert leakscan.find_leaks(files, []) == []
+
+
+def test_find_leaks_matches_non_ascii_markers_and_any_scripts_digits() -> None:
+    files = {"a.html": "Bientôt : « Fuite sécurité » dans 🚀 l\u2019outil".encode(),
+             "b.html": "OSQI-2026-0004٣ is another ID (Arabic-Indic digit)".encode(),
+             "c.bin": b"\xff\xfe" + "Fuite sécurité".encode("utf-16-le") + b"\x80Fuite s\xc3\xa9curit\xc3\xa9\x81"}
+    leaks = leakscan.find_leaks(files, ["Fuite sécurité", "OSQI-2026-0004"])
+    assert leaks == ["a.html: Fuite sécurité", "c.bin: Fuite sécurité"]
+
+
 def test_withheld_attachment_is_found_by_its_bytes_under_any_name() -> None:
     poc = b"int main() { return 1; }\n"
     digests = {hashlib.sha256(poc).hexdigest(): "poc.c"}
