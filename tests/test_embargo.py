@@ -1,4 +1,4 @@
-"""Embargo enforcement beyond disclosures: content pages, preview, scheduling, continuity, alarms, escaping."""
+"""Embargo enforcement beyond disclosures: content pages, preview, scheduling, alarms, the gate, the final scan."""
 
 from __future__ import annotations
 
