@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import feedparser
 import pytest
+from mkdocs.config.defaults import MkDocsConfig
 
 from osqi_site import cli
 from osqi_site.build.transaction import BUILD_MARKER, TEMP_TAG
@@ -133,6 +135,7 @@ def test_ctrl_c_late_in_a_build_leaves_the_last_good_site(project: Path, tmp_pat
     assert build(project, site) == 0
     before, inode = digest(site), site.stat().st_ino
     (project / "content" / "index.md").write_text("# Home\n\nA new home page.\n")  # a swap would show
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")  # pinned for the build; Ctrl-C skips on_build_error
     if when == "while pages are written":
         real_page, pages = mkdocs_build._build_page, []
 
@@ -155,23 +158,45 @@ def test_ctrl_c_late_in_a_build_leaves_the_last_good_site(project: Path, tmp_pat
     assert build(project, site) == 130
     assert digest(site) == before and site.stat().st_ino == inode
     assert _temporary(site) == []
+    assert os.environ.get("SOURCE_DATE_EPOCH") == epoch
 
 
-def test_after_the_swap_site_dir_names_the_published_folder_again(project: Path, tmp_path: Path) -> None:
-    """gh-deploy pushes site_dir after on_shutdown, when the temporary folder is gone."""
-    from mkdocs.commands.build import build as mkdocs_build
+def _started(project: Path, site: Path, command: Literal["build", "gh-deploy"]) -> MkDocsConfig:
+    """The configuration of a build into ``site`` started as MkDocs' own ``command`` starts it."""
     from mkdocs.config import load_config
 
     from osqi_site.adapter.plugin import OsqiPlugin
     from osqi_site.core.timefmt import parse_instant
     from tests.sitefixture import AS_OF
 
-    site = tmp_path / "site"
     config = load_config(str(project / "mkdocs.yml"), site_dir=str(site))
     plugin = config.plugins["osqi"]
     assert isinstance(plugin, OsqiPlugin)
     plugin.as_of = parse_instant(AS_OF)
-    config.plugins.on_startup(command="gh-deploy", dirty=False)
+    config.plugins.on_startup(command=command, dirty=False)
+    return config
+
+
+def test_a_failed_build_throws_its_temporary_folder_away_at_once(project: Path, tmp_path: Path) -> None:
+    """In on_build_error, not only on_shutdown: a caller that never shuts the plugin down leaves nothing either."""
+    from mkdocs.commands.build import build as mkdocs_build
+    from mkdocs.exceptions import Abort
+
+    site = tmp_path / "site"
+    (project / "theme" / "main.html").write_text(
+        '{% extends "osqi.html" %}\n{% block announce %}Coming: OSQI-2026-0004{% endblock %}\n')
+    config = _started(project, site, "build")
+    with pytest.raises(Abort):
+        mkdocs_build(config)
+    assert _temporary(site) == [] and not site.exists()
+
+
+def test_after_the_swap_site_dir_names_the_published_folder_again(project: Path, tmp_path: Path) -> None:
+    """gh-deploy pushes site_dir after on_shutdown, when the temporary folder is gone."""
+    from mkdocs.commands.build import build as mkdocs_build
+
+    site = tmp_path / "site"
+    config = _started(project, site, "gh-deploy")
     try:
         mkdocs_build(config)
         assert Path(config.site_dir).parent == site.parent and Path(config.site_dir) != site  # built beside it
