@@ -37,7 +37,7 @@ class Refused(Exception):
 
 
 class Transaction:
-    """One build's way into its destination: the only code that writes to, replaces or deletes it.
+    """One build's way into its destination: the only code that replaces or deletes it (builds write elsewhere).
 
     ``begin`` refuses a wrong destination, deletes what interrupted runs left, and makes a locked temporary
     folder (``site_dir``) beside the destination, where the build writes everything. Once every check has
