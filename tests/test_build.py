@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import feedparser
 import pytest
+from mkdocs.config.defaults import MkDocsConfig
 from sitefixture import CANARY, all_bytes, build, digest, disclosure_text
 
 from osqi_site import cli
-from osqi_site.adapter.plugin import TEMP_TAG
+from osqi_site.build.transaction import BUILD_MARKER, TEMP_TAG
 
 
 def test_build_publishes_public_and_nothing_withheld(project: Path, tmp_path: Path) -> None:
@@ -99,6 +101,106 @@ def test_strict_warning_leaves_last_good_site_untouched(project: Path, tmp_path:
     (project / "content" / "index.md").write_text("# Home\n\n[broken](missing.md)\n")
     assert build(project, site) == 1
     assert digest(site) == before
+
+
+def _temporary(site: Path) -> list[Path]:
+    return [p for p in site.parent.iterdir() if TEMP_TAG in p.name]
+
+
+def test_a_build_failing_late_leaves_the_last_good_site_byte_identical(project: Path, tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    # Every page is written before the leak scan, the last check, fails: only the temporary folder held them.
+    site = tmp_path / "site"
+    assert build(project, site) == 0
+    before, inode = digest(site), site.stat().st_ino
+    (project / "theme" / "main.html").write_text(
+        '{% extends "osqi.html" %}\n{% block announce %}Coming: OSQI-2026-0004{% endblock %}\n')
+    assert build(project, site) == 1
+    assert "withheld disclosure text found in the output" in capsys.readouterr().err
+    assert digest(site) == before and site.stat().st_ino == inode
+    assert _temporary(site) == []
+
+
+@pytest.mark.parametrize("when", ["while pages are written", "after the build marked itself complete"])
+def test_ctrl_c_late_in_a_build_leaves_the_last_good_site(project: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch, when: str) -> None:
+    from mkdocs.commands import build as mkdocs_build
+    from mkdocs.plugins import event_priority
+
+    from osqi_site.adapter.plugin import OsqiPlugin
+
+    site = tmp_path / "site"
+    assert build(project, site) == 0
+    before, inode = digest(site), site.stat().st_ino
+    (project / "content" / "index.md").write_text("# Home\n\nA new home page.\n")  # a swap would show
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")  # pinned for the build; Ctrl-C skips on_build_error
+    if when == "while pages are written":
+        real_page, pages = mkdocs_build._build_page, []
+
+        def page(*args: Any, **kwargs: Any) -> None:
+            pages.append(args)
+            if len(pages) == 5:
+                raise KeyboardInterrupt
+            real_page(*args, **kwargs)
+
+        monkeypatch.setattr(mkdocs_build, "_build_page", page)
+    else:  # MkDocs has yet to count strict-mode warnings: the build has not ended well yet
+        real_post_build = OsqiPlugin.on_post_build
+
+        @event_priority(-100)
+        def post_build(self: OsqiPlugin, *, config: Any) -> None:
+            real_post_build(self, config=config)
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(OsqiPlugin, "on_post_build", post_build)
+    assert build(project, site) == 130
+    assert digest(site) == before and site.stat().st_ino == inode
+    assert _temporary(site) == []
+    assert os.environ.get("SOURCE_DATE_EPOCH") == epoch
+
+
+def _started(project: Path, site: Path, command: Literal["build", "gh-deploy"]) -> MkDocsConfig:
+    """The configuration of a build into ``site`` started as MkDocs' own ``command`` starts it."""
+    from mkdocs.config import load_config
+    from sitefixture import AS_OF
+
+    from osqi_site.adapter.plugin import OsqiPlugin
+    from osqi_site.core.timefmt import parse_instant
+
+    config = load_config(str(project / "mkdocs.yml"), site_dir=str(site))
+    plugin = config.plugins["osqi"]
+    assert isinstance(plugin, OsqiPlugin)
+    plugin.as_of = parse_instant(AS_OF)
+    config.plugins.on_startup(command=command, dirty=False)
+    return config
+
+
+def test_a_failed_build_throws_its_temporary_folder_away_at_once(project: Path, tmp_path: Path) -> None:
+    """In on_build_error, not only on_shutdown: a caller that never shuts the plugin down leaves nothing either."""
+    from mkdocs.commands.build import build as mkdocs_build
+    from mkdocs.exceptions import Abort
+
+    site = tmp_path / "site"
+    (project / "theme" / "main.html").write_text(
+        '{% extends "osqi.html" %}\n{% block announce %}Coming: OSQI-2026-0004{% endblock %}\n')
+    config = _started(project, site, "build")
+    with pytest.raises(Abort):
+        mkdocs_build(config)
+    assert _temporary(site) == [] and not site.exists()
+
+
+def test_after_the_swap_site_dir_names_the_published_folder_again(project: Path, tmp_path: Path) -> None:
+    """gh-deploy pushes site_dir after on_shutdown, when the temporary folder is gone."""
+    from mkdocs.commands.build import build as mkdocs_build
+
+    site = tmp_path / "site"
+    config = _started(project, site, "gh-deploy")
+    try:
+        mkdocs_build(config)
+        assert Path(config.site_dir).parent == site.parent and Path(config.site_dir) != site  # built beside it
+    finally:
+        config.plugins.on_shutdown()
+    assert config.site_dir == str(site) and (site / BUILD_MARKER).is_file()
 
 
 def test_content_page_mentioning_an_embargoed_id_fails(project: Path, tmp_path: Path,
@@ -267,22 +369,6 @@ def test_scan_verdicts_are_reused_only_for_the_same_markers(project: Path, tmp_p
     # A minute later OSQI-2026-0004 lifts: other markers, so every file is scanned again.
     assert build(project, tmp_path / "c", as_of="2026-06-01T00:01:00Z") == 0
     assert len(scanned) >= files
-
-
-def test_remove_tree_removes_everything_and_never_follows_links(tmp_path: Path) -> None:
-    from osqi_site.adapter.plugin import _remove_tree
-
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    (outside / "keep.txt").write_text("not ours")
-    root = tmp_path / "old-site"
-    for rel in ("index.html", "a/b.json", "a/c/d.html", "e/f/g/h.txt", ".well-known/csaf/2026/x.json"):
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(rel)
-    (root / "a" / "link").symlink_to(outside, target_is_directory=True)
-    (root / "toplink").symlink_to(outside, target_is_directory=True)
-    _remove_tree(root)
-    assert not root.exists() and (outside / "keep.txt").read_text() == "not ours"
 
 
 def test_scan_verdicts_are_stored_per_marker_set(tmp_path: Path) -> None:

@@ -4,16 +4,14 @@ folder and the reverse, leftovers of an interrupted run deleted by the next, all
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from sitefixture import AS_OF, CANARY, build
 
 from osqi_site import cli, scaffold
-from osqi_site.adapter import plugin
+from osqi_site.build import transaction
 from osqi_site.core.timefmt import parse_instant
 
 FUTURE = "2999-01-01T00:00:00Z"
@@ -52,7 +50,7 @@ def test_a_build_folder_containing_a_preview_is_refused(project: Path, tmp_path:
     site = tmp_path / "site"
     assert build(project, site) == 0
     (site / "old" / "review").mkdir(parents=True)  # as an older version, or a hand, could have left it
-    (site / "old" / "review" / plugin.PREVIEW_MARKER).write_text("preview\n")
+    (site / "old" / "review" / transaction.PREVIEW_MARKER).write_text("preview\n")
     _err(capsys)
     assert build(project, site) == 1
     assert f"contains {site / 'old' / 'review'}, which holds a preview" in _err(capsys)
@@ -63,7 +61,7 @@ def test_a_preview_folder_containing_a_build_is_refused(project: Path, tmp_path:
     review = tmp_path / "review"
     assert _preview(project, review) == 0
     (review / "copy").mkdir()
-    (review / "copy" / plugin.BUILD_MARKER).write_text("osqi-site build\n")
+    (review / "copy" / transaction.BUILD_MARKER).write_text("osqi-site build\n")
     _err(capsys)
     assert _preview(project, review) == 1
     assert f"contains {review / 'copy'}, which holds a public build" in _err(capsys)
@@ -109,36 +107,19 @@ def test_leftovers_of_an_interrupted_preview_are_deleted_by_the_next(project: Pa
     assert not leftover.exists()
 
 
-def test_a_running_builds_folder_is_not_a_leftover_until_its_process_dies(tmp_path: Path) -> None:
-    folder = _leftover(tmp_path, ".site.osqi-tmp-building-running")
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from pathlib import Path; from osqi_site.adapter import plugin; "
-         "plugin._claim(Path(sys.argv[1])); print('locked', flush=True); time.sleep(60)", str(folder)],
-        stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
-        assert plugin.clean_leftovers(tmp_path / "site") == []
-        assert folder.exists()
-    finally:
-        holder.send_signal(signal.SIGKILL)  # as kill -9 of a build would: the kernel drops its lock
-        holder.wait()
-    assert plugin.clean_leftovers(tmp_path / "site") == [folder]
-    assert not folder.exists()
-
-
 def test_the_temporary_folder_is_named_with_the_tag_while_building(project: Path, tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[str] = []
-    real = plugin._swap_in
+    real = transaction._swap_in
 
     def spy(built: Path, final: Path) -> None:
         seen.extend(p.name for p in final.parent.iterdir())
         real(built, final)
 
-    monkeypatch.setattr(plugin, "_swap_in", spy)
+    monkeypatch.setattr(transaction, "_swap_in", spy)
     assert build(project, tmp_path / "site") == 0
     assert [n for n in seen if n.startswith(".site")] and all(
-        n.startswith(f".site{plugin.TEMP_TAG}building-") for n in seen if n.startswith(".site"))
+        n.startswith(f".site{transaction.TEMP_TAG}building-") for n in seen if n.startswith(".site"))
 
 
 def test_init_gitignore_covers_preview_and_temporary_folders(tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import fcntl
 import functools
 import gc
 import logging
@@ -13,7 +12,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -34,7 +32,7 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
 from osqi_site.adapter import prerender
-from osqi_site.build import cachedb, leakscan, outputs, pipeline, verdicts
+from osqi_site.build import cachedb, leakscan, outputs, pipeline, transaction, verdicts
 from osqi_site.build.memo import Memo
 from osqi_site.build.pool import give_back_memory, settle_heap
 from osqi_site.core import activefiles, gate, realfiles, sanitize
@@ -50,8 +48,6 @@ from osqi_site.publish import history, provenance, register, signing
 
 log = logging.getLogger("mkdocs.plugins.osqi")
 THEME_DIR = Path(__file__).parents[1] / "theme"
-BUILD_MARKER = ".osqi-build"
-PREVIEW_MARKER = ".osqi-preview"
 LEGACY_CACHE_FOLDERS = ("outputs", "pages")
 ONE_SHOT = ("build", "gh-deploy")
 """Commands whose process ends with the build (``serve`` lives on, rebuilding)."""
@@ -124,11 +120,12 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         """Set by the ``osqi-site`` CLI for ``--as-of``; overrides the ``as_of`` option."""
         self.command: str | None = None
         """Set by on_startup; without it (a bare ``build()`` call) the build writes site_dir directly."""
-        self.built = False
         self.settings: Settings | None = None
         self.publication: gate.Publication | None = None
         self.output: pipeline.SiteOutput | None = None
-        self.final_site_dir: str | None = None
+        self.txn: transaction.Transaction | None = None
+        """The publishing transaction of a one-shot build: on_config begins it, on_shutdown commits it."""
+        self._site_config: MkDocsConfig | None = None
         self.generated: frozenset[str] = frozenset()
         """Source paths of the generated pages."""
         self.page_dates: dict[str, str] = {}
@@ -157,8 +154,6 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         """Set by ``osqi-site preview``: any clock allowed, banner and noindex on every page, never deployable."""
         self._saved_epoch: str | None = None
         self._epoch_pinned = False
-        self._temp_dir = ""
-        self._temp_lock: int | None = None
         self.build_site_dir: Path | None = None
         """Set by ``osqi-site preview``: the build folder of mkdocs.yml, where a preview must never go."""
         self._assets: dict[str, pipeline.ContentSource] = {}
@@ -258,11 +253,10 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         # Without a public date, a fixed old date keeps sitemap and gzip stamps reproducible.
         self.site_date = newest.date().isoformat() if newest else "1970-01-01"
         self.content_problems = []
-        self.built = False
         if self.command == "serve":
             config.watch.append(str(disclosures_dir))
         elif self.command is not None:
-            self._redirect_site_dir(config)
+            self._begin_transaction(config)
         self._pin_build_date(pub)
         log.info("osqi: %d public, %d withheld as of %s", len(pub.public), len(pub.withheld), now.isoformat())
         return config
@@ -275,7 +269,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             raise PluginError(f"osqi: {', '.join(clashes)}: docs_dir must not contain a disclosures/ folder; "
                               "disclosure pages are generated from disclosures_dir")
         self._gate_content(files, config)
-        for name, text in self._marker_files().items():
+        for name, text in transaction.marker_files(preview=self.preview, now=self.publication.now).items():
             # An explicit inclusion level: MkDocs would otherwise drop dotfiles such as the markers.
             files.append(File.generated(config, name, content=text, inclusion=InclusionLevel.NOT_IN_NAV))
         for project in self.projects.public:
@@ -419,29 +413,27 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             prerender.prune(self._html_used[0].parent, self._html_used, time.time())
             # Once per serve session is enough: a reload only adds renders, which the next build prunes.
             self._pruned = self.command == "serve"
-        self.built = True
+        if self.txn is not None:
+            self.txn.mark_complete()
 
     def on_build_error(self, *, error: Exception) -> None:
         # Also called for strict-mode warnings, which MkDocs counts only after on_post_build.
         self._restore_build_date()
-        self.built = False
-        self._discard()
+        if self.txn is not None:
+            self.txn.abort()
 
     @guarded
     def on_shutdown(self) -> None:
         # Only here is the build known to have passed every check, strict mode included.
-        if self.final_site_dir is not None and self.built:
-            _swap_in(Path(self._temp_dir), Path(self.final_site_dir))
-        self._discard()
-
-    def _discard(self) -> None:
-        if self.final_site_dir is not None:
-            # A failed build's tree is thrown away; the last good site was never touched.
-            shutil.rmtree(self._temp_dir, ignore_errors=True)
-            self.final_site_dir = None
-        if self._temp_lock is not None:
-            os.close(self._temp_lock)
-            self._temp_lock = None
+        self._restore_build_date()  # Ctrl-C skips on_build_error
+        txn, config = self.txn, self._site_config
+        self.txn = self._site_config = None
+        if txn is None or config is None:
+            return
+        try:
+            txn.commit()
+        finally:
+            config.site_dir = str(txn.final)  # gh-deploy pushes site_dir after this; the temporary one is gone
 
     # -- helpers -----------------------------------------------------------------------------------
 
@@ -658,78 +650,20 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         files = {**output.files, **projects.feed_files(self.projects.public, pub.public, settings)}
         return dataclasses.replace(output, pages=(*output.pages, listing), files=dict(sorted(files.items())))
 
-    def _marker_files(self) -> dict[str, str]:
-        assert self.publication is not None
-        if self.preview:
-            return {PREVIEW_MARKER: f"osqi-site preview as of {self.publication.now.isoformat()}; never deploy\n",
-                    "robots.txt": "User-agent: *\nDisallow: /\n"}
-        return {BUILD_MARKER: "osqi-site build\n"}
-
-    def _refuse_wrong_folder(self, final: Path) -> None:
-        """A preview shows embargoed text: it must never land where a public build goes, nor the reverse.
-
-        Not in the same folder, nor one inside the other, at any depth: a deploy of the outer folder would
-        publish the inner one. The build folder of mkdocs.yml counts as a build folder before it exists.
-        """
-        mine, other = (PREVIEW_MARKER, BUILD_MARKER) if self.preview else (BUILD_MARKER, PREVIEW_MARKER)
-        kind = "a public build" if self.preview else "a preview"
-        if (final / other).exists():
-            raise PluginError(f"osqi: {final} holds {kind} (it has {other}); refusing to write "
-                              f"{'a preview' if self.preview else 'a public build'} into it. Use another folder")
-        for folder in final.parents:
-            if (folder / other).exists():
-                raise PluginError(f"osqi: {final} lies inside {folder}, which holds {kind} (it has {other}); "
-                                  "a deploy of it would publish this one too. Use a folder outside it")
-        nested = _holding_marker(final, other)
-        if nested is not None:
-            raise PluginError(f"osqi: {final} contains {nested}, which holds {kind} (it has {other}); "
-                              "a deploy of it would publish that one too. Move it out or use another folder")
-        build_dir = self.build_site_dir
-        if self.preview and build_dir is not None and (
-                final == build_dir or final.is_relative_to(build_dir) or build_dir.is_relative_to(final)):
-            raise PluginError(f"osqi: {final} is, lies inside or contains the build folder {build_dir} of "
-                              "mkdocs.yml; a preview never goes where a public build may. Use another folder")
-        if self.preview and final.exists() and any(final.iterdir()) and not (final / mine).exists():
-            raise PluginError(f"osqi: {final} is not empty and is not a previous preview; refusing to write")
-
-    def _refuse_source_folder(self, final: Path, config: MkDocsConfig) -> None:
-        """A build replaces its destination whole: it must never be, contain or lie inside a folder the project
-        is made of, nor contain mkdocs.yml, or the swap would delete those sources. Decided on resolved real
-        paths, so ``..`` and symbolic links lead nowhere else."""
+    def _begin_transaction(self, config: MkDocsConfig) -> None:
+        """Point MkDocs at a temporary folder beside site_dir, swapped in by on_shutdown only once complete."""
         root = Path(config.config_file_path).resolve().parent
-        if final.exists() and not final.is_dir():
-            raise PluginError(f"osqi: site folder {final} is a file, not a folder; a build replaces its folder "
-                              "whole. Use another folder, such as site/")
-        if final == root or root.is_relative_to(final):
-            raise PluginError(f"osqi: site folder {final} is or contains the project folder {root} (it holds "
-                              f"{Path(config.config_file_path).name}); a build replaces its folder whole and would "
-                              "delete the project. Use a folder inside it, such as site/")
         sources = [("disclosures_dir", root / self.config.disclosures_dir), ("docs_dir", Path(config.docs_dir)),
                    ("cache_dir", root / self.config.cache_dir), ("git folder", root / ".git"),
                    *(("theme folder", Path(d)) for d in config.theme.dirs)]
-        for what, folder in sources:
-            real = folder.resolve()
-            if final == real or final.is_relative_to(real) or real.is_relative_to(final):
-                raise PluginError(f"osqi: site folder {final} is, lies inside or contains the {what} {real}; a "
-                                  "build replaces its folder whole and would delete these sources. Use another "
-                                  "folder, such as site/")
-        if not self.preview and final.is_dir() and not (final / BUILD_MARKER).exists() and any(final.iterdir()):
-            # Not a previous build (it would hold the marker): whatever it holds would be deleted with it.
-            raise PluginError(f"osqi: site folder {final} is not empty and is not a previous build (it has no "
-                              f"{BUILD_MARKER}); a build replaces its folder whole and would delete what it holds. "
-                              "Use an empty or new folder")
-
-    def _redirect_site_dir(self, config: MkDocsConfig) -> None:
-        final = Path(config.site_dir).resolve()
-        self._refuse_source_folder(final, config)
-        self._refuse_wrong_folder(final)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        clean_leftovers(final)
-        self._temp_dir = tempfile.mkdtemp(prefix=temp_prefix(final, "building"), dir=final.parent)
-        self._temp_lock = _claim(Path(self._temp_dir))  # held while this process builds: not a leftover
-        os.chmod(self._temp_dir, 0o755)  # mkdtemp makes it private; the published site must be readable
-        self.final_site_dir = str(final)
-        config.site_dir = self._temp_dir
+        try:
+            self.txn = transaction.Transaction.begin(Path(config.site_dir), preview=self.preview,
+                                                     config_file=Path(config.config_file_path), sources=sources,
+                                                     build_dir=self.build_site_dir)
+        except transaction.Refused as e:
+            raise PluginError(f"osqi: {e}") from None
+        self._site_config = config
+        config.site_dir = str(self.txn.site_dir)  # MkDocs writes nowhere else
 
     def _pin_build_date(self, pub: gate.Publication) -> None:
         """MkDocs stamps "now" into a few places unless SOURCE_DATE_EPOCH is set; pin it to the site's own date."""
@@ -1106,101 +1040,3 @@ def _linker(files: Files, page: Page) -> Callable[[str], str]:
             raise PluginError(f"osqi: {page.file.src_uri}: no page {src_path} to link to")
         return target.url_relative_to(page.file)
     return href
-
-
-TEMP_TAG = ".osqi-tmp-"
-"""In the name of every temporary folder a build or preview makes beside its destination:
-``.<destination>.osqi-tmp-building-<random>`` (the site being built) and ``.<destination>.osqi-tmp-old-<random>``
-(the site it replaced, being deleted). ``init``'s ``.gitignore`` ignores them."""
-LEGACY_TEMP = (".building-", ".old-")
-"""What versions before TEMP_TAG called them."""
-
-
-def temp_prefix(final: Path, kind: str) -> str:
-    return f".{final.name}{TEMP_TAG}{kind}-"
-
-
-def clean_leftovers(final: Path) -> list[Path]:
-    """Delete the temporary folders an interrupted build or preview of ``final`` left beside it.
-
-    A build holds a lock on its temporary folder until it ends (the kernel drops it if the process is killed),
-    so a folder that can be locked is a leftover, and one that cannot is another build's, still running.
-    """
-    removed: list[Path] = []
-    prefixes = (f".{final.name}{TEMP_TAG}", *(f".{final.name}{legacy}" for legacy in LEGACY_TEMP))
-    try:
-        entries = sorted(os.scandir(final.parent), key=lambda e: e.name)
-    except OSError:
-        return removed
-    for entry in entries:
-        if not entry.name.startswith(prefixes) or not entry.is_dir(follow_symlinks=False):
-            continue
-        try:
-            lock = _claim(Path(entry.path), wait=False)
-        except OSError:
-            continue  # another build's, still running
-        try:
-            shutil.rmtree(entry.path)
-            removed.append(Path(entry.path))
-            log.info("osqi: removed %s, left by an interrupted build", entry.path)
-        finally:
-            os.close(lock)
-    return removed
-
-
-def _claim(folder: Path, *, wait: bool = True) -> int:
-    """A descriptor of ``folder`` holding an exclusive lock on it (``OSError`` if taken and not ``wait``)."""
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-    except OSError:
-        os.close(fd)
-        raise
-    return fd
-
-
-def _holding_marker(root: Path, marker: str) -> Path | None:
-    """The first folder below ``root`` (not ``root`` itself) that holds ``marker``, or ``None``."""
-    if not root.is_dir():
-        return None
-    for folder, _, names in os.walk(root):
-        if marker in names and folder != str(root):
-            return Path(folder)
-    return None
-
-
-def _swap_in(built: Path, final: Path) -> None:
-    """Replace ``final`` with ``built`` using renames, so readers never see a half-written site."""
-    old = None
-    lock = None
-    if final.exists():
-        lock = _claim(final)  # the lock moves with the folder: no other run takes it for a leftover
-        old = Path(tempfile.mkdtemp(prefix=temp_prefix(final, "old"), dir=final.parent))
-        old.rmdir()
-        final.rename(old)
-    built.rename(final)
-    try:
-        if old is not None:
-            _remove_tree(old)
-    finally:
-        if lock is not None:
-            os.close(lock)
-
-
-def _remove_tree(root: Path, threads: int = 4) -> None:
-    """``shutil.rmtree``, its sub-folders removed by several threads at once.
-
-    Removing a file waits on the disk, with the GIL released: at 10,000 disclosures (45,000 files and
-    folders) one thread took 7 s on ext4, four took 3.7 s. Runs last, when no process will be forked.
-    """
-    entries = [e for top in os.scandir(root) if top.is_dir(follow_symlinks=False) for e in os.scandir(top.path)]
-
-    def remove(entry: os.DirEntry[str]) -> None:
-        if entry.is_dir(follow_symlinks=False):
-            shutil.rmtree(entry.path)
-        else:
-            os.unlink(entry.path)
-
-    with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(remove, entries))  # list(): an error in any of them is raised here
-    shutil.rmtree(root)
