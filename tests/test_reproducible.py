@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from sitefixture import CANARY, built, make_project
+from sitefixture import AS_OF, CANARY, make_project
 
 from osqi_site.formats.checksums import NAME, sha256sums
 from osqi_site.publish.provenance import PATH as PROVENANCE
@@ -20,13 +22,23 @@ def _tree(site: Path) -> dict[str, bytes]:
     return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
 
 
+def _build_in_a_process_of_its_own(root: Path, site: Path, hash_seed: str) -> Path:
+    """A build as a fresh ``osqi-site`` process makes it: string hashing, hence set order, seeded by ``hash_seed``."""
+    code = "import sys; from osqi_site.cli import main; sys.exit(main(sys.argv[1:]))"
+    run = subprocess.run([sys.executable, "-c", code, "build", "-f", str(root / "mkdocs.yml"), "-d", str(site),
+                          "--as-of", AS_OF], env={**os.environ, "PYTHONHASHSEED": hash_seed}, capture_output=True,
+                         text=True, timeout=600, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return site
+
+
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, bytes], dict[str, bytes], Path]:
+    """Two checkouts of one project, each built cold by a process of its own with another hash seed."""
     tmp = tmp_path_factory.mktemp("repro")
-    root = make_project(tmp)
-    built(root, tmp / "first")
-    built(root, tmp / "second-with-another-name")
-    return _tree(tmp / "first"), _tree(tmp / "second-with-another-name"), tmp / "first"
+    first = _build_in_a_process_of_its_own(make_project(tmp / "a"), tmp / "first", "1")
+    second = _build_in_a_process_of_its_own(make_project(tmp / "b"), tmp / "second-with-another-name", "2")
+    return _tree(first), _tree(second), first
 
 
 def test_two_builds_are_byte_identical(builds: tuple[dict[str, bytes], dict[str, bytes], Path]) -> None:

@@ -127,7 +127,7 @@ def test_new_disclosure_keeps_the_title_and_package_as_given(title: str) -> None
 
 
 _PRINTABLE = st.text(st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp"),
-                                   blacklist_characters="\ufffe\uffff"),  # non-characters: refused like Cc
+                                   exclude_characters="\ufffe\uffff"),  # non-characters: refused like Cc
                      min_size=1, max_size=120)
 
 

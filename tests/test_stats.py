@@ -106,9 +106,8 @@ def test_year_chart_is_self_contained_accessible_svg() -> None:
     assert 'height="0"' in svg  # the empty year has a bar of zero height, not a missing slot
 
 
-def test_year_chart_is_deterministic_and_scales_to_the_peak() -> None:
+def test_year_chart_scales_to_the_peak() -> None:
     counts = ((2020, 2), (2021, 4))
-    assert stats.year_chart(counts) == stats.year_chart(counts)
     svg = str(stats.year_chart(counts, width=200, height=100))
     # plot height = 100 - 20 (top) - 22 (bottom) = 58: the peak bar fills it, the other is half.
     assert 'height="58"' in svg and 'height="29"' in svg
