@@ -22,7 +22,7 @@ from osqi_site.core.loader import load_tree, parse_text
 from osqi_site.core.problems import DEBUG_ENV, Problem, bug_line, debugging, format_problems
 from osqi_site.core.timefmt import InstantError, iso_z, parse_instant
 from osqi_site.pages import projects
-from osqi_site.project import Project, configured_site_dir, find_project
+from osqi_site.project import OPTION_DEFAULTS, Project, configured_site_dir, find_project
 from osqi_site.publish.verify import continuity_problems
 
 BUG_EXIT = 70
@@ -500,7 +500,7 @@ def _schema(args: argparse.Namespace) -> int:
     if args.projects:
         sys.stdout.write(projects.schema_text())
         return 0
-    prefix = "OSQI"
+    prefix = str(OPTION_DEFAULTS["id_prefix"])
     if args.config_file.exists():
         project, rc = _project(args.config_file)
         if project is None:

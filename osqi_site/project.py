@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -12,12 +14,24 @@ import yaml
 from osqi_site.core.problems import Problem
 from osqi_site.core.settings import Settings
 
-PLUGIN_DEFAULTS: dict[str, Any] = {
-    "disclosures_dir": "disclosures", "id_prefix": "OSQI", "feed_limit": 50,
-    "contact": list(Settings.contact), "publisher_namespace": "", "policy_path": Settings.policy_path,
-    "security_txt_days": Settings.security_txt_days, "max_embargo_days": Settings.max_embargo_days,
-    "embargo_register": Settings.embargo_register,
-}
+SETTING_OPTIONS = ("id_prefix", "feed_limit", "contact", "publisher_namespace", "policy_path", "security_txt_days",
+                   "max_embargo_days", "embargo_register")
+"""The osqi plugin's options that are fields of Settings, under the same names: their defaults are Settings' own."""
+
+
+def _setting_default(name: str) -> Any:
+    return next(f.default for f in dataclasses.fields(Settings) if f.name == name)
+
+
+OPTION_DEFAULTS: Mapping[str, Any] = MappingProxyType({
+    "disclosures_dir": "disclosures",
+    "cache_dir": ".osqi-cache",
+    "strict_alarms": False,
+    **{name: _setting_default(name) for name in SETTING_OPTIONS},
+})
+"""The default of every osqi plugin option that has one: the one definition the plugin's config schema, the
+commands that read mkdocs.yml without MkDocs, and ``settings_from`` all use (``as_of``, ``coverage_request`` and
+``signing_key`` have none)."""
 
 
 @dataclass(frozen=True)
@@ -48,10 +62,10 @@ def settings_from(site_url: str | None, site_name: str | None, description: str 
         raise ValueError("site_url must be set in mkdocs.yml: feeds and OSV records need absolute links")
     if not url.startswith(("https://", "http://")):
         raise ValueError(f"site_url '{url}' must be an http(s) URL")
-    prefix = str(options.get("id_prefix") or PLUGIN_DEFAULTS["id_prefix"])
+    prefix = str(options.get("id_prefix") or OPTION_DEFAULTS["id_prefix"])
     if not prefix.replace("-", "").isalnum() or not prefix[0].isalpha() or not prefix.isupper():
         raise ValueError(f"id_prefix '{prefix}' must be upper-case letters and digits, e.g. OSQI")
-    opts = {**PLUGIN_DEFAULTS, **{k: v for k, v in options.items() if v is not None}}
+    opts = {**OPTION_DEFAULTS, **{k: v for k, v in options.items() if v is not None}}
     for key in ("feed_limit", "security_txt_days", "max_embargo_days"):
         value = opts[key]
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -81,7 +95,7 @@ def plugin_options(raw: Mapping[str, Any]) -> dict[str, Any] | None:
         next(iter(p.items())) if isinstance(p, dict) else (p, {}) for p in plugins)
     for name, options in items:
         if name == "osqi":
-            return {**PLUGIN_DEFAULTS, **(options or {})}
+            return {**OPTION_DEFAULTS, **(options or {})}
     return None
 
 

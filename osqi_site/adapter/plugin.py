@@ -45,7 +45,7 @@ from osqi_site.core.settings import Settings
 from osqi_site.core.timefmt import InstantError, epoch_problem, parse_instant
 from osqi_site.formats import checksums, search, securitytxt
 from osqi_site.pages import convert, generated, minify, projects
-from osqi_site.project import settings_from
+from osqi_site.project import OPTION_DEFAULTS, settings_from
 from osqi_site.publish import history, provenance, register, signing
 
 log = logging.getLogger("mkdocs.plugins.osqi")
@@ -92,19 +92,21 @@ def guarded(event: F) -> F:
 
 
 class OsqiConfig(base.Config):
-    disclosures_dir = opt.Type(str, default="disclosures")
-    id_prefix = opt.Type(str, default="OSQI")
-    feed_limit = opt.Type(int, default=50)
-    contact = opt.ListOfItems(opt.Type(str), default=["mailto:security@osqi.example"])
-    publisher_namespace = opt.Type(str, default="")
-    policy_path = opt.Type(str, default="policy/")
-    security_txt_days = opt.Type(int, default=180)
-    max_embargo_days = opt.Type(int, default=120)
-    embargo_register = opt.Type(bool, default=Settings.embargo_register)
+    """The ``osqi`` plugin's options; every default comes from ``project.OPTION_DEFAULTS``."""
+
+    disclosures_dir = opt.Type(str, default=OPTION_DEFAULTS["disclosures_dir"])
+    id_prefix = opt.Type(str, default=OPTION_DEFAULTS["id_prefix"])
+    feed_limit = opt.Type(int, default=OPTION_DEFAULTS["feed_limit"])
+    contact = opt.ListOfItems(opt.Type(str), default=list(OPTION_DEFAULTS["contact"]))
+    publisher_namespace = opt.Type(str, default=OPTION_DEFAULTS["publisher_namespace"])
+    policy_path = opt.Type(str, default=OPTION_DEFAULTS["policy_path"])
+    security_txt_days = opt.Type(int, default=OPTION_DEFAULTS["security_txt_days"])
+    max_embargo_days = opt.Type(int, default=OPTION_DEFAULTS["max_embargo_days"])
+    embargo_register = opt.Type(bool, default=OPTION_DEFAULTS["embargo_register"])
     """Publish commitments to embargoed disclosures at /embargoes/ and require each one's ``seal``."""
-    strict_alarms = opt.Type(bool, default=False)
+    strict_alarms = opt.Type(bool, default=OPTION_DEFAULTS["strict_alarms"])
     """Fail the build on transparency alarms instead of reporting them."""
-    cache_dir = opt.Type(str, default=".osqi-cache")
+    cache_dir = opt.Type(str, default=OPTION_DEFAULTS["cache_dir"])
     """Where converted disclosure pages are kept between builds (outside the site; safe to delete)."""
     as_of = opt.Optional(opt.Type(str))
     """Build the site as it stood at this past instant (RFC 3339); never later than the real clock."""
