@@ -35,10 +35,10 @@ from mkdocs.structure.pages import Page
 
 from osqi_site.adapter import prerender
 from osqi_site.build import cachedb, leakscan, outputs, pipeline, verdicts
+from osqi_site.build.judge import judge
 from osqi_site.build.memo import Memo
 from osqi_site.build.pool import give_back_memory, settle_heap
 from osqi_site.core import activefiles, gate, realfiles, sanitize
-from osqi_site.core.alarms import alarms, config_alarms
 from osqi_site.core.model import Disclosure
 from osqi_site.core.problems import Problem, bug_line, debugging, format_problems
 from osqi_site.core.settings import Settings
@@ -228,20 +228,14 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             raise PluginError("osqi: disclosures_dir must lie outside docs_dir, so that nothing is published "
                               "if this plugin ever fails to run")
         # serve re-reads only the files that changed since its last rebuild.
-        checked = pipeline.check(disclosures_dir, root, settings,
-                                 memo=self._check_memo if self.command == "serve" else None)
-        pub = gate.publish(checked.disclosures, now)
-        # serve's check re-reads only changed files; what it found in the others comes back with them.
-        problems = [*checked.problems, *pipeline.publication_problems(pub, settings, facts=checked.mentions)]
-        problems.extend(_tree_problems(config, root))
-        warnings = [*config_alarms(settings, Path(config.config_file_path).name),
-                    *alarms(checked.disclosures, settings, now, facts=checked.alarms)]
-        if self.strict_alarms or self.config.strict_alarms:
-            problems.extend(warnings)
-        else:
-            # INFO, not WARNING: MkDocs' own strict mode would otherwise turn every alarm into a failure.
-            for w in warnings:
-                log.info("osqi: transparency alarm: %s", w)
+        judged = judge(disclosures_dir, root, settings, now, config_name=Path(config.config_file_path).name,
+                       strict=self.strict_alarms or self.config.strict_alarms,
+                       memo=self._check_memo if self.command == "serve" else None)
+        pub = judged.publication
+        # INFO, not WARNING: MkDocs' own strict mode would otherwise turn every alarm into a failure.
+        for w in judged.warnings:
+            log.info("osqi: transparency alarm: %s", w)
+        problems = [*judged.problems, *_tree_problems(config, root)]
         if problems:
             raise PluginError(format_problems(problems))
         # Our layout (osqi.html, styles) sits just below the site's own overrides, above Material's.
