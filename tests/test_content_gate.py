@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from mkdocs.utils import markdown_extensions
 
 from osqi_site import cli
-from osqi_site.build import content, pipeline
+from osqi_site.build import content_gate, pipeline
 from osqi_site.core.timefmt import parse_instant
 from tests.factory import SETTINGS
 from tests.sitefixture import AS_OF, all_bytes, build, project
@@ -366,8 +366,8 @@ def test_the_rendered_net_finds_what_the_site_markdown_makes_of_a_withheld_page(
     page = File("sub/secret.md", str(project / "content"), str(project / "site"), use_directory_urls=True)
     text = ("---\ntitle: x\n---\n![a](img/a\\_b.png) ![c][ref] [data](../dl/x/) [home](../)\n\n"
             "[ref]: ../img/c.png\n")
-    markdown = content.Markdown(config.markdown_extensions, config.mdx_configs, config.site_url)
-    assert content.rendered_links({page.src_uri: (page.url, text)}, assets, markdown) == {
+    markdown = content_gate.Markdown(config.markdown_extensions, config.mdx_configs, config.site_url)
+    assert content_gate.rendered_links({page.src_uri: (page.url, text)}, assets, markdown) == {
         "sub/img/a_b.png", "img/c.png", "dl/x/data.csv"}
 
 

@@ -29,7 +29,7 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
 from osqi_site.adapter import prerender
-from osqi_site.build import cachedb, content, finish, outputs, pipeline, verdicts
+from osqi_site.build import cachedb, content_gate, finish, outputs, pipeline, verdicts
 from osqi_site.build.judge import judge
 from osqi_site.build.memo import Memo
 from osqi_site.build.pool import give_back_memory, settle_heap
@@ -151,7 +151,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self.site_date = "1970-01-01"
         self.content_problems: list[Problem] = []
         self.content_markers: tuple[str, ...] = ()
-        """What withheld content and project pages are known by, looked for in every output (``content.Gated``)."""
+        """What withheld content and project pages are known by, looked for in every output (``content_gate.Gated``)."""
         self.preview = False
         """Set by ``osqi-site preview``: any clock allowed, banner and noindex on every page, never deployable."""
         self._saved_epoch: str | None = None
@@ -169,7 +169,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self.projects = projects.ProjectSet((), (), ())
         self._project_pages: dict[str, projects.Project] = {}
         """The public project pages (``<docs_dir>/projects/<slug>.md``) by path in docs_dir."""
-        self._projects_gated = content.ProjectPages(self.projects, frozenset(), False)
+        self._projects_gated = content_gate.ProjectPages(self.projects, frozenset(), False)
         """The project pages, read through the gate and validated in on_config."""
         self.previous: Path | None = None
         """Set by ``osqi-site build --previous``: the last deployed site (or its log), whose log this one extends."""
@@ -232,13 +232,13 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         # INFO, not WARNING: MkDocs' own strict mode would otherwise turn every alarm into a failure.
         for w in judged.warnings:
             log.info("osqi: transparency alarm: %s", w)
-        problems = [*judged.problems, *content.tree_problems(Path(config.docs_dir), _theme_dir(config), root)]
+        problems = [*judged.problems, *content_gate.tree_problems(Path(config.docs_dir), _theme_dir(config), root)]
         if problems:
             raise PluginError(format_problems(problems))
         # Our layout (osqi.html, styles) sits just below the site's own overrides, above Material's.
         config.theme.dirs.insert(1 if config.theme.custom_dir else 0, str(THEME_DIR))
         self.settings, self.publication = settings, pub
-        self._projects_gated = content.read_projects(Path(config.docs_dir), now, self.config.coverage_request)
+        self._projects_gated = content_gate.read_projects(Path(config.docs_dir), now, self.config.coverage_request)
         self.projects = self._projects_gated.found
         self._project_pages = {p.src_uri: p for p in self.projects.public}
         self._cache_keep = {}
@@ -307,7 +307,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         if collisions:
             raise PluginError(format_problems(collisions))
         if self._held:
-            self._held = content.not_named_in(self._held, [page.markdown for page in self.output.pages])
+            self._held = content_gate.not_named_in(self._held, [page.markdown for page in self.output.pages])
         self.search_entries = self.output.search
         self.output = None  # MkDocs' files and pages hold it all now; held here too, it would stay to the end
         return files
@@ -548,17 +548,17 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
     def _gate_content(self, files: Files, config: MkDocsConfig) -> None:
         """Gate every file MkDocs would publish from docs_dir (or another plugin made), as MkDocs classifies it."""
         assert self.publication is not None
-        docs_dir = Path(config.docs_dir)
         theme_dirs = {os.path.normpath(d) for d in config.theme.dirs}
         gated = {f.src_uri: f for f in files if f.src_dir is None or os.path.normpath(f.src_dir) not in theme_dirs}
         custom = os.path.normpath(config.theme.custom_dir) if config.theme.custom_dir else None
         theme_files = [(f.src_uri, realfiles.rel(f.abs_src_path or f.src_uri, self.root)) for f in files
                        if custom is not None and f.src_dir is not None and os.path.normpath(f.src_dir) == custom]
-        decided = content.gate_files(
-            [content.DocFile(f.src_uri, f.url, Path(f.abs_src_path) if f.abs_src_path is not None else
-                             f.content_bytes, f.is_documentation_page()) for f in gated.values()],
-            docs_dir.name, self.publication.now, theme_files=theme_files, project_pages=self._projects_gated,
-            markdown=content.Markdown(config.markdown_extensions, config.mdx_configs, config.site_url))
+        docs = [content_gate.DocFile(f.src_uri, f.url, f.content_bytes if f.abs_src_path is None else
+                                     Path(f.abs_src_path), f.is_documentation_page()) for f in gated.values()]
+        markdown = content_gate.Markdown(config.markdown_extensions, config.mdx_configs, config.site_url)
+        decided = content_gate.gate_files(docs, Path(config.docs_dir).name, self.publication.now,
+                                          theme_files=theme_files, project_pages=self._projects_gated,
+                                          markdown=markdown)
         self.content_markers = decided.markers
         for src in sorted(decided.withheld):
             # Removed, not merely excluded: a link to it from a public page now fails the strict build.
@@ -574,26 +574,27 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
     def _hold_back_assets(self, files: Files, config: MkDocsConfig) -> None:
         """Take out of the site every file of docs_dir that a withheld page may use and nothing public does (every
         page has been read by now and no file copied yet)."""
-        pages = [content.PublicPage(f.page.content or "", f.page.url, f.page.meta)
+        pages = [content_gate.PublicPage(f.page.content or "", f.page.url, f.page.meta)
                  for f in files.documentation_pages(inclusion=lambda _: True)
                  if f.page is not None and not isinstance(f.page, prerender.GeneratedPage)] if self._held else []
-        for src in content.held_back(self._held, self._assets, pages, config_file=_config_file(config),
-                                     theme_dir=_theme_dir(config), site_url=config.site_url):
+        for src in content_gate.held_back(self._held, self._assets, pages, config_file=_config_file(config),
+                                          theme_dir=_theme_dir(config), site_url=config.site_url):
             log.info("osqi: %s is used only by withheld pages; held back", src)
             files.remove(self._asset_files[src])
         self._held = frozenset()
 
     def _clashes(self, files: Files, attached: Sequence[File]) -> list[Problem]:
-        """Files published where the site writes one of its own (``content.clashes``)."""
-        origin: dict[int, content.Origin] = {id(f): "content" for f in self._content_files}
+        """Files published where the site writes one of its own (``content_gate.clashes``)."""
+        origin: dict[int, content_gate.Origin] = {id(f): "content" for f in self._content_files}
         origin.update((id(f), "attachment") for f in attached)
-        held = {id(f) for f in files}
+        listed = {id(f) for f in files}
         # MkDocs keeps one file per source path: one of ours may have taken a content file's place in Files.
-        displaced = [f for f in (*attached, *self._content_files) if id(f) not in held]
-        return content.clashes([*(content.Placed(f.dest_uri, origin.get(id(f), "site"), f.abs_src_path or f.src_uri)
-                                  for f in files),
-                                *(content.Placed(f.dest_uri, origin[id(f)], f.abs_src_path or f.src_uri, True)
-                                  for f in displaced)], self.root)
+        displaced = [f for f in (*attached, *self._content_files) if id(f) not in listed]
+        placed = [content_gate.Placed(f.dest_uri, origin.get(id(f), "site"), f.abs_src_path or f.src_uri)
+                  for f in files]
+        placed.extend(content_gate.Placed(f.dest_uri, origin[id(f)], f.abs_src_path or f.src_uri, True)
+                      for f in displaced)
+        return content_gate.clashes(placed, self.root)
 
     def _marker_files(self) -> dict[str, str]:
         assert self.publication is not None
