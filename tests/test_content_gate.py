@@ -464,25 +464,29 @@ def test_held_back_keeps_what_public_material_uses() -> None:
 
 
 def test_clashes_are_found_without_case_and_never_between_two_files_of_docs_dir(tmp_path: Path) -> None:
-    placed = [content_gate.Placed("feed.json", "site", "feed.json"),
-              content_gate.Placed("Feed.json", "content", str(tmp_path / "content" / "Feed.json")),
+    made = ["feed.json", "disclosures/X/index.html", "disclosures/Y/index.html"]
+    placed = [content_gate.Placed("Feed.json", "content", str(tmp_path / "content" / "Feed.json")),
               content_gate.Placed("img/a.png", "content", str(tmp_path / "content" / "img" / "a.png")),
               content_gate.Placed("IMG/A.png", "content", str(tmp_path / "content" / "IMG" / "A.png")),
-              content_gate.Placed("disclosures/X/index.html", "site", "disclosures/X.md"),
               content_gate.Placed("disclosures/X/Index.html", "attachment", str(tmp_path / "d" / "X" / "Index.html")),
-              content_gate.Placed("disclosures/X/a.png", "attachment", str(tmp_path / "d" / "X" / "a.png"))]
-    assert [str(p) for p in content_gate.clashes(placed, tmp_path)] == [
+              content_gate.Placed("disclosures/X/a.png", "attachment", str(tmp_path / "d" / "X" / "a.png")),
+              content_gate.Placed("Disclosures/X/A.png", "attachment", str(tmp_path / "d" / "X" / "A.png"))]
+    assert [str(p) for p in content_gate.clashes(made, placed, tmp_path)] == [
         "content/Feed.json:0: file: file would be published as /Feed.json, where the site writes /feed.json; "
         "rename it",
         "d/X/Index.html:0: file: attachment would be published as /disclosures/X/Index.html, where the site "
-        "writes /disclosures/X/index.html; rename it"]
+        "writes /disclosures/X/index.html; rename it",
+        "d/X/a.png:0: file: attachment would be published as /disclosures/X/a.png, where the site writes "
+        "/Disclosures/X/A.png; rename it",
+        "d/X/A.png:0: file: attachment would be published as /Disclosures/X/A.png, where the site writes "
+        "/disclosures/X/a.png; rename it"]
 
 
 def test_a_displaced_file_is_refused_yet_never_refuses_another(tmp_path: Path) -> None:
     # MkDocs keeps one file per source path: the feed the site makes took the place of docs_dir's own feed.json.
-    placed = [content_gate.Placed("feed.json", "site", "feed.json"),
-              content_gate.Placed("feed.json", "content", str(tmp_path / "content" / "feed.json"), True),
+    placed = [content_gate.Placed("feed.json", "content", str(tmp_path / "content" / "feed.json"), True),
               content_gate.Placed("notes.txt", "content", str(tmp_path / "content" / "notes.txt"), True),
               content_gate.Placed("Notes.txt", "attachment", str(tmp_path / "d" / "Notes.txt"))]
     # The attachment is not refused for a file the site will not hold; the displaced file is, for either.
-    assert [p.path for p in content_gate.clashes(placed, tmp_path)] == ["content/feed.json", "content/notes.txt"]
+    assert [p.path for p in content_gate.clashes(["feed.json"], placed, tmp_path)] == [
+        "content/feed.json", "content/notes.txt"]

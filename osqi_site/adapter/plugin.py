@@ -585,16 +585,14 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
 
     def _clashes(self, files: Files, attached: Sequence[File]) -> list[Problem]:
         """Files published where the site writes one of its own (``content_gate.clashes``)."""
-        origin: dict[int, content_gate.Origin] = {id(f): "content" for f in self._content_files}
-        origin.update((id(f), "attachment") for f in attached)
         listed = {id(f) for f in files}
         # MkDocs keeps one file per source path: one of ours may have taken a content file's place in Files.
-        displaced = [f for f in (*attached, *self._content_files) if id(f) not in listed]
-        placed = [content_gate.Placed(f.dest_uri, origin.get(id(f), "site"), f.abs_src_path or f.src_uri)
-                  for f in files]
-        placed.extend(content_gate.Placed(f.dest_uri, origin[id(f)], f.abs_src_path or f.src_uri, True)
-                      for f in displaced)
-        return content_gate.clashes(placed, self.root)
+        groups: tuple[tuple[content_gate.Origin, Sequence[File]], ...] = (("attachment", attached),
+                                                                           ("content", self._content_files))
+        placed = [content_gate.Placed(f.dest_uri, origin, f.abs_src_path or f.src_uri, id(f) not in listed)
+                  for origin, group in groups for f in group]
+        ours = {id(f) for f in (*attached, *self._content_files)}
+        return content_gate.clashes((f.dest_uri for f in files if id(f) not in ours), placed, self.root)
 
     def _marker_files(self) -> dict[str, str]:
         assert self.publication is not None

@@ -212,13 +212,13 @@ def _site_path(site_url: str | None) -> str:
 # -- clashes -----------------------------------------------------------------------------------------------------
 
 
-Origin = Literal["attachment", "content", "site"]
-"""Where a file of the site comes from: a disclosure's attachment, a file of docs_dir (or another plugin's), or one
-the site makes."""
+Origin = Literal["attachment", "content"]
+"""Where a file of the site comes from that may clash: a disclosure's attachment, or a file of docs_dir (or another
+plugin's)."""
 
 
 class Placed(NamedTuple):
-    """A file of the site: where it goes, and where it comes from."""
+    """An attachment or a file of docs_dir: where it goes in the site, and where it comes from."""
 
     dest: str
     """Its path in the site (MkDocs' ``dest_uri``)."""
@@ -230,24 +230,28 @@ class Placed(NamedTuple):
     for the others."""
 
 
-def clashes(placed: Sequence[Placed], root: Path) -> list[Problem]:
-    """Files published where the site writes one of its own, compared without case (as a case-insensitive file
-    system or web server would): by construction, whatever the site writes there.
+def clashes(made: Iterable[str], placed: Sequence[Placed], root: Path) -> list[Problem]:
+    """Files published where the site writes one of its own (``made``: the path of every other file of the site),
+    compared without case (as a case-insensitive file system or web server would): by construction, whatever the
+    site writes there.
 
     An attachment may clash with any other file; a file of docs_dir with a file the plugin makes (a page, feed,
     export, marker or attachment), which MkDocs would otherwise copy over it.
     """
-    by_dest: dict[str, list[int]] = {}
+    mine = {p.dest.casefold() for p in placed}
+    # Whatever the site holds at each path one of ``placed`` goes to: the index in ``placed``, or -1 (``made``).
+    held: dict[str, list[tuple[str, int]]] = {}
+    for dest in made:
+        if (folded := dest.casefold()) in mine:
+            held.setdefault(folded, []).append((dest, -1))
     for i, p in enumerate(placed):
         if not p.displaced:
-            by_dest.setdefault(p.dest.casefold(), []).append(i)
+            held.setdefault(p.dest.casefold(), []).append((p.dest, i))
     problems = []
     for i, p in enumerate(placed):
-        if p.origin == "site":
-            continue
         against_any = p.origin == "attachment"
-        others = sorted(placed[j].dest for j in by_dest.get(p.dest.casefold(), ())
-                        if j != i and (against_any or placed[j].origin != "content"))
+        others = sorted(dest for dest, j in held.get(p.dest.casefold(), ())
+                        if j != i and (against_any or j == -1 or placed[j].origin != "content"))
         if others:
             what = "attachment" if against_any else "file"
             problems.append(Problem(realfiles.rel(p.source, root), 0, "file",
