@@ -470,7 +470,9 @@ def test_clashes_are_found_without_case_and_never_between_two_files_of_docs_dir(
               content_gate.Placed("IMG/A.png", "content", str(tmp_path / "content" / "IMG" / "A.png")),
               content_gate.Placed("disclosures/X/Index.html", "attachment", str(tmp_path / "d" / "X" / "Index.html")),
               content_gate.Placed("disclosures/X/a.png", "attachment", str(tmp_path / "d" / "X" / "a.png")),
-              content_gate.Placed("Disclosures/X/A.png", "attachment", str(tmp_path / "d" / "X" / "A.png"))]
+              content_gate.Placed("Disclosures/X/A.png", "attachment", str(tmp_path / "d" / "X" / "A.png")),
+              content_gate.Placed("disclosures/Y/b.png", "attachment", str(tmp_path / "d" / "Y" / "b.png")),
+              content_gate.Placed("Disclosures/Y/B.png", "content", str(tmp_path / "content" / "B.png"))]
     assert [str(p) for p in content_gate.clashes(made, placed, tmp_path)] == [
         "content/Feed.json:0: file: file would be published as /Feed.json, where the site writes /feed.json; "
         "rename it",
@@ -479,7 +481,11 @@ def test_clashes_are_found_without_case_and_never_between_two_files_of_docs_dir(
         "d/X/a.png:0: file: attachment would be published as /disclosures/X/a.png, where the site writes "
         "/Disclosures/X/A.png; rename it",
         "d/X/A.png:0: file: attachment would be published as /Disclosures/X/A.png, where the site writes "
-        "/disclosures/X/a.png; rename it"]
+        "/disclosures/X/a.png; rename it",
+        "d/Y/b.png:0: file: attachment would be published as /disclosures/Y/b.png, where the site writes "
+        "/Disclosures/Y/B.png; rename it",
+        "content/B.png:0: file: file would be published as /Disclosures/Y/B.png, where the site writes "
+        "/disclosures/Y/b.png; rename it"]
 
 
 def test_a_displaced_file_is_refused_yet_never_refuses_another(tmp_path: Path) -> None:
