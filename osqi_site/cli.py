@@ -20,9 +20,10 @@ from osqi_site.build.pool import settle_heap
 from osqi_site.core import gate, readjson
 from osqi_site.core.loader import load_tree, parse_text
 from osqi_site.core.problems import DEBUG_ENV, Problem, bug_line, debugging, format_problems
+from osqi_site.core.settings import OPTION_DEFAULTS
 from osqi_site.core.timefmt import InstantError, iso_z, parse_instant
 from osqi_site.pages import projects
-from osqi_site.project import OPTION_DEFAULTS, Project, configured_site_dir, find_project
+from osqi_site.project import Project, configured_site_dir, find_project
 from osqi_site.publish.verify import continuity_problems
 
 BUG_EXIT = 70

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from mkdocs.utils import markdown_extensions
+from mkdocs.utils import meta as mkdocs_meta
 
 from osqi_site import cli
 from osqi_site.build import content_gate, pipeline
@@ -368,7 +369,8 @@ def test_the_rendered_net_finds_what_the_site_markdown_makes_of_a_withheld_page(
     page = File("sub/secret.md", str(project / "content"), str(project / "site"), use_directory_urls=True)
     text = ("---\ntitle: x\n---\n![a](img/a\\_b.png) ![c][ref] [data](../dl/x/) [home](../)\n\n"
             "[ref]: ../img/c.png\n")
-    markdown = content_gate.Markdown(config.markdown_extensions, config.mdx_configs, config.site_url)
+    markdown = content_gate.Markdown(config.markdown_extensions, config.mdx_configs, config.site_url,
+                                     lambda text: mkdocs_meta.get_data(text)[0])
     assert content_gate.rendered_links({page.src_uri: (page.url, text)}, assets, markdown) == {
         "sub/img/a_b.png", "img/c.png", "dl/x/data.csv"}
 
@@ -414,7 +416,7 @@ def test_the_mention_check_of_a_page_refuses_a_bidi_control() -> None:
 # -- the gate's decisions over plain inputs (build/content_gate.py) ---------------------------------------------
 
 NO_PROJECTS = content_gate.ProjectPages(projects.ProjectSet((), (), ()), frozenset(), False)
-PLAIN = content_gate.Markdown([], {}, "https://osqi.example/")
+PLAIN = content_gate.Markdown([], {}, "https://osqi.example/", lambda text: mkdocs_meta.get_data(text)[0])
 
 
 def _doc(src: str, text: str, *, url: str = "") -> content_gate.DocFile:

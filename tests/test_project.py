@@ -1,4 +1,5 @@
-"""project.py: mkdocs.yml read without MkDocs into Settings and paths, and the plugin options' one set of defaults."""
+"""The plugin options' one set of defaults (core/settings.py) as the plugin, ``settings_from`` and project.py's
+reading of mkdocs.yml without MkDocs all see them."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ import yaml
 
 from osqi_site import scaffold
 from osqi_site.adapter.plugin import OsqiConfig
-from osqi_site.core.settings import Settings
-from osqi_site.project import OPTION_DEFAULTS, SETTING_OPTIONS, find_project, settings_from
+from osqi_site.core.settings import OPTION_DEFAULTS, SETTING_OPTIONS, Settings, settings_from
+from osqi_site.project import find_project
 
 URL = "https://publisher.test/"
 README = Path(__file__).parents[1] / "README.md"

@@ -27,6 +27,7 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
+from mkdocs.utils import meta as mkdocs_meta
 
 from osqi_site.adapter import prerender
 from osqi_site.build import cachedb, content_gate, finish, outputs, pipeline, verdicts
@@ -36,11 +37,10 @@ from osqi_site.build.pool import give_back_memory, settle_heap
 from osqi_site.core import gate, realfiles, sanitize
 from osqi_site.core.model import Disclosure
 from osqi_site.core.problems import BuildError, Problem, bug_line, debugging, format_problems
-from osqi_site.core.settings import Settings
+from osqi_site.core.settings import OPTION_DEFAULTS, Settings, settings_from
 from osqi_site.core.timefmt import InstantError, epoch_problem, parse_instant
 from osqi_site.formats import search
 from osqi_site.pages import convert, generated, minify, projects
-from osqi_site.project import OPTION_DEFAULTS, settings_from
 from osqi_site.publish import provenance, register, signing
 
 log = logging.getLogger("mkdocs.plugins.osqi")
@@ -89,7 +89,7 @@ def guarded(event: F) -> F:
 
 
 class OsqiConfig(base.Config):
-    """The ``osqi`` plugin's options; every default comes from ``project.OPTION_DEFAULTS``."""
+    """The ``osqi`` plugin's options; every default comes from ``core.settings.OPTION_DEFAULTS``."""
 
     disclosures_dir = opt.Type(str, default=OPTION_DEFAULTS["disclosures_dir"])
     id_prefix = opt.Type(str, default=OPTION_DEFAULTS["id_prefix"])
@@ -555,7 +555,8 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
                        if custom is not None and f.src_dir is not None and os.path.normpath(f.src_dir) == custom]
         docs = [content_gate.DocFile(f.src_uri, f.url, f.content_bytes if f.abs_src_path is None else
                                      Path(f.abs_src_path), f.is_documentation_page()) for f in gated.values()]
-        markdown = content_gate.Markdown(config.markdown_extensions, config.mdx_configs, config.site_url)
+        markdown = content_gate.Markdown(config.markdown_extensions, config.mdx_configs, config.site_url,
+                                         lambda text: mkdocs_meta.get_data(text)[0])
         decided = content_gate.gate_files(docs, Path(config.docs_dir).name, self.publication.now,
                                           theme_files=theme_files, project_pages=self._projects_gated,
                                           markdown=markdown)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import posixpath
 import urllib.parse
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -81,11 +81,13 @@ class DocFile:
 
 @dataclass(frozen=True)
 class Markdown:
-    """How the site renders Markdown: its extensions and their settings (mkdocs.yml), and its URL."""
+    """How the site renders a page: its Markdown extensions and their settings (mkdocs.yml), its URL, and how the
+    site generator takes a page's metadata off its text (MkDocs' own parser, handed in by the adapter)."""
 
     extensions: Sequence[Any]
     configs: Mapping[str, Any]
     site_url: str | None
+    body: Callable[[str], str]
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,6 @@ def rendered_links(pages: Mapping[str, tuple[str, str]], assets: Mapping[str, Co
     uses it (fail closed).
     """
     import markdown as md_lib
-    from mkdocs.utils import meta as mkdocs_meta
 
     if not pages:
         return frozenset()
@@ -156,8 +157,7 @@ def rendered_links(pages: Mapping[str, tuple[str, str]], assets: Mapping[str, Co
     try:
         md = md_lib.Markdown(extensions=markdown.extensions, extension_configs=markdown.configs or {})
         for src, (url, text) in sorted(pages.items()):
-            body, _ = mkdocs_meta.get_data(text)
-            html_text = md.reset().convert(body)
+            html_text = md.reset().convert(markdown.body(text))
             source_dir = posixpath.dirname(src)
             for base in (f"{source_dir}/" if source_dir else "", urllib.parse.unquote(url)):
                 found |= pipeline.links_in_html(html_text, base, site_path)
