@@ -15,11 +15,12 @@ from pathlib import Path
 
 from osqi_site import scaffold
 from osqi_site.build import pipeline
+from osqi_site.build.judge import Judged, judge
 from osqi_site.build.pool import settle_heap
 from osqi_site.core import gate, readjson
-from osqi_site.core.alarms import alarms, config_alarms
 from osqi_site.core.loader import load_tree, parse_text
 from osqi_site.core.problems import DEBUG_ENV, Problem, bug_line, debugging, format_problems
+from osqi_site.core.settings import OPTION_DEFAULTS
 from osqi_site.core.timefmt import InstantError, iso_z, parse_instant
 from osqi_site.pages import projects
 from osqi_site.project import Project, configured_site_dir, find_project
@@ -138,38 +139,40 @@ def _check(args: argparse.Namespace) -> int:
     if project is None:
         return rc
     now = datetime.now(UTC)
-    checked = pipeline.check(project.disclosures_dir, project.root, project.settings)
+    judged = _judge(project, now, args.config_file, strict=args.strict)
     settle_heap()  # a pre-commit hook: the collector need not walk 10,000 disclosures again before exit
-    pub = gate.publish(checked.disclosures, now)
-    problems = [*checked.problems, *pipeline.publication_problems(pub, project.settings, facts=checked.mentions),
-                *projects.read_projects(project.docs_dir).problems]
-    problems.extend(_content(project, now)[1])  # docs_dir: links, file names, the content pages' gate fields
-    warnings = [*config_alarms(project.settings, args.config_file.name),
-                *alarms(checked.disclosures, project.settings, now, facts=checked.alarms)]
-    if args.strict:
-        problems.extend(warnings)
-    elif warnings:
-        print("\n".join(f"warning: {w}" for w in warnings), file=sys.stderr)
+    problems = [*judged.problems, *projects.read_projects(project.docs_dir).problems,
+                *_content(project, now)[1]]  # docs_dir: links, file names, the content pages' gate fields
+    if judged.warnings:
+        print("\n".join(f"warning: {w}" for w in judged.warnings), file=sys.stderr)
     if problems:
         return _fail(problems)
+    pub = judged.publication
     drafts = sum(1 for d in pub.withheld if d.draft)
-    print(f"{len(checked.disclosures)} disclosures valid: {len(pub.public)} public, "
+    print(f"{len(judged.disclosures)} disclosures valid: {len(pub.public)} public, "
           f"{len(pub.withheld) - drafts} embargoed, {drafts} drafts")
     return 0
+
+
+def _judge(project: Project, now: datetime, config_file: Path, *, strict: bool = False) -> Judged:
+    return judge(project.disclosures_dir, project.root, project.settings, now, config_name=config_file.name,
+                 strict=strict)
 
 
 def _next(args: argparse.Namespace) -> int:
     project, rc = _project(args.config_file)
     if project is None:
         return rc
-    checked = pipeline.check(project.disclosures_dir, project.root, project.settings)
-    if checked.problems:
-        return _fail(checked.problems)
     now = datetime.now(UTC)
+    judged = _judge(project, now, args.config_file)
+    # Only the files' own problems stop it: a mention of an ID not yet public fails a build now, yet is
+    # resolved by that ID's lift, which is what the scheduler asking here must learn.
+    if judged.invalid:
+        return _fail(judged.invalid)
     content, problems = _content(project, now)
     if problems:
         return _fail(problems)
-    candidates = [t for t in (gate.next_change(checked.disclosures, now), content.next_lift) if t is not None]
+    candidates = [t for t in (gate.next_change(judged.disclosures, now), content.next_lift) if t is not None]
     upcoming = min(candidates, default=None)
     if upcoming is not None:
         print(iso_z(upcoming))
@@ -473,18 +476,17 @@ def _new(args: argparse.Namespace) -> int:
 
 def _cve(args: argparse.Namespace) -> int:
     """Print the CNA container of one CVE; a withheld or unknown ID gets one answer, revealing nothing."""
-    from osqi_site.formats.cve import claim_problems, cna_container, owner
+    from osqi_site.formats.cve import cna_container, owner
 
     project, rc = _project(args.config_file)
     if project is None:
         return rc
-    checked = pipeline.check(project.disclosures_dir, project.root, project.settings)
-    if checked.problems:
-        return _fail(checked.problems)
-    pub = gate.publish(checked.disclosures, datetime.now(UTC))
-    conflicts = claim_problems(pub.public)
-    if conflicts:
-        return _fail(conflicts)
+    # Every problem of the publication, not only the disclosures' own: a public narrative that mentions an ID
+    # still withheld fails the build, and would reach CVE Services through the container's description.
+    judged = _judge(project, datetime.now(UTC), args.config_file)
+    if judged.problems:
+        return _fail(judged.problems)
+    pub = judged.publication
     found = owner(pub.public, str(args.cve_id).strip().upper())
     if found is None:  # withheld, draft or unknown: the same words, so the answer reveals nothing
         print(f"{args.cve_id}: no public disclosure carries this CVE ID", file=sys.stderr)
@@ -500,7 +502,7 @@ def _schema(args: argparse.Namespace) -> int:
     if args.projects:
         sys.stdout.write(projects.schema_text())
         return 0
-    prefix = "OSQI"
+    prefix = str(OPTION_DEFAULTS["id_prefix"])
     if args.config_file.exists():
         project, rc = _project(args.config_file)
         if project is None:

@@ -10,14 +10,7 @@ from typing import Any
 import yaml
 
 from osqi_site.core.problems import Problem
-from osqi_site.core.settings import Settings
-
-PLUGIN_DEFAULTS: dict[str, Any] = {
-    "disclosures_dir": "disclosures", "id_prefix": "OSQI", "feed_limit": 50,
-    "contact": list(Settings.contact), "publisher_namespace": "", "policy_path": Settings.policy_path,
-    "security_txt_days": Settings.security_txt_days, "max_embargo_days": Settings.max_embargo_days,
-    "embargo_register": Settings.embargo_register,
-}
+from osqi_site.core.settings import OPTION_DEFAULTS, Settings, settings_from
 
 
 @dataclass(frozen=True)
@@ -40,40 +33,6 @@ def _ignore_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> None:
 _TolerantLoader.add_multi_constructor("", _ignore_tag)
 
 
-def settings_from(site_url: str | None, site_name: str | None, description: str | None,
-                  options: Mapping[str, Any]) -> Settings:
-    """The one place where site configuration becomes Settings, for the CLI and the MkDocs plugin alike."""
-    url = (site_url or "").strip()
-    if not url:
-        raise ValueError("site_url must be set in mkdocs.yml: feeds and OSV records need absolute links")
-    if not url.startswith(("https://", "http://")):
-        raise ValueError(f"site_url '{url}' must be an http(s) URL")
-    prefix = str(options.get("id_prefix") or PLUGIN_DEFAULTS["id_prefix"])
-    if not prefix.replace("-", "").isalnum() or not prefix[0].isalpha() or not prefix.isupper():
-        raise ValueError(f"id_prefix '{prefix}' must be upper-case letters and digits, e.g. OSQI")
-    opts = {**PLUGIN_DEFAULTS, **{k: v for k, v in options.items() if v is not None}}
-    for key in ("feed_limit", "security_txt_days", "max_embargo_days"):
-        value = opts[key]
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{key} must be a positive integer, not {value!r}")
-    if not isinstance(opts["embargo_register"], bool):
-        raise ValueError(f"embargo_register must be true or false, not {opts['embargo_register']!r}")
-    if opts["security_txt_days"] > 364:
-        raise ValueError("security_txt_days must be under a year (RFC 9116)")
-    contact = opts["contact"]
-    if isinstance(contact, str):
-        contact = [contact]
-    if not contact or not all(isinstance(c, str) and c.startswith(("mailto:", "https://", "tel:")) for c in contact):
-        raise ValueError("contact must list mailto:, https:// or tel: URIs, e.g. mailto:security@example.org")
-    return Settings(site_url=url.rstrip("/") + "/", site_name=site_name or Settings.site_name,
-                    description=description or Settings.description, id_prefix=prefix,
-                    feed_limit=opts["feed_limit"], contact=tuple(contact),
-                    publisher_namespace=str(opts["publisher_namespace"] or ""),
-                    policy_path=str(opts["policy_path"]).lstrip("/"),
-                    security_txt_days=opts["security_txt_days"], max_embargo_days=opts["max_embargo_days"],
-                    embargo_register=opts["embargo_register"])
-
-
 def plugin_options(raw: Mapping[str, Any]) -> dict[str, Any] | None:
     """The ``osqi`` entry of ``plugins:`` (list or mapping form), or None when the plugin is not enabled."""
     plugins = raw.get("plugins") or []
@@ -81,7 +40,7 @@ def plugin_options(raw: Mapping[str, Any]) -> dict[str, Any] | None:
         next(iter(p.items())) if isinstance(p, dict) else (p, {}) for p in plugins)
     for name, options in items:
         if name == "osqi":
-            return {**PLUGIN_DEFAULTS, **(options or {})}
+            return {**OPTION_DEFAULTS, **(options or {})}
     return None
 
 

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from osqi_site.core import ecosystems as eco
+from osqi_site.core.settings import Settings
 from osqi_site.core.timefmt import InstantError, iso_z, parse_instant
 from osqi_site.schema import SCHEMA_FILE, schema_text
 
@@ -45,7 +46,7 @@ def write_project(target: Path, now: datetime, salt: Callable[[], str] = lambda:
     return written
 
 
-def editor_files(id_prefix: str = "OSQI") -> dict[str, str]:
+def editor_files(id_prefix: str = Settings.id_prefix) -> dict[str, str]:
     """The frontmatter schema and the VS Code wiring that uses it, by path relative to the project root.
 
     The YAML extension (redhat.vscode-yaml) validates YAML *files* only, not frontmatter inside Markdown

@@ -17,6 +17,7 @@ from typing import Any
 
 from osqi_site.core import ecosystems as eco
 from osqi_site.core import jsondata
+from osqi_site.core.settings import Settings
 from osqi_site.core.timefmt import _DATE, _RFC3339  # the parser's own patterns: one definition of an instant
 from osqi_site.core.validate import (
     _ALIAS,
@@ -130,7 +131,7 @@ def _severity() -> dict[str, Any]:
                 "then": {"properties": {"vector": {"pattern": r"^CVSS:4\.0/"}}}}])
 
 
-def frontmatter_schema(id_prefix: str = "OSQI") -> dict[str, Any]:
+def frontmatter_schema(id_prefix: str = Settings.id_prefix) -> dict[str, Any]:
     """The schema of a disclosure's frontmatter for a site whose IDs start with ``id_prefix``."""
     if not id_prefix.replace("-", "").isalnum():
         raise ValueError(f"id_prefix '{id_prefix}' must be letters, digits and '-'")
@@ -199,6 +200,6 @@ def frontmatter_schema(id_prefix: str = "OSQI") -> dict[str, Any]:
     }
 
 
-def schema_text(id_prefix: str = "OSQI") -> str:
+def schema_text(id_prefix: str = Settings.id_prefix) -> str:
     """The schema as stable, pretty-printed JSON with a final newline."""
     return json.dumps(frontmatter_schema(id_prefix), indent=2, ensure_ascii=False) + "\n"

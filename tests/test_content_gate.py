@@ -13,13 +13,15 @@ from factory import BODY, SETTINGS, disclosure_text
 from hypothesis import given
 from hypothesis import strategies as st
 from mkdocs.utils import markdown_extensions
+from mkdocs.utils import meta as mkdocs_meta
 from sitefixture import AS_OF, all_bytes, build
 
 from osqi_site import cli
-from osqi_site.adapter import plugin
-from osqi_site.build import pipeline
+from osqi_site.build import content_gate, pipeline
 from osqi_site.core.loader import parse_text
+from osqi_site.core.problems import BuildError
 from osqi_site.core.timefmt import parse_instant
+from osqi_site.pages import projects
 
 LATER = "2026-06-01T00:01:00Z"
 """One minute after the fixture's clock: what is embargoed until then has lifted in a build at LATER."""
@@ -366,7 +368,9 @@ def test_the_rendered_net_finds_what_the_site_markdown_makes_of_a_withheld_page(
     page = File("sub/secret.md", str(project / "content"), str(project / "site"), use_directory_urls=True)
     text = ("---\ntitle: x\n---\n![a](img/a\\_b.png) ![c][ref] [data](../dl/x/) [home](../)\n\n"
             "[ref]: ../img/c.png\n")
-    assert plugin._rendered_links(config, {"content/sub/secret.md": (page, text)}, assets) == {
+    markdown = content_gate.Markdown(config.markdown_extensions, config.mdx_configs, config.site_url,
+                                     lambda text: mkdocs_meta.get_data(text)[0])
+    assert content_gate.rendered_links({page.src_uri: (page.url, text)}, assets, markdown) == {
         "sub/img/a_b.png", "img/c.png", "dl/x/data.csv"}
 
 
@@ -426,3 +430,90 @@ def test_the_mention_check_of_a_page_refuses_a_bidi_control() -> None:
     assert [(p.line, p.field) for p in problems] == [(2, "body")]
     assert problems[0].message.startswith("contains the bidirectional control U+2067, which makes the text after "
                                           "it display in another order than it is stored")
+
+
+# -- the gate's decisions over plain inputs (build/content_gate.py) ---------------------------------------------
+
+NO_PROJECTS = content_gate.ProjectPages(projects.ProjectSet((), (), ()), frozenset(), False)
+PLAIN = content_gate.Markdown([], {}, "https://osqi.example/", lambda text: mkdocs_meta.get_data(text)[0])
+
+
+def _doc(src: str, text: str, *, url: str = "") -> content_gate.DocFile:
+    return content_gate.DocFile(src, url or src.removesuffix(".md") + "/", text.encode(), src.endswith(".md"))
+
+
+def test_gate_files_withholds_and_holds_back_by_plain_paths_and_texts() -> None:
+    files = [_doc("index.md", "# Home\n"),
+             _doc("launch-plan.md", "---\ntitle: The ZQXPLAN launch\ndraft: true\n---\n![x](img/launch.png)\n"),
+             _doc("img/launch.png", ""), _doc("img/logo.png", "")]
+    gated = content_gate.gate_files(files, "content", parse_instant(AS_OF), theme_files=(), project_pages=NO_PROJECTS,
+                                    markdown=PLAIN)
+    assert gated.withheld == {"launch-plan.md"}
+    assert gated.markers == ("The ZQXPLAN launch", "launch-plan/")  # its title and its URL
+    assert set(gated.assets) == {"img/launch.png", "img/logo.png"}
+    assert gated.held == {"img/launch.png"}
+
+
+def test_gate_files_refuses_an_active_file_of_the_site_theme() -> None:
+    with pytest.raises(BuildError) as raised:
+        content_gate.gate_files([_doc("index.md", "# Home\n")], "content", parse_instant(AS_OF),
+                                theme_files=[("x.svg", "theme/x.svg")], project_pages=NO_PROJECTS, markdown=PLAIN)
+    assert str(raised.value).startswith("theme/x.svg:0: file: 'x.svg' would be served as image/svg+xml")
+
+
+def test_gate_files_stops_when_the_project_pages_were_read_otherwise() -> None:
+    # Disclosure pages are linked to the projects read before this gate: both must have withheld the same pages.
+    page = _doc("projects/acme.md", "---\ntitle: Acme\ndraft: true\n---\n# Acme\n")
+    agreed = content_gate.ProjectPages(projects.ProjectSet((), ("Acme",), ()), frozenset({"content/projects/acme.md"}),
+                                       True)
+    assert content_gate.gate_files([page], "content", parse_instant(AS_OF), theme_files=(), project_pages=agreed,
+                                   markdown=PLAIN).withheld == {"projects/acme.md"}
+    with pytest.raises(BuildError, match="a project page withheld by the content gate was read as public"):
+        content_gate.gate_files([page], "content", parse_instant(AS_OF), theme_files=(), project_pages=NO_PROJECTS,
+                                markdown=PLAIN)
+
+
+def test_held_back_keeps_what_public_material_uses() -> None:
+    assets: dict[str, pipeline.ContentSource] = {"img/a.png": b"", "img/b.png": b"", "img/c.png": b"",
+                                                 "img/d.png": b""}
+    pages = [content_gate.PublicPage('<img src="../img/a.png">', "news/", {}),
+             content_gate.PublicPage("", "about/", {"image": "img/b.png"})]  # Material reads frontmatter images
+    held = frozenset(assets)
+    assert content_gate.held_back(held, assets, pages, config_file=None, theme_dir=None, site_url=None) == [
+        "img/c.png", "img/d.png"]
+    assert content_gate.not_named_in(held, ["![c](../img/c.png)"]) == {"img/a.png", "img/b.png", "img/d.png"}
+
+
+def test_clashes_are_found_without_case_and_never_between_two_files_of_docs_dir(tmp_path: Path) -> None:
+    made = ["feed.json", "disclosures/X/index.html", "disclosures/Y/index.html"]
+    placed = [content_gate.Placed("Feed.json", "content", str(tmp_path / "content" / "Feed.json")),
+              content_gate.Placed("img/a.png", "content", str(tmp_path / "content" / "img" / "a.png")),
+              content_gate.Placed("IMG/A.png", "content", str(tmp_path / "content" / "IMG" / "A.png")),
+              content_gate.Placed("disclosures/X/Index.html", "attachment", str(tmp_path / "d" / "X" / "Index.html")),
+              content_gate.Placed("disclosures/X/a.png", "attachment", str(tmp_path / "d" / "X" / "a.png")),
+              content_gate.Placed("Disclosures/X/A.png", "attachment", str(tmp_path / "d" / "X" / "A.png")),
+              content_gate.Placed("disclosures/Y/b.png", "attachment", str(tmp_path / "d" / "Y" / "b.png")),
+              content_gate.Placed("Disclosures/Y/B.png", "content", str(tmp_path / "content" / "B.png"))]
+    assert [str(p) for p in content_gate.clashes(made, placed, tmp_path)] == [
+        "content/Feed.json:0: file: file would be published as /Feed.json, where the site writes /feed.json; "
+        "rename it",
+        "d/X/Index.html:0: file: attachment would be published as /disclosures/X/Index.html, where the site "
+        "writes /disclosures/X/index.html; rename it",
+        "d/X/a.png:0: file: attachment would be published as /disclosures/X/a.png, where the site writes "
+        "/Disclosures/X/A.png; rename it",
+        "d/X/A.png:0: file: attachment would be published as /Disclosures/X/A.png, where the site writes "
+        "/disclosures/X/a.png; rename it",
+        "d/Y/b.png:0: file: attachment would be published as /disclosures/Y/b.png, where the site writes "
+        "/Disclosures/Y/B.png; rename it",
+        "content/B.png:0: file: file would be published as /Disclosures/Y/B.png, where the site writes "
+        "/disclosures/Y/b.png; rename it"]
+
+
+def test_a_displaced_file_is_refused_yet_never_refuses_another(tmp_path: Path) -> None:
+    # MkDocs keeps one file per source path: the feed the site makes took the place of docs_dir's own feed.json.
+    placed = [content_gate.Placed("feed.json", "content", str(tmp_path / "content" / "feed.json"), True),
+              content_gate.Placed("notes.txt", "content", str(tmp_path / "content" / "notes.txt"), True),
+              content_gate.Placed("Notes.txt", "attachment", str(tmp_path / "d" / "Notes.txt"))]
+    # The attachment is not refused for a file the site will not hold; the displaced file is, for either.
+    assert [p.path for p in content_gate.clashes(["feed.json"], placed, tmp_path)] == [
+        "content/feed.json", "content/notes.txt"]

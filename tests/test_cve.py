@@ -157,6 +157,19 @@ def test_cli_prints_a_public_container_and_one_answer_for_withheld_or_unknown(
         assert out.out == "" and out.err == f"{ident}: no public disclosure carries this CVE ID\n"
 
 
+def test_cli_prints_no_container_whose_narrative_mentions_a_withheld_id(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The container carries the narrative to CVE Services: the command refuses what the build refuses.
+    p = project / "disclosures" / "2026" / "OSQI-2026-0002.md"
+    p.write_text(p.read_text().replace("aliases: []", "aliases: [CVE-2026-40001]") + "\nAs in OSQI-2026-0004.\n")
+    q = project / "disclosures" / "2026" / "OSQI-2026-0004.md"
+    q.write_text(re.sub(r"embargo_until: \S+", "embargo_until: 2099-01-01T00:00:00Z", q.read_text()))
+    assert cli.main(["cve", "CVE-2026-40001", "-f", str(project / "mkdocs.yml")]) == 1
+    out = capsys.readouterr()
+    assert out.out == ""
+    assert "OSQI-2026-0002.md:" in out.err and "mentions OSQI-2026-0004, which is not a public disclosure" in out.err
+
+
 def test_build_writes_cve_files_for_public_disclosures_only(project: Path, tmp_path: Path) -> None:
     p = project / "disclosures" / "2026" / "OSQI-2026-0002.md"
     p.write_text(p.read_text().replace("aliases: []", "aliases: [CVE-2026-40001]"))

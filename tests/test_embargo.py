@@ -121,6 +121,19 @@ def test_next_lift_prints_nothing_when_nothing_is_scheduled(project: Path, capsy
     assert capsys.readouterr().out == ""
 
 
+def test_next_lift_answers_while_a_public_page_mentions_what_will_lift(project: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    # The mention fails a build today, and the lift it waits for is the very answer a scheduler needs.
+    d = project / "disclosures" / "2026"
+    (d / "OSQI-2026-0010.md").write_text(disclosure_text("OSQI-2026-0010", embargo="2099-01-01T00:00:00Z"))
+    public = d / "OSQI-2026-0002.md"
+    public.write_text(public.read_text() + "\nSee also OSQI-2026-0010.\n")
+    assert cli.main(["check", "-f", str(project / "mkdocs.yml")]) == 1
+    assert "mentions OSQI-2026-0010, which is not a public disclosure" in capsys.readouterr().err
+    assert cli.main(["next-lift", "-f", str(project / "mkdocs.yml")]) == 0
+    assert capsys.readouterr().out == "2099-01-01T00:00:00Z\n"
+
+
 # -- alarms -------------------------------------------------------------------------------------------------
 
 def _disclosure(**overrides: object) -> Disclosure:

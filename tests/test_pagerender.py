@@ -15,9 +15,9 @@ from sitefixture import AS_OF, CANARY, build, digest
 from osqi_site.adapter import prerender
 from osqi_site.build import pipeline
 from osqi_site.core.gate import publish
+from osqi_site.core.settings import settings_from
 from osqi_site.core.timefmt import parse_instant
 from osqi_site.pages import convert
-from osqi_site.project import settings_from
 
 
 def _html(project: Path) -> list[Path]:

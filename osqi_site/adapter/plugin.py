@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import gc
 import logging
 import os
 import shutil
 import sqlite3
-import subprocess
-import sys
 import time
-import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -30,21 +25,21 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
+from mkdocs.utils import meta as mkdocs_meta
 
 from osqi_site.adapter import prerender
-from osqi_site.build import cachedb, leakscan, outputs, pipeline, transaction, verdicts
+from osqi_site.build import cachedb, content_gate, finish, outputs, pipeline, transaction, verdicts
+from osqi_site.build.judge import judge
 from osqi_site.build.memo import Memo
 from osqi_site.build.pool import give_back_memory, settle_heap
-from osqi_site.core import activefiles, gate, realfiles, sanitize
-from osqi_site.core.alarms import alarms, config_alarms
+from osqi_site.core import gate, realfiles, sanitize
 from osqi_site.core.model import Disclosure
-from osqi_site.core.problems import Problem, bug_line, debugging, format_problems
-from osqi_site.core.settings import Settings
+from osqi_site.core.problems import BuildError, Problem, bug_line, debugging, format_problems
+from osqi_site.core.settings import OPTION_DEFAULTS, Settings, settings_from
 from osqi_site.core.timefmt import InstantError, epoch_problem, parse_instant
-from osqi_site.formats import checksums, search, securitytxt
+from osqi_site.formats import search
 from osqi_site.pages import convert, generated, minify, projects
-from osqi_site.project import settings_from
-from osqi_site.publish import history, provenance, register, signing
+from osqi_site.publish import provenance, register, signing
 
 log = logging.getLogger("mkdocs.plugins.osqi")
 THEME_DIR = Path(__file__).parents[1] / "theme"
@@ -70,8 +65,8 @@ class InternalError(PluginError):
 def guarded(event: F) -> F:
     """An event handler whose unexpected exceptions fail the build with one line instead of a traceback.
 
-    The build's own errors (``PluginError``: every located problem) pass as they are; anything else is a bug,
-    reported as such. ``OSQI_DEBUG=1`` lets the original exception through, traceback and all.
+    The build's own errors (``PluginError``, and ``BuildError`` from the build's modules) pass as they are;
+    anything else is a bug, reported as such. ``OSQI_DEBUG=1`` lets the original exception through, traceback and all.
     """
     @functools.wraps(event)
     def run(*args: Any, **kwargs: Any) -> Any:
@@ -79,6 +74,8 @@ def guarded(event: F) -> F:
             return event(*args, **kwargs)
         except MkDocsException:
             raise
+        except BuildError as e:  # the build's modules stop it with what the user reads
+            raise PluginError(str(e)) from None
         except Exception as e:
             if debugging():
                 raise
@@ -88,19 +85,21 @@ def guarded(event: F) -> F:
 
 
 class OsqiConfig(base.Config):
-    disclosures_dir = opt.Type(str, default="disclosures")
-    id_prefix = opt.Type(str, default="OSQI")
-    feed_limit = opt.Type(int, default=50)
-    contact = opt.ListOfItems(opt.Type(str), default=["mailto:security@osqi.example"])
-    publisher_namespace = opt.Type(str, default="")
-    policy_path = opt.Type(str, default="policy/")
-    security_txt_days = opt.Type(int, default=180)
-    max_embargo_days = opt.Type(int, default=120)
-    embargo_register = opt.Type(bool, default=Settings.embargo_register)
+    """The ``osqi`` plugin's options; every default comes from ``core.settings.OPTION_DEFAULTS``."""
+
+    disclosures_dir = opt.Type(str, default=OPTION_DEFAULTS["disclosures_dir"])
+    id_prefix = opt.Type(str, default=OPTION_DEFAULTS["id_prefix"])
+    feed_limit = opt.Type(int, default=OPTION_DEFAULTS["feed_limit"])
+    contact = opt.ListOfItems(opt.Type(str), default=list(OPTION_DEFAULTS["contact"]))
+    publisher_namespace = opt.Type(str, default=OPTION_DEFAULTS["publisher_namespace"])
+    policy_path = opt.Type(str, default=OPTION_DEFAULTS["policy_path"])
+    security_txt_days = opt.Type(int, default=OPTION_DEFAULTS["security_txt_days"])
+    max_embargo_days = opt.Type(int, default=OPTION_DEFAULTS["max_embargo_days"])
+    embargo_register = opt.Type(bool, default=OPTION_DEFAULTS["embargo_register"])
     """Publish commitments to embargoed disclosures at /embargoes/ and require each one's ``seal``."""
-    strict_alarms = opt.Type(bool, default=False)
+    strict_alarms = opt.Type(bool, default=OPTION_DEFAULTS["strict_alarms"])
     """Fail the build on transparency alarms instead of reporting them."""
-    cache_dir = opt.Type(str, default=".osqi-cache")
+    cache_dir = opt.Type(str, default=OPTION_DEFAULTS["cache_dir"])
     """Where converted disclosure pages are kept between builds (outside the site; safe to delete)."""
     as_of = opt.Optional(opt.Type(str))
     """Build the site as it stood at this past instant (RFC 3339); never later than the real clock."""
@@ -149,7 +148,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self.site_date = "1970-01-01"
         self.content_problems: list[Problem] = []
         self.content_markers: tuple[str, ...] = ()
-        self.content_withheld: frozenset[str] = frozenset()
+        """What withheld content and project pages are known by, looked for in every output (``content_gate.Gated``)."""
         self.preview = False
         """Set by ``osqi-site preview``: any clock allowed, banner and noindex on every page, never deployable."""
         self._saved_epoch: str | None = None
@@ -164,19 +163,19 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         """The files of docs_dir (and other plugins') that passed the gate, until on_files compares them."""
         self.projects = projects.ProjectSet((), (), ())
         self._project_pages: dict[str, projects.Project] = {}
-        self._has_projects = False
-        self._projects_withheld: frozenset[str] = frozenset()
-        """The public project pages (``<docs_dir>/projects/<slug>.md``), read and validated in on_config."""
+        """The public project pages (``<docs_dir>/projects/<slug>.md``) by path in docs_dir."""
+        self._projects_gated = content_gate.ProjectPages(self.projects, frozenset(), False)
+        """The project pages, read through the gate and validated in on_config."""
         self.previous: Path | None = None
         """Set by ``osqi-site build --previous``: the last deployed site (or its log), whose log this one extends."""
         self.source = provenance.Source()
         """The source tree this build read (commit, repository, dirty), for the provenance and the footer."""
-        self.signer: tuple[signing.Gpg, signing.Key, int] | None = None
+        self.signer: finish.Signer | None = None
+        """GnuPG, the key and the signature time of this build; None: the site is unsigned."""
         self.embargo_count: int | None = None
         """Open commitments of the embargo register, for the home figures; None with the register off."""
         self.reveals: dict[str, str] = {}
         """Disclosure page source path → its embargo register reveal (register.pages_reveals)."""
-        """GnuPG, the key and the signature time of this build; None: the site is unsigned."""
 
     # -- events, in the order MkDocs runs them ------------------------------------------------------
 
@@ -208,7 +207,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         now = self._clock()
         root = Path(config.config_file_path).resolve().parent
         # Read before anything is written, so the build's own files never count as uncommitted changes.
-        self.source = _read_source(root)
+        self.source = finish.read_source(root)
         config.extra["osqi_source"] = self.source.footer  # every page's footer (theme/partials/copyright.html)
         try:
             settings = settings_from(config.site_url, config.site_name, config.site_description,
@@ -221,31 +220,29 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             raise PluginError("osqi: disclosures_dir must lie outside docs_dir, so that nothing is published "
                               "if this plugin ever fails to run")
         # serve re-reads only the files that changed since its last rebuild.
-        checked = pipeline.check(disclosures_dir, root, settings,
-                                 memo=self._check_memo if self.command == "serve" else None)
-        pub = gate.publish(checked.disclosures, now)
-        # serve's check re-reads only changed files; what it found in the others comes back with them.
-        problems = [*checked.problems, *pipeline.publication_problems(pub, settings, facts=checked.mentions)]
-        problems.extend(_tree_problems(config, root))
-        warnings = [*config_alarms(settings, Path(config.config_file_path).name),
-                    *alarms(checked.disclosures, settings, now, facts=checked.alarms)]
-        if self.strict_alarms or self.config.strict_alarms:
-            problems.extend(warnings)
-        else:
-            # INFO, not WARNING: MkDocs' own strict mode would otherwise turn every alarm into a failure.
-            for w in warnings:
-                log.info("osqi: transparency alarm: %s", w)
+        judged = judge(disclosures_dir, root, settings, now, config_name=Path(config.config_file_path).name,
+                       strict=self.strict_alarms or self.config.strict_alarms,
+                       memo=self._check_memo if self.command == "serve" else None)
+        pub = judged.publication
+        # INFO, not WARNING: MkDocs' own strict mode would otherwise turn every alarm into a failure.
+        for w in judged.warnings:
+            log.info("osqi: transparency alarm: %s", w)
+        problems = [*judged.problems, *content_gate.tree_problems(Path(config.docs_dir), _theme_dir(config), root)]
         if problems:
             raise PluginError(format_problems(problems))
         # Our layout (osqi.html, styles) sits just below the site's own overrides, above Material's.
         config.theme.dirs.insert(1 if config.theme.custom_dir else 0, str(THEME_DIR))
         self.settings, self.publication = settings, pub
-        self._read_projects(config, settings, now)
+        self._projects_gated = content_gate.read_projects(Path(config.docs_dir), now, self.config.coverage_request)
+        self.projects = self._projects_gated.found
+        self._project_pages = {p.src_uri: p for p in self.projects.public}
         self._cache_keep = {}
-        self.output = self._with_projects(
-            pipeline.build_outputs(pub, settings, self._disclosure_outputs(pub, settings)), config, pub, settings)
-        self.output = self._with_history(self.output, now, pub, settings)
-        self.output = self._with_signing(self.output, settings, now)
+        output = finish.with_projects(pipeline.build_outputs(pub, settings, self._disclosure_outputs(pub, settings)),
+                                      self.projects, self._projects_gated.present, pub, settings,
+                                      self.config.coverage_request)
+        recorded = finish.with_history(output, self.previous, now, pub, settings)
+        self.embargo_count, self.reveals = recorded.embargo_count, recorded.reveals
+        self.output = self._with_signing(recorded.output, settings, now)
         self.generated = frozenset(p.src_path for p in self.output.pages)
         self.converted = self._convert_pages(config)
         self.page_dates = {f"disclosures/{d.id}.md": d.modified.date().isoformat() for d in pub.public}
@@ -300,12 +297,11 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             if isinstance(file, WrittenFile):  # else MkDocs finds the written file there and skips it
                 self._export_files.append(file)
             files.append(file)
-        collisions = _clashes(files, attached, self._content_files, self.root)
+        collisions = self._clashes(files, attached)
         if collisions:
             raise PluginError(format_problems(collisions))
-        if self._held:  # a disclosure page naming one of them uses it: kept (disclosure pages are all public)
-            self._held = frozenset(a for a in self._held if not any(
-                a.rsplit("/", 1)[-1] in page.markdown for page in self.output.pages))
+        if self._held:
+            self._held = content_gate.not_named_in(self._held, [page.markdown for page in self.output.pages])
         self.search_entries = self.output.search
         self.output = None  # MkDocs' files and pages hold it all now; held here too, it would stay to the end
         return files
@@ -544,111 +540,52 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
     def _gate_content(self, files: Files, config: MkDocsConfig) -> None:
         """Gate every file MkDocs would publish from docs_dir (or another plugin made), as MkDocs classifies it."""
         assert self.publication is not None
-        docs_dir = Path(config.docs_dir)
         theme_dirs = {os.path.normpath(d) for d in config.theme.dirs}
-        gated = {f"{docs_dir.name}/{f.src_uri}": f for f in files
-                 if f.src_dir is None or os.path.normpath(f.src_dir) not in theme_dirs}
-        sources: dict[str, pipeline.ContentSource] = {
-            rel: Path(f.abs_src_path) if f.abs_src_path is not None else f.content_bytes for rel, f in gated.items()}
-        content = pipeline.gate_content(sources, self.publication.now,
-                                        lambda rel: gated[rel].is_documentation_page())
-        # The site's own theme folder is a project source too: a static file MkDocs copies from it is refused
-        # like one of docs_dir when a browser would run it (``activefiles``); the installed themes are not.
+        gated = {f.src_uri: f for f in files if f.src_dir is None or os.path.normpath(f.src_dir) not in theme_dirs}
         custom = os.path.normpath(config.theme.custom_dir) if config.theme.custom_dir else None
-        active = [Problem(realfiles.rel(f.abs_src_path or f.src_uri, self.root), 0, "file", refused) for f in files
-                  if custom is not None and f.src_dir is not None and os.path.normpath(f.src_dir) == custom
-                  and (refused := activefiles.active_file_problem(f.src_uri)) is not None]
-        if content.problems or active:
-            raise PluginError(format_problems([*content.problems, *active]))
-        self.content_withheld = frozenset(content.withheld)
-        # A withheld project page's name is looked for in the output, as a withheld page's title is, and so is
-        # every withheld page's URL (a link copied from the preview names what is coming).
-        self.content_markers = leakscan.page_markers([*content.markers, *self.projects.withheld_names],
-                                                     [gated[rel].url for rel in content.withheld])
-        folder = f"{docs_dir.name}/{projects.FOLDER}/"
-        if {rel for rel in content.withheld if rel.startswith(folder)} - self._projects_withheld:
-            raise PluginError("osqi: a project page withheld by the content gate was read as public; "
-                              "this is a bug, please report it")
-        for rel in content.withheld:
+        theme_files = [(f.src_uri, realfiles.rel(f.abs_src_path or f.src_uri, self.root)) for f in files
+                       if custom is not None and f.src_dir is not None and os.path.normpath(f.src_dir) == custom]
+        docs = [content_gate.DocFile(f.src_uri, f.url, f.content_bytes if f.abs_src_path is None else
+                                     Path(f.abs_src_path), f.is_documentation_page()) for f in gated.values()]
+        markdown = content_gate.Markdown(config.markdown_extensions, config.mdx_configs, config.site_url,
+                                         lambda text: mkdocs_meta.get_data(text)[0])
+        decided = content_gate.gate_files(docs, Path(config.docs_dir).name, self.publication.now,
+                                          theme_files=theme_files, project_pages=self._projects_gated,
+                                          markdown=markdown)
+        self.content_markers = decided.markers
+        for src in sorted(decided.withheld):
             # Removed, not merely excluded: a link to it from a public page now fails the strict build.
-            files.remove(gated[rel])
-        withheld = set(content.withheld)
-        self._content_files = [f for rel, f in gated.items() if rel not in withheld]
-        # Files of docs_dir a withheld page may use; held back in on_env unless public material uses them.
-        self._assets = {f.src_uri: sources[rel] for rel, f in gated.items()
-                        if rel not in withheld and not f.is_documentation_page()}
-        self._asset_files = {f.src_uri: f for rel, f in gated.items() if f.src_uri in self._assets}
-        withheld_texts = {rel: pipeline.text_of(sources[rel]) for rel in content.withheld}
-        texts = list(withheld_texts.values())
-        # What the withheld pages link to once rendered as MkDocs would render them, then (a second, generous
-        # net) every file their text names, backslash escapes taken out or not.
-        rendered = _rendered_links(config, {rel: (gated[rel], text) for rel, text in withheld_texts.items()
-                                            if gated[rel].is_documentation_page()}, self._assets)
-        texts.extend(pipeline.text_of(self._assets[a]) for a in sorted(rendered))
-        self._held = pipeline.withheld_only(self._assets, texts) | rendered if texts else frozenset()
+            files.remove(gated[src])
+        self._content_files = [f for src, f in gated.items() if src not in decided.withheld]
+        self._assets = dict(decided.assets)
+        self._asset_files = {src: gated[src] for src in decided.assets}
+        self._held = decided.held
         if config.nav is not None:
             # A withheld page leaves the nav until it lifts, so a scheduled rebuild publishes it unaided.
-            prefix = f"{docs_dir.name}/"
-            hidden = {rel.removeprefix(prefix) for rel in content.withheld}
-            config.nav = pipeline.prune_nav(config.nav, hidden)
+            config.nav = pipeline.prune_nav(config.nav, set(decided.withheld))
 
     def _hold_back_assets(self, files: Files, config: MkDocsConfig) -> None:
-        """Take out of the site every file of docs_dir that a withheld page may use and nothing public does.
-
-        Public content pages count by the links of their rendered HTML (every page has been read by now and no
-        file copied yet), templates and mkdocs.yml by the names they hold.
-        """
-        if not self._held:
-            return
-        site_path = urllib.parse.urlsplit(config.site_url or "/").path or "/"
-        linked: set[str] = set()
-        texts = [pipeline.text_of(Path(config.config_file_path))] if config.config_file_path else []
-        if config.theme.custom_dir:
-            texts.extend(pipeline.text_of(p) for p in sorted(Path(config.theme.custom_dir).rglob("*"))
-                         if p.is_file())
-        for f in files.documentation_pages(inclusion=lambda _: True):
-            page = f.page
-            if page is None or isinstance(page, prerender.GeneratedPage):
-                continue
-            linked |= pipeline.links_in_html(page.content or "", urllib.parse.unquote(page.url), site_path)
-            texts.append(repr(page.meta))  # Material reads icons and images named in frontmatter
-        used = pipeline.publicly_used(self._assets, linked, texts)
-        for src in sorted(self._held - used):
+        """Take out of the site every file of docs_dir that a withheld page may use and nothing public does (every
+        page has been read by now and no file copied yet)."""
+        pages = [content_gate.PublicPage(f.page.content or "", f.page.url, f.page.meta)
+                 for f in files.documentation_pages(inclusion=lambda _: True)
+                 if f.page is not None and not isinstance(f.page, prerender.GeneratedPage)] if self._held else []
+        for src in content_gate.held_back(self._held, self._assets, pages, config_file=_config_file(config),
+                                          theme_dir=_theme_dir(config), site_url=config.site_url):
             log.info("osqi: %s is used only by withheld pages; held back", src)
             files.remove(self._asset_files[src])
         self._held = frozenset()
 
-    def _read_projects(self, config: MkDocsConfig, settings: Settings, now: datetime) -> None:
-        """Read and validate the project pages; only those the content gate passes are used.
-
-        Disclosure pages name their projects, so this runs before on_files' gate over all of docs_dir: the same
-        gate function, applied here to the project pages alone (on_files checks that both agree).
-        """
-        docs_dir = Path(config.docs_dir)
-        folder = docs_dir / projects.FOLDER
-        pages: dict[str, pipeline.ContentSource] = {
-            f"{docs_dir.name}/{p.relative_to(docs_dir).as_posix()}": p
-            for p in (sorted(folder.glob("*.md")) if folder.is_dir() else [])}
-        gated = pipeline.gate_content(pages, now)
-        if gated.problems:
-            raise PluginError(format_problems(gated.problems))
-        self._projects_withheld = frozenset(gated.withheld)
-        self.projects = projects.read_projects(docs_dir, gated.withheld)
-        problems = projects.project_problems(self.projects, self.config.coverage_request)
-        if problems:
-            raise PluginError(format_problems(problems))
-        self._has_projects = (docs_dir / projects.FOLDER).is_dir()
-        self._project_pages = {p.src_uri: p for p in self.projects.public}
-
-    def _with_projects(self, output: pipeline.SiteOutput, config: MkDocsConfig, pub: gate.Publication,
-                       settings: Settings) -> pipeline.SiteOutput:
-        """The build's outputs with /projects/ and each project's feeds, from public disclosures only."""
-        if not self._has_projects:
-            return output
-        request = self.config.coverage_request or settings.contact[0]
-        listing = projects.listing_page(self.projects.public, pub.public, request)
-        files = {**output.files, **projects.feed_files(self.projects.public, pub.public, settings)}
-        return dataclasses.replace(output, pages=(*output.pages, listing), files=dict(sorted(files.items())))
+    def _clashes(self, files: Files, attached: Sequence[File]) -> list[Problem]:
+        """Files published where the site writes one of its own (``content_gate.clashes``)."""
+        listed = {id(f) for f in files}
+        # MkDocs keeps one file per source path: one of ours may have taken a content file's place in Files.
+        groups: tuple[tuple[content_gate.Origin, Sequence[File]], ...] = (("attachment", attached),
+                                                                           ("content", self._content_files))
+        placed = [content_gate.Placed(f.dest_uri, origin, f.abs_src_path or f.src_uri, id(f) not in listed)
+                  for origin, group in groups for f in group]
+        ours = {id(f) for f in (*attached, *self._content_files)}
+        return content_gate.clashes((f.dest_uri for f in files if id(f) not in ours), placed, self.root)
 
     def _begin_transaction(self, config: MkDocsConfig) -> None:
         """Point MkDocs at a temporary folder beside site_dir, swapped in by on_shutdown only once complete."""
@@ -683,7 +620,6 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             os.environ["SOURCE_DATE_EPOCH"] = self._saved_epoch
 
     def _add_search_entries(self, site: Path) -> None:
-        assert self.publication is not None
         index = site / search.INDEX_PATH
         if index.is_file():  # absent when the site does not use the search plugin
             index.write_bytes(search.with_disclosures(index.read_bytes(), self.search_entries))
@@ -692,95 +628,29 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         """Every HTML file of a preview, MkDocs' or ours, carries the banner and noindex."""
         assert self.publication is not None
         for page in sorted(site.rglob("*.html")):
-            page.write_text(_decorate_preview(page.read_text(encoding="utf-8"), self.publication.now),
+            page.write_text(finish.with_preview_banner(page.read_text(encoding="utf-8"), self.publication.now),
                             encoding="utf-8")
 
     def _seal(self, site: Path) -> None:
         """Hash and scan every output file; write SHA256SUMS (itself scanned first) only if nothing leaked."""
-        assert self.publication is not None
-        markers = (*leakscan.withheld_markers(self.publication.withheld, self.publication.public),
-                   *self.content_markers)
-        attachments = self._withheld_attachments()
-        paths = _site_files(site)
+        assert self.publication is not None and self.settings is not None
+        looked = finish.looked_for(self.publication, self.content_markers, self.root)
         remembered, clean = self._clean_scans
         # Only an identical marker set (and scanning code) may reuse earlier verdicts: serve keeps them in
         # memory between reloads, builds in the cache.
-        looked_for = (*markers, *sorted(f"sha256:{d}" for d in attachments))
-        verdict_key = verdicts.verdict_set(looked_for, prerender.code_digest())
-        if remembered != looked_for:
+        verdict_key = verdicts.verdict_set(looked.identity, prerender.code_digest())
+        if remembered != looked.identity:
             clean = self._stored_verdicts(verdict_key)
-        sealed = verdicts.seal(site, paths, markers, known_clean=clean, parallel=self.command != "serve",
-                           attachments=attachments)
-        sums = checksums.from_digests(sealed.digests)
-        # What is made from the final SHA256SUMS (its signature) is scanned with it, before anything is written.
-        last = {checksums.NAME: sums, **self._sealing_files(sums)}
-        leaks = [*sealed.leaks, *leakscan.find_leaks(last, markers, attachments)]
-        if leaks:
-            raise PluginError("osqi: withheld disclosure text found in the output; nothing was published:\n  "
-                              + "\n  ".join(leaks))
-        self._clean_scans = (looked_for, sealed.clean)
+        # What is made from the final SHA256SUMS (provenance, signatures): builds only, never a preview or serve.
+        source, now, url, signer = self.source, self.publication.now, self.settings.site_url, self.signer
+        sealed = finish.seal(site, looked, known_clean=clean, parallel=self.command != "serve",
+                             made_from_sums=(lambda sums: {}) if self.preview or self.command == "serve" else
+                             lambda sums: finish.sealing_files(sums, source, now, url, signer))
+        self._clean_scans = (looked.identity, sealed.clean)
         if self.command != "serve":  # a reload keeps them in memory; storing thousands each time costs
             self._store_verdicts(verdict_key, sealed.clean)
-        for name, data in last.items():
+        for name, data in sealed.files.items():
             (site / name).write_bytes(data)
-
-    def _sealing_files(self, sums: bytes) -> dict[str, bytes]:
-        """The files made from the final SHA256SUMS, which it therefore cannot list: the provenance, whose
-        subject is its digest, and the signatures of both."""
-        assert self.publication is not None and self.settings is not None
-        if self.preview or self.command == "serve":
-            return {}
-        versions = {name: _dist_version(name) for name in provenance.TOOLS}
-        versions["python"] = ".".join(str(n) for n in sys.version_info[:3])
-        made = {provenance.PATH: provenance.statement(sums, self.source, self.publication.now,
-                                                      self.settings.site_url, versions)}
-        if self.signer is None:
-            return made
-        gpg, key, when = self.signer
-        return {**made,
-                signing.SUMS_SIGNATURE: self._signed(lambda: signing.detached(gpg, key, sums, when)),
-                provenance.SIGNATURE: self._signed(
-                    lambda: signing.detached(gpg, key, made[provenance.PATH], when))}
-
-    def _signed(self, sign: Callable[[], bytes]) -> bytes:
-        try:
-            return sign()
-        except signing.SigningError as e:
-            raise PluginError(f"osqi: {e}") from None
-
-    def _with_history(self, output: pipeline.SiteOutput, now: datetime, pub: gate.Publication,
-                      settings: Settings) -> pipeline.SiteOutput:
-        """The log carried from the previous site, with this build's entry, and the /history/ page; with the
-        embargo register on, the register made from the log before this entry (register.py), its pages, and
-        the commitments new to the log recorded in this build's entry."""
-        entries: list[history.Entry] = []
-        if self.previous is not None:
-            path = self.previous / history.PATH if self.previous.is_dir() else self.previous
-            try:
-                data = path.read_bytes()
-            except OSError as e:
-                raise PluginError(f"osqi: --previous: cannot read {path}: {e.strerror}; download the deployed "
-                                  f"site's /{history.PATH} (omit --previous only for the very first deploy)") from None
-            entries, problems = history.parse(data, str(path))
-            if problems:
-                raise PluginError("osqi: the previous log cannot be extended:\n  " + "\n  ".join(problems))
-        content = output.files[history.CONTENT]
-        reg = register.make(pub, entries) if settings.embargo_register else None
-        self.embargo_count = len(reg.open) if reg else None
-        self.reveals = register.pages_reveals(reg, {d.id: d.published for d in pub.public}) if reg else {}
-        try:
-            entry = history.next_entry(entries, history.published_state(content), content, now,
-                                       [c for _, c in reg.open] if reg else ())
-        except history.LogError as e:
-            raise PluginError(f"osqi: {e}") from None
-        if entry is not None:
-            entries.append(entry)
-        files = {**output.files, history.PATH: history.dump(entries)}
-        pages = (*output.pages, history.page(entries))
-        if reg is not None:
-            files[register.PATH] = register.dump(reg)
-            pages = (*pages, register.page(reg, settings.max_embargo_days))
-        return dataclasses.replace(output, pages=pages, files=dict(sorted(files.items())))
 
     def _with_signing(self, output: pipeline.SiteOutput, settings: Settings, now: datetime) -> pipeline.SiteOutput:
         """The public key and a cleartext-signed security.txt when a key is configured; else the site unsigned.
@@ -794,28 +664,10 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             log.info("osqi: the site is unsigned (%s)", "preview or serve" if named else
                      f"no signing key: set {signing.ENV} or the signing_key option")
             return output
-        gpg = signing.Gpg(os.environ.get("GNUPGHOME"))
-        key = self._signed_key(gpg, named)
-        when = signing.signing_time(now, key)
-        self.signer = (gpg, key, when)
-        text = signing.signed_security_txt(output.files[securitytxt.PATH], key, settings.url(signing.KEY_PATH))
-        files = {**output.files, signing.KEY_PATH: key.public,
-                 securitytxt.PATH: self._signed(lambda: signing.cleartext(gpg, key, text, when))}
-        log.info("osqi: signing with the OpenPGP key %s", key.primary)
-        return dataclasses.replace(output, files=dict(sorted(files.items())))
-
-    def _signed_key(self, gpg: signing.Gpg, named: str) -> signing.Key:
-        try:
-            return signing.find_key(gpg, named)
-        except signing.SigningError as e:
-            raise PluginError(f"osqi: {e}") from None
-
-    def _withheld_attachments(self) -> dict[str, str]:
-        """Digest → source path of each withheld attachment whose bytes no public attachment shares."""
-        assert self.publication is not None
-        public = leakscan.attachment_digests(a.source for d in self.publication.public for a in d.attachments)
-        withheld = leakscan.attachment_digests(a.source for d in self.publication.withheld for a in d.attachments)
-        return {digest: os.path.relpath(path, self.root) for digest, path in withheld.items() if digest not in public}
+        self.signer = finish.find_signer(named, now, os.environ.get("GNUPGHOME"))
+        signed = finish.with_signing(output, settings, self.signer)
+        log.info("osqi: signing with the OpenPGP key %s", self.signer.key.primary)
+        return signed
 
     def _stored_verdicts(self, verdicts: str) -> frozenset[str]:
         """The contents proven clean against this very marker set by an earlier build, from the cache."""
@@ -831,73 +683,13 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             cachedb.keep_only(db, SEAL_KIND, keys)  # verdicts against other marker sets are never reused
 
 
-def _rendered_links(config: MkDocsConfig, pages: Mapping[str, tuple[File, str]],
-                   assets: Mapping[str, pipeline.ContentSource]) -> frozenset[str]:
-    """The files of docs_dir (``assets``) that withheld ``pages`` link to in their HTML, rendered with the site's
-    own Markdown configuration, links read relative to the page's source and to its URL (authors write both).
-
-    A page that cannot be rendered here counts as using every file: it is held back unless public material
-    uses it (fail closed).
-    """
-    import posixpath
-
-    import markdown
-    from mkdocs.utils import meta as mkdocs_meta
-
-    if not pages:
-        return frozenset()
-    found: set[str] = set()
-    site_path = urllib.parse.urlsplit(config.site_url or "/").path or "/"
-    try:
-        md = markdown.Markdown(extensions=config.markdown_extensions, extension_configs=config.mdx_configs or {})
-        for _, (file, text) in sorted(pages.items()):
-            body, _ = mkdocs_meta.get_data(text)
-            html_text = md.reset().convert(body)
-            source_dir = posixpath.dirname(file.src_uri)
-            for base in (f"{source_dir}/" if source_dir else "", urllib.parse.unquote(file.url)):
-                found |= pipeline.links_in_html(html_text, base, site_path)
-    except Exception as e:  # any extension may fail outside MkDocs: then no file is taken as unused
-        log.info("osqi: could not render a withheld page to find the files it uses (%s); holding back every file "
-                 "no public page uses", e)
-        return frozenset(assets)
-    folders = {f.rstrip("/") + "/" for f in found if f}
-    return frozenset(a for a in assets if a in found or any(a.startswith(f) for f in folders))
+def _theme_dir(config: MkDocsConfig) -> Path | None:
+    """The site's own theme folder (``theme.custom_dir``), a project source like docs_dir."""
+    return Path(config.theme.custom_dir) if config.theme.custom_dir else None
 
 
-def _read_source(root: Path) -> provenance.Source:
-    """The commit, remote and state of the git tree holding ``root``, or what CI's environment names."""
-    def git(*args: str) -> str | None:
-        try:
-            done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=60,
-                                  check=False)
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        return done.stdout.strip() if done.returncode == 0 else None
-
-    commit = git("rev-parse", "--verify", "--quiet", "HEAD^{commit}")
-    status = git("status", "--porcelain", "--untracked-files=normal") if commit else ""
-    try:
-        # A status git could not give counts as dirty: the provenance never claims a clean tree it did not see.
-        return provenance.source(commit, status != "", git("config", "--get", "remote.origin.url") if commit
-                                 else None, os.environ.get(provenance.COMMIT_ENV),
-                                 os.environ.get(provenance.REPOSITORY_ENV))
-    except provenance.SourceError as e:
-        raise PluginError(f"osqi: {e}") from None
-
-
-def _dist_version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "unknown"
-
-
-def _tree_problems(config: MkDocsConfig, root: Path) -> list[Problem]:
-    """Every symbolic link and unreadable file name in docs_dir and the site's theme folder (``realfiles``)."""
-    found = list(pipeline.content_files(Path(config.docs_dir), root)[1])
-    if config.theme.custom_dir:
-        found.extend(realfiles.tree_problems(Path(config.theme.custom_dir), root, "theme.custom_dir"))
-    return found
+def _config_file(config: MkDocsConfig) -> Path | None:
+    return Path(config.config_file_path) if config.config_file_path else None
 
 
 def write_files(contents: Mapping[str, bytes], *, threads: int = 4) -> None:
@@ -924,30 +716,6 @@ class AttachmentFile(File):
 
     def is_documentation_page(self) -> bool:
         return False
-
-
-def _clashes(files: Files, attached: Sequence[File], content: Sequence[File], root: Path) -> list[Problem]:
-    """Files published where the site writes one of its own, compared without case (as a case-insensitive file
-    system or web server would): by construction, whatever the site writes there.
-
-    An attachment may clash with any other file; a file of docs_dir with a file the plugin makes (a page, feed,
-    export, marker or attachment), which MkDocs would otherwise copy over it.
-    """
-    outside = {id(f) for f in content}
-    by_dest: dict[str, list[File]] = {}
-    for f in files:
-        by_dest.setdefault(f.dest_uri.casefold(), []).append(f)
-    problems = []
-    for mine, against_any in ((attached, True), (content, False)):
-        for a in mine:
-            others = sorted(f.dest_uri for f in by_dest.get(a.dest_uri.casefold(), ())
-                            if f is not a and (against_any or id(f) not in outside))
-            if others:
-                what = "attachment" if against_any else "file"
-                problems.append(Problem(realfiles.rel(a.abs_src_path or a.src_uri, root), 0, "file",
-                                        f"{what} would be published as /{a.dest_uri}, where the site writes "
-                                        f"/{others[0]}; rename it"))
-    return problems
 
 
 class WrittenFile(File):
@@ -982,30 +750,6 @@ def set_poll_interval(server: Any, seconds: float) -> bool:
     for target in targets:
         target._timeout = seconds
     return True
-
-
-def _site_files(site: Path) -> list[str]:
-    """Every file below ``site`` as a sorted ``/``-separated relative path (os.walk: pathlib's rglob is
-    several times slower over the tens of thousands of files of a large site)."""
-    out: list[str] = []
-    for folder, _, names in os.walk(site):
-        rel = os.path.relpath(folder, site)
-        prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
-        out.extend(prefix + name for name in names)
-    return sorted(out)
-
-
-def _decorate_preview(html: str, now: datetime) -> str:
-    when = now.isoformat()
-    banner = (f'<div class="osqi-preview-banner" role="alert" style="background:#8b0000;color:#fff;padding:.6rem 1rem;'
-              f'font-weight:700;text-align:center">PREVIEW as of {when}: may show embargoed disclosures. '
-              "Confidential; never deploy or share.</div>")
-    html = html.replace("</head>", '<meta name="robots" content="noindex, nofollow"></head>', 1)
-    head_end = html.find("<body")
-    if head_end != -1:
-        body_open = html.find(">", head_end) + 1
-        html = html[:body_open] + banner + html[body_open:]
-    return html
 
 
 def _write_first(files: Files, pages: set[int]) -> None:

@@ -31,6 +31,11 @@ class ProblemsFound(Exception):
         super().__init__(format_problems(self.problems))
 
 
+class BuildError(Exception):
+    """A build that must stop, raised by the build's own modules: its text (one line, or ``format_problems``) is
+    all the user reads; the shell (the MkDocs plugin) shows it as the build's failure."""
+
+
 def format_problems(problems: Iterable[Problem]) -> str:
     items = sorted(set(problems))
     lines = [str(p) for p in items]

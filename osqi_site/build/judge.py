@@ -1,0 +1,47 @@
+"""The judgement of a site's disclosures at one instant, check → gate → problems → alarms: one function for the
+``osqi-site`` commands and the MkDocs plugin alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from osqi_site.build import pipeline
+from osqi_site.core import gate
+from osqi_site.core.alarms import alarms, config_alarms
+from osqi_site.core.model import Disclosure
+from osqi_site.core.problems import Problem
+from osqi_site.core.settings import Settings
+
+
+@dataclass(frozen=True)
+class Judged:
+    disclosures: tuple[Disclosure, ...]
+    """Every valid disclosure, public or withheld."""
+    publication: gate.Publication
+    invalid: tuple[Problem, ...]
+    """The problems of the disclosure files themselves (unreadable, malformed, invalid): true at any instant."""
+    problems: tuple[Problem, ...]
+    """Everything that forbids publishing at this instant: ``invalid``, mentions of IDs that are not public,
+    CVE IDs claimed twice, and under ``strict`` the transparency alarms."""
+    warnings: tuple[Problem, ...]
+    """The transparency alarms (of the configuration and of each disclosure) when not ``strict``, else none."""
+
+
+def judge(disclosures_dir: Path, root: Path, settings: Settings, now: datetime, *, config_name: str,
+          strict: bool, memo: dict[Any, Any] | None = None) -> Judged:
+    """Load and validate every disclosure, gate them at ``now``, and find every problem and alarm.
+
+    ``config_name`` is how problems of the configuration name its file; ``memo`` is ``pipeline.check``'s
+    (``serve`` keeps one between rebuilds).
+    """
+    checked = pipeline.check(disclosures_dir, root, settings, memo=memo)
+    pub = gate.publish(checked.disclosures, now)
+    problems = [*checked.problems, *pipeline.publication_problems(pub, settings, facts=checked.mentions)]
+    warnings = [*config_alarms(settings, config_name),
+                *alarms(checked.disclosures, settings, now, facts=checked.alarms)]
+    if strict:
+        problems, warnings = [*problems, *warnings], []
+    return Judged(checked.disclosures, pub, checked.problems, tuple(problems), tuple(warnings))
