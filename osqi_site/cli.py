@@ -14,10 +14,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from osqi_site import scaffold
-from osqi_site.build import pipeline
+from osqi_site.build import fastcheck, pipeline
 from osqi_site.build.pool import settle_heap
 from osqi_site.core import gate, readjson
-from osqi_site.core.alarms import alarms, config_alarms
+from osqi_site.core.alarms import config_alarms
 from osqi_site.core.loader import load_tree, parse_text
 from osqi_site.core.problems import DEBUG_ENV, Problem, bug_line, debugging, format_problems
 from osqi_site.core.timefmt import InstantError, iso_z, parse_instant
@@ -138,14 +138,14 @@ def _check(args: argparse.Namespace) -> int:
     if project is None:
         return rc
     now = datetime.now(UTC)
-    checked = pipeline.check(project.disclosures_dir, project.root, project.settings)
+    checked = fastcheck.check(project.disclosures_dir, project.root, project.settings)
     settle_heap()  # a pre-commit hook: the collector need not walk 10,000 disclosures again before exit
     pub = gate.publish(checked.disclosures, now)
-    problems = [*checked.problems, *pipeline.publication_problems(pub, project.settings, facts=checked.mentions),
+    problems = [*checked.problems, *fastcheck.publication_problems(pub, project.settings, facts=checked.mentions),
                 *projects.read_projects(project.docs_dir).problems]
     problems.extend(_content(project, now)[1])  # docs_dir: links, file names, the content pages' gate fields
     warnings = [*config_alarms(project.settings, args.config_file.name),
-                *alarms(checked.disclosures, project.settings, now, facts=checked.alarms)]
+                *fastcheck.alarms(checked.disclosures, project.settings, now, facts=checked.alarms)]
     if args.strict:
         problems.extend(warnings)
     elif warnings:
@@ -162,7 +162,7 @@ def _next(args: argparse.Namespace) -> int:
     project, rc = _project(args.config_file)
     if project is None:
         return rc
-    checked = pipeline.check(project.disclosures_dir, project.root, project.settings)
+    checked = fastcheck.check(project.disclosures_dir, project.root, project.settings)
     if checked.problems:
         return _fail(checked.problems)
     now = datetime.now(UTC)
@@ -478,7 +478,7 @@ def _cve(args: argparse.Namespace) -> int:
     project, rc = _project(args.config_file)
     if project is None:
         return rc
-    checked = pipeline.check(project.disclosures_dir, project.root, project.settings)
+    checked = fastcheck.check(project.disclosures_dir, project.root, project.settings)
     if checked.problems:
         return _fail(checked.problems)
     pub = gate.publish(checked.disclosures, datetime.now(UTC))
@@ -495,10 +495,10 @@ def _cve(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from osqi_site.schema import schema_text
+    from osqi_site.schema import projects_schema_text, schema_text
 
     if args.projects:
-        sys.stdout.write(projects.schema_text())
+        sys.stdout.write(projects_schema_text())
         return 0
     prefix = "OSQI"
     if args.config_file.exists():
