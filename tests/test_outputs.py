@@ -53,6 +53,14 @@ def test_the_site_as_builds_make_it_is_the_plain_site(tmp_path: Path, serving: b
     assert any("Example project" in html for p in plain.pages for _, html in p.blocks)
 
 
+def test_serve_remakes_a_disclosure_whose_projects_changed(tmp_path: Path) -> None:
+    pub = _site_publication(3)
+    cache = BuildCache()
+    for links in (LINKS, {}, {"OSQI-2026-0002": (("Renamed project", "projects/renamed/"),)}, LINKS):
+        cache.open(tmp_path, serving=True)  # one object from reload to reload, as serve keeps it
+        assert outputs.site(pub, SETTINGS, links, cache, "code") == pipeline.build_outputs(pub, SETTINGS, links)
+
+
 def test_the_sites_exports_are_what_the_formats_plain_functions_make() -> None:
     pub = _site_publication(5)
     files = pipeline.build_outputs(pub, SETTINGS).files
