@@ -497,10 +497,10 @@ def _cve(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from osqi_site.schema import schema_text
+    from osqi_site.schema import projects_schema_text, schema_text
 
     if args.projects:
-        sys.stdout.write(projects.schema_text())
+        sys.stdout.write(projects_schema_text())
         return 0
     prefix = str(OPTION_DEFAULTS["id_prefix"])
     if args.config_file.exists():

@@ -14,7 +14,7 @@ from pathlib import Path
 from osqi_site.core import ecosystems as eco
 from osqi_site.core.settings import Settings
 from osqi_site.core.timefmt import InstantError, iso_z, parse_instant
-from osqi_site.schema import SCHEMA_FILE, schema_text
+from osqi_site.schema import PROJECTS_SCHEMA_FILE, SCHEMA_FILE, projects_schema_text, schema_text
 
 FILES = Path(__file__).parent / "scaffold_files"
 _RENAMES = {"gitignore": ".gitignore"}  # dotfiles do not survive packaging reliably
@@ -72,11 +72,9 @@ def editor_files(id_prefix: str = Settings.id_prefix) -> dict[str, str]:
             },
         }],
     }
-    from osqi_site.pages import projects
-
     return {
         SCHEMA_FILE: schema_text(id_prefix),
-        projects.SCHEMA_FILE: projects.schema_text(),
+        PROJECTS_SCHEMA_FILE: projects_schema_text(),
         ".vscode/settings.json": json.dumps(settings, indent=2) + "\n",
         ".vscode/tasks.json": json.dumps(tasks, indent=2) + "\n",
     }

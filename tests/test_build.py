@@ -265,14 +265,19 @@ def _cached(project: Path, kind: str) -> set[str]:
 
 
 def test_check_memo_rereads_exactly_the_edited_files(project: Path) -> None:
-    from osqi_site.build import pipeline
+    from osqi_site.build import fastcheck
+    from osqi_site.core.check import Checked, check
     from osqi_site.core.settings import Settings
 
     settings = Settings(site_url="https://osqi.example/")
-    memo: dict[object, object] = {}
-    first = pipeline.check(project / "disclosures", project, settings, memo=memo)
-    assert first == pipeline.check(project / "disclosures", project, settings)  # same answer as without a memo
-    assert len(memo) == 5 and pipeline.check(project / "disclosures", project, settings, memo=memo) == first
+
+    def plain(found: fastcheck.CheckedWithFacts) -> Checked:
+        return Checked(found.disclosures, found.problems)
+
+    memo: fastcheck.FileMemo = {}
+    first = fastcheck.check(project / "disclosures", project, settings, memo=memo)
+    assert plain(first) == check(project / "disclosures", project, settings)  # same answer as without a memo
+    assert len(memo) == 5 and fastcheck.check(project / "disclosures", project, settings, memo=memo) == first
     source = project / "disclosures" / "2026" / "OSQI-2026-0002.md"
     text = source.read_text()
     # Same size and the old mtime put back: only ctime tells, and it is enough.
@@ -281,8 +286,8 @@ def test_check_memo_rereads_exactly_the_edited_files(project: Path) -> None:
     import os
 
     os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    edited = pipeline.check(project / "disclosures", project, settings, memo=memo)
-    assert edited == pipeline.check(project / "disclosures", project, settings) != first
+    edited = fastcheck.check(project / "disclosures", project, settings, memo=memo)
+    assert plain(edited) == check(project / "disclosures", project, settings) != plain(first)
 
 
 def _serve_session(project: Path, site: Path) -> Callable[[], None]:
@@ -371,20 +376,6 @@ def test_scan_verdicts_are_reused_only_for_the_same_markers(project: Path, tmp_p
     assert len(scanned) >= files
 
 
-def test_scan_verdicts_are_stored_per_marker_set(tmp_path: Path) -> None:
-    from osqi_site.adapter.plugin import OsqiPlugin
-
-    def plugin() -> OsqiPlugin:
-        p = OsqiPlugin()
-        p.load_config({})
-        p.root = tmp_path
-        return p
-
-    plugin()._store_verdicts("set1", frozenset({"digest-a", "digest-b gz"}))
-    assert plugin()._stored_verdicts("set1") == {"digest-a", "digest-b gz"}  # read back by another build
-    assert plugin()._stored_verdicts("set2") == frozenset()
-    plugin()._store_verdicts("set2", frozenset({"digest-c"}))
-    assert plugin()._stored_verdicts("set1") == frozenset()  # only the latest marker set is kept
 
 
 def test_an_export_not_written_by_the_plugin_fails_the_copy_instead_of_vanishing(tmp_path: Path) -> None:

@@ -156,7 +156,11 @@ def test_gate_content_asks_mkdocs_classification_only_for_files_with_frontmatter
 def test_the_cli_classifies_pages_as_mkdocs_does() -> None:
     names = [f"a{ext}" for ext in markdown_extensions] + ["a.MD", "a.txt", "a.md.txt", "a.html", "md", "a.mdx"]
     from mkdocs.utils import is_markdown_file
-    assert [pipeline.mkdocs_reads_as_page(n) for n in names] == [is_markdown_file(n) for n in names]
+
+    from osqi_site.core import pagenames
+
+    assert markdown_extensions == pagenames.MARKDOWN_SUFFIXES  # the core's copy of MkDocs' rule is MkDocs' rule
+    assert [pagenames.mkdocs_reads_as_page(n) for n in names] == [is_markdown_file(n) for n in names]
 
 
 # -- files only withheld pages use ------------------------------------------------------------------------------

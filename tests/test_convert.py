@@ -20,10 +20,6 @@ TEXTS = [
 def test_reused_instance_converts_exactly_as_a_fresh_one() -> None:
     texts = TEXTS * 3  # every text after a different one, and after itself
     fresh = [convert.to_html(t, RECIPE) for t in texts]
-    assert convert.convert_many(texts, RECIPE, parallel=False) == fresh
+    converter = convert.Converter(RECIPE)
+    assert [converter(t) for t in texts] == fresh
     assert fresh[1].toc[0]["id"] == "summary"  # the state that must not leak between pages
-
-
-def test_parallel_conversion_keeps_order_and_output() -> None:
-    texts = [f"## Part {i}\n\nParagraph {i}.\n" + TEXTS[i % len(TEXTS)] for i in range(300)]
-    assert convert.convert_many(texts, RECIPE) == [convert.to_html(t, RECIPE) for t in texts]

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sitefixture import AS_OF, all_bytes, build, disclosure_text
 
 from osqi_site import cli
-from osqi_site.build import pipeline
+from osqi_site.build import fastcheck, pipeline
 from osqi_site.core import alarms, gate
 from osqi_site.core.model import Affected, Credit, Disclosure, Range, Revision, TimelineEvent, Withdrawal
 from osqi_site.core.settings import Settings
@@ -245,20 +245,20 @@ def test_checks_found_while_loading_match_the_checks_made_afterwards(project: Pa
     (d / "OSQI-2026-0006.md").write_text(text)
     found, problems = find_project(project / "mkdocs.yml")
     assert found is not None, problems
-    checked = pipeline.check(found.disclosures_dir, found.root, found.settings)
+    checked = fastcheck.check(found.disclosures_dir, found.root, found.settings)
     assert {m.split("/")[-1] for m in checked.mentions} >= {"OSQI-2026-0002.md", "OSQI-2026-0006.md"}
     # Before the revision is dated, after it, before and after OSQI-2026-0004 lifts.
     for now in ("2026-05-31T00:00:00Z", "2026-06-01T00:02:00Z", "2026-09-01T00:00:00Z"):
         pub = gate.publish(checked.disclosures, parse_instant(now))
-        with_facts = pipeline.publication_problems(pub, found.settings, facts=checked.mentions)
+        with_facts = fastcheck.publication_problems(pub, found.settings, facts=checked.mentions)
         assert with_facts == pipeline.publication_problems(pub, found.settings), now
         assert with_facts  # OSQI-2026-0005 (a draft) and -0009 (unknown) are never public
-        assert (alarms.alarms(checked.disclosures, found.settings, parse_instant(now), facts=checked.alarms)
+        assert (fastcheck.alarms(checked.disclosures, found.settings, parse_instant(now), facts=checked.alarms)
                 == alarms.alarms(checked.disclosures, found.settings, parse_instant(now))), now
     before = gate.publish(checked.disclosures, parse_instant("2026-05-31T00:00:00Z"))
     after = gate.publish(checked.disclosures, parse_instant("2026-09-01T00:00:00Z"))
     # The revision mentioning OSQI-2026-0004 counts only once it is dated (and 0004 is public by then).
     assert not any("0004" in p.message and p.field.startswith("revisions")
-                   for p in pipeline.publication_problems(before, found.settings, facts=checked.mentions))
-    assert not any("0004" in p.message for p in pipeline.publication_problems(after, found.settings,
+                   for p in fastcheck.publication_problems(before, found.settings, facts=checked.mentions))
+    assert not any("0004" in p.message for p in fastcheck.publication_problems(after, found.settings,
                                                                                 facts=checked.mentions))

@@ -15,7 +15,7 @@ from factory import disclosure_text
 from sitefixture import AS_OF, build, digest, make_project
 
 from osqi_site import cli
-from osqi_site.build import pipeline
+from osqi_site.build import fastcheck, outputs
 
 NEW_INVALID = ("control-char-in-title.md", "control-char-in-body.md", "lone-carriage-return.md",
                "calendar-edge-embargo.md", "leap-second-embargo.md", "timeline-before-1970.md", "huge-number.md",
@@ -155,7 +155,7 @@ def test_an_unexpected_exception_in_check_is_one_line_and_exit_70(tmp_path: Path
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom \x1b[2J here")
 
-    monkeypatch.setattr(pipeline, "check", broken)
+    monkeypatch.setattr(fastcheck, "check", broken)
     root = make_project(tmp_path)
     assert cli.main(["check", "-f", str(root / "mkdocs.yml")]) == cli.BUG_EXIT
     assert capsys.readouterr().err.splitlines() == [
@@ -180,7 +180,7 @@ def test_an_unexpected_exception_in_the_plugin_fails_the_build_closed(tmp_path: 
     def broken(*args: object, **kwargs: object) -> None:
         raise KeyError("surprise")
 
-    monkeypatch.setattr(pipeline, "build_outputs", broken)
+    monkeypatch.setattr(outputs, "site", broken)
     assert build(root, site) == cli.BUG_EXIT
     err = capsys.readouterr().err
     assert "Traceback" not in err
@@ -200,7 +200,7 @@ def test_under_plain_mkdocs_an_unexpected_exception_is_a_plugin_error(tmp_path: 
     def broken(*args: object, **kwargs: object) -> None:
         raise KeyError("surprise")
 
-    monkeypatch.setattr(pipeline, "build_outputs", broken)
+    monkeypatch.setattr(outputs, "site", broken)
     root = make_project(tmp_path)
     config = load_config(str(root / "mkdocs.yml"), site_dir=str(tmp_path / "site"))
     with pytest.raises(Abort) as raised:  # MkDocs' clean failure, not the KeyError's traceback

@@ -79,5 +79,5 @@ def test_a_withheld_id_in_related_upstream_or_a_mapping_is_a_publication_problem
                     {"affected": (replace(affected, ecosystem_specific='{"see":"OSQI-2026-0099"}'),)}):
         d = make_disclosure(**changes)
         pub = gate.publish([d], datetime(2026, 11, 22, tzinfo=UTC))
-        found = pipeline.publication_problems(pub, SETTINGS, parallel=False)
+        found = pipeline.publication_problems(pub, SETTINGS)
         assert [p.message.split(",")[0] for p in found] == ["mentions OSQI-2026-0099"], changes

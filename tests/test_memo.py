@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from hypothesis import given
 from hypothesis import strategies as st
 
-from osqi_site.build.memo import Memo
+from osqi_site.build.memo import Memo, found_or_made
 
 
 class Item:
@@ -54,3 +54,30 @@ def test_results_are_always_what_a_fresh_computation_gives(calls: list[tuple[lis
 
         got = memo.map(fn, items, context=context, tag=tag)
         assert got == fn(items)
+
+
+class Fact:
+    def __init__(self, of: Item, value: int) -> None:
+        self.of = of
+        self.value = value
+
+
+@given(st.lists(st.tuples(st.integers(0, 4), st.sampled_from(["same object", "another object", "none"])),
+                max_size=12))
+def test_found_or_made_gives_what_making_all_gives(picks: list[tuple[int, str]]) -> None:
+    """What was found is taken only for the very object it was found in; anything else is made, in order."""
+    items = [Item(v) for v, _ in picks]
+    found: dict[str, Fact] = {}
+    for item, (_, how) in zip(items, picks, strict=True):
+        if how != "none":  # found under the item's name; in another object, it is stale (value -1)
+            found[str(id(item))] = Fact(item if how == "same object" else Item(item.value), item.value * 10
+                                        if how == "same object" else -1)
+    made: list[Item] = []
+
+    def make(todo: Sequence[Item]) -> list[Fact]:
+        made.extend(todo)
+        return [Fact(i, i.value * 10) for i in todo]
+
+    got = found_or_made(items, found, lambda i: str(id(i)), make)
+    assert [(f.of, f.value) for f in got] == [(i, i.value * 10) for i in items]
+    assert made == [i for i, (_, how) in zip(items, picks, strict=True) if how != "same object"]

@@ -1,4 +1,5 @@
-"""Parallel loading and validation: forked workers give exactly what the serial path gives."""
+"""The worker pool, and the stages as builds run them (on every core, reusing what was found): exactly what the
+plain, serial stages give."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from factory import BODY, SETTINGS, disclosure_text, write_disclosure
+from factory import BODY, NOW, SETTINGS, disclosure_text, make_disclosure, write_disclosure
 
-from osqi_site.build import pipeline, pool
+from osqi_site.build import fastcheck, pipeline, pool
+from osqi_site.core import check, gate
+from osqi_site.core.alarms import alarm_facts, alarms
 
 CORES = os.cpu_count() or 1
 
@@ -86,7 +89,7 @@ def test_map_chunks_stays_in_process_while_other_threads_run() -> None:
     assert {pid for _, pid in results} == {os.getpid()}
 
 
-# --- pipeline.check ------------------------------------------------------------------------------
+# --- the check: fastcheck against core.check ---------------------------------------------------------
 
 
 def _mixed_project(root: Path, n: int) -> None:
@@ -122,21 +125,53 @@ def _mixed_project(root: Path, n: int) -> None:
     (d / "2026" / "notes.txt").write_text("stray")
 
 
+def _plain(found: fastcheck.CheckedWithFacts) -> check.Checked:
+    return check.Checked(found.disclosures, found.problems)
+
+
+@pytest.mark.parametrize("parallel", [True, False])
 @pytest.mark.parametrize("n", [pool.MIN_ITEMS + 100, 40])
-def test_check_in_parallel_equals_check_in_process(tmp_path: Path, n: int) -> None:
+def test_the_check_as_builds_run_it_equals_the_plain_check(tmp_path: Path, n: int, parallel: bool) -> None:
     _mixed_project(tmp_path, n)
-    serial = pipeline.check(tmp_path / "disclosures", tmp_path, SETTINGS, parallel=False)
-    fast = pipeline.check(tmp_path / "disclosures", tmp_path, SETTINGS)
-    assert fast == serial
-    assert [str(p) for p in fast.problems] == [str(p) for p in serial.problems]
-    assert len(serial.disclosures) > n // 2
-    fields = {p.field for p in serial.problems}
+    plain = check.check(tmp_path / "disclosures", tmp_path, SETTINGS)
+    fast = fastcheck.check(tmp_path / "disclosures", tmp_path, SETTINGS, parallel=parallel)
+    assert _plain(fast) == plain
+    assert [str(p) for p in fast.problems] == [str(p) for p in plain.problems]
+    # What it found on the way is what the later stages would find by looking again.
+    assert fast.mentions == {d.source: pipeline.mentions(d, SETTINGS) for d in plain.disclosures}
+    assert fast.alarms == {d.source: alarm_facts(d, SETTINGS) for d in plain.disclosures}
+    assert len(plain.disclosures) > n // 2
+    fields = {p.field for p in plain.problems}
     assert {"id", "file", "frontmatter", "cwe[0]", "## Discovery"} <= fields, fields
-    assert any("already used by" in p.message for p in serial.problems)
-    assert any(d.attachments for d in serial.disclosures)
+    assert any("already used by" in p.message for p in plain.problems)
+    assert any(d.attachments for d in plain.disclosures)
 
 
-def test_check_in_parallel_really_forks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_check_with_a_memo_reads_only_new_files_and_still_equals_the_plain_check(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _mixed_project(tmp_path, 60)
+    looked_at: list[int] = []
+    real = pool.map_chunks
+
+    def counting(fn: Callable[[Any], Any], items: Sequence[Any], **kw: Any) -> list[Any]:
+        looked_at.append(len(items))
+        return real(fn, items, **kw)
+
+    monkeypatch.setattr(fastcheck, "map_chunks", counting)
+    memo: fastcheck.FileMemo = {}
+    first = fastcheck.check(tmp_path / "disclosures", tmp_path, SETTINGS, memo=memo)
+    files = len(memo)
+    assert looked_at == [files] and files > 60
+    again = fastcheck.check(tmp_path / "disclosures", tmp_path, SETTINGS, memo=memo)
+    assert looked_at == [files, 0] and again == first
+    write_disclosure(tmp_path / "disclosures", "2026/OSQI-2026-0100.md",
+                     text=disclosure_text(id="OSQI-2026-0100", title="One more"))
+    third = fastcheck.check(tmp_path / "disclosures", tmp_path, SETTINGS, memo=memo)
+    assert looked_at == [files, 0, 1] and len(memo) == files + 1
+    assert _plain(third) == check.check(tmp_path / "disclosures", tmp_path, SETTINGS) != _plain(first)
+
+
+def test_the_check_in_parallel_really_forks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if CORES < 2 or threading.active_count() > 1:
         pytest.skip("needs two cores and a single-threaded test process")
     _mixed_project(tmp_path, pool.MIN_ITEMS)
@@ -148,10 +183,53 @@ def test_check_in_parallel_really_forks(tmp_path: Path, monkeypatch: pytest.Monk
         pids.update(pid for _, pid in tagged)
         return [r for r, _ in tagged]
 
-    monkeypatch.setattr(pool, "map_chunks", spy)
-    checked = pipeline.check(tmp_path / "disclosures", tmp_path, SETTINGS)
-    assert checked == pipeline.check(tmp_path / "disclosures", tmp_path, SETTINGS, parallel=False)
+    monkeypatch.setattr(fastcheck, "map_chunks", spy)
+    checked = fastcheck.check(tmp_path / "disclosures", tmp_path, SETTINGS)
+    assert _plain(checked) == check.check(tmp_path / "disclosures", tmp_path, SETTINGS)
     assert len(pids) >= 2 and os.getpid() not in pids
+
+
+# --- publication problems and alarms: fastcheck against the plain stages ------------------------------------
+
+
+def _many_mentioning(n: int) -> list[Any]:
+    """``n`` disclosures: some mention others (public or not), some are thin or still embargoed at ``NOW``."""
+    out = []
+    for i in range(1, n + 1):
+        body = BODY + (f"\nSee OSQI-2026-{i + 1:04d}.\n" if i % 3 == 0 else "") + ("\nTODO\n" if i % 5 == 0 else "")
+        embargo = NOW.replace(year=2027) if i % 4 == 0 else NOW.replace(month=10)
+        out.append(make_disclosure(id=f"OSQI-2026-{i:04d}", title=f"Overflow number {i}", body=body,
+                                   embargo_until=embargo))
+    return out
+
+
+@pytest.mark.parametrize("found_share", [0, 2, 1])
+def test_publication_problems_and_alarms_as_builds_run_them_equal_the_plain_ones(found_share: int) -> None:
+    ds = _many_mentioning(pool.MIN_ITEMS + 50)
+    pub = gate.publish(ds, NOW)
+    # Facts found for none, every other, or every disclosure; the rest are looked at on every core.
+    known = ds[::found_share] if found_share else []
+    mentions = {d.source: pipeline.mentions(d, SETTINGS) for d in known}
+    facts = {d.source: alarm_facts(d, SETTINGS) for d in known}
+    plain_problems = pipeline.publication_problems(pub, SETTINGS)
+    assert fastcheck.publication_problems(pub, SETTINGS, facts=mentions) == plain_problems
+    assert any("mentions OSQI-2026-" in p.message for p in plain_problems)
+    plain_alarms = alarms(ds, SETTINGS, NOW)
+    assert fastcheck.alarms(ds, SETTINGS, NOW, facts=facts) == plain_alarms
+    assert any("TODO" in p.message for p in plain_alarms)
+
+
+def test_facts_found_in_another_object_are_not_taken() -> None:
+    """A disclosure the gate rebuilt (or an edited file's) is another object: what was found in the old one,
+    under the same source path, must never stand for it."""
+    d = make_disclosure(body=BODY + "\nSee OSQI-2026-0099.\n")
+    stale = {d.source: pipeline.mentions(make_disclosure(), SETTINGS)}  # same path, mentions nothing
+    pub = gate.publish([d], NOW)
+    assert fastcheck.publication_problems(pub, SETTINGS, facts=stale) == pipeline.publication_problems(pub, SETTINGS)
+    assert pipeline.publication_problems(pub, SETTINGS) != []
+    lifted = {d.source: alarm_facts(make_disclosure(body=BODY + "\nTODO\n"), SETTINGS)}
+    found = fastcheck.alarms([d], SETTINGS, NOW, facts=lifted)
+    assert found == alarms([d], SETTINGS, NOW) and not any("TODO" in p.message for p in found)
 
 
 @pytest.mark.parametrize("flag", [True, False])

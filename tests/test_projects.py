@@ -19,6 +19,7 @@ from lxml import etree
 from sitefixture import CANARY, all_bytes, build, digest, disclosure_text, make_project
 
 from osqi_site import cli, scaffold
+from osqi_site import schema as osqi_schema
 from osqi_site.build import pipeline
 from osqi_site.core import ecosystems, gate
 from osqi_site.core.loader import parse_text
@@ -167,7 +168,7 @@ def test_a_withheld_page_is_validated_and_only_its_name_kept(tmp_path: Path) -> 
 
 
 def test_the_schema_agrees_with_the_validator() -> None:
-    schema = projects.frontmatter_schema()
+    schema = osqi_schema.projects_frontmatter_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema)
 
@@ -480,7 +481,7 @@ def test_init_ships_an_example_project_matching_its_example_disclosure(tmp_path:
     scaffold.write_project(root, T0)
     found = projects.read_projects(root / "content")
     assert found.problems == () and [p.slug for p in found.public] == ["exampleparse"]
-    assert (root / projects.SCHEMA_FILE).read_text() == projects.schema_text()
+    assert (root / osqi_schema.PROJECTS_SCHEMA_FILE).read_text() == osqi_schema.projects_schema_text()
     assert build(root, tmp_path / "out", "2026-06-01T00:00:00Z") == 0
     page = (tmp_path / "out" / "projects" / "exampleparse" / "index.html").read_text()
     assert "OSQI-2026-0001" in page

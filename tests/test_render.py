@@ -223,7 +223,9 @@ def test_latest_block_is_limited_and_newest_first(n: int) -> None:
 
 def test_affected_text_keeps_its_one_line_form_for_feeds() -> None:
     a = Affected("GIT", "xz", ranges=(Range("5.6.0", fixed="5.6.2"),), versions=("5.6.0", "5.6.1"))
-    assert generated.affected_text(a) == ">= 5.6.0, < 5.6.2; versions 5.6.0, 5.6.1"
+    from osqi_site.core.versions import affected_text
+
+    assert affected_text(a) == ">= 5.6.0, < 5.6.2; versions 5.6.0, 5.6.1"
 
 
 # -- the built site ------------------------------------------------------------------------------------------

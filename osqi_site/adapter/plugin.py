@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import gc
 import logging
 import os
-import shutil
-import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,12 +25,20 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils import meta as mkdocs_meta
 
 from osqi_site.adapter import prerender
-from osqi_site.build import cachedb, content_gate, finish, outputs, pipeline, transaction, verdicts
+from osqi_site.build import (
+    content_gate,
+    convert_pages,
+    fastcheck,
+    finish,
+    outputs,
+    pipeline,
+    transaction,
+    verdicts,
+)
+from osqi_site.build.cache import BuildCache
 from osqi_site.build.judge import judge
-from osqi_site.build.memo import Memo
 from osqi_site.build.pool import give_back_memory, settle_heap
 from osqi_site.core import gate, realfiles, sanitize
-from osqi_site.core.model import Disclosure
 from osqi_site.core.problems import BuildError, Problem, bug_line, debugging, format_problems
 from osqi_site.core.settings import OPTION_DEFAULTS, Settings, settings_from
 from osqi_site.core.timefmt import InstantError, epoch_problem, parse_instant
@@ -43,18 +48,14 @@ from osqi_site.publish import provenance, register, signing
 
 log = logging.getLogger("mkdocs.plugins.osqi")
 THEME_DIR = Path(__file__).parents[1] / "theme"
-LEGACY_CACHE_FOLDERS = ("outputs", "pages")
 ONE_SHOT = ("build", "gh-deploy")
 """Commands whose process ends with the build (``serve`` lives on, rebuilding)."""
 WRITE_CHUNK = 128
 """Files per thread task when writing exports."""
 LISTINGS = frozenset({"disclosures/index.md", f"{projects.FOLDER}/index.md"})
 """Generated pages that go in the nav (when the site's nav names them)."""
-SEAL_KIND = "clean"
-"""Cache entries naming file contents proven free of a marker set: ``<marker set>:<content key>``."""
 
 
-T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -139,12 +140,8 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self.root = Path(".")
         self._html_used: list[Path] = []
         self._pruned = False
-        self._memo: dict[str, dict[str, Any]] = {}
-        self._check_memo: dict[Any, Any] = {}
-        self._key_memo: Memo[Disclosure, str] = Memo()
-        """serve's output cache keys, reused while a disclosure is the same object (its file unchanged)."""
-        self._clean_scans: tuple[tuple[str, ...], frozenset[str]] = ((), frozenset())
-        self._cache_keep: dict[str, set[str]] = {}
+        self.cache = BuildCache(log)
+        """Everything builds reuse from earlier ones; serve keeps this one object from reload to reload."""
         self.site_date = "1970-01-01"
         self.content_problems: list[Problem] = []
         self.content_markers: tuple[str, ...] = ()
@@ -219,10 +216,11 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         if disclosures_dir.is_relative_to(Path(config.docs_dir).resolve()):
             raise PluginError("osqi: disclosures_dir must lie outside docs_dir, so that nothing is published "
                               "if this plugin ever fails to run")
+        self.cache.open(root / self.config.cache_dir, serving=self.command == "serve")
         # serve re-reads only the files that changed since its last rebuild.
         judged = judge(disclosures_dir, root, settings, now, config_name=Path(config.config_file_path).name,
                        strict=self.strict_alarms or self.config.strict_alarms,
-                       memo=self._check_memo if self.command == "serve" else None)
+                       memo=self.cache.kept(fastcheck.MEMO, fastcheck.FileMemo))
         pub = judged.publication
         # INFO, not WARNING: MkDocs' own strict mode would otherwise turn every alarm into a failure.
         for w in judged.warnings:
@@ -236,15 +234,18 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self._projects_gated = content_gate.read_projects(Path(config.docs_dir), now, self.config.coverage_request)
         self.projects = self._projects_gated.found
         self._project_pages = {p.src_uri: p for p in self.projects.public}
-        self._cache_keep = {}
-        output = finish.with_projects(pipeline.build_outputs(pub, settings, self._disclosure_outputs(pub, settings)),
+        links = {d.id: projects.disclosure_links(d, self.projects.public) for d in pub.public}
+        site = outputs.site(pub, settings, links, self.cache, prerender.code_digest(), parallel=self.command != "serve")
+        output = finish.with_projects(site,
                                       self.projects, self._projects_gated.present, pub, settings,
                                       self.config.coverage_request)
         recorded = finish.with_history(output, self.previous, now, pub, settings)
         self.embargo_count, self.reveals = recorded.embargo_count, recorded.reveals
         self.output = self._with_signing(recorded.output, settings, now)
         self.generated = frozenset(p.src_path for p in self.output.pages)
-        self.converted = self._convert_pages(config)
+        recipe = convert.Recipe(tuple(config.markdown_extensions), dict(config.mdx_configs or {}))
+        self.converted = convert_pages.converted(self.output.pages, recipe, self.cache,
+                                                 parallel=self.command != "serve")
         self.page_dates = {f"disclosures/{d.id}.md": d.modified.date().isoformat() for d in pub.public}
         newest = pipeline.newest_change(pub)
         # Without a public date, a fixed old date keeps sitemap and gzip stamps reproducible.
@@ -366,12 +367,9 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         assert self.nav is not None
         # Compiled templates are kept between builds (Jinja checks each against its source), which spares
         # compiling Material's templates on every build and every serve reload.
-        jinja_cache = self.root / self.config.cache_dir / "jinja"
-        jinja_cache.mkdir(parents=True, exist_ok=True)
-        env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(jinja_cache))
+        env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(self.cache.folder("jinja")))
         pages = [f.page for f in files.documentation_pages() if isinstance(f.page, prerender.GeneratedPage)]
         inclusion = InclusionLevel.is_in_serve if self.command == "serve" else InclusionLevel.is_included
-        cache = self.root / self.config.cache_dir / "html"
         # The exports first, and let go: the page workers below would otherwise inherit them too.
         write_files(self.exports)
         for file in self._export_files:
@@ -379,7 +377,8 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self.exports, self._export_files = {}, []
         give_back_memory()  # the exports' bytes, before the page workers fork
         rendered = prerender.prerender(pages, config=config, nav=self.nav, env=env,
-                                       doc_files=files.documentation_pages(inclusion=inclusion), cache=cache,
+                                       doc_files=files.documentation_pages(inclusion=inclusion),
+                                       cache=self.cache.folder("html"),
                                        parallel=self.command != "serve")
         log.debug("osqi: %d of %d generated pages rendered, the others from the cache", len(rendered), len(pages))
         if self.command == "serve" and rendered:
@@ -391,7 +390,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         # MkDocs' watcher polls every 0.5 s, so a saved edit waits 0.25 s on average before the rebuild
         # starts. A poll stats every watched file (about 11 us each), so a smaller project can afford to
         # look more often without the idle server using more than a few per cent of a core.
-        set_poll_interval(server, poll_interval(len(self._check_memo)))
+        set_poll_interval(server, poll_interval(len(self.cache.kept(fastcheck.MEMO, fastcheck.FileMemo) or ())))
         return server
 
     @event_priority(-100)  # after the search plugin has written its index, so the scan covers it
@@ -404,7 +403,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self._add_search_entries(site)
         self._seal(site)
         self._restore_build_date()
-        self._save_cache()
+        self.cache.prune()
         if self._html_used and not self._pruned:
             prerender.prune(self._html_used[0].parent, self._html_used, time.time())
             # Once per serve session is enough: a reload only adds renders, which the next build prunes.
@@ -447,95 +446,6 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             raise PluginError(f"osqi: as_of {requested.isoformat()} is in the future; a build may only look back "
                               "(use `osqi-site preview` to see a future state)")
         return requested
-
-    def _convert_pages(self, config: MkDocsConfig) -> dict[str, convert.Converted]:
-        """Disclosure pages converted up front: from the cache when unchanged, else on every core."""
-        assert self.output is not None
-        recipe = convert.Recipe(tuple(config.markdown_extensions), dict(config.mdx_configs or {}))
-        fingerprint = recipe.fingerprint()
-        pages = {p.src_path: p for p in self.output.pages}
-        keys = {src: convert.cache_key(p.body, fingerprint) for src, p in pages.items()}
-
-        def make(todo: list[str]) -> list[convert.Converted]:
-            return convert.convert_many([pages[src].body for src in todo], recipe, parallel=self.command != "serve")
-
-        return self._through_cache("pages", keys, convert.load, convert.dump, make)
-
-    def _disclosure_outputs(self, pub: gate.Publication, settings: Settings) -> dict[str, outputs.DisclosureOutput]:
-        """Each public disclosure's page, OSV and CSAF: from the cache when unchanged, else made on every core."""
-        code = prerender.code_digest()
-        public = {d.id: d for d in pub.public}
-
-        links = {d.id: projects.disclosure_links(d, self.projects.public) for d in pub.public}
-
-        def key_each(ds: Sequence[Disclosure]) -> list[str]:
-            return [outputs.cache_key(d, settings, code, links[d.id]) for d in ds]
-
-        ds = list(public.values())
-        made = (key_each(ds) if self.command != "serve"
-                else self._key_memo.map(key_each, ds, context=(settings, code, self.projects.public)))
-        keys = dict(zip(public, made, strict=True))
-
-        def make(todo: list[str]) -> list[outputs.DisclosureOutput]:
-            return outputs.make_many([public[i] for i in todo], settings, parallel=self.command != "serve",
-                                     projects=links)
-
-        return self._through_cache("outputs", keys, outputs.load, outputs.dump, make)
-
-    def _through_cache(self, kind: str, keys: Mapping[str, str], load: Callable[[bytes], T],
-                       dump: Callable[[T], bytes], make: Callable[[list[str]], list[T]]) -> dict[str, T]:
-        """``name → value`` for every ``name → key``: remembered (serve), read from the cache, or made now."""
-        memo = self._memo.get(kind, {})
-        done: dict[str, T] = {name: memo[key] for name, key in keys.items() if key in memo}
-        stored = self._cache_read(kind, [key for name, key in keys.items() if name not in done])
-        for name, key in keys.items():
-            if name not in done and key in stored:
-                with contextlib.suppress(ValueError, KeyError, TypeError):  # unreadable: made below
-                    done[name] = load(stored[key])
-        del stored
-        todo = [name for name in keys if name not in done]
-        done.update(zip(todo, make(todo), strict=True))
-        # Serialised one at a time as they are stored, never all at once.
-        self._cache_write(kind, len(todo), ((keys[name], dump(done[name])) for name in sorted(todo)))
-        self._cache_keep.setdefault(kind, set()).update(keys.values())
-        if self.command == "serve":  # the plugin lives across reloads: keep this build's values in memory
-            self._memo[kind] = {keys[name]: value for name, value in done.items()}
-        return done
-
-    def _cache_read(self, kind: str, keys: list[str]) -> dict[str, bytes]:
-        found: dict[str, bytes] = {}
-        if keys:
-            with self._cache("cache unreadable, rebuilding its entries") as db:
-                found = cachedb.get_many(db, kind, keys)
-        return found
-
-    def _cache_write(self, kind: str, count: int, entries: Iterable[tuple[str, bytes]]) -> None:
-        if count:
-            with self._cache(f"could not store {count} cache entries") as db:
-                cachedb.put_many(db, kind, entries)
-
-    def _save_cache(self) -> None:
-        """Drop cache entries this build did not use, so the cache holds only current public pages."""
-        with self._cache("could not prune the cache") as db:
-            for kind, keep in sorted(self._cache_keep.items()):
-                cachedb.keep_only(db, kind, keep)
-        for legacy in LEGACY_CACHE_FOLDERS:  # one file per entry, as versions before the database kept them
-            shutil.rmtree(self._cache_folder() / legacy, ignore_errors=True)
-
-    def _cache_folder(self) -> Path:
-        return self.root / self.config.cache_dir
-
-    @contextlib.contextmanager
-    def _cache(self, failing: str) -> Iterator[sqlite3.Connection]:
-        """The cache database for one step; a database error is logged as ``failing`` and the step skipped.
-
-        A cache that cannot be read or written only costs time: whatever it lacks is made anew.
-        """
-        try:
-            with cachedb.opened(self._cache_folder()) as db:
-                yield db
-        except sqlite3.Error as e:
-            log.warning("osqi: %s: %s", failing, e)
 
     def _gate_content(self, files: Files, config: MkDocsConfig) -> None:
         """Gate every file MkDocs would publish from docs_dir (or another plugin made), as MkDocs classifies it."""
@@ -635,20 +545,16 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         """Hash and scan every output file; write SHA256SUMS (itself scanned first) only if nothing leaked."""
         assert self.publication is not None and self.settings is not None
         looked = finish.looked_for(self.publication, self.content_markers, self.root)
-        remembered, clean = self._clean_scans
         # Only an identical marker set (and scanning code) may reuse earlier verdicts: serve keeps them in
         # memory between reloads, builds in the cache.
         verdict_key = verdicts.verdict_set(looked.identity, prerender.code_digest())
-        if remembered != looked.identity:
-            clean = self._stored_verdicts(verdict_key)
+        clean = self.cache.verdicts(verdict_key)
         # What is made from the final SHA256SUMS (provenance, signatures): builds only, never a preview or serve.
         source, now, url, signer = self.source, self.publication.now, self.settings.site_url, self.signer
         sealed = finish.seal(site, looked, known_clean=clean, parallel=self.command != "serve",
                              made_from_sums=(lambda sums: {}) if self.preview or self.command == "serve" else
                              lambda sums: finish.sealing_files(sums, source, now, url, signer))
-        self._clean_scans = (looked.identity, sealed.clean)
-        if self.command != "serve":  # a reload keeps them in memory; storing thousands each time costs
-            self._store_verdicts(verdict_key, sealed.clean)
+        self.cache.keep_verdicts(verdict_key, sealed.clean)
         for name, data in sealed.files.items():
             (site / name).write_bytes(data)
 
@@ -668,19 +574,6 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         signed = finish.with_signing(output, settings, self.signer)
         log.info("osqi: signing with the OpenPGP key %s", self.signer.key.primary)
         return signed
-
-    def _stored_verdicts(self, verdicts: str) -> frozenset[str]:
-        """The contents proven clean against this very marker set by an earlier build, from the cache."""
-        found: frozenset[str] = frozenset()
-        with self._cache("cache unreadable, every file is scanned") as db:
-            found = frozenset(k.removeprefix(f"{verdicts}:") for k in cachedb.keys(db, SEAL_KIND, f"{verdicts}:"))
-        return found
-
-    def _store_verdicts(self, verdicts: str, clean: frozenset[str]) -> None:
-        keys = sorted(f"{verdicts}:{k}" for k in clean)
-        with self._cache("could not store scan verdicts") as db:
-            cachedb.put_many(db, SEAL_KIND, ((k, b"") for k in keys))
-            cachedb.keep_only(db, SEAL_KIND, keys)  # verdicts against other marker sets are never reused
 
 
 def _theme_dir(config: MkDocsConfig) -> Path | None:

@@ -6,11 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from osqi_site.build import pipeline
+from osqi_site.build import fastcheck
 from osqi_site.core import gate
-from osqi_site.core.alarms import alarms, config_alarms
+from osqi_site.core.alarms import config_alarms
 from osqi_site.core.model import Disclosure
 from osqi_site.core.problems import Problem
 from osqi_site.core.settings import Settings
@@ -31,17 +30,17 @@ class Judged:
 
 
 def judge(disclosures_dir: Path, root: Path, settings: Settings, now: datetime, *, config_name: str,
-          strict: bool, memo: dict[Any, Any] | None = None) -> Judged:
+          strict: bool, memo: fastcheck.FileMemo | None = None) -> Judged:
     """Load and validate every disclosure, gate them at ``now``, and find every problem and alarm.
 
-    ``config_name`` is how problems of the configuration name its file; ``memo`` is ``pipeline.check``'s
+    ``config_name`` is how problems of the configuration name its file; ``memo`` is ``fastcheck.check``'s
     (``serve`` keeps one between rebuilds).
     """
-    checked = pipeline.check(disclosures_dir, root, settings, memo=memo)
+    checked = fastcheck.check(disclosures_dir, root, settings, memo=memo)
     pub = gate.publish(checked.disclosures, now)
-    problems = [*checked.problems, *pipeline.publication_problems(pub, settings, facts=checked.mentions)]
+    problems = [*checked.problems, *fastcheck.publication_problems(pub, settings, facts=checked.mentions)]
     warnings = [*config_alarms(settings, config_name),
-                *alarms(checked.disclosures, settings, now, facts=checked.alarms)]
+                *fastcheck.alarms(checked.disclosures, settings, now, facts=checked.alarms)]
     if strict:
         problems, warnings = [*problems, *warnings], []
     return Judged(checked.disclosures, pub, checked.problems, tuple(problems), tuple(warnings))

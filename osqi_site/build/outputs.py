@@ -1,4 +1,4 @@
-"""One public disclosure's own outputs (page, OSV record, CSAF advisory): made once each, in parallel, cacheable."""
+"""Each public disclosure's own outputs (page, OSV record, CSAF advisory, CVE container): made on every core, cached."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ from dataclasses import dataclass
 
 import orjson
 
+from osqi_site.build import pipeline
+from osqi_site.build.cache import BuildCache
+from osqi_site.build.memo import Memo
 from osqi_site.build.pool import map_chunks
+from osqi_site.core import gate
 from osqi_site.core.model import Disclosure
 from osqi_site.core.settings import Settings
-from osqi_site.formats import csaf, cve, search
-from osqi_site.formats.osv import dump_json, osv_record
+from osqi_site.formats import csaf, cve, osv, search
 from osqi_site.pages import generated
 
 
@@ -37,10 +40,10 @@ ProjectLinks = tuple[tuple[str, str], ...]
 
 def make(d: Disclosure, settings: Settings, projects: ProjectLinks = ()) -> DisclosureOutput:
     """Everything that depends on this one disclosure alone (pass only disclosures the gate made public)."""
-    container = dump_json(cve.cna_container(d, settings)) if cve.cve_ids(d) else b""
+    container = cve.container_json(d, settings) if cve.cve_ids(d) else b""
     return DisclosureOutput(d.id, generated.disclosure_page(d, generated.DATA_LINKS, projects),
-                            dump_json(osv_record(d, settings)), csaf.advisory_path(d),
-                            dump_json(csaf.advisory(d, settings)), search.search_entry(d), container)
+                            osv.record_json(d, settings), csaf.advisory_path(d), csaf.advisory_json(d, settings),
+                            search.search_entry(d), container)
 
 
 def cache_key(d: Disclosure, settings: Settings, code: str, projects: ProjectLinks = ()) -> str:
@@ -72,3 +75,36 @@ def make_many(todo: Sequence[Disclosure], settings: Settings, *, parallel: bool 
     """``make`` for each disclosure, on every core when there are enough to pay for the processes."""
     links = projects or {}
     return map_chunks(lambda d: make(d, settings, links.get(d.id, ())), todo, chunk=32, parallel=parallel)
+
+
+def site(pub: gate.Publication, settings: Settings, projects: Mapping[str, ProjectLinks], cache: BuildCache,
+         code: str, *, parallel: bool = True) -> pipeline.SiteOutput:
+    """``pipeline.build_outputs``, each disclosure's own outputs from ``cache`` or made on every core (``made``)."""
+    return pipeline.assemble(pub, settings, made(pub, settings, projects, cache, code, parallel=parallel))
+
+
+KEYS = "output keys"
+"""The name ``serve`` keeps the output keys under in the build cache (``BuildCache.kept``)."""
+
+
+def made(pub: gate.Publication, settings: Settings, projects: Mapping[str, ProjectLinks], cache: BuildCache,
+         code: str, *, parallel: bool = True) -> dict[str, DisclosureOutput]:
+    """Each public disclosure's own outputs by ID, as ``make`` makes them: from ``cache`` when the disclosure,
+    its projects, the settings and the ``code`` are unchanged, else made on every core (``make_many``)."""
+    public = {d.id: d for d in pub.public}
+    links = {d.id: projects.get(d.id, ()) for d in pub.public}
+
+    def key_each(ds: Sequence[Disclosure]) -> list[str]:
+        return [cache_key(d, settings, code, links[d.id]) for d in ds]
+
+    # serve: a disclosure whose file is unchanged is the same object on the next reload, and keeps its key.
+    memo = cache.kept(KEYS, Memo[Disclosure, str])
+    ds = list(public.values())
+    found = key_each(ds) if memo is None else memo.map(key_each, ds, context=(settings, code),
+                                                      tag=lambda d: links[d.id])
+    keys = dict(zip(public, found, strict=True))
+
+    def make_todo(todo: list[str]) -> list[DisclosureOutput]:
+        return make_many([public[i] for i in todo], settings, parallel=parallel, projects=links)
+
+    return cache.through("outputs", keys, load, dump, make_todo)

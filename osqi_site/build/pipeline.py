@@ -1,22 +1,28 @@
-"""The pipeline in one place: load → validate → gate → render → exports, plus the checks that span outputs."""
+"""The pipeline in one place: load → validate → gate → render → exports, plus the checks that span outputs.
+
+Each stage here is plain and serial. Builds run the same stages on every core and through the build cache
+(``fastcheck``, ``outputs.site``, ``convert_pages``), with the same results.
+"""
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from osqi_site.build import leakscan
-from osqi_site.build.memo import found_or_made
-from osqi_site.build.pool import map_chunks
 from osqi_site.core import activefiles, gate, realfiles
-from osqi_site.core.alarms import AlarmFacts, alarm_facts
-from osqi_site.core.loader import MAX_FILE_BYTES, bidi_control_problem, load_tree, page_meta
+
+# The first stage, the check of every disclosure, is the core's; named here with the stages that follow it.
+from osqi_site.core.check import Checked as Checked
+from osqi_site.core.check import check as check
+from osqi_site.core.loader import MAX_FILE_BYTES, bidi_control_problem, page_meta
 from osqi_site.core.model import Disclosure
+from osqi_site.core.pagenames import mkdocs_reads_as_page
 from osqi_site.core.problems import Problem
 from osqi_site.core.settings import Settings
 from osqi_site.core.validate import (
@@ -25,24 +31,11 @@ from osqi_site.core.validate import (
     PAGE_TEMPLATE_REFUSED,
     near_gate_keys,
     page_gate_fields,
-    validate_all,
 )
 
 if TYPE_CHECKING:
     from osqi_site.build import outputs
     from osqi_site.pages import generated
-
-
-@dataclass(frozen=True)
-class Checked:
-    """Every valid disclosure and every problem found on the way."""
-
-    disclosures: tuple[Disclosure, ...]
-    problems: tuple[Problem, ...]
-    mentions: Mapping[str, Mentions] = field(default_factory=dict)
-    """By source path: the IDs each disclosure mentions (for ``publication_problems``), when found on the way."""
-    alarms: Mapping[str, AlarmFacts] = field(default_factory=dict)
-    """By source path: each disclosure's alarms (for ``alarms.alarms``), when found on the way."""
 
 
 @dataclass(frozen=True)
@@ -58,68 +51,6 @@ class SiteOutput:
     """The search-index entry of each public disclosure, in ID order."""
 
 
-def check(disclosures_dir: Path, project_root: Path, settings: Settings, *, parallel: bool = True,
-          memo: dict[Any, Any] | None = None) -> Checked:
-    """Load and validate every disclosure; the result is complete even when problems were found.
-
-    Each file is loaded and validated on its own, on every core when there are enough of them to pay for
-    the processes; only the rules that span files run here, in path order. ``parallel=False`` keeps all of
-    it in this process (``serve``). Either way the result is the same.
-
-    ``memo`` (kept by a long-lived caller such as ``serve`` between rebuilds) remembers each file's result
-    under its inode, size, mtime and ctime: any write changes ctime, which no tool can set back, so an
-    edited file is always read again. It is replaced by this call's entries, so it never grows.
-    """
-    from osqi_site.build.pool import map_chunks
-    from osqi_site.core.loader import list_tree, load_file
-    from osqi_site.core.model import Attachment
-    from osqi_site.core.validate import Validated, combine, validate_one
-
-    if not parallel and memo is None:
-        loaded = load_tree(disclosures_dir, project_root)
-        valid, problems = validate_all(loaded.docs, settings)
-        return Checked(valid, tuple(sorted({*loaded.problems, *problems})),
-                       {d.source: mentions(d, settings) for d in valid},
-                       {d.source: alarm_facts(d, settings) for d in valid})
-    listing = list_tree(disclosures_dir, project_root)
-
-    def one(source: tuple[Path, tuple[Attachment, ...]]) -> tuple[tuple[Problem, ...], Validated | None, Facts]:
-        # Only the validation crosses back from a worker, never the parsed document: it is what pickling costs.
-        # The checks that need one valid disclosure at a time run here too, while it is at hand on every core.
-        doc, found = load_file(source[0], project_root, source[1])
-        validated = None if doc is None else validate_one(doc, settings)
-        d = None if validated is None else validated.disclosure
-        return tuple(found), validated, None if d is None else (mentions(d, settings), alarm_facts(d, settings))
-
-    if memo is None:
-        results = map_chunks(one, listing.sources, parallel=parallel, pause_gc=True)
-    else:
-        keys = [(source, settings, _stat_key(source[0])) for source in listing.sources]
-        missing = [source for source, key in zip(listing.sources, keys, strict=True) if key not in memo]
-        made = dict(zip(missing, map_chunks(one, missing, parallel=parallel, pause_gc=True), strict=True))
-        results = [memo[key] if key in memo else made[source]
-                   for source, key in zip(listing.sources, keys, strict=True)]
-        memo.clear()
-        memo.update(zip(keys, results, strict=True))
-    valid, problems = combine(result for _, result, _ in results if result is not None)
-    facts = [f for _, _, f in results if f is not None]
-    return Checked(valid, tuple(sorted({*listing.problems, *(p for found, _, _ in results for p in found),
-                                        *problems})),
-                   {m.of.source: m for m, _ in facts}, {a.of.source: a for _, a in facts})
-
-
-Facts = tuple["Mentions", AlarmFacts] | None
-"""What ``check`` finds out about one valid disclosure beyond its validity."""
-
-
-def _stat_key(path: Path) -> tuple[int, ...] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None  # unreadable: never remembered as anything but what loading it reports
-    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-
-
 def mention_problems(path: str, text: str, first_line: int, public_ids: frozenset[str],
                      settings: Settings) -> list[Problem]:
     """Every mention of a disclosure ID that is not public, in any spelling (see ``leakscan``), and a
@@ -132,7 +63,7 @@ def mention_problems(path: str, text: str, first_line: int, public_ids: frozense
 
 @dataclass(frozen=True)
 class Mentions:
-    """Every disclosure ID a disclosure mentions, found while it was loaded. ``of`` is that very disclosure."""
+    """Every disclosure ID a disclosure mentions. ``of`` is that very disclosure."""
 
     of: Disclosure
     found: tuple[tuple[int, str, str], ...]
@@ -140,6 +71,7 @@ class Mentions:
 
 
 def mentions(d: Disclosure, settings: Settings) -> Mentions:
+    """The IDs one disclosure mentions, looked at alone: what ``publication_problems`` does for each."""
     found = [(line, "body", ident) for line, ident in leakscan.mention_lines(d.body, d.body_line, settings.id_prefix)]
     fields = [(name, text) for name, text in leakscan.text_fields(d) if name != "id"]
     # All fields at once first (most mention nothing); FIELD_BREAK keeps their normal forms apart.
@@ -149,19 +81,17 @@ def mentions(d: Disclosure, settings: Settings) -> Mentions:
     return Mentions(d, tuple(found))
 
 
-def publication_problems(pub: gate.Publication, settings: Settings, *, parallel: bool = True,
-                         facts: Mapping[str, Mentions] | None = None) -> list[Problem]:
-    """Mentions of non-public IDs inside public disclosures (their narrative, fields and attachments' names).
+def publication_problems(pub: gate.Publication, settings: Settings) -> list[Problem]:
+    """Mentions of non-public IDs inside public disclosures (their narrative, fields and attachments' names);
+    a disclosure the gate changed (a revision not yet dated) is looked at as the gate passed it."""
+    return unpublished_mentions(pub, [mentions(d, settings) for d in pub.public])
 
-    ``facts`` (by source path, from ``pipeline.check`` with the same settings) spares looking again at the
-    disclosures they were found in; a disclosure the gate changed (a revision not yet dated) is looked at as
-    the gate passed it.
-    """
-    public_ids = frozenset(d.id for d in pub.public)
-    each = found_or_made(pub.public, facts, lambda d: d.source,
-                         lambda todo: map_chunks(lambda d: mentions(d, settings), todo, parallel=parallel))
+
+def unpublished_mentions(pub: gate.Publication, each: Sequence[Mentions]) -> list[Problem]:
+    """The problems of ``publication_problems`` from ``each`` public disclosure's ``mentions``, in order."""
     from osqi_site.formats.cve import claim_problems
 
+    public_ids = frozenset(d.id for d in pub.public)
     return [*(Problem(d.source, line, field, _not_public(ident))
               for d, m in zip(pub.public, each, strict=True) for line, field, ident in m.found
               if ident not in public_ids), *claim_problems(pub.public)]
@@ -196,15 +126,6 @@ def content_files(docs_dir: Path, project_root: Path) -> tuple[dict[str, Path], 
     found = {f"{docs_dir.name}/{p.relative_to(docs_dir).as_posix()}": p
              for p in realfiles.walk(docs_dir, project_root, problems)}
     return dict(sorted(found.items())), tuple(problems)
-
-
-def mkdocs_reads_as_page(rel: str) -> bool:
-    """Whether MkDocs builds a page from the file ``rel`` (else it copies it as it is): MkDocs' own rule."""
-    if rel.endswith(".md"):  # the common case, without the tenth of a second that importing MkDocs costs
-        return True
-    from mkdocs.utils import is_markdown_file
-
-    return is_markdown_file(rel)
 
 
 def prune_nav(nav: Any, hidden: set[str]) -> Any:
@@ -514,33 +435,36 @@ def links_in_html(html_text: str, page_url: str, site_path: str = "/") -> set[st
 
 
 def build_outputs(pub: gate.Publication, settings: Settings,
-                  own: Mapping[str, outputs.DisclosureOutput] | None = None) -> SiteOutput:
-    """Every page and file of the site; ``own`` holds each public disclosure's own outputs if already made."""
+                  projects: Mapping[str, outputs.ProjectLinks] | None = None) -> SiteOutput:
+    """Every page and file of the site; ``projects`` names the projects each disclosure belongs to (by ID)."""
+    from osqi_site.build import outputs
+
+    links = projects or {}
+    return assemble(pub, settings, {d.id: outputs.make(d, settings, links.get(d.id, ())) for d in pub.public})
+
+
+def assemble(pub: gate.Publication, settings: Settings, own: Mapping[str, outputs.DisclosureOutput]) -> SiteOutput:
+    """Every page and file of the site, from each public disclosure's own outputs (``outputs.make``, by ID)."""
     # Imported here: `check` (a pre-commit hook) never renders, and Jinja, feedgen, lxml and the exporters
     # would add a quarter of a second to every run of it.
-    from osqi_site.build import outputs
-    from osqi_site.formats import securitytxt
-    from osqi_site.formats.csaf import csaf_files
-    from osqi_site.formats.cve import cve_files
+    from osqi_site.formats import csaf, cve, osv, securitytxt
     from osqi_site.formats.feeds import feed_files
     from osqi_site.formats.index_json import index_files
-    from osqi_site.formats.osv import osv_files
     from osqi_site.pages import generated
 
-    if own is None:
-        own = {d.id: outputs.make(d, settings) for d in pub.public}
-    parts = [own[d.id] for d in pub.public]
-    pages = [p.page for p in parts]
+    parts = [(d, own[d.id]) for d in pub.public]
+    pages = [p.page for _, p in parts]
     pages.extend(generated.listing_pages(pub))
     files: dict[str, bytes] = {}
     files.update(feed_files(pub.public, settings))
-    files.update(osv_files(pub.public, settings, {p.id: p.osv for p in parts}))
+    files.update(osv.osv_tree((p.id, p.osv) for _, p in parts))
     files.update(index_files(pub.public))  # the listing's filter index
-    files.update(csaf_files(pub.public, settings, pub.now, {p.id: p.csaf for p in parts}))
-    files.update(cve_files(pub.public, settings, {p.id: p.cve for p in parts}))  # CNA containers, for CVE Services
+    files.update(csaf.csaf_tree([(d, p.csaf) for d, p in parts], settings, pub.now))
+    # CNA containers, for CVE Services: each CVE's file is its owner's container.
+    files.update({cve.cve_path(ident): own[d.id].cve for ident, d in cve.cve_owners(pub.public)})
     files[securitytxt.PATH] = securitytxt.security_txt(settings, pub.now)
     attachments = {f"disclosures/{d.id}/{a.name}": a.source for d in pub.public for a in d.attachments}
-    entries = tuple(p.search for p in sorted(parts, key=lambda p: p.id))
+    entries = tuple(p.search for _, p in sorted(parts, key=lambda x: x[0].id))
     return SiteOutput(tuple(pages), dict(sorted(files.items())), dict(sorted(attachments.items())), entries)
 
 

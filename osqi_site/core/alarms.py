@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from urllib.parse import urlsplit
 
-from osqi_site.build.memo import found_or_made
-from osqi_site.build.pool import map_chunks
 from osqi_site.core.model import Disclosure, TimelineEvent
 from osqi_site.core.narrative import section_text
 from osqi_site.core.problems import Problem
@@ -70,8 +68,8 @@ def _contact_domain(contact: str) -> str | None:
 
 @dataclass(frozen=True)
 class AlarmFacts:
-    """A disclosure's alarms, found while it was loaded: those that hold whatever the clock, and those that
-    hold once its embargo has lifted. ``of`` is the very disclosure they were found in."""
+    """A disclosure's alarms: those that hold whatever the clock, and those that hold once its embargo has
+    lifted. ``of`` is the very disclosure they were found in."""
 
     of: Disclosure
     always: tuple[Problem, ...]
@@ -79,25 +77,23 @@ class AlarmFacts:
 
 
 def alarm_facts(d: Disclosure, settings: Settings) -> AlarmFacts:
+    """One disclosure's alarms, looked at alone: what ``alarms`` does for each disclosure."""
     if d.draft or d.embargo_until is None:
         return AlarmFacts(d, (), ())
     return AlarmFacts(d, tuple(_embargo_too_long(d, settings)), tuple(_incomplete(d)))
 
 
-def alarms(disclosures: Iterable[Disclosure], settings: Settings, now: datetime, *,
-           parallel: bool = True, facts: Mapping[str, AlarmFacts] | None = None) -> list[Problem]:
-    """Every alarm of every disclosure, by ID; each disclosure is looked at alone (on every core if many).
+def alarms(disclosures: Iterable[Disclosure], settings: Settings, now: datetime) -> list[Problem]:
+    """Every alarm of every disclosure, by ID; each disclosure is looked at alone."""
+    return alarms_due([alarm_facts(d, settings) for d in disclosures], now)
 
-    ``facts`` (by source path, from ``pipeline.check`` with the same settings) spares looking again at the
-    disclosures they were found in.
-    """
-    ordered = sorted(disclosures, key=lambda x: x.id)
-    each = found_or_made(ordered, facts, lambda d: d.source,
-                         lambda todo: map_chunks(lambda d: alarm_facts(d, settings), todo, parallel=parallel))
+
+def alarms_due(facts: Iterable[AlarmFacts], now: datetime) -> list[Problem]:
+    """The alarms that hold at ``now``, by the ID of the disclosure they were found in."""
     out: list[Problem] = []
-    for d, f in zip(ordered, each, strict=True):
+    for f in sorted(facts, key=lambda x: x.of.id):
         out.extend(f.always)
-        if d.embargo_until is not None and d.embargo_until <= now:
+        if f.of.embargo_until is not None and f.of.embargo_until <= now:
             out.extend(f.once_lifted)
     return out
 

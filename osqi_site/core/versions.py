@@ -1,4 +1,5 @@
-"""What a range's version strings are (commit hashes, SemVer, the ecosystem's own) and so its OSV range type."""
+"""What a range's version strings are (commit hashes, SemVer, the ecosystem's own), so its OSV range type, and
+how an affected package's ranges read to a person (pages and feeds alike)."""
 
 from __future__ import annotations
 
@@ -79,3 +80,24 @@ def range_problem(a: Affected, r: Range) -> str | None:
         return (f"'{not_semver[0]}' is not a SemVer 2.0 version, which {a.ecosystem.partition(':')[0]} versions "
                 f"are (OSV range type SEMVER); {fix}")
     return None
+
+
+def affected_text(a: Affected) -> str:
+    """Every line of ``range_lines`` on one line, for feeds and other one-line places."""
+    return "; ".join(range_lines(a))
+
+
+def range_lines(a: Affected) -> list[str]:
+    """Each affected range (and the explicit version list) as one line a reader can compare a version with."""
+    parts = []
+    for r in a.ranges:
+        start = "all versions" if r.introduced == "0" else f">= {r.introduced}"
+        if r.fixed:
+            parts.append(f"{start}, < {r.fixed}")
+        elif r.last_affected:
+            parts.append(f"{start}, <= {r.last_affected}")
+        else:
+            parts.append(f"{start} (no fix yet)")
+    if a.versions:
+        parts.append("versions " + ", ".join(a.versions))
+    return parts

@@ -48,27 +48,35 @@ _VERS_SPECIAL = re.compile(r"[^!-~]|[<>=!*|%]")
 """Characters a vers version must percent-encode: separators, comparators, ``%`` and anything not printable ASCII."""
 
 
-def csaf_files(public: Sequence[Disclosure], settings: Settings, now: datetime,
-               advisories: Mapping[str, bytes] | None = None) -> dict[str, bytes]:
+def csaf_files(public: Sequence[Disclosure], settings: Settings, now: datetime) -> dict[str, bytes]:
     """Every file of the CSAF provider directory under ``.well-known/csaf/``, as deterministic bytes.
 
     ``now`` is the gate's clock. No output carries it: every date comes from the disclosures, so a rebuild
     at another instant with the same public set gives the same bytes. It only guards against ungated input.
-    ``advisories`` (ID → ``dump_json(advisory(d))``) are used instead of serialising each advisory again.
     """
-    docs: dict[str, Disclosure] = {}
-    for d in sorted(public, key=lambda x: x.id):
+    return csaf_tree([(d, advisory_json(d, settings)) for d in public], settings, now)
+
+
+def advisory_json(d: Disclosure, settings: Settings) -> bytes:
+    """The bytes of one advisory's file: ``advisory``, serialised."""
+    return dump_json(advisory(d, settings))
+
+
+def csaf_tree(advisories: Sequence[tuple[Disclosure, bytes]], settings: Settings, now: datetime) -> dict[str, bytes]:
+    """The CSAF provider directory of the public disclosures, each with its ``advisory_json``: the advisories
+    where ``advisory_path`` puts them, the provider metadata, ``index.txt``, ``changes.csv`` and listings."""
+    docs: dict[str, tuple[Disclosure, bytes]] = {}
+    for d, data in sorted(advisories, key=lambda x: x[0].id):
         if d.modified > now:
             raise ValueError(f"{d.id} has changes after the build clock; pass the gate's public disclosures")
         path = advisory_path(d)
         if path in docs:
             raise ValueError(f"{d.id}: another public disclosure already maps to {path}")
-        docs[path] = d
-    files = {f"{ROOT}/{path}": advisories[d.id] if advisories is not None else dump_json(advisory(d, settings))
-             for path, d in docs.items()}
-    files[PROVIDER_METADATA] = dump_json(provider_metadata(public, settings))
+        docs[path] = (d, data)
+    files = {f"{ROOT}/{path}": data for path, (_, data) in docs.items()}
+    files[PROVIDER_METADATA] = dump_json(provider_metadata([d for d, _ in advisories], settings))
     files[f"{ROOT}/index.txt"] = index_txt(docs)
-    files[f"{ROOT}/changes.csv"] = changes_csv({path: iso_z(d.modified) for path, d in docs.items()})
+    files[f"{ROOT}/changes.csv"] = changes_csv({path: iso_z(d.modified) for path, (d, _) in docs.items()})
     files.update(_listings(files))
     return dict(sorted(files.items()))
 

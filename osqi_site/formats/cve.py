@@ -8,7 +8,7 @@ rejected container instead, for ``cve reject``.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
@@ -49,23 +49,28 @@ def cve_ids(d: Disclosure) -> list[str]:
     return [a for a in d.aliases if CVE_ID.match(a)]
 
 
-def cve_files(public: Sequence[Disclosure], settings: Settings,
-              containers: Mapping[str, bytes] | None = None) -> dict[str, bytes]:
+def cve_files(public: Sequence[Disclosure], settings: Settings) -> dict[str, bytes]:
     """``cve/<CVE-ID>.json`` for every CVE alias of every public disclosure (pass the gate's public set only).
 
     A CVE whose disclosure was withdrawn gets the rejected container, unless a live public disclosure carries
     it too (a withdrawn duplicate): then the live one's container. Two live claimants are refused by
-    ``claim_problems`` before anything is built. ``containers`` (ID → ``dump_json(cna_container(d))``, made
-    with each disclosure's other outputs and cached with them) are used instead of making each one again.
+    ``claim_problems`` before anything is built.
     """
-    owners = _owners(public)
+    return {cve_path(ident): container_json(d, settings) for ident, d in cve_owners(public)}
 
-    def made(d: Disclosure) -> bytes:
-        if containers is not None and containers.get(d.id):
-            return containers[d.id]
-        return dump_json(cna_container(d, settings))
 
-    return {f"{ROOT}/{ident}.json": made(owners[ident][0]) for ident in sorted(owners)}
+def container_json(d: Disclosure, settings: Settings) -> bytes:
+    """The bytes of a CVE's file: the CNA container of the disclosure that owns it, serialised."""
+    return dump_json(cna_container(d, settings))
+
+
+def cve_path(ident: str) -> str:
+    return f"{ROOT}/{ident}.json"
+
+
+def cve_owners(public: Sequence[Disclosure]) -> list[tuple[str, Disclosure]]:
+    """Each CVE of the public disclosures, sorted, with the disclosure whose container its file holds."""
+    return [(ident, claimants[0]) for ident, claimants in sorted(_owners(public).items())]
 
 
 def owner(public: Sequence[Disclosure], ident: str) -> Disclosure | None:

@@ -17,8 +17,8 @@ from osqi_site.core.model import Disclosure
 from osqi_site.core.narrative import plain_summary, to_html
 from osqi_site.core.settings import Settings
 from osqi_site.core.timefmt import human, iso_z
+from osqi_site.core.versions import affected_text
 from osqi_site.formats.absolute_links import absolute_html
-from osqi_site.pages.generated import affected_text
 
 GENERATOR = "osqi_site"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -90,18 +90,25 @@ def osv_record(d: Disclosure, settings: Settings) -> dict[str, Any]:
     return record
 
 
-def osv_files(public: Sequence[Disclosure], settings: Settings,
-              records: Mapping[str, bytes] | None = None) -> dict[str, bytes]:
-    """``osv/<ID>.json`` for every public disclosure and ``osv/all.json``, the array of all records by id.
+def osv_files(public: Sequence[Disclosure], settings: Settings) -> dict[str, bytes]:
+    """``osv/<ID>.json`` for every public disclosure and ``osv/all.json``, the array of all records by id."""
+    return osv_tree((d.id, record_json(d, settings)) for d in public)
 
-    ``records`` (ID → ``dump_json(osv_record(d))``) are used instead of serialising each record again.
-    """
+
+def record_json(d: Disclosure, settings: Settings) -> bytes:
+    """The bytes of ``osv/<ID>.json``: one record, serialised."""
+    return dump_json(osv_record(d, settings))
+
+
+def osv_tree(records: Iterable[tuple[str, bytes]]) -> dict[str, bytes]:
+    """``osv/<ID>.json`` of each ``(ID, record_json)`` and ``osv/all.json``, their array by ID; each record
+    is serialised once, the bulk file assembled from those bytes."""
     files: dict[str, bytes] = {}
-    for d in sorted(public, key=lambda x: x.id):
-        path = f"osv/{d.id}.json"
+    for ident, record in sorted(records, key=lambda x: x[0]):
+        path = f"osv/{ident}.json"
         if path in files:
-            raise ValueError(f"{d.id} appears twice among the public disclosures")
-        files[path] = records[d.id] if records is not None else dump_json(osv_record(d, settings))
+            raise ValueError(f"{ident} appears twice among the public disclosures")
+        files[path] = record
     files["osv/all.json"] = _join_array(list(files.values()))
     return files
 

@@ -1,24 +1,18 @@
-"""Markdown to sanitised HTML for generated pages, in parallel, keyed by content hash so unchanged pages are reused."""
+"""Markdown to sanitised HTML for generated pages, with the site's own Markdown extensions and their settings."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import markdown
-import orjson
 
 from osqi_site import __version__
-from osqi_site.build.pool import map_chunks
 from osqi_site.core import sanitize
 from osqi_site.pages.generated import PLACEHOLDER
-
-CHUNK = 64
-"""Pages per task: large enough that process hand-over costs little, small enough to balance two cores."""
 
 
 @dataclass(frozen=True)
@@ -30,7 +24,8 @@ class Converted:
 
 @dataclass(frozen=True)
 class Recipe:
-    """The Markdown extensions and their settings: part of every cache key, so a config change re-renders."""
+    """The Markdown extensions and their settings; its ``fingerprint`` is part of every cache key of converted pages,
+    so a config change converts them again."""
 
     extensions: tuple[Any, ...]
     configs: Mapping[str, Any]
@@ -42,40 +37,24 @@ class Recipe:
         return hashlib.sha256(described.encode()).hexdigest()
 
 
-def cache_key(text: str, fingerprint: str) -> str:
-    return hashlib.sha256(f"{fingerprint}\0{text}".encode()).hexdigest()
-
-
 def to_html(text: str, recipe: Recipe) -> Converted:
-    """One text with a Markdown instance of its own (what ``convert_many`` must match)."""
-    return _convert(_markdown(recipe), text)
+    """One text with a Markdown instance of its own."""
+    return Converter(recipe)(text)
 
 
-def convert_many(texts: Sequence[str], recipe: Recipe, *, parallel: bool = True) -> list[Converted]:
-    """Convert every text, on every core when there are enough of them to pay for the processes."""
-    # One Markdown instance per process, reset between texts (as Python-Markdown intends), instead of one
-    # per text: building it costs about a tenth of converting a page. A forked worker starts from an
-    # empty copy of ``made`` and builds its own; it inherits the imported extensions.
-    made: dict[int, markdown.Markdown] = {}
+class Converter:
+    """Converts text after text with one Markdown instance, reset between texts (as Python-Markdown intends):
+    building an instance costs about a tenth of converting a page. Each text converts as with ``to_html``."""
 
-    def one(text: str) -> Converted:
-        md = made.get(os.getpid())
-        if md is None:
-            md = made[os.getpid()] = _markdown(recipe)
-        return _convert(md.reset(), text)
+    def __init__(self, recipe: Recipe) -> None:
+        self._md = markdown.Markdown(extensions=list(recipe.extensions), extension_configs=dict(recipe.configs))
 
-    return map_chunks(one, texts, chunk=CHUNK, parallel=parallel)
-
-
-def _markdown(recipe: Recipe) -> markdown.Markdown:
-    return markdown.Markdown(extensions=list(recipe.extensions), extension_configs=dict(recipe.configs))
-
-
-def _convert(md: markdown.Markdown, text: str) -> Converted:
-    """Convert, then sanitise (``sanitize``): a narrative's raw HTML and links are cleaned here, once per page
-    and cached; the page's blocks go in later, at the placeholders the sanitiser leaves in place."""
-    html = sanitize.clean_around(md.convert(text), PLACEHOLDER)
-    return Converted(html, _clean_toc(list(getattr(md, "toc_tokens", []))))
+    def __call__(self, text: str) -> Converted:
+        """Convert, then sanitise (``sanitize``): a narrative's raw HTML and links are cleaned here, once per page
+        and cached; the page's blocks go in later, at the placeholders the sanitiser leaves in place."""
+        md = self._md.reset()
+        html = sanitize.clean_around(md.convert(text), PLACEHOLDER)
+        return Converted(html, _clean_toc(list(getattr(md, "toc_tokens", []))))
 
 
 def _clean_toc(tokens: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -89,12 +68,3 @@ def _clean_toc(tokens: list[dict[str, Any]]) -> list[dict[str, Any]]:
         token["children"] = _clean_toc(list(token.get("children", [])))
         out.append(token)
     return out
-
-
-def dump(converted: Converted) -> bytes:
-    return orjson.dumps({"html": converted.html, "toc": converted.toc}, option=orjson.OPT_SORT_KEYS)
-
-
-def load(data: bytes) -> Converted:
-    obj = orjson.loads(data)
-    return Converted(str(obj["html"]), list(obj["toc"]))

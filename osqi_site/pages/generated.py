@@ -20,6 +20,7 @@ from osqi_site.core.gate import Publication
 from osqi_site.core.model import Affected, Disclosure
 from osqi_site.core.narrative import plain_summary
 from osqi_site.core.timefmt import day, human, iso_z
+from osqi_site.core.versions import affected_text, range_lines
 from osqi_site.formats import csaf
 from osqi_site.formats.index_json import INDEX_PATH
 from osqi_site.pages import stats
@@ -130,26 +131,6 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|~])")
 
 def _iso_any(value: date | datetime) -> str:
     return iso_z(value) if isinstance(value, datetime) else value.isoformat()
-
-
-def affected_text(a: Affected) -> str:
-    return "; ".join(range_lines(a))
-
-
-def range_lines(a: Affected) -> list[str]:
-    """Each affected range (and the explicit version list) as one line a reader can compare a version with."""
-    parts = []
-    for r in a.ranges:
-        start = "all versions" if r.introduced == "0" else f">= {r.introduced}"
-        if r.fixed:
-            parts.append(f"{start}, < {r.fixed}")
-        elif r.last_affected:
-            parts.append(f"{start}, <= {r.last_affected}")
-        else:
-            parts.append(f"{start} (no fix yet)")
-    if a.versions:
-        parts.append("versions " + ", ".join(a.versions))
-    return parts
 
 
 def fixed_versions(a: Affected) -> list[str]:

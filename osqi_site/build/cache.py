@@ -1,0 +1,149 @@
+"""The build cache: everything a build reuses from earlier builds and serve reloads, behind one object."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+from osqi_site.build import cachedb
+
+T = TypeVar("T")
+K = TypeVar("K")
+
+VERDICTS = "clean"
+"""Entries naming file contents proven free of a marker set: ``<marker set>:<content key>``."""
+LEGACY_FOLDERS = ("outputs", "pages")
+"""One file per entry, as versions before the database kept them: deleted when seen."""
+
+
+class BuildCache:
+    """What one build may take from earlier ones instead of making it again, and keeps for later ones.
+
+    On disk, in the cache folder: converted pages and disclosure outputs by content key, and the leak scan's
+    verdicts (``cachedb``, one SQLite file), plus the folders other steps keep there (``folder``). While
+    serving, the object lives from one reload to the next and also keeps in memory what the last reload made.
+
+    A cache that cannot be read or written only costs time: a database error is logged and the step goes on
+    without it, and an entry that cannot be read back is made again.
+    """
+
+    def __init__(self, log: logging.Logger | None = None) -> None:
+        self._log = log or logging.getLogger(__name__)
+        self._root: Path | None = None
+        self.serving = False
+        """True while ``serve`` keeps this object between reloads: what a build made is kept in memory too."""
+        self._keep: dict[str, set[str]] = {}
+        """Kind → every key this build used: ``prune`` drops the others."""
+        self._memory: dict[str, dict[str, Any]] = {}
+        """Kind → key → value of the last reload, when serving."""
+        self._verdicts: tuple[str, frozenset[str]] = ("", frozenset())
+        """The last reload's marker set and the contents proven clean against it, when serving."""
+        self._kept: dict[str, Any] = {}
+        """Objects other steps keep from one reload to the next (``kept``), when serving."""
+
+    def open(self, root: Path, *, serving: bool) -> None:
+        """Start a build that uses the cache folder ``root``; ``serving``: this object lives on to the next reload."""
+        self._root, self.serving, self._keep = root, serving, {}
+        if not serving:
+            self._memory, self._verdicts, self._kept = {}, ("", frozenset()), {}
+
+    def folder(self, name: str) -> Path:
+        """A folder of the cache that a step keeps files in (rendered pages, compiled templates), created."""
+        path = self._folder() / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def through(self, kind: str, keys: Mapping[str, str], load: Callable[[bytes], T], dump: Callable[[T], bytes],
+                make: Callable[[list[str]], list[T]]) -> dict[str, T]:
+        """``name → value`` for every ``name → key``: remembered (serve), read from the cache, or made now.
+
+        ``make`` gets the names still missing, in the order of ``keys``, all at once (so it can use every core),
+        and returns their values in that order; those are stored under their keys for the next build.
+        """
+        memory = self._memory.get(kind, {})
+        done: dict[str, T] = {name: memory[key] for name, key in keys.items() if key in memory}
+        stored = self._read(kind, [key for name, key in keys.items() if name not in done])
+        for name, key in keys.items():
+            if name not in done and key in stored:
+                with contextlib.suppress(ValueError, KeyError, TypeError):  # unreadable: made below
+                    done[name] = load(stored[key])
+        del stored
+        todo = [name for name in keys if name not in done]
+        done.update(zip(todo, make(todo), strict=True))
+        # Serialised one at a time as they are stored, never all at once.
+        self._write(kind, len(todo), ((keys[name], dump(done[name])) for name in sorted(todo)))
+        self._keep.setdefault(kind, set()).update(keys.values())
+        if self.serving:
+            self._memory[kind] = {keys[name]: value for name, value in done.items()}
+        return done
+
+    def kept(self, name: str, make: Callable[[], K]) -> K | None:
+        """The object kept under ``name`` from one serve reload to the next (``make()`` the first time); ``None``
+        when not serving, since then nothing outlives the build."""
+        if not self.serving:
+            return None
+        if name not in self._kept:
+            self._kept[name] = make()
+        found: K = self._kept[name]
+        return found
+
+    def verdicts(self, marker_set: str) -> frozenset[str]:
+        """The contents proven clean against this very marker set (``verdicts.verdict_set``) by an earlier build
+        or reload; against any other set, none."""
+        remembered, clean = self._verdicts
+        if remembered == marker_set:
+            return clean
+        found: frozenset[str] = frozenset()
+        with self._db("cache unreadable, every file is scanned") as db:
+            found = frozenset(k.removeprefix(f"{marker_set}:") for k in cachedb.keys(db, VERDICTS, f"{marker_set}:"))
+        return found
+
+    def keep_verdicts(self, marker_set: str, clean: frozenset[str]) -> None:
+        """Keep the contents proven clean against ``marker_set``, and only those: verdicts against other marker
+        sets are never reused."""
+        if self.serving:  # a reload keeps them in memory; storing thousands each time costs
+            self._verdicts = (marker_set, clean)
+            return
+        keys = sorted(f"{marker_set}:{k}" for k in clean)
+        with self._db("could not store scan verdicts") as db:
+            cachedb.put_many(db, VERDICTS, ((k, b"") for k in keys))
+            cachedb.keep_only(db, VERDICTS, keys)
+
+    def prune(self) -> None:
+        """Drop the entries this build did not use (``through``), so the cache holds only the current site's."""
+        with self._db("could not prune the cache") as db:
+            for kind, keep in sorted(self._keep.items()):
+                cachedb.keep_only(db, kind, keep)
+        for legacy in LEGACY_FOLDERS:
+            shutil.rmtree(self._folder() / legacy, ignore_errors=True)
+
+    def _folder(self) -> Path:
+        if self._root is None:
+            raise RuntimeError("the build cache is used before a build opened it")
+        return self._root
+
+    def _read(self, kind: str, keys: list[str]) -> dict[str, bytes]:
+        found: dict[str, bytes] = {}
+        if keys:
+            with self._db("cache unreadable, rebuilding its entries") as db:
+                found = cachedb.get_many(db, kind, keys)
+        return found
+
+    def _write(self, kind: str, count: int, entries: Iterable[tuple[str, bytes]]) -> None:
+        if count:
+            with self._db(f"could not store {count} cache entries") as db:
+                cachedb.put_many(db, kind, entries)
+
+    @contextlib.contextmanager
+    def _db(self, failing: str) -> Iterator[sqlite3.Connection]:
+        """The cache database for one step; a database error is logged as ``failing`` and the step skipped."""
+        try:
+            with cachedb.opened(self._folder()) as db:
+                yield db
+        except sqlite3.Error as e:
+            self._log.warning("osqi: %s: %s", failing, e)

@@ -1,0 +1,108 @@
+"""The check → publication problems → alarms stages as builds run them: on every core, each file looked at once.
+
+The check loads and validates each file in a worker (``pool``), and while a valid disclosure is at hand there it
+also finds the IDs it mentions and its alarms, so the later stages need not look at it again (``memo``); ``serve``
+keeps each file's result until the file changes. Each function gives exactly what its plain, serial counterpart
+gives (``core.check.check``, ``pipeline.publication_problems``, ``core.alarms.alarms``): tests/test_parallel.py
+compares them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from osqi_site.build.memo import found_or_made
+from osqi_site.build.pipeline import Mentions, mentions, unpublished_mentions
+from osqi_site.build.pool import map_chunks
+from osqi_site.core import gate
+from osqi_site.core.alarms import AlarmFacts, alarm_facts, alarms_due
+from osqi_site.core.check import Checked, FileChecked, Source, check_file, combined
+from osqi_site.core.loader import list_tree
+from osqi_site.core.model import Disclosure
+from osqi_site.core.problems import Problem
+from osqi_site.core.settings import Settings
+
+
+@dataclass(frozen=True)
+class CheckedWithFacts(Checked):
+    """The check, with what was found on the way about each valid disclosure, by source path."""
+
+    mentions: Mapping[str, Mentions]
+    """For ``publication_problems``."""
+    alarms: Mapping[str, AlarmFacts]
+    """For ``alarms``."""
+
+
+Facts = tuple[Mentions, AlarmFacts] | None
+"""What ``check`` finds out about one valid disclosure beyond its validity."""
+
+FileMemo = dict[tuple[Source, Settings, tuple[int, ...] | None], tuple[FileChecked, Facts]]
+"""Each file's result under its source, the settings and its ``_stat_key``."""
+
+MEMO = "checked files"
+"""The name ``serve`` keeps its ``FileMemo`` under in the build cache (``BuildCache.kept``)."""
+
+
+def check(disclosures_dir: Path, project_root: Path, settings: Settings, *, parallel: bool = True,
+          memo: FileMemo | None = None) -> CheckedWithFacts:
+    """``core.check.check``, each file on every core when there are enough of them to pay for the processes
+    (``parallel=False`` keeps it all in this process); only the rules that span files run here, in path order.
+
+    ``memo`` (kept by a long-lived caller such as ``serve`` between rebuilds) remembers each file's result
+    under its inode, size, mtime and ctime: any write changes ctime, which no tool can set back, so an
+    edited file is always read again. It is replaced by this call's entries, so it never grows.
+    """
+    listing = list_tree(disclosures_dir, project_root)
+
+    def one(source: Source) -> tuple[FileChecked, Facts]:
+        # Only the validation crosses back from a worker, never the parsed document: it is what pickling costs.
+        # The checks that need one valid disclosure at a time run here too, while it is at hand on every core.
+        checked = check_file(source, project_root, settings)
+        d = None if checked.validated is None else checked.validated.disclosure
+        return checked, None if d is None else (mentions(d, settings), alarm_facts(d, settings))
+
+    if memo is None:
+        results = map_chunks(one, listing.sources, parallel=parallel, pause_gc=True)
+    else:
+        keys = [(source, settings, _stat_key(source[0])) for source in listing.sources]
+        missing = [source for source, key in zip(listing.sources, keys, strict=True) if key not in memo]
+        made = dict(zip(missing, map_chunks(one, missing, parallel=parallel, pause_gc=True), strict=True))
+        results = [memo[key] if key in memo else made[source]
+                   for source, key in zip(listing.sources, keys, strict=True)]
+        memo.clear()
+        memo.update(zip(keys, results, strict=True))
+    plain = combined(listing.problems, [checked for checked, _ in results])
+    facts = [f for _, f in results if f is not None]
+    return CheckedWithFacts(plain.disclosures, plain.problems, {m.of.source: m for m, _ in facts},
+                            {a.of.source: a for _, a in facts})
+
+
+def _stat_key(path: Path) -> tuple[int, ...] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None  # unreadable: never remembered as anything but what loading it reports
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def publication_problems(pub: gate.Publication, settings: Settings, *, facts: Mapping[str, Mentions] | None = None,
+                         parallel: bool = True) -> list[Problem]:
+    """``pipeline.publication_problems``; ``facts`` (``check``'s, with the same settings) spares looking again at
+    the disclosures they were found in. A disclosure the gate changed (a revision not yet dated) is another
+    object than the one found: it is looked at as the gate passed it."""
+    each = found_or_made(pub.public, facts, lambda d: d.source,
+                         lambda todo: map_chunks(lambda d: mentions(d, settings), todo, parallel=parallel))
+    return unpublished_mentions(pub, each)
+
+
+def alarms(disclosures: Iterable[Disclosure], settings: Settings, now: datetime, *,
+           facts: Mapping[str, AlarmFacts] | None = None, parallel: bool = True) -> list[Problem]:
+    """``core.alarms.alarms``; ``facts`` (``check``'s, with the same settings) spares looking again at the
+    disclosures they were found in."""
+    ordered = list(disclosures)
+    each = found_or_made(ordered, facts, lambda d: d.source,
+                         lambda todo: map_chunks(lambda d: alarm_facts(d, settings), todo, parallel=parallel))
+    return alarms_due(each, now)
