@@ -10,11 +10,11 @@ import secrets
 import signal
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from osqi_site import scaffold
-from osqi_site.build import pipeline
+from osqi_site.build import clock, pipeline
 from osqi_site.build.judge import Judged, judge
 from osqi_site.build.pool import settle_heap
 from osqi_site.core import gate, readjson
@@ -138,7 +138,7 @@ def _check(args: argparse.Namespace) -> int:
     project, rc = _project(args.config_file)
     if project is None:
         return rc
-    now = datetime.now(UTC)
+    now = clock.now()
     judged = _judge(project, now, args.config_file, strict=args.strict)
     settle_heap()  # a pre-commit hook: the collector need not walk 10,000 disclosures again before exit
     problems = [*judged.problems, *projects.read_projects(project.docs_dir).problems,
@@ -163,7 +163,7 @@ def _next(args: argparse.Namespace) -> int:
     project, rc = _project(args.config_file)
     if project is None:
         return rc
-    now = datetime.now(UTC)
+    now = clock.now()
     judged = _judge(project, now, args.config_file)
     # Only the files' own problems stop it: a mention of an ID not yet public fails a build now, yet is
     # resolved by that ID's lift, which is what the scheduler asking here must learn.
@@ -430,7 +430,7 @@ def _init(args: argparse.Namespace) -> int:
     if target.exists() and any(target.iterdir()):
         print(f"{target}: folder is not empty; init only writes into a new or empty folder", file=sys.stderr)
         return 1
-    written = scaffold.write_project(target, datetime.now(UTC))
+    written = scaffold.write_project(target, clock.now())
     for path in written:
         print(f"created {path}")
     print(f"\nNext: cd {target} && osqi-site check && osqi-site build")
@@ -443,7 +443,7 @@ def _new(args: argparse.Namespace) -> int:
     project, rc = _project(args.config_file)
     if project is None:
         return rc
-    now = datetime.now(UTC)
+    now = clock.now()
     try:
         embargo = parse_instant(args.embargo_until) if args.embargo_until else None
     except InstantError as e:
@@ -483,7 +483,7 @@ def _cve(args: argparse.Namespace) -> int:
         return rc
     # Every problem of the publication, not only the disclosures' own: a public narrative that mentions an ID
     # still withheld fails the build, and would reach CVE Services through the container's description.
-    judged = _judge(project, datetime.now(UTC), args.config_file)
+    judged = _judge(project, clock.now(), args.config_file)
     if judged.problems:
         return _fail(judged.problems)
     pub = judged.publication
@@ -526,7 +526,7 @@ def _new_project(args: argparse.Namespace) -> int:
         print("--package is required unless --ecosystem is GIT", file=sys.stderr)
         return 2
     text = projects.new_project_page(args.name, care=args.care, repo=args.repo, ecosystem=args.ecosystem,
-                                     package=args.package or "", today=datetime.now(UTC).date())
+                                     package=args.package or "", today=clock.now().date())
     path = project.docs_dir / projects.FOLDER / f"{args.slug}.md"
     rel = f"{project.docs_dir.name}/{projects.FOLDER}/{args.slug}.md"
     # The page must pass the build's own validation before it is written: the slug, the URL, the ecosystem.

@@ -379,7 +379,7 @@ def test_scan_verdicts_are_reused_only_for_the_same_markers(project: Path, tmp_p
 
 
 def test_an_export_not_written_by_the_plugin_fails_the_copy_instead_of_vanishing(tmp_path: Path) -> None:
-    from osqi_site.adapter.plugin import WrittenFile
+    from osqi_site.adapter.files import WrittenFile
 
     dest = str(tmp_path / "site" / "osv" / "all.json")
     file = WrittenFile("osv/all.json", None, str(tmp_path / "site"), False)
@@ -438,7 +438,7 @@ def test_only_one_shot_builds_freeze_the_heap_and_the_collector_always_comes_bac
 def test_exports_are_written_by_threads_that_are_gone_before_any_worker_forks(tmp_path: Path) -> None:
     import threading
 
-    from osqi_site.adapter.plugin import write_files
+    from osqi_site.adapter.files import write_files
 
     before = threading.active_count()
     contents = {str(tmp_path / "site" / f"d{i % 7}" / f"f{i}.json"): f"{i}\n".encode() for i in range(500)}

@@ -56,7 +56,7 @@ def test_serve_keeps_the_default_when_dev_shm_is_not_writable(monkeypatch: pytes
 
 
 def test_poll_interval_grows_with_the_watched_files() -> None:
-    from osqi_site.adapter.plugin import poll_interval
+    from osqi_site.adapter.files import poll_interval
 
     assert poll_interval(5) == 0.1
     assert poll_interval(1000) == 0.2
@@ -67,7 +67,7 @@ def test_serve_watcher_takes_the_poll_interval(tmp_path: Path) -> None:
     """Reaches into watchdog's private ``_timeout``: this fails, rather than serve silently slowing, if it moves."""
     from mkdocs.livereload import LiveReloadServer
 
-    from osqi_site.adapter.plugin import set_poll_interval
+    from osqi_site.adapter.files import set_poll_interval
 
     (tmp_path / "docs").mkdir()
     (tmp_path / "later").mkdir()
@@ -82,7 +82,7 @@ def test_serve_watcher_takes_the_poll_interval(tmp_path: Path) -> None:
 
 
 def test_set_poll_interval_leaves_an_unknown_server_alone() -> None:
-    from osqi_site.adapter.plugin import set_poll_interval
+    from osqi_site.adapter.files import set_poll_interval
 
     assert not set_poll_interval(object(), 0.2)
 

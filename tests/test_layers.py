@@ -144,3 +144,25 @@ def test_an_upward_or_mkdocs_import_is_found_wherever_it_is(module: str, source:
 ])
 def test_downward_and_sideways_imports_pass(module: str, source: str) -> None:
     assert violations({module: ast.parse(source)}) == []
+
+
+CLOCK_READS = {("datetime", "now"), ("datetime", "utcnow"), ("datetime", "today"), ("date", "today"),
+               ("time", "time"), ("time", "time_ns")}
+"""Calls that read the wall clock (``datetime.now(UTC)``, ``time.time()``, ...)."""
+CLOCK = "osqi_site.build.clock"
+"""The one module that may: every other takes ``now`` from it, as a parameter."""
+
+
+def clock_reads(tree: ast.AST) -> list[int]:
+    """Lines of ``tree`` that read the wall clock."""
+    return [node.lineno for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name) and (node.func.value.id, node.func.attr) in CLOCK_READS]
+
+
+def test_the_wall_clock_is_read_in_one_module_only() -> None:
+    modules = package_modules()
+    assert clock_reads(modules[CLOCK])  # the test would pass vacuously if it no longer recognised the read
+    found = [f"{module}:{line}" for module, tree in sorted(modules.items()) if module != CLOCK
+             for line in clock_reads(tree)]
+    assert found == [], "read the clock through osqi_site.build.clock, pass `now` down"

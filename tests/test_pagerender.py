@@ -167,7 +167,7 @@ def test_meta_of_a_page_without_front_matter_is_empty() -> None:
 def test_serve_writes_fresh_pages_first_and_keeps_every_other_order(project: Path) -> None:
     from mkdocs.structure.pages import Page
 
-    from osqi_site.adapter.plugin import _write_first
+    from osqi_site.adapter.files import write_first as _write_first
 
     config = load_config(str(project / "mkdocs.yml"))
     config.plugins._current_plugin = None

@@ -6,10 +6,8 @@ import functools
 import gc
 import logging
 import os
-import time
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -24,8 +22,10 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils import meta as mkdocs_meta
 
+from osqi_site.adapter import files as files_
 from osqi_site.adapter import prerender
 from osqi_site.build import (
+    clock,
     content_gate,
     convert_pages,
     fastcheck,
@@ -50,8 +50,6 @@ log = logging.getLogger("mkdocs.plugins.osqi")
 THEME_DIR = Path(__file__).parents[1] / "theme"
 ONE_SHOT = ("build", "gh-deploy")
 """Commands whose process ends with the build (``serve`` lives on, rebuilding)."""
-WRITE_CHUNK = 128
-"""Files per thread task when writing exports."""
 LISTINGS = frozenset({"disclosures/index.md", f"{projects.FOLDER}/index.md"})
 """Generated pages that go in the nav (when the site's nav names them)."""
 
@@ -134,7 +132,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         """Content pages' marker blocks, from on_page_markdown until on_page_content puts them in."""
         self.exports: dict[str, bytes] = {}
         """Absolute site path → bytes of every feed and export, until on_env has written them."""
-        self._export_files: list[WrittenFile] = []
+        self._export_files: list[files_.WrittenFile] = []
         self.search_entries: tuple[dict[str, str], ...] = ()
         self.nav: Navigation | None = None
         self.root = Path(".")
@@ -178,6 +176,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
 
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
         self.command = command
+        self._pruned = False  # once per session: MkDocs may reuse this object for the next one
         if dirty:
             raise PluginError("osqi: --dirty builds are refused: stale withdrawn or embargoed pages could survive")
 
@@ -274,7 +273,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             found = files.get_file_from_path(project.src_uri)
             if found is not None:
                 found.inclusion = InclusionLevel.NOT_IN_NAV  # listed on /projects/, not each in the nav
-        titles = _nav_titles(config.nav)  # MkDocs reuses our page objects in the nav: give them its titles
+        titles = files_.nav_titles(config.nav)  # MkDocs reuses our page objects in the nav: give them its titles
         for page in self.output.pages:
             inclusion = InclusionLevel.INCLUDED if page.src_path in LISTINGS else \
                 InclusionLevel.NOT_IN_NAV  # one listing in the nav; a nav of every page is quadratic
@@ -282,7 +281,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             prerender.GeneratedPage(file, config, page, self.converted.pop(page.src_path, None),
                                      titles.get(page.src_path))
             files.append(file)
-        attached = [AttachmentFile.generated(config, dest, abs_src_path=source)
+        attached = [files_.AttachmentFile.generated(config, dest, abs_src_path=source)
                     for dest, source in self.output.attachments.items()]
         for file in attached:
             files.append(file)
@@ -292,10 +291,10 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self._export_files = []
         for rel, data in self.output.files.items():
             # NOT_IN_NAV rather than MkDocs' default, which drops dot-folders such as .well-known/.
-            file = WrittenFile.generated(config, rel, abs_src_path=os.path.join(config.site_dir, rel),
+            file = files_.WrittenFile.generated(config, rel, abs_src_path=os.path.join(config.site_dir, rel),
                                          inclusion=InclusionLevel.NOT_IN_NAV)
             self.exports[file.abs_dest_path] = data
-            if isinstance(file, WrittenFile):  # else MkDocs finds the written file there and skips it
+            if isinstance(file, files_.WrittenFile):  # else MkDocs finds the written file there and skips it
                 self._export_files.append(file)
             files.append(file)
         collisions = self._clashes(files, attached)
@@ -323,7 +322,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
                 pipeline.mention_problems(source, markdown, 1, public, self.settings))
             # <!-- osqi:latest --> / <!-- osqi:stats --> markers; the blocks come from public disclosures only.
             page.meta = generated.escaped_meta(page.meta)
-            linker = _linker(files, page)
+            linker = files_.linker(files, page)
             project = self._project_pages.get(page.file.src_uri)
             extra: dict[str, Callable[[], str]] = {}
             if project is not None:  # its facts, figures, disclosures and feeds, from public disclosures only
@@ -371,7 +370,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         pages = [f.page for f in files.documentation_pages() if isinstance(f.page, prerender.GeneratedPage)]
         inclusion = InclusionLevel.is_in_serve if self.command == "serve" else InclusionLevel.is_included
         # The exports first, and let go: the page workers below would otherwise inherit them too.
-        write_files(self.exports)
+        files_.write_files(self.exports)
         for file in self._export_files:
             file.written = True
         self.exports, self._export_files = {}, []
@@ -382,7 +381,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
                                        parallel=self.command != "serve")
         log.debug("osqi: %d of %d generated pages rendered, the others from the cache", len(rendered), len(pages))
         if self.command == "serve" and rendered:
-            _write_first(files, {id(p) for p in rendered})
+            files_.write_first(files, {id(p) for p in rendered})
         self._html_used = [p.rendered for p in pages if p.rendered is not None]
         return env
 
@@ -390,7 +389,8 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         # MkDocs' watcher polls every 0.5 s, so a saved edit waits 0.25 s on average before the rebuild
         # starts. A poll stats every watched file (about 11 us each), so a smaller project can afford to
         # look more often without the idle server using more than a few per cent of a core.
-        set_poll_interval(server, poll_interval(len(self.cache.kept(fastcheck.MEMO, fastcheck.FileMemo) or ())))
+        watched = self.cache.kept(fastcheck.MEMO, fastcheck.FileMemo) or {}
+        files_.set_poll_interval(server, files_.poll_interval(len(watched)))
         return server
 
     @event_priority(-100)  # after the search plugin has written its index, so the scan covers it
@@ -405,7 +405,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self._restore_build_date()
         self.cache.prune()
         if self._html_used and not self._pruned:
-            prerender.prune(self._html_used[0].parent, self._html_used, time.time())
+            prerender.prune(self._html_used[0].parent, self._html_used, clock.now().timestamp())
             # Once per serve session is enough: a reload only adds renders, which the next build prunes.
             self._pruned = self.command == "serve"
         if self.txn is not None:
@@ -433,19 +433,16 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
     # -- helpers -----------------------------------------------------------------------------------
 
     def _clock(self) -> datetime:
-        real_now = datetime.now(UTC)  # the one read of the wall clock; everything below takes `now`
         requested = self.as_of
         if requested is None and self.config.as_of:
             try:
                 requested = parse_instant(self.config.as_of)
             except InstantError as e:
                 raise PluginError(f"osqi: as_of {e}") from None
-        if requested is None:
-            return real_now
-        if requested > real_now and not self.preview:
-            raise PluginError(f"osqi: as_of {requested.isoformat()} is in the future; a build may only look back "
-                              "(use `osqi-site preview` to see a future state)")
-        return requested
+        try:
+            return clock.build_instant(requested, preview=self.preview)
+        except clock.ClockError as e:
+            raise PluginError(f"osqi: {e}") from None
 
     def _gate_content(self, files: Files, config: MkDocsConfig) -> None:
         """Gate every file MkDocs would publish from docs_dir (or another plugin made), as MkDocs classifies it."""
@@ -585,95 +582,3 @@ def _config_file(config: MkDocsConfig) -> Path | None:
     return Path(config.config_file_path) if config.config_file_path else None
 
 
-def write_files(contents: Mapping[str, bytes], *, threads: int = 4) -> None:
-    """Write each absolute path's bytes, several files at once.
-
-    Creating tens of thousands of files is system time that MkDocs' copy would spend on one core. Threads,
-    not forked workers: a write waits in the kernel with the GIL released, and a forked worker would
-    privately copy every memory page whose objects it touches. The threads are gone when this returns, so
-    workers may be forked after it.
-    """
-    for folder in sorted({os.path.dirname(path) for path in contents}):
-        os.makedirs(folder, exist_ok=True)  # here, once each, not by the threads for every file
-    with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(_write_file, sorted(contents.items()), chunksize=WRITE_CHUNK))  # list(): errors raise here
-
-
-def _write_file(item: tuple[str, bytes]) -> None:
-    with open(item[0], "wb") as f:
-        f.write(item[1])
-
-
-class AttachmentFile(File):
-    """An attachment: copied as it is, whatever its name; MkDocs would build a page of a ``.md`` one."""
-
-    def is_documentation_page(self) -> bool:
-        return False
-
-
-class WrittenFile(File):
-    """A generated file that the plugin writes into site_dir itself, so MkDocs need not copy it.
-
-    Its source is its own destination: until ``written`` is set, MkDocs copies it the way it copies
-    such a file (it skips it if it is there, and fails the build if it is missing).
-    """
-
-    written = False
-
-    def copy_file(self, dirty: bool = False) -> None:
-        if not self.written:  # a dozen thousand files: MkDocs' check costs four system calls each
-            super().copy_file(dirty)
-
-
-def poll_interval(watched_files: int) -> float:
-    """Seconds between two looks at the watched files: 0.1 s for a few hundred, MkDocs' 0.5 s from 2,500."""
-    return min(0.5, max(0.1, watched_files / 5000))
-
-
-def set_poll_interval(server: Any, seconds: float) -> bool:
-    """Make MkDocs' polling watcher look every ``seconds``; False (and MkDocs' default kept) if it cannot.
-
-    watchdog has no public setter: its observer and emitters keep the interval in ``_timeout``. The
-    observer's applies to folders watched from now on (disclosures_dir is added after ``on_serve``).
-    """
-    observer = getattr(server, "observer", None)
-    targets = [observer, *getattr(observer, "emitters", ())] if observer is not None else []
-    if not targets or not all(hasattr(t, "_timeout") for t in targets):
-        return False
-    for target in targets:
-        target._timeout = seconds
-    return True
-
-
-def _write_first(files: Files, pages: set[int]) -> None:
-    """Move the files of ``pages`` (by ``id``) to the front, keeping every other order: MkDocs writes pages
-    in this order, so serve shows the page just edited before rewriting the unchanged ones."""
-    ordered = sorted(files, key=lambda f: id(f.page) not in pages if f.page is not None else True)
-    for f in ordered:
-        files.remove(f)
-    for f in ordered:
-        files.append(f)
-
-
-def _nav_titles(nav: Any) -> dict[str, str]:
-    """``{path: title}`` of every titled page entry in a nav configuration."""
-    out: dict[str, str] = {}
-    items = nav if isinstance(nav, list) else [nav] if isinstance(nav, dict) else []
-    for item in items:
-        if isinstance(item, dict):
-            for title, value in item.items():
-                if isinstance(value, str):
-                    out.setdefault(value, str(title))
-                else:
-                    out.update({k: v for k, v in _nav_titles(value).items() if k not in out})
-    return out
-
-
-def _linker(files: Files, page: Page) -> Callable[[str], str]:
-    """Maps a page's source path to its URL relative to ``page``."""
-    def href(src_path: str) -> str:
-        target = files.get_file_from_path(src_path)
-        if target is None:
-            raise PluginError(f"osqi: {page.file.src_uri}: no page {src_path} to link to")
-        return target.url_relative_to(page.file)
-    return href
