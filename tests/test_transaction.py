@@ -9,12 +9,15 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from osqi_site.build import transaction
 from osqi_site.build.transaction import BUILD_MARKER, PREVIEW_MARKER, TEMP_TAG, Refused, Transaction
+
+_NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
 
 def _begin(final: Path, *, preview: bool = False, sources: Sequence[tuple[str, Path]] = (),
@@ -360,3 +363,23 @@ def test_marker_files_say_what_a_site_is() -> None:
     preview = transaction.marker_files(preview=True, now=now)
     assert preview[PREVIEW_MARKER] == "osqi-site preview as of 2026-06-01T00:00:00+00:00; never deploy\n"
     assert preview["robots.txt"] == "User-agent: *\nDisallow: /\n" and BUILD_MARKER not in preview
+
+
+# -- two runs into one destination at once ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("first_preview", [False, True], ids=["build-finishes-first", "preview-finishes-first"])
+def test_a_build_and_a_preview_started_at_once_never_replace_each_other(tmp_path: Path, first_preview: bool) -> None:
+    # Both start while the destination does not exist yet, so both pass begin's refusals; the second to
+    # finish must be refused at its swap, or a preview would replace the site the build just published.
+    final = tmp_path / "out"
+    first = _begin(final, preview=first_preview)
+    second = _begin(final, preview=not first_preview)
+    for txn, preview in ((first, first_preview), (second, not first_preview)):
+        _write(txn.site_dir, {**transaction.marker_files(preview=preview, now=_NOW), "index.html": "<p>x</p>\n"})
+        txn.mark_complete()
+    assert first.commit()
+    published = _tree(final)
+    with pytest.raises(Refused, match="holds a"):
+        second.commit()
+    assert _tree(final) == published  # still the first run's site, marker and all
+    assert _temporary(final) == []  # the refused run's folder is thrown away

@@ -427,6 +427,8 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             return
         try:
             txn.commit()
+        except transaction.Refused as e:  # another run put the other kind of site there meanwhile
+            raise PluginError(f"osqi: {e}; nothing was published") from None
         finally:
             config.site_dir = str(txn.final)  # gh-deploy pushes site_dir after this; the temporary one is gone
 

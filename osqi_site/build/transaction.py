@@ -46,13 +46,16 @@ class Transaction:
     site is never where a deploy would pick it up.
     """
 
-    def __init__(self, final: Path, site_dir: Path, lock: int) -> None:
+    def __init__(self, final: Path, site_dir: Path, lock: int, *, preview: bool = False,
+                 build_dir: Path | None = None) -> None:
         self.final = final
         """The destination, resolved."""
         self.site_dir = site_dir
         """The temporary folder the build writes into, beside ``final`` (a rename away from it)."""
         self._lock: int | None = lock
         self._complete = False
+        self._preview = preview
+        self._build_dir = build_dir
 
     @classmethod
     def begin(cls, final: Path, *, preview: bool, config_file: Path, sources: Sequence[tuple[str, Path]] = (),
@@ -71,7 +74,7 @@ class Transaction:
         temp = Path(tempfile.mkdtemp(prefix=temp_prefix(final, "building"), dir=final.parent))
         lock = _claim(temp)  # held while this process builds: no other run takes it for a leftover
         os.chmod(temp, 0o755)  # mkdtemp makes it private; the published site must be readable
-        return cls(final, temp, lock)
+        return cls(final, temp, lock, preview=preview, build_dir=build_dir)
 
     def mark_complete(self) -> None:
         """The build passed every check: ``commit`` may now swap it in."""
@@ -83,13 +86,20 @@ class Transaction:
         Never swaps while an exception is on its way out (called from a ``finally`` as MkDocs' ``on_shutdown``
         is): Ctrl-C after ``mark_complete`` but before the build returned still means the build did not end
         well. Ends the transaction either way; a second call does nothing.
+
+        The refusals of ``begin`` are made again here, under a lock on the destination's parent folder that
+        every swap into it takes: a preview and a build started at once into a folder that did not exist
+        yet both passed ``begin``, and the second to finish must not replace the first (a preview would put
+        every embargoed page where the build was just published). ``Refused`` then, nothing swapped.
         """
         if self._lock is None:
             return False
         swapped = False
         try:
             if self._complete and sys.exc_info()[1] is None:
-                _swap_in(self.site_dir, self.final)
+                with _locked(self.final.parent):  # one swap at a time beside each other; the check holds until done
+                    _refuse_wrong_folder(self.final, preview=self._preview, build_dir=self._build_dir)
+                    _swap_in(self.site_dir, self.final)
                 swapped = True
         finally:
             self._end(discard=not swapped)  # after a failed swap too: the next run would only delete it
@@ -211,6 +221,16 @@ def _claim(folder: Path, *, wait: bool = True) -> int:
         os.close(fd)
         raise
     return fd
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``folder`` (waiting for it) for the ``with`` block."""
+    fd = _claim(folder)
+    try:
+        yield
+    finally:
+        os.close(fd)
 
 
 def _holding_marker(root: Path, marker: str) -> Path | None:
