@@ -176,3 +176,45 @@ def test_build_of_a_narrative_at_the_limits_takes_seconds(tmp_path: Path) -> Non
     took = _timed(lambda: build(root, tmp_path / "site"))
     assert (tmp_path / "site" / "disclosures" / "OSQI-2026-0009" / "index.html").is_file()
     assert took < 10 * SECONDS, f"build took {took:.1f} s"
+
+
+# --- content and project pages: the same bounds, before MkDocs renders them -------------------------------
+
+_WITHHELD = "---\ntitle: Hushhush acquisition\nembargo_until: 2027-06-01T12:00:00Z\n---\n# Hushhush\n\ntext\n\n"
+_BRACKETS = "'[' open at once (at most 16); close them or escape them as \\["
+
+
+@pytest.mark.parametrize(("page", "tail", "line", "message"), [
+    # A withheld page is rendered by the content gate, a public one by MkDocs: both took 12 s per 9,000 '['.
+    ("merger-plans.md", _WITHHELD + "[" * 9_000 + "\n", 9, f"body: 9000 {_BRACKETS}"),
+    ("notes.md", "# Notes\n\n" + ("[" * 9_000 + "\n") * 2, 4, f"body: 18000 {_BRACKETS}"),
+    ("projects/exampleparse.md", "\n" + "[" * 9_000 + "\n", 2, f"body: 9000 {_BRACKETS}"),  # appended
+    ("long.md", "# Long\n\n" + "x" * (MAX_LINE_CHARS + 1) + "\n", 3,
+     "file: line 3 is longer than 10000 characters; break it"),
+    ("paragraph.md", "# P\n\n" + "word word\n" * 2_001, 3,
+     "body: paragraph of more than 20000 characters without a blank line; split it"),
+    ("tags.md", _WITHHELD + "<a " * 3_333 + "\n", 9, "body: 3333 '<' starting an HTML tag with no '>' after them "
+                                                     "(at most 16); write &lt; or put the text in a code block"),
+])
+def test_a_content_page_past_a_shape_limit_fails_check_and_build_within_seconds(
+        page: str, tail: str, line: int, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = init_project(tmp_path)
+    path = root / "content" / page
+    before = path.read_text(encoding="utf-8") if path.exists() else ""
+    path.write_text(before + tail, encoding="utf-8")
+    located = f"content/{page}:{before.count(chr(10)) + line}: {message}"
+    for args in (["check"], ["build", "-d", str(tmp_path / "site"), "--as-of", "2026-06-01T00:00:00Z"]):
+        capsys.readouterr()
+        took = _timed(lambda: cli.main([args[0], "-f", str(root / "mkdocs.yml"), *args[1:]]))
+        err = capsys.readouterr().err.splitlines()
+        assert took < SECONDS, f"{args[0]} took {took:.1f} s"
+        assert located in err or f"ERROR: {located}" in err, err
+    assert not (tmp_path / "site").exists()
+
+
+def test_a_content_page_at_the_limits_builds(tmp_path: Path) -> None:
+    root = init_project(tmp_path)
+    (root / "content" / "ok.md").write_text("# OK\n\n" + "[" * 16 + " open\n\n" + "x" * MAX_LINE_CHARS + "\n\n"
+                                            + "\\[" * 100 + "\n\n" + "<a " * 16 + "\n", encoding="utf-8")
+    assert build(root, tmp_path / "site") == 0
+    assert (tmp_path / "site" / "ok" / "index.html").is_file()

@@ -104,6 +104,26 @@ def test_check_and_build_on_the_hostile_corpus_report_located_errors_and_no_trac
     assert not list(tmp_path.glob(".site.*"))  # no temporary folder left behind
 
 
+@pytest.mark.parametrize(("raw", "line"), [
+    (b"\xff\xfe bad\n", 1),  # MkDocs failed on it: "internal error: UnicodeDecodeError", exit 70
+    (b"\xef\xbb\xbf# Title\n\nok\n\ncaf\xe9\n", 5),  # after a BOM, which MkDocs reads
+    (b"---\ntitle: Bad\n---\n\nbad \xc3\n", 5),  # with frontmatter: reported once
+])
+def test_a_content_page_not_in_utf8_is_a_located_error_from_check_and_build(raw: bytes, line: int,
+                                                                           tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    (root / "content" / "bad.md").write_bytes(raw)
+    site = tmp_path / "site"
+    for args in (["check"], ["build", "-d", str(site), "--as-of", AS_OF]):
+        done = _run(*args, "-f", str(root / "mkdocs.yml"))
+        out = done.stdout + done.stderr
+        assert done.returncode == 1, out
+        assert "Traceback" not in out and "This is a bug" not in out
+        assert out.count("content/bad.md:") == 1, out
+        assert f"content/bad.md:{line}: file: not valid UTF-8 (byte 0x" in out, out
+    assert not site.exists()
+
+
 def test_a_failed_build_on_hostile_input_leaves_the_last_good_site_untouched(tmp_path: Path) -> None:
     root = make_project(tmp_path)
     site = tmp_path / "site"

@@ -290,8 +290,7 @@ def parse_text(rel: str, raw: bytes,
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        return None, [Problem(rel, line, "file", f"not valid UTF-8 (byte 0x{raw[e.start]:02x}); save it as UTF-8")]
+        return None, [not_utf8_problem(rel, raw, e)]
     problems: list[Problem] = []
     if any(marker in text for marker in _CONFLICT_MARKERS):  # the common case skips the line-by-line search
         problems = [Problem(rel, text.count("\n", 0, m.start()) + 1, "file",
@@ -301,11 +300,8 @@ def parse_text(rel: str, raw: bytes,
         problems.append(Problem(rel, text.count("\n", 0, text.index("\x00")) + 1, "file", "contains a NUL byte"))
     elif (bad := find_forbidden_char(text)) is not None:
         problems.append(Problem(rel, text.count("\n", 0, bad.start()) + 1, "file", forbidden_char_message(bad)))
-    if len(text) > MAX_LINE_CHARS:  # a shorter file cannot have a longer line
-        long = next((i for i, line in enumerate(text.split("\n")) if len(line) > MAX_LINE_CHARS), None)
-        if long is not None:
-            problems.append(Problem(rel, long + 1, "file", f"line {long + 1} is longer than {MAX_LINE_CHARS} "
-                                    "characters; break it"))
+    if (long := long_line_problem(rel, text)) is not None:
+        problems.append(long)
     if problems:
         return None, problems
     first_end = text.find("\n")
@@ -327,6 +323,22 @@ def parse_text(rel: str, raw: bytes,
     body = "" if body_start < 0 else text[body_start + 1:]
     stem = Path(rel).stem
     return SourceDoc(rel, stem, meta, field_lines, body, end + 2, attachments), []
+
+
+def long_line_problem(rel: str, text: str) -> Problem | None:
+    """The first line of ``text`` longer than ``MAX_LINE_CHARS``, located."""
+    if len(text) <= MAX_LINE_CHARS:  # a shorter file cannot have a longer line
+        return None
+    long = next((i for i, line in enumerate(text.split("\n")) if len(line) > MAX_LINE_CHARS), None)
+    if long is None:
+        return None
+    return Problem(rel, long + 1, "file", f"line {long + 1} is longer than {MAX_LINE_CHARS} characters; break it")
+
+
+def not_utf8_problem(rel: str, raw: bytes, e: UnicodeDecodeError) -> Problem:
+    """Where ``raw`` stops being UTF-8 (``e``: the error decoding it), located."""
+    line = raw[: e.start].count(b"\n") + 1
+    return Problem(rel, line, "file", f"not valid UTF-8 (byte 0x{raw[e.start]:02x}); save it as UTF-8")
 
 
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")

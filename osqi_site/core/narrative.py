@@ -94,6 +94,12 @@ def shape_problems(body: str) -> list[tuple[int, str]]:
     if len(body) > MAX_NARRATIVE_CHARS:
         return [(0, f"the narrative is {len(body)} characters long (at most {MAX_NARRATIVE_CHARS}); move long "
                     "listings into attachments")]
+    return markdown_shape_problems(body)
+
+
+def markdown_shape_problems(body: str) -> list[tuple[int, str]]:
+    """``shape_problems`` but the narrative's length: the bounds on paragraphs, open '[' and unclosed '<tag' that
+    any Markdown the site renders must keep (content and project pages too, whose length the file limit bounds)."""
     out: list[tuple[int, str]] = []
     start, size, depth, deepest = 0, 0, 0, (0, 0)
     # A shorter narrative has no longer paragraph, one with fewer '[' no deeper ones: most skip the walk.
