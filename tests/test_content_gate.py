@@ -141,7 +141,7 @@ def test_a_template_key_fails_check_and_build_as_a_located_error(project: Path, 
     assert not (tmp_path / "site").exists()
 
 
-def test_gate_content_asks_mkdocs_classification_only_for_files_with_frontmatter() -> None:
+def test_gate_content_asks_mkdocs_classification_only_for_files_with_frontmatter_or_past_a_bound() -> None:
     asked: list[str] = []
 
     def is_page(rel: str) -> bool:
@@ -150,7 +150,7 @@ def test_gate_content_asks_mkdocs_classification_only_for_files_with_frontmatter
 
     _gate({"content/a.png": b"\x89PNG", "content/b.md": b"# no frontmatter", "content/c.md": b"---\nx: 1\n---\n"},
           is_page)
-    assert asked == ["content/c.md"]
+    assert asked == ["content/a.png", "content/c.md"]  # a.png is not UTF-8: refused if it were a page
 
 
 def test_the_cli_classifies_pages_as_mkdocs_does() -> None:

@@ -3,9 +3,11 @@ traceback; an unexpected exception becomes one line and exit 70; the last good s
 
 from __future__ import annotations
 
+import builtins
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ from conftest import INVALID
 from factory import disclosure_text
 from sitefixture import AS_OF, build, digest, make_project
 
-from osqi_site import cli
+from osqi_site import cli, launch
 from osqi_site.build import fastcheck, outputs
 
 NEW_INVALID = ("control-char-in-title.md", "control-char-in-body.md", "lone-carriage-return.md",
@@ -227,3 +229,19 @@ def test_under_plain_mkdocs_an_unexpected_exception_is_a_plugin_error(tmp_path: 
         mkdocs_build(config)
     assert isinstance(raised.value.__context__, InternalError)
     assert not (tmp_path / "site").exists()
+
+
+def test_a_ctrl_c_while_the_cli_loads_is_one_line_and_exit_130(monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    real_import = builtins.__import__
+
+    def interrupted(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "osqi_site.cli":
+            raise KeyboardInterrupt  # what SIGINT raises in the first fifth of a second of ``osqi-site``
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", interrupted)
+    assert launch.main() == 130
+    assert capsys.readouterr().err == "osqi-site: interrupted\n"
+    scripts = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["osqi-site"] == "osqi_site.launch:main"  # the command starts there

@@ -167,8 +167,9 @@ def gate_content(files: Mapping[str, ContentSource], now: datetime,
         active = activefiles.active_file_problem(rel)
         if active is not None and not is_page(rel):
             problems.append(Problem(rel, 0, "file", active))
-        if is_page(rel) and not _over_limit(source):
-            problems.extend(_shape_problems(rel, source, starts_with_fence))
+        if not _over_limit(source) and (shape := _shape_problems(rel, source, starts_with_fence)) and is_page(rel):
+            # The bytes first, as for bidirectional controls: only a file past a bound is asked whether it is a page.
+            problems.extend(shape)
         if not starts_with_fence:
             # MkDocs also reads unfenced ``Key: value`` lines at the top as metadata (MultiMarkdown style).
             problems.extend(_unfenced_gate_problems(rel, source, head, is_page))
