@@ -607,6 +607,31 @@ def test_an_archive_past_a_limit_or_unreadable_fails_closed(data: bytes, why: st
     assert leakscan.find_leaks({"f": data}, ["OSQI-2026-0002"]) == [f"f: {why}, cannot prove it is clean"]
 
 
+@pytest.mark.parametrize(("magic", "kind"), [
+    (b"\x28\xb5\x2f\xfd", "zstd"), (b"\x50\x2a\x4d\x18", "zstd"), (b"\x5f\x2a\x4d\x18", "zstd"),
+    (b"\x04\x22\x4d\x18", "lz4"), (b"\x02\x21\x4c\x18", "lz4"), (b"7z\xbc\xaf\x27\x1c", "7z"),
+    (b"Rar!\x1a\x07\x00", "rar"), (b"Rar!\x1a\x07\x01\x00", "rar"),
+])
+def test_a_format_the_scan_cannot_open_fails_closed(magic: bytes, kind: str) -> None:
+    # Its content cannot be compared with the withheld attachments: refused by its first bytes, whatever it
+    # holds and whatever its name, and inside an archive too.
+    data = magic + b"\x00anything at all"
+    why = f"a {kind} file, a format the scan cannot open, cannot prove it is clean"
+    assert leakscan.find_leaks({"f": data}, ["OSQI-2026-0002"]) == [f"f: {why}"]
+    assert leakscan.find_leaks({"g.tar.gz": _tar({"in/x": data}, "w:gz")}, ["OSQI-2026-0002"]) == [f"g.tar.gz: {why}"]
+    assert leakscan.find_leaks({"h": b"plain " + data}, ["OSQI-2026-0002"]) == []  # only where a file starts
+
+
+def test_a_zstd_attachment_fails_the_build(project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A zstd copy of a withheld attachment would be published byte for byte: Python cannot decompress it.
+    d = project / "disclosures" / "2026" / "OSQI-2026-0002"
+    (d / "poc.c.zst").write_bytes(b"\x28\xb5\x2f\xfd\x24\x05\x29\x00\x00hello")
+    assert build(project, tmp_path / "site") == 1
+    assert "disclosures/OSQI-2026-0002/poc.c.zst: a zstd file, a format the scan cannot open, cannot prove it is " \
+        "clean" in capsys.readouterr().err
+    assert not (tmp_path / "site").exists()
+
+
 def test_a_bomb_is_never_expanded_past_the_limit() -> None:
     # 1 GB of zeros in about 1 MB: refused after reading at most MAX_UNPACKED + 1 bytes, in bounded time.
     bomb = gzip.compress(b"\0" * (1 << 30), compresslevel=1, mtime=0)
