@@ -362,8 +362,8 @@ def test_a_withheld_pages_path_without_its_slash_fails_the_build(project: Path, 
 
 def test_a_page_path_without_its_slash_is_matched_only_where_distinctive() -> None:
     markers = leakscan.page_markers([], ["secret/", "projects/xz/", "merger-with-acme/"])
-    found = leakscan.find_leaks({"a.html": b'<a href="/projects/xz?x">x</a>', "b.txt": "merger\u2011with-acme.png".encode(),
-                                 "c.txt": b"merger-with-acme"}, markers)
+    found = leakscan.find_leaks({"a.html": b'<a href="/projects/xz?x">x</a>',
+                                 "b.txt": "merger\u2011with-acme.png".encode(), "c.txt": b"merger-with-acme"}, markers)
     assert found == ["a.html: projects/xz/", "b.txt: merger-with-acme/", "c.txt: merger-with-acme/"]
     # A one-word path is that word without its slash: matched with the slash only. Nor is a longer path's name
     # another page's, nor its words apart.
