@@ -336,6 +336,41 @@ def test_a_link_to_a_withheld_page_or_project_page_fails_the_build(project: Path
     assert build(project, tmp_path / "site") == 0
 
 
+def test_a_withheld_pages_path_without_its_slash_fails_the_build(project: Path, tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    # Servers redirect https://site/merger-with-acme to the page: the path names it with or without the slash,
+    # in a link, in prose or as a file's name.
+    content = project / "content"
+    (content / "merger-with-acme.md").write_text("---\ntitle: Board notes\nembargo_until: 2099-01-01T00:00:00Z\n"
+                                                 "---\n\nWe are merging.\n")
+    index = content / "index.md"
+    original = index.read_text()
+    for text in ("[news](https://osqi.example/merger-with-acme)", "<https://osqi.example/merger-with-acme#x>",
+                 "Soon: merger-with-acme."):
+        index.write_text(f"{original}\nComing soon: {text}\n")
+        assert build(project, tmp_path / "site") == 1, text
+        assert "index.html: merger-with-acme/" in capsys.readouterr().err
+        assert not (tmp_path / "site").exists()
+    index.write_text(original)
+    (content / "merger-with-acme.txt").write_text("hi\n")
+    assert build(project, tmp_path / "site") == 1
+    assert "SHA256SUMS: merger-with-acme/" in capsys.readouterr().err  # the list of files names each
+    assert not (tmp_path / "site").exists()
+    (content / "merger-with-acme.txt").unlink()
+    assert build(project, tmp_path / "site") == 0
+
+
+def test_a_page_path_without_its_slash_is_matched_only_where_distinctive() -> None:
+    markers = leakscan.page_markers([], ["secret/", "projects/xz/", "merger-with-acme/"])
+    found = leakscan.find_leaks({"a.html": b'<a href="/projects/xz?x">x</a>',
+                                 "b.txt": "merger\u2011with-acme.png".encode(), "c.txt": b"merger-with-acme"}, markers)
+    assert found == ["a.html: projects/xz/", "b.txt: merger-with-acme/", "c.txt: merger-with-acme/"]
+    # A one-word path is that word without its slash: matched with the slash only. Nor is a longer path's name
+    # another page's, nor its words apart.
+    assert leakscan.find_leaks({"e.txt": b"our secret plans; projects/xzutils; merger-with-acmes; merger with acme"},
+                               markers) == []
+
+
 def test_page_markers_are_titles_and_paths_of_at_least_six_characters() -> None:
     assert leakscan.page_markers(["Board notes", "Notes"], ["merger-with-acme/", "ab/", "", "projects/xz/"]) == \
         ("Board notes", "merger-with-acme/", "projects/xz/")
@@ -605,6 +640,31 @@ def _bomb(size: int) -> bytes:
 ])
 def test_an_archive_past_a_limit_or_unreadable_fails_closed(data: bytes, why: str) -> None:
     assert leakscan.find_leaks({"f": data}, ["OSQI-2026-0002"]) == [f"f: {why}, cannot prove it is clean"]
+
+
+@pytest.mark.parametrize(("magic", "kind"), [
+    (b"\x28\xb5\x2f\xfd", "zstd"), (b"\x50\x2a\x4d\x18", "zstd"), (b"\x5f\x2a\x4d\x18", "zstd"),
+    (b"\x04\x22\x4d\x18", "lz4"), (b"\x02\x21\x4c\x18", "lz4"), (b"7z\xbc\xaf\x27\x1c", "7z"),
+    (b"Rar!\x1a\x07\x00", "rar"), (b"Rar!\x1a\x07\x01\x00", "rar"),
+])
+def test_a_format_the_scan_cannot_open_fails_closed(magic: bytes, kind: str) -> None:
+    # Its content cannot be compared with the withheld attachments: refused by its first bytes, whatever it
+    # holds and whatever its name, and inside an archive too.
+    data = magic + b"\x00anything at all"
+    why = f"a {kind} file, a format the scan cannot open, cannot prove it is clean"
+    assert leakscan.find_leaks({"f": data}, ["OSQI-2026-0002"]) == [f"f: {why}"]
+    assert leakscan.find_leaks({"g.tar.gz": _tar({"in/x": data}, "w:gz")}, ["OSQI-2026-0002"]) == [f"g.tar.gz: {why}"]
+    assert leakscan.find_leaks({"h": b"plain " + data}, ["OSQI-2026-0002"]) == []  # only where a file starts
+
+
+def test_a_zstd_attachment_fails_the_build(project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A zstd copy of a withheld attachment would be published byte for byte: Python cannot decompress it.
+    d = project / "disclosures" / "2026" / "OSQI-2026-0002"
+    (d / "poc.c.zst").write_bytes(b"\x28\xb5\x2f\xfd\x24\x05\x29\x00\x00hello")
+    assert build(project, tmp_path / "site") == 1
+    assert "disclosures/OSQI-2026-0002/poc.c.zst: a zstd file, a format the scan cannot open, cannot prove it is " \
+        "clean" in capsys.readouterr().err
+    assert not (tmp_path / "site").exists()
 
 
 def test_a_bomb_is_never_expanded_past_the_limit() -> None:

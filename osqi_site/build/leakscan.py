@@ -471,6 +471,9 @@ class LeakAutomaton:
     """``(normal form, marker)`` of each marker matched in the normal form itself rather than by skeleton: one
     whose skeleton is shorter than ``MIN_MARKER``, or a page's site path (``merger-with-acme/``,
     ``page_markers``), as a few letters, or a path's words alone, would match ordinary words."""
+    paths: tuple[tuple[str, str], ...] = ()
+    """``(path without its trailing slash, marker)`` of each page's site path matched in the normal form without
+    its slash (``_slashless``): found where no letter or digit follows it, as the slash ensured."""
 
 
 def skeleton_of(form: str) -> str:
@@ -483,6 +486,20 @@ def _is_site_path(form: str) -> bool:
     return form.endswith(("/", ".html"))
 
 
+def _slashless(form: str) -> str | None:
+    """A page's site path without its trailing slash, where that stays distinctive, else None.
+
+    A link or a file name copied without the slash (``https://site/merger-plans``, ``merger-plans.txt``) names
+    the page as well as the slash form: servers redirect to it. Without the slash, a path with a separator in
+    it (``merger-plans``, ``projects/xz``) is still not ordinary prose; a one-word path (``secret/``,
+    ``about/``) would be the word itself, and a false alarm on every page using the word would fail every
+    build, so such a path is matched with its slash only."""
+    if not form.endswith("/"):
+        return None
+    bare = form.rstrip("/")
+    return bare if skeleton_of(bare) != bare and bare.strip("/") else None
+
+
 @functools.cache
 def _skeleton_bytes(form: str) -> bytes:
     return skeleton_of(form).encode("utf-8", "surrogatepass")
@@ -492,20 +509,23 @@ def leak_automaton(markers: Iterable[str], attachments: Mapping[str, str] | None
     """The matcher of every marker at once (``None`` when there is nothing to look for)."""
     by_skeleton: dict[bytes, set[str]] = {}
     short: set[tuple[str, str]] = set()
+    paths: set[tuple[str, str]] = set()
     for m in markers:
         form = _normal_or_raw(m)
         skeleton = skeleton_of(form)
         if len(skeleton) >= MIN_MARKER and not _is_site_path(form):
             by_skeleton.setdefault(skeleton.encode("utf-8", "surrogatepass"), set()).add(m)
+        elif (bare := _slashless(form)) is not None:
+            paths.add((bare, m))
         elif form and m:
             short.add((form, m))
-    if not by_skeleton and not short and not attachments:
+    if not by_skeleton and not short and not paths and not attachments:
         return None
     keys = sorted(by_skeleton)
     matcher = ahocorasick_rs.BytesAhoCorasick(keys, implementation=ahocorasick_rs.Implementation.DFA) \
         if keys else None
     return LeakAutomaton(matcher, tuple(tuple(sorted(by_skeleton[k])) for k in keys), dict(attachments or {}),
-                         tuple(sorted(short)))
+                         tuple(sorted(short)), tuple(sorted(paths)))
 
 
 # The skeleton is the rule. Normalising every output byte costs about 100 ms per MB, and the letters and
@@ -668,6 +688,9 @@ def unpacked(data: bytes) -> list[tuple[bytes, bool]]:
     todo = [(data, 0)]
     while todo:
         blob, depth = todo.pop()
+        refused = _unopenable_kind(blob)
+        if refused is not None:
+            raise Unprovable(f"a {refused} file, a format the scan cannot open")
         kind = _archive_kind(blob)
         out.append((blob, kind not in _COMPRESSORS))
         if kind is None:
@@ -699,6 +722,21 @@ def _utf16_reading(data: bytes) -> list[bytes]:
 
 _COMPRESSORS = ("gzip", "bzip2", "xz", "lzma")
 _BZIP2 = re.compile(rb"BZh[1-9](?:1AY&SY|\x17rE8P\x90)")
+
+
+# Compressed and archive formats the standard library cannot read (Python 3.11 has no zstd): what is inside
+# cannot be scanned or compared with the withheld attachments, so a file starting with one of these magics is
+# refused whole, whatever its name, inside an archive or not. Brotli has no magic number and cannot be told
+# from other bytes: it is not recognised (a limit, README "Archives, compressed files and UTF-16").
+_UNOPENABLE = re.compile(rb"(?P<zstd>\x28\xb5\x2f\xfd|[\x50-\x5f]\x2a\x4d\x18)"  # a frame, a skippable frame
+                         rb"|(?P<lz4>\x04\x22\x4d\x18|\x02\x21\x4c\x18)"  # a frame, the legacy format
+                         rb"|(?P<_7z>7z\xbc\xaf\x27\x1c)|(?P<rar>Rar!\x1a\x07)")  # rar 1.5 to 4 and 5
+
+
+def _unopenable_kind(data: bytes) -> str | None:
+    """The name of the unopenable format ``data`` starts with (``_UNOPENABLE``), or None."""
+    found = _UNOPENABLE.match(data)
+    return None if found is None else str(found.lastgroup).lstrip("_")
 
 
 def _archive_kind(data: bytes) -> str | None:
@@ -769,7 +807,7 @@ def markers_in(data: bytes, automaton: LeakAutomaton) -> set[str]:
     (``skeletons``; where it refuses, the skeletons of the normal forms themselves), except that a marker
     ending in a digit is not found where the normal form has another digit right after it."""
     found: set[str] = set()
-    if automaton.matcher is None and not automaton.short:
+    if automaton.matcher is None and not automaton.short and not automaton.paths:
         return found
     both = skeletons(data)
     forms: list[str] | None = None
@@ -788,6 +826,12 @@ def markers_in(data: bytes, automaton: LeakAutomaton) -> set[str]:
             continue
         forms = forms or _normal_texts(data)
         if any(_occurs(form, v) for v in forms):
+            found.add(marker)
+    for bare, marker in automaton.paths:
+        if not any(_skeleton_bytes(bare) in sk for sk in sks):
+            continue
+        forms = forms or _normal_texts(data)
+        if any(_path_occurs(bare, v) for v in forms):
             found.add(marker)
     return found
 
@@ -839,6 +883,17 @@ def _occurs(form: str, view: str) -> bool:
         if not (form[-1].isdigit() and view[at + len(form):at + len(form) + 1].isdigit()):
             return True
         at = view.find(form, at + 1)
+    return False
+
+
+def _path_occurs(bare: str, view: str) -> bool:
+    """Whether a site path without its slash occurs in ``view`` with no letter or digit right after it (the
+    path ``merger-plans`` in ``merger-plans#x`` or ``merger-plans.txt``, not in ``merger-plansx``)."""
+    at = view.find(bare)
+    while at != -1:
+        if not view[at + len(bare):at + len(bare) + 1].isalnum():
+            return True
+        at = view.find(bare, at + 1)
     return False
 
 
