@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from osqi_site import scaffold
-from osqi_site.build import clock, pipeline
+from osqi_site.build import clock, content_gate
 from osqi_site.build.judge import Judged, judge
 from osqi_site.build.pool import settle_heap
 from osqi_site.core import gate, readjson
@@ -179,10 +179,10 @@ def _next(args: argparse.Namespace) -> int:
     return 0
 
 
-def _content(project: Project, now: datetime) -> tuple[pipeline.ContentGate, list[Problem]]:
+def _content(project: Project, now: datetime) -> tuple[content_gate.ContentGate, list[Problem]]:
     """The content gate of docs_dir at ``now`` and every problem of docs_dir (its tree and its pages)."""
-    files, tree = pipeline.content_files(project.docs_dir, project.root)
-    content = pipeline.gate_content(files, now)
+    files, tree = content_gate.content_files(project.docs_dir, project.root)
+    content = content_gate.gate_content(files, now)
     return content, [*tree, *content.problems]
 
 

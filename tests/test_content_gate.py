@@ -33,10 +33,10 @@ def _no_canary(site: Path, *canaries: str) -> None:
             assert canary.encode() not in data and canary not in path, (path, canary)
 
 
-def _gate(files: Mapping[str, bytes], is_page: object = None) -> pipeline.ContentGate:
+def _gate(files: Mapping[str, bytes], is_page: object = None) -> content_gate.ContentGate:
     if is_page is None:
-        return pipeline.gate_content(files, parse_instant(AS_OF))
-    return pipeline.gate_content(files, parse_instant(AS_OF), is_page)  # type: ignore[arg-type]
+        return content_gate.gate_content(files, parse_instant(AS_OF))
+    return content_gate.gate_content(files, parse_instant(AS_OF), is_page)  # type: ignore[arg-type]
 
 
 # -- every spelling MkDocs reads as Markdown is gated ---------------------------------------------------------
@@ -216,15 +216,15 @@ def test_a_file_a_public_stylesheet_uses_stays_although_a_withheld_page_names_it
 
 
 def test_withheld_only_over_approximates_and_publicly_used_follows_links() -> None:
-    assets: dict[str, pipeline.ContentSource] = {
+    assets: dict[str, content_gate.ContentSource] = {
         "img/a.png": b"", "img/b.png": b"", "dl/x/data.csv": b"", "dl/other.csv": b"",
         "css/w.css": b"i { background: url(../img/b.png) }", "img/unrelated.png": b""}
-    held = pipeline.withheld_only(assets, ["<IMG SRC='IMG/A.PNG'> [data](dl/x/) <link href=css/w.css>"])
+    held = content_gate.withheld_only(assets, ["<IMG SRC='IMG/A.PNG'> [data](dl/x/) <link href=css/w.css>"])
     assert held == {"img/a.png", "dl/x/data.csv", "css/w.css", "img/b.png"}
-    assert pipeline.withheld_only(assets, ["&#x61;.png"]) == {"img/a.png"}  # entities decoded
-    assert pipeline.withheld_only(assets, ["[d](dl/other%2Ecsv)"]) == {"dl/other.csv"}  # percent-escapes decoded
-    assert pipeline.publicly_used(assets, {"css/w.css"}, []) == {"css/w.css", "img/b.png"}
-    assert pipeline.publicly_used(assets, set(), ["logo: img/a.png"]) == {"img/a.png"}
+    assert content_gate.withheld_only(assets, ["&#x61;.png"]) == {"img/a.png"}  # entities decoded
+    assert content_gate.withheld_only(assets, ["[d](dl/other%2Ecsv)"]) == {"dl/other.csv"}  # percent-escapes decoded
+    assert content_gate.publicly_used(assets, {"css/w.css"}, []) == {"css/w.css", "img/b.png"}
+    assert content_gate.publicly_used(assets, set(), ["logo: img/a.png"]) == {"img/a.png"}
 
 
 @pytest.mark.parametrize(("html", "url", "expected"), [
@@ -236,7 +236,7 @@ def test_withheld_only_over_approximates_and_publicly_used_follows_links() -> No
     ('<p title="img/a.png">img/a.png</p>', "", set()),  # named, not linked
 ])
 def test_links_in_html(html: str, url: str, expected: set[str]) -> None:
-    assert pipeline.links_in_html(html, url, "/sub/") == expected
+    assert content_gate.links_in_html(html, url, "/sub/") == expected
 
 
 _NAME = st.text(alphabet="abcxyzABC019-_.é ", min_size=1, max_size=8).filter(lambda s: s.strip(". ") == s)
@@ -251,7 +251,7 @@ _SPELLINGS: list[Callable[[str], str]] = [
 def test_a_file_a_withheld_page_links_is_always_held_however_the_link_is_spelt(
         folders: list[str], name: str, spelling: Callable[[str], str], wrap: str) -> None:
     path = "/".join([*folders, name + ".png"])
-    held = pipeline.withheld_only({path: b"", "unrelated.bin": b""}, [wrap.format(spelling(path))])
+    held = content_gate.withheld_only({path: b"", "unrelated.bin": b""}, [wrap.format(spelling(path))])
     assert path in held
 
 
@@ -351,15 +351,15 @@ def test_a_file_a_withheld_page_names_with_backslash_escapes_stays_out(project: 
 
 
 def test_the_textual_net_takes_backslash_escapes_out() -> None:
-    assets: dict[str, pipeline.ContentSource] = {
+    assets: dict[str, content_gate.ContentSource] = {
         "img/launch_diagram.png": b"", "img/plan-b.png": b"", "img/bg_x.png": b"", "img/unrelated.png": b"",
         "css/w.css": b"i { background: url(../img/bg\\5f x.png) }"}
-    assert pipeline.withheld_only(assets, ["![d](img/launch\\_diagram.png) ![b](img/plan\\-b\\.png)"]) == {
+    assert content_gate.withheld_only(assets, ["![d](img/launch\\_diagram.png) ![b](img/plan\\-b\\.png)"]) == {
         "img/launch_diagram.png", "img/plan-b.png"}
     # A stylesheet the withheld page loads names its image with a CSS escape.
-    assert pipeline.withheld_only(assets, ["<link href='css/w.css'>"]) == {"css/w.css", "img/bg_x.png"}
+    assert content_gate.withheld_only(assets, ["<link href='css/w.css'>"]) == {"css/w.css", "img/bg_x.png"}
     # A public text is read as written: an escaped name there is not taken as a use (the closed side).
-    assert pipeline.publicly_used(assets, set(), ["img/launch\\_diagram.png"]) == set()
+    assert content_gate.publicly_used(assets, set(), ["img/launch\\_diagram.png"]) == set()
 
 
 def test_the_rendered_net_finds_what_the_site_markdown_makes_of_a_withheld_page(project: Path) -> None:
@@ -367,7 +367,7 @@ def test_the_rendered_net_finds_what_the_site_markdown_makes_of_a_withheld_page(
     from mkdocs.structure.files import File
 
     config = load_config(str(project / "mkdocs.yml"))
-    assets: dict[str, pipeline.ContentSource] = {
+    assets: dict[str, content_gate.ContentSource] = {
         "sub/img/a_b.png": b"", "img/c.png": b"", "dl/x/data.csv": b"", "img/unrelated.png": b"", "CNAME": b""}
     page = File("sub/secret.md", str(project / "content"), str(project / "site"), use_directory_urls=True)
     text = ("---\ntitle: x\n---\n![a](img/a\\_b.png) ![c][ref] [data](../dl/x/) [home](../)\n\n"
@@ -478,7 +478,7 @@ def test_gate_files_stops_when_the_project_pages_were_read_otherwise() -> None:
 
 
 def test_held_back_keeps_what_public_material_uses() -> None:
-    assets: dict[str, pipeline.ContentSource] = {"img/a.png": b"", "img/b.png": b"", "img/c.png": b"",
+    assets: dict[str, content_gate.ContentSource] = {"img/a.png": b"", "img/b.png": b"", "img/c.png": b"",
                                                  "img/d.png": b""}
     pages = [content_gate.PublicPage('<img src="../img/a.png">', "news/", {}),
              content_gate.PublicPage("", "about/", {"image": "img/b.png"})]  # Material reads frontmatter images

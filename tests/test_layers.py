@@ -21,7 +21,7 @@ EXCEPTIONS = {
     # The content gate must read a page's MultiMarkdown-style metadata exactly as MkDocs reads it, so it asks
     # MkDocs' own parser (``_unfenced_gate_problems``): a copy of the parser could drift and publish a page
     # whose gate key MkDocs sees and the gate does not.
-    ("osqi_site.build.pipeline", "mkdocs.utils"),
+    ("osqi_site.build.content_gate", "mkdocs.utils"),
     # The CLI is the shell that starts MkDocs' build and serve commands.
     ("osqi_site.cli", "mkdocs.commands.build"),
     ("osqi_site.cli", "mkdocs.commands.serve"),

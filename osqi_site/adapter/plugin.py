@@ -150,7 +150,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self._epoch_pinned = False
         self.build_site_dir: Path | None = None
         """Set by ``osqi-site preview``: the build folder of mkdocs.yml, where a preview must never go."""
-        self._assets: dict[str, pipeline.ContentSource] = {}
+        self._assets: dict[str, content_gate.ContentSource] = {}
         self._asset_files: dict[str, File] = {}
         self._held: frozenset[str] = frozenset()
         """Files of docs_dir (by path in docs_dir) that withheld pages may use, until on_env decides."""
@@ -471,7 +471,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self._held = decided.held
         if config.nav is not None:
             # A withheld page leaves the nav until it lifts, so a scheduled rebuild publishes it unaided.
-            config.nav = pipeline.prune_nav(config.nav, set(decided.withheld))
+            config.nav = content_gate.prune_nav(config.nav, set(decided.withheld))
 
     def _hold_back_assets(self, files: Files, config: MkDocsConfig) -> None:
         """Take out of the site every file of docs_dir that a withheld page may use and nothing public does (every
