@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -46,16 +47,8 @@ def sections(body: str) -> tuple[Section, ...]:
     out: list[Section] = []
     current: tuple[str, int, int] | None = None
     buf: list[str] = []
-    fence: str | None = None
-    for i, line in enumerate(body.split("\n")):
-        m_fence = _FENCE.match(line)
-        if m_fence:
-            marker = m_fence.group(1)
-            if fence is None:
-                fence = marker[0] * 3
-            elif marker.startswith(fence):
-                fence = None
-        heading = None if fence is not None or m_fence else atx_heading(line)
+    for i, (line, code) in enumerate(code_marked(body.split("\n"))):
+        heading = None if code else atx_heading(line)
         if heading:
             if current is not None:
                 out.append(Section(current[0], current[1], current[2], "\n".join(buf).strip()))
@@ -65,6 +58,21 @@ def sections(body: str) -> tuple[Section, ...]:
     if current is not None:
         out.append(Section(current[0], current[1], current[2], "\n".join(buf).strip()))
     return tuple(out)
+
+
+def code_marked(lines: Iterable[str]) -> Iterator[tuple[str, bool]]:
+    """Each line with whether it is fenced code: a ``` or ~~~ fence line, or a line between an opening fence and
+    its closing one (the same character, at least three, up to three spaces in)."""
+    fence: str | None = None
+    for line in lines:
+        m = _FENCE.match(line)
+        if m:
+            marker = m.group(1)
+            if fence is None:
+                fence = marker[0] * 3
+            elif marker.startswith(fence):
+                fence = None
+        yield line, bool(m) or fence is not None
 
 
 def atx_heading(line: str) -> tuple[int, str] | None:

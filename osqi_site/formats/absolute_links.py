@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin
 
+from osqi_site.core.narrative import code_marked
+
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
-_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _CODE_SPAN = re.compile(r"(`+)[^`]*?\1|(`+)")
 """An inline code span (its text is never a link), or a run of backticks that opens none."""
 _INLINE = re.compile(r"(\]\([ \t]*<?)([^\s<>()]+)")
@@ -38,20 +39,8 @@ def absolute_markdown(text: str, base: str) -> str:
     if "](" not in text and "]:" not in text and "href" not in low and "src" not in low:
         return text  # the common case: nothing to rewrite, no line-by-line pass
     out: list[str] = []
-    fence: str | None = None
-    for line in text.split("\n"):
-        m = _FENCE.match(line)
-        if m:
-            marker = m.group(1)
-            if fence is None:
-                fence = marker[0] * 3
-            elif marker.startswith(fence):
-                fence = None
-            out.append(line)
-        elif fence is not None:
-            out.append(line)  # fenced code: shown as written
-        else:
-            out.append(_markdown_line(line, base))
+    for line, code in code_marked(text.split("\n")):
+        out.append(line if code else _markdown_line(line, base))  # fenced code: shown as written
     return "\n".join(out)
 
 
