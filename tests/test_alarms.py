@@ -6,10 +6,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from factory import BODY, SETTINGS, make_disclosure
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sitefixture import AS_OF
 
 from osqi_site import cli
-from osqi_site.core.alarms import config_alarms, is_reserved_domain
+from osqi_site.core.alarms import _PLACEHOLDER, alarm_facts, config_alarms, is_reserved_domain
 from osqi_site.core.settings import Settings
 
 REAL = Settings(site_url="https://advisories.osqi.org/", contact=("mailto:security@osqi.org",))
@@ -77,3 +80,24 @@ def test_build_strict_fails_on_placeholders(project: Path, tmp_path: Path,
     capsys.readouterr()
     cli.main([*args, "-d", str(tmp_path / "c")])  # still fails on the fixture's thin narratives, by design
     assert "reserved" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("words", "said"), [
+    ("Still TODO.", "TODO"), ("TBD", "TBD"), ("a FIXME here", "FIXME"), ("x TBD then TODO", "TBD"),
+    ("TODOs and TBDs", None), ("FIXMEs, xTODO, TODO_later", None), ("todo tbd fixme", None),
+])
+def test_each_placeholder_word_is_named(words: str, said: str | None) -> None:
+    d = make_disclosure(body=BODY + f"\n{words}\n")
+    found = [p.message for p in alarm_facts(d, SETTINGS).once_lifted if "still says" in p.message]
+    assert found == ([] if said is None else [f"published, but the narrative still says '{said}'"])
+
+
+@given(st.lists(st.sampled_from(["TODO", "TBD", "FIXME", "TO", "DO", "T", "x", "_", " ", "\n", "é", "1"]),
+                max_size=20).map("".join))
+@settings(max_examples=1000)
+def test_placeholders_are_found_as_by_the_pattern_alone(text: str) -> None:
+    # The alarm looks for a placeholder only where one of the words occurs; the pattern must agree everywhere.
+    expected = _PLACEHOLDER.search(BODY + text)
+    facts = alarm_facts(make_disclosure(body=BODY + text), SETTINGS)
+    assert [p.message for p in facts.once_lifted if "still says" in p.message] == (
+        [] if expected is None else [f"published, but the narrative still says '{expected.group(0)}'"])

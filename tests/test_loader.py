@@ -635,3 +635,21 @@ def test_listing_sorts_and_finds_owners_as_by_trying_every_owner(empty_project: 
     monkeypatch.setattr(loader, "_sorted_paths", sorted)
     assert fast == loader.list_tree(d, empty_project)
     assert len(fast.sources) >= 5 and any(attached for _, attached in fast.sources)
+
+
+_HIDING_PIECES = st.sampled_from([
+    "a", "k", ": ", "- ", "\n", "  ", "'", '"', "|", ">", "\\", "\\x1b", "\\u202e", "\\r", "\\n", "\\t", "\\e", "\\N",
+    "\\\n", "\u202e", "\u2066", "\x1b", "\x85", "\r", "\r\n", "\u2028", "\ufffe", "\t", "#", "[", "]", ", ", "!!str ",
+])
+
+
+@given(st.lists(_HIDING_PIECES, max_size=30).map("".join))
+@example('a: "x\\u202ey"')
+@example("a: |\n  x\r\n  y\r\n")
+@example("a: x\u202ey")
+@example('"k\\x1b": 1')
+@settings(max_examples=1500)
+def test_scalars_are_checked_for_forbidden_characters_as_by_looking_in_each(text: str) -> None:
+    # _compose looks in each scalar only when the text could hide a forbidden character (_may_hide_chars);
+    # the screened reference looks in every one.
+    assert _outcome(lambda t: loader._parse_yaml(t, 2), text) == _outcome(_screened_reference, text)

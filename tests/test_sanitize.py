@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+from urllib.parse import urlsplit
+
 import lxml.html
 import markdown
 import pytest
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from xss import active_content
 
@@ -243,3 +246,34 @@ def test_the_http_url_check_is_linear() -> None:
     started = time.perf_counter()
     sanitize.http_url_problem("https://" + "a." * 200_000 + " ")
     assert time.perf_counter() - started < 1.0
+
+
+def test_the_space_is_the_only_printable_white_space() -> None:
+    # http_url_problem looks for " " alone in a printable URL: every other white space must be unprintable.
+    assert [c for c in map(chr, range(sys.maxunicode + 1)) if c.isprintable() and c.isspace()] == [" "]
+
+
+@given(st.lists(st.sampled_from(["h", "t", "p", "s", ":", "/", ".", "a", "x", "[", "]", "@", "?", "#", " ", "\t",
+                                 "\n", "\u00a0", "\u2003", "\u200b", "\x00", "\x85", "%", "localhost", "http://",
+                                 "https://"]), max_size=30).map("".join)
+       .map(lambda rest: rest if rest.startswith("h") else "https://" + rest) | st.text(max_size=30))
+@example("https://example.org/a b")
+@example("https://example.org/\u2003")
+@example("https://example.org/\n")
+@settings(max_examples=2000)
+def test_http_url_problem_equals_the_plain_rule(url: str) -> None:
+    assert sanitize.http_url_problem(url) == _plain_http_url_problem(url)
+
+
+def _plain_http_url_problem(url: str) -> str | None:
+    """The rule as first written: every white space looked for, the message made before deciding."""
+    bad = f"{sanitize.shown(url)} is not an http(s) URL"
+    if not url.startswith(("http://", "https://")) or sanitize.browser_form(url) != url or not url.isprintable():
+        return bad
+    if any(c.isspace() for c in url):
+        return bad
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return bad
+    return None if "." in host.strip(".") or host == "localhost" else bad

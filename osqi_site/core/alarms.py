@@ -16,7 +16,10 @@ from osqi_site.core.settings import Settings
 COMPLETE_SECTIONS = ("Summary", "Discovery", "Root cause", "Impact", "Fix")
 """What a published narrative must cover; Summary and Discovery are already hard requirements."""
 
+_PLACEHOLDERS = ("TODO", "TBD", "FIXME")
 _PLACEHOLDER = re.compile(r"\bTODO\b|\bTBD\b|\bFIXME\b")
+"""Each of ``_PLACEHOLDERS`` as a word. The pattern tries every position of the text (a tenth of a millisecond a
+narrative), so it runs only where one of them occurs at all, which three substring searches find ten times faster."""
 
 RESERVED_DOMAINS = ("example.com", "example.net", "example.org")
 """Second-level domains reserved for documentation (RFC 2606 §3), with every name below them."""
@@ -126,7 +129,7 @@ def _incomplete(d: Disclosure) -> list[Problem]:
         out.append(Problem(d.source, d.body_line, "body",
                            f"published, but the narrative has no {', '.join(missing)} section; radical "
                            "transparency means the whole story"))
-    m = _PLACEHOLDER.search(d.body)
+    m = _PLACEHOLDER.search(d.body) if any(word in d.body for word in _PLACEHOLDERS) else None
     if m:
         line = d.body_line + d.body.count("\n", 0, m.start())
         out.append(Problem(d.source, line, "body", f"published, but the narrative still says '{m.group(0)}'"))

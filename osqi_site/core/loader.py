@@ -398,7 +398,7 @@ def _compose(text: str, first_line: int) -> tuple[Any, dict[str, int]]:
         if node is None:
             return {}, {}
         lines: dict[str, int] = {}
-        value = _build(node, loader, "", lines, first_line, 1)
+        value = _build(node, loader, "", lines, first_line, 1, _may_hide_chars(text))
         return value, lines
     except yaml.MarkedYAMLError as e:
         raise _rejected(e, first_line) from None
@@ -406,6 +406,16 @@ def _compose(text: str, first_line: int) -> tuple[Any, dict[str, int]]:
         raise _YamlRejected(first_line, f"malformed YAML: {e}") from None
     finally:
         loader.dispose()
+
+
+def _may_hide_chars(text: str) -> bool:
+    """Whether a scalar parsed from ``text`` may hold a forbidden character (``find_forbidden_char``).
+
+    Every character of a scalar is one of the text's, but for escapes, which only a backslash starts, and line
+    breaks, which YAML reads as a line feed, a space or nothing: without a backslash and a forbidden character
+    in the text, no scalar holds one, and looking in each (some ninety a disclosure) is spared.
+    tests/test_loader.py holds this to checking every scalar."""
+    return "\\" in text or find_forbidden_char(text) is not None
 
 
 def _rejected(e: yaml.MarkedYAMLError, first_line: int) -> _YamlRejected:
@@ -440,13 +450,14 @@ def _screen_events(text: str, first_line: int) -> None:
 
 
 def _build(node: yaml.Node, loader: yaml.SafeLoader, path: str, lines: dict[str, int], first_line: int,
-           depth: int) -> Any:
+           depth: int, check_chars: bool = True) -> Any:
     """Construct plain Python values, recording the line of every field path below ``path``.
 
-    The caller records the line of ``path`` itself; ``depth`` counts the collections down to ``node``.
+    The caller records the line of ``path`` itself; ``depth`` counts the collections down to ``node``;
+    ``check_chars``: see ``_scalar``.
     """
-    if isinstance(node, yaml.ScalarNode):
-        return _scalar(node, loader, path or "frontmatter", first_line)
+    if isinstance(node, _ScalarNode):
+        return _scalar(node, loader, path or "frontmatter", first_line, check_chars)
     line = node.start_mark.line + first_line
     if depth > MAX_YAML_DEPTH:
         # Only reachable unscreened: the screen refuses this first, with the same words.
@@ -460,16 +471,22 @@ def _build(node: yaml.Node, loader: yaml.SafeLoader, path: str, lines: dict[str,
             key_line = key_node.start_mark.line + first_line
             if key_node.tag == _MERGE_TAG:
                 raise _YamlRejected(key_line, "YAML merge keys (<<) are not allowed")
-            if not isinstance(key_node, yaml.ScalarNode):
+            if not isinstance(key_node, _ScalarNode):
                 raise _YamlRejected(key_line, "mapping keys must be plain strings")
-            key = key_node.value if key_node.tag == _STR_TAG else str(_scalar(key_node, loader, path, first_line))
             if key_node.tag == _STR_TAG:
-                _scalar(key_node, loader, path or "frontmatter", first_line)  # only checks its characters
+                key = key_node.value
+                if check_chars:
+                    _scalar(key_node, loader, path or "frontmatter", first_line)  # only checks its characters
+            else:
+                key = str(_scalar(key_node, loader, path, first_line, check_chars))
             child = prefix + key
             if key in out:
                 raise _YamlRejected(key_line, f"duplicate key '{key}' (first on line {lines.get(child, '?')})")
             lines[child] = key_line
-            out[key] = _build(value_node, loader, child, lines, first_line, depth + 1)
+            # A scalar (most values) is taken here, as _build would take it, a call shorter.
+            out[key] = (_scalar(value_node, loader, child or "frontmatter", first_line, check_chars)
+                        if isinstance(value_node, _ScalarNode)
+                        else _build(value_node, loader, child, lines, first_line, depth + 1, check_chars))
         return out
     if isinstance(node, yaml.SequenceNode):
         if node.tag != _SEQ_TAG:
@@ -478,18 +495,26 @@ def _build(node: yaml.Node, loader: yaml.SafeLoader, path: str, lines: dict[str,
         for i, item in enumerate(node.value):
             child = f"{path}[{i}]"
             lines.setdefault(child, item.start_mark.line + first_line)
-            items.append(_build(item, loader, child, lines, first_line, depth + 1))
+            items.append(_scalar(item, loader, child, first_line, check_chars) if isinstance(item, _ScalarNode)
+                         else _build(item, loader, child, lines, first_line, depth + 1, check_chars))
         return items
     return loader.construct_object(node, deep=True)
 
 
-def _scalar(node: yaml.ScalarNode, loader: yaml.SafeLoader, field: str, first_line: int) -> Any:
-    """A scalar's value; anything Python cannot turn it into is a located rejection, never an exception."""
+_ScalarNode = yaml.ScalarNode
+
+
+def _scalar(node: yaml.ScalarNode, loader: yaml.SafeLoader, field: str, first_line: int,
+            check_chars: bool = True) -> Any:
+    """A scalar's value; anything Python cannot turn it into is a located rejection, never an exception.
+
+    ``check_chars=False`` skips looking for forbidden characters in text, which ``_compose`` does only where
+    none can be there."""
     tag = node.tag
     if tag == _STR_TAG:
         # What construct_object makes of a str scalar, without its bookkeeping. A double-quoted escape
         # ("\x1b") makes characters the file-wide check cannot see in the source text.
-        if (bad := find_forbidden_char(node.value)) is not None:
+        if check_chars and (bad := find_forbidden_char(node.value)) is not None:
             raise _YamlRejected(node.start_mark.line + first_line, forbidden_char_message(bad), field)
         return node.value
     if tag == _TIMESTAMP_TAG:

@@ -282,12 +282,14 @@ def _take_cwe(c: _Checker, value: Any) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=4096)
 def purl_problem(purl: str) -> str | None:
     """Why ``purl`` is not a package URL without a version, written as the purl spec writes it, or ``None``.
 
     packageurl-python decides, the library the exports build and pin purls with, so every purl ``check``
     accepts is one the exports can read (``pkg:pypi/?x`` has no name) and is published as written: OSV emits
-    the author's string, CSAF the library's, and the two must not differ (``pkg:PyPI/Lib_Foo``).
+    the author's string, CSAF the library's, and the two must not differ (``pkg:PyPI/Lib_Foo``). Cached: a
+    package's purl repeats across its disclosures, and parsing one costs more than the rest of its entry.
     """
     try:
         parsed = PackageURL.from_string(purl)

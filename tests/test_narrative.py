@@ -1,0 +1,93 @@
+"""The narrative's sections: split at headings outside fenced code, as by reading every line."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from osqi_site.core import narrative
+from osqi_site.core.narrative import Section
+
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+
+
+def _plain_sections(body: str) -> tuple[Section, ...]:
+    """The reading ``narrative.sections`` must equal: every line looked at in turn (the first version)."""
+    out: list[Section] = []
+    current: tuple[str, int, int] | None = None
+    buf: list[str] = []
+    fence: str | None = None
+    for i, line in enumerate(body.split("\n")):
+        m = _FENCE.match(line)
+        if m:
+            marker = m.group(1)
+            if fence is None:
+                fence = marker[0] * 3
+            elif marker.startswith(fence):
+                fence = None
+        code = bool(m) or fence is not None
+        heading = None if code else narrative.atx_heading(line)
+        if heading:
+            if current is not None:
+                out.append(Section(current[0], current[1], current[2], "\n".join(buf).strip()))
+            current, buf = (heading[1], heading[0], i), []
+        else:
+            buf.append(line)
+    if current is not None:
+        out.append(Section(current[0], current[1], current[2], "\n".join(buf).strip()))
+    return tuple(out)
+
+
+_PIECES = st.sampled_from([
+    "#", "## ", "### ", "####### ", "# T", "## Summary", "Summary", " ", "   ", "\t", "\n", "\r", "\u00a0",
+    "\u2028", "```", "````", "~~~", "`", "~", "x", "#", " #",
+])
+
+
+@given(st.lists(_PIECES, max_size=60).map("".join))
+@example("## A\ntext\n```\n## not a heading\n```\n## B\n")
+@example("text first\n# One\n~~~\n# code\n~~~~\n## Two ##\n")
+@settings(max_examples=2000)
+def test_sections_split_as_by_reading_every_line(body: str) -> None:
+    assert narrative.sections(body) == _plain_sections(body)
+
+
+def test_sections_split_as_by_reading_every_line_in_real_narratives() -> None:
+    files = _site_markdown()
+    assert len(files) > 50
+    for f in files:
+        body = f.read_text(encoding="utf-8", errors="replace")
+        assert narrative.sections(body) == _plain_sections(body), f
+        assert list(narrative.code_marked(body.split("\n"))) == _plain_code_marked(body.split("\n")), f
+
+
+def _plain_code_marked(lines: list[str]) -> list[tuple[str, bool]]:
+    """The reading ``narrative.code_marked`` must equal: the fence pattern tried on every line."""
+    out = []
+    fence: str | None = None
+    for line in lines:
+        m = _FENCE.match(line)
+        if m:
+            marker = m.group(1)
+            if fence is None:
+                fence = marker[0] * 3
+            elif marker.startswith(fence):
+                fence = None
+        out.append((line, bool(m) or fence is not None))
+    return out
+
+
+@given(st.lists(_PIECES, max_size=60).map("".join))
+@settings(max_examples=1000)
+def test_code_is_marked_as_by_trying_the_fence_on_every_line(body: str) -> None:
+    assert list(narrative.code_marked(body.split("\n"))) == _plain_code_marked(body.split("\n"))
+
+
+def _site_markdown() -> list[Path]:
+    """Every Markdown file of the sample site, the scaffold and the test fixtures."""
+    root = Path(__file__).parent.parent
+    folders = [("disclosures",), ("content",), ("tests", "fixtures"), ("osqi_site", "scaffold_files")]
+    return sorted(f for folder in folders for f in root.joinpath(*folder).rglob("*.md"))
