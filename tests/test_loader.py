@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -653,3 +655,87 @@ def test_scalars_are_checked_for_forbidden_characters_as_by_looking_in_each(text
     # _compose looks in each scalar only when the text could hide a forbidden character (_may_hide_chars);
     # the screened reference looks in every one.
     assert _outcome(lambda t: loader._parse_yaml(t, 2), text) == _outcome(_screened_reference, text)
+
+
+def test_the_ascii_forbidden_characters_are_those_of_the_full_class() -> None:
+    # find_forbidden_char searches ASCII text for _FORBIDDEN_ASCII instead of _FORBIDDEN.
+    ascii_chars = [chr(i) for i in range(128)]
+    assert ([c for c in ascii_chars if loader._FORBIDDEN_ASCII.match(c)]
+            == [c for c in ascii_chars if loader._FORBIDDEN.match(c)])
+
+
+_SCALAR_LOOKS = st.sampled_from([
+    "", "~", "null", "Null", "NULL", "true", "True", "yes", "No", "off", "ON", "y", "n", "0", "-1", "+1", "0x1F",
+    "0o17", "0b101", "1_000", "190:20:30", "1.5", ".5", "-.inf", ".NaN", "1e3", "6.8523015e+5", "2020-01-01",
+    "2001-12-14t21:59:43.10-05:00", "2001-12-14 21:59:43.10 -5", "<<", "=", "!", "&a", "*a", "PyPI", "FINDER",
+])
+
+
+@given(st.one_of(_SCALAR_LOOKS, st.text(max_size=12), st.lists(_SCALAR_LOOKS, max_size=3).map(" ".join)),
+       st.sampled_from([(True, False), (False, True), (False, False), (True, True)]))
+@settings(max_examples=2000)
+def test_node_tags_are_the_safe_loaders(value: str, implicit: tuple[bool, bool]) -> None:
+    # The loader asks loader._node_tag, a cache, for every node's tag: it must be what the safe loader says.
+    stock: Callable[[type[yaml.Node], str | None, Any], str] = yaml.SafeLoader("").resolve
+    assert loader._node_tag(yaml.ScalarNode, value, implicit) == stock(yaml.ScalarNode, value, implicit)
+    for kind in (yaml.SequenceNode, yaml.MappingNode):
+        assert loader._node_tag(kind, None, implicit[0]) == stock(kind, None, implicit[0])
+
+
+def _tree(node: yaml.Node | None) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        return node.tag, node.value, node.style, node.start_mark.line
+    if isinstance(node, yaml.SequenceNode):
+        return node.tag, [_tree(item) for item in node.value]
+    if isinstance(node, yaml.MappingNode):
+        return node.tag, [(_tree(k), _tree(v)) for k, v in node.value]
+    return None
+
+
+def _composed(cls: Any, text: str) -> Any:
+    yaml_loader = cls(text)
+    try:
+        return _tree(yaml_loader.get_single_node())
+    except yaml.YAMLError as e:
+        return "error", str(e)
+    finally:
+        yaml_loader.dispose()
+
+
+@given(st.lists(st.one_of(_YAML_PIECES, _SCALAR_LOOKS), max_size=40).map("".join))
+@settings(max_examples=1000)
+def test_the_loader_composes_as_the_stock_safe_loader(text: str) -> None:
+    assert _composed(loader._Loader, text) == _composed(loader._SafeLoader, text)
+
+
+def test_the_loader_composes_as_the_stock_safe_loader_on_the_fixtures() -> None:
+    fixtures = sorted(Path(__file__).parent.parent.rglob("disclosures/**/*.md"))
+    fixtures += sorted(Path(__file__).parent.joinpath("fixtures").rglob("*.md"))
+    assert len(fixtures) > 50
+    for f in fixtures:
+        front = f.read_bytes().decode("utf-8", "replace").split("\n---", 1)[0].removeprefix("---\n")
+        assert _composed(loader._Loader, front) == _composed(loader._SafeLoader, front), f
+
+
+_PLAIN_CLOSING_LINE = re.compile(r"^(?:---|\.\.\.)[^\S\n]*$", re.MULTILINE)
+"""The first pattern for the line that closes the frontmatter, tried at every character."""
+
+
+@given(st.lists(st.sampled_from(["---", "...", "--", "..", "-", ".", "\n", "\r\n", "\r", " ", "\t", "\u00a0",
+                                 "\u2028", "a: 1", "x"]), max_size=30).map(lambda parts: "---\n" + "".join(parts)))
+@example("---\n---\n")
+@example("---\na: 1\n... \r\nbody")
+@example("---\na: ---\n --- \n---x\n---")
+@settings(max_examples=2000)
+def test_the_closing_line_is_found_as_by_trying_every_character(text: str) -> None:
+    first_end = text.find("\n")
+    fence = loader._FENCE_LINE.search(text, first_end)
+    plain = _PLAIN_CLOSING_LINE.search(text, first_end + 1)
+    assert (None if fence is None else (fence.start() + 1, fence.end())) == (None if plain is None else plain.span())
+    # and parse_text splits the document where the plain pattern does
+    doc, problems = loader.parse_text("disclosures/OSQI-2026-0001.md", text.encode())
+    unclosed = any("not closed" in p.message for p in problems)
+    if loader.find_forbidden_char(text) is None:
+        assert unclosed == (plain is None)
+    if doc is not None:
+        assert plain is not None and doc.body_line == text.count("\n", 0, plain.start()) + 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 from hypothesis import example, given, settings
@@ -43,16 +44,23 @@ def _plain_sections(body: str) -> tuple[Section, ...]:
 
 _PIECES = st.sampled_from([
     "#", "## ", "### ", "####### ", "# T", "## Summary", "Summary", " ", "   ", "\t", "\n", "\r", "\u00a0",
-    "\u2028", "```", "````", "~~~", "`", "~", "x", "#", " #",
+    "\u2028", "\u3000", "\x1c", "```", "````", "~~~", "`", "~", "x", "#", " #",
 ])
 
 
 @given(st.lists(_PIECES, max_size=60).map("".join))
 @example("## A\ntext\n```\n## not a heading\n```\n## B\n")
 @example("text first\n# One\n~~~\n# code\n~~~~\n## Two ##\n")
+@example("# A\n\t```\n## in code\n```\n## B\n")  # white space other than spaces before a fence
+@example("# A\n\u3000~~~\n# in code\n ~~~\n## B\n")
 @settings(max_examples=2000)
 def test_sections_split_as_by_reading_every_line(body: str) -> None:
     assert narrative.sections(body) == _plain_sections(body)
+
+
+def test_lstrip_takes_off_what_the_fence_pattern_reads_as_white_space() -> None:
+    # sections() looks for fences in str.lstrip()'s text: the two must agree on every character.
+    assert [c for c in map(chr, range(sys.maxunicode + 1)) if bool(re.match(r"\s", c)) != (c.lstrip() == "")] == []
 
 
 def test_sections_split_as_by_reading_every_line_in_real_narratives() -> None:

@@ -15,6 +15,8 @@ REQUIRED_SECTIONS = ("Summary", "Discovery")
 MARKDOWN_EXTENSIONS = ("tables", "fenced_code", "sane_lists", "attr_list", "def_list", "abbr", "footnotes")
 
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+_FENCE_STARTS = ("```", "~~~")
+"""How the text of a line ``_FENCE`` matches starts (``str.lstrip`` takes off the white space ``\\s`` matches)."""
 
 # Python-Markdown's own worst cases, measured (see README "Bounded time"): its link pattern rescans from every
 # open '[' to the end of the paragraph, its inline patterns cost more than linear time in a paragraph's
@@ -45,10 +47,10 @@ def sections(body: str) -> tuple[Section, ...]:
     Cached: validation, alarms, summaries and statistics each ask for sections of the same body.
     """
     lines = body.split("\n")
-    # Only a line with a '#' first can be a heading, and only one with a '`' or '~' a fence (which alone opens
-    # or closes code): the others are taken whole, between the headings. tests/test_narrative.py holds this
-    # to looking at every line.
-    marked = [i for i, line in enumerate(lines) if line[:1] == "#" or "`" in line or "~" in line]
+    # Only a line with a '#' first can be a heading, and only one whose text starts with ``` or ~~~ a fence
+    # (which alone opens or closes code): the others are taken whole, between the headings.
+    # tests/test_narrative.py holds this to looking at every line.
+    marked = [i for i, line in enumerate(lines) if line[:1] == "#" or line.lstrip()[:3] in _FENCE_STARTS]
     headings = [(i, heading) for i, (line, code) in zip(marked, code_marked(lines[i] for i in marked), strict=True)
                 if not code and (heading := atx_heading(line))]
     if not headings:
