@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sitefixture import AS_OF, disclosure_text
 
 from osqi_site.build.judge import Judged, judge
@@ -49,3 +51,30 @@ def test_the_clock_decides_what_is_public(project: Path) -> None:
     assert "OSQI-2026-0010" in {x.id for x in _judge(project, strict=False).publication.public}  # at its instant
     (d / "OSQI-2026-0010.md").write_text(disclosure_text("OSQI-2026-0010", embargo="2026-06-01T00:00:01Z"))
     assert "OSQI-2026-0010" not in {x.id for x in _judge(project, strict=False).publication.public}
+
+
+def test_check_holds_the_collector_while_judging_and_always_gives_it_back(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``osqi-site check`` (a one-shot command) judges with the collector held, then freezes what it made."""
+    import gc
+
+    from osqi_site import cli
+    from osqi_site.build import judge as judge_module
+
+    seen: list[bool] = []
+    real = judge_module.judge
+
+    def watched(*args: Any, **kwargs: Any) -> Judged:
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cli, "judge", watched)
+    frozen = gc.get_freeze_count()
+    try:
+        assert cli.main(["check", "-f", str(project / "mkdocs.yml")]) == 0
+        assert seen == [False] and gc.isenabled() and gc.get_freeze_count() > frozen
+        monkeypatch.setattr(cli, "judge", lambda *a, **k: 1 / 0)
+        assert cli.main(["check", "-f", str(project / "mkdocs.yml")]) != 0  # reported as an internal error
+        assert gc.isenabled()  # and the collector is back all the same
+    finally:
+        gc.unfreeze()  # this test process lives on
