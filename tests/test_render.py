@@ -60,6 +60,11 @@ def test_milestones_prefer_the_released_fix_and_give_the_days_between() -> None:
         ("Discovered", None), ("Reported", 4), ("Published here", 60), ("Fix released", 10)]
 
 
+def test_milestones_from_the_rows_a_page_has_already_are_the_same() -> None:
+    d = make_disclosure(embargo_until=PUBLISHED, timeline=_story())
+    assert generated.milestones(d, generated.timeline_rows(d)) == generated.milestones(d)
+
+
 def test_milestones_fall_back_to_a_committed_fix() -> None:
     events = (TimelineEvent(date(2026, 3, 1), "fixed"), TimelineEvent(date(2026, 2, 1), "reported"))
     ms = generated.milestones(make_disclosure(embargo_until=PUBLISHED, timeline=events))

@@ -170,9 +170,11 @@ def timeline_rows(d: Disclosure) -> list[TimelineRow]:
     return rows
 
 
-def milestones(d: Disclosure) -> list[Milestone]:
-    """Discovery, report, fix and publication (those the record has), oldest first, with the days between."""
-    rows = timeline_rows(d)
+def milestones(d: Disclosure, rows: Sequence[TimelineRow] | None = None) -> list[Milestone]:
+    """Discovery, report, fix and publication (those the record has), oldest first, with the days between.
+
+    ``rows`` are ``timeline_rows(d)`` when the caller has them already."""
+    rows = timeline_rows(d) if rows is None else rows
     first = {e: next((r for r in rows if r.event == e), None) for e in ("discovered", "reported", "published")}
     # A released fix is what users can install; a committed fix stands in when no release is recorded.
     first["fix"] = next((r for r in rows if r.event == "fix_released"), None) or \
@@ -187,10 +189,10 @@ def milestones(d: Disclosure) -> list[Milestone]:
     return out
 
 
-def _key_events(d: Disclosure) -> dict[str, list[date | datetime]]:
-    """The milestones (discovery, report, fix, publication) by event, so the one timeline can mark them."""
+def _key_events(d: Disclosure, rows: Sequence[TimelineRow]) -> dict[str, list[date | datetime]]:
+    """The milestones (discovery, report, fix, publication) by event, so the one timeline (``rows``) can mark them."""
     out: dict[str, list[date | datetime]] = {}
-    for m in milestones(d):
+    for m in milestones(d, rows):
         out.setdefault(m.event, []).append(m.when)
     return out
 
@@ -309,9 +311,10 @@ def disclosure_page(d: Disclosure, extra_links: Sequence[Link] = (),
     fm = _front_matter(title=f"{d.id}: {d.title}", description=plain_summary(d.body, 160) or d.title,
                        search=NOT_SEARCHED,
                        osqi_id=d.id, osqi_csaf=csaf_path(d), **({"osqi_withdrawn": True} if d.withdrawn else {}))
+    rows = timeline_rows(d)
     text, blocks = _render_with_blocks("disclosure.md.j2", block_key(repr(d)),
         d=d, front_matter=fm, body=Markup(d.body.strip()), root="../../", extra_links=extra_links, csaf=csaf_path(d),
-        heading=md_heading(d.title), rows=timeline_rows(d), key_events=_key_events(d), credits=_credits(d),
+        heading=md_heading(d.title), rows=rows, key_events=_key_events(d, rows), credits=_credits(d),
         projects=projects)
     return Page(f"disclosures/{d.id}.md", text, blocks)
 
