@@ -228,13 +228,6 @@ def _stash(context: jinja2.runtime.Context, html: str) -> Markup:
     return stash(html)
 
 
-@cache
-def _template(name: str) -> jinja2.Template:
-    """A page template, looked up once: the templates are the package's own, fixed while it runs (as
-    ``prerender.code_digest`` assumes), and a lookup checks the file's modification time every time."""
-    return _env().get_template(name)
-
-
 def _front_matter(**fields: object) -> Markup:
     """Page metadata; strings are HTML-escaped because MkDocs' and Material's templates print meta unescaped."""
     escaped = {k: str(markupsafe_escape(v)) if isinstance(v, str) else v for k, v in fields.items()}
@@ -298,7 +291,7 @@ def _render_with_blocks(template: str, key: str, **context: object) -> tuple[str
         blocks.append((placeholder, html.strip()))
         return Markup(f"\n{placeholder}\n")
 
-    text = _template(template).render(stash=stash, **context)
+    text = _env().get_template(template).render(stash=stash, **context)
     return text, tuple(blocks)
 
 
