@@ -203,6 +203,21 @@ def test_files_only_withheld_pages_use_stay_out_and_return_when_they_lift(projec
         assert name in lifted, name
 
 
+def test_a_file_a_withheld_page_names_by_full_url_with_a_tab_entity_stays_out(project: Path, tmp_path: Path) -> None:
+    # Red team, round 3: a browser loads img/hb.png for "h&#9;b.png" (tab, LF and CR leave a URL), and the
+    # link, on the site's own host, named no file of docs_dir by path.
+    _launch_site(project)
+    (project / "content" / "img" / "hb.png").write_bytes(b"\x89PNG ZQXASSET tab")
+    (project / "content" / "img" / "hf.png").write_bytes(b"\x89PNG ZQXASSET cr")
+    launch = project / "content" / "launch.md"
+    launch.write_text(launch.read_text() + '\n<img src="https://advisories.example.org/img/h&#9;b.png">\n\n'
+                                           '<img src="//advisories.example.org/img/h&#13;f.png">\n')
+    assert build(project, tmp_path / "site") == 0
+    _no_canary(tmp_path / "site", "ZQXASSET")
+    assert build(project, tmp_path / "lifted", as_of=LATER) == 0
+    assert {"img/hb.png", "img/hf.png"} <= set(all_bytes(tmp_path / "lifted"))
+
+
 def test_a_file_a_public_stylesheet_uses_stays_although_a_withheld_page_names_it(project: Path,
                                                                                  tmp_path: Path) -> None:
     _launch_site(project)
@@ -237,6 +252,24 @@ def test_withheld_only_over_approximates_and_publicly_used_follows_links() -> No
 ])
 def test_links_in_html(html: str, url: str, expected: set[str]) -> None:
     assert content_gate.links_in_html(html, url, "/sub/") == expected
+
+
+@pytest.mark.parametrize(("html", "expected"), [
+    ('<img src="https://Site.example/sub/img/h&#9;b.png">', {"img/hb.png"}),  # a browser drops tab, LF, CR
+    ('<img src="//site.example/sub/img/h&#13;f.png">', {"img/hf.png"}),
+    ('<a href="http://site.example:8000/sub/dl/x.csv">', {"dl/x.csv"}),  # the same host, any scheme or port
+    ('<a href="https://site.example">', {""}),
+    ('<img src="https://elsewhere.example/sub/img/a.png">', set()),
+])
+def test_links_in_html_reads_full_urls_on_the_site_host_as_site_paths(html: str, expected: set[str]) -> None:
+    assert content_gate.links_in_html(html, "p/", "https://site.example/sub/") == expected
+
+
+def test_the_text_net_drops_what_a_browser_drops_from_a_url() -> None:
+    assets: dict[str, content_gate.ContentSource] = {"img/hb.png": b"", "img/hf.png": b"", "img/h.png": b""}
+    held = content_gate.withheld_only(assets, ['<img src="https://example.org/img/h&#9;b.png">',
+                                               "![f](img/h&#x0D;&#10;f.png)"])
+    assert held == {"img/hb.png", "img/hf.png"}
 
 
 _NAME = st.text(alphabet="abcxyzABC019-_.é ", min_size=1, max_size=8).filter(lambda s: s.strip(". ") == s)

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from cvelib.cve_api import CveRecord
+from cvss import CVSS3
 from factory import NOW, SETTINGS, make_disclosure
 from sitefixture import AS_OF, build
 
@@ -94,6 +95,18 @@ def test_container_says_what_a_cna_must() -> None:
     assert c["credits"] == [{"lang": "en", "value": "Ada Lovelace", "type": "finder"}]
     assert c["timeline"] == [{"time": "2026-10-01T00:00:00Z", "lang": "en", "value": "discovered"}]
     assert c["datePublic"] == "2026-11-01T12:00:00Z"
+
+
+@pytest.mark.parametrize("vector", ["CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+                                    "CVSS:3.0/AV:L/AC:H/PR:H/UI:R/S:C/C:L/I:N/A:N/E:P/RL:O/RC:C/CR:H"])
+def test_cvss3_json_is_the_library_s_and_a_new_dict_each_time(vector: str) -> None:
+    # Parsed once per vector for both exports: what one caller does to its dict never reaches the next one.
+    first = cve.cvss3_json(vector)
+    assert first == CVSS3(vector).as_json(minimal=True)
+    first["baseScore"] = 0.0
+    first.clear()
+    assert cve.cvss3_json(vector) == CVSS3(vector).as_json(minimal=True)
+    assert cve.cvss3_json(vector) is not cve.cvss3_json(vector)
 
 
 def test_version_types_follow_the_range_type() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import sys
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -19,6 +20,7 @@ if str(ROOT) not in sys.path:  # the package is not installed; make the checkout
 from cvss import CVSS3, CVSS4  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+from markupsafe import Markup  # noqa: E402
 from packageurl import PackageURL  # noqa: E402
 from packaging.version import InvalidVersion, Version  # noqa: E402
 from schemas import OSV_SCHEMA, SCHEMAS, errors, validator  # noqa: E402
@@ -36,7 +38,7 @@ from osqi_site.core.model import (  # noqa: E402
 )
 from osqi_site.core.settings import Settings  # noqa: E402
 from osqi_site.core.timefmt import iso_z  # noqa: E402
-from osqi_site.formats.osv import dump_json, osv_files, osv_record  # noqa: E402
+from osqi_site.formats.osv import dump_json, orjson_spells_it_alike, osv_files, osv_record  # noqa: E402
 
 SETTINGS = Settings(site_url="https://osqi.example/")
 PAGE = "https://osqi.example/disclosures/OSQI-2026-0001/"
@@ -513,3 +515,49 @@ def test_dump_json_falls_back_where_orjson_would_differ_or_accept_more(obj: obje
             dump_json(obj)
     else:
         assert dump_json(obj) == expected
+
+
+def _spells_alike_plainly(obj: object) -> bool:
+    """The plain walk ``orjson_spells_it_alike`` must agree with: every value looked at, strings too."""
+    todo = [obj]
+    while todo:
+        x = todo.pop()
+        if isinstance(x, dict):
+            todo.extend(x.values())
+        elif isinstance(x, list | tuple):
+            todo.extend(x)
+        elif isinstance(x, float) and (not math.isfinite(x) or "e" in repr(x)):
+            return False
+    return True
+
+
+class _Float(float):
+    def __repr__(self) -> str:
+        return "1e+300"
+
+
+_walked = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True) | st.text()
+    | st.text().map(Markup) | st.floats(allow_nan=False, allow_infinity=False).map(_Float),
+    lambda children: st.lists(children, max_size=4) | st.lists(children, max_size=4).map(tuple)
+    | st.dictionaries(st.text(), children, max_size=4),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(_walked)
+def test_orjson_spells_it_alike_is_the_plain_walk(obj: object) -> None:
+    # It skips plain strings without looking at them; anything else (a str subclass, a float subclass whose
+    # repr has an exponent, a tuple) is looked at as the plain walk looks at it.
+    assert orjson_spells_it_alike(obj) is _spells_alike_plainly(obj)
+
+
+def test_orjson_spells_it_alike_on_real_records() -> None:
+    from osqi_site.formats import csaf, cve  # the three exports' documents, each with its float scores
+
+    d = replace(make(), severity=(CVSS_V3, CVSS_V4), aliases=("CVE-2026-1234",))
+    for doc in (osv_record(d, SETTINGS), csaf.advisory(d, SETTINGS), cve.cna_container(d, SETTINGS)):
+        assert orjson_spells_it_alike(doc) is _spells_alike_plainly(doc) is True
+        assert orjson_spells_it_alike([doc, {"x": (1e-05,)}]) is _spells_alike_plainly([doc, {"x": (1e-05,)}]) \
+            is False

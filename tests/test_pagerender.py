@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import jinja2
 import pytest
 from mkdocs.config import load_config
 from mkdocs.structure.files import File, Files, InclusionLevel, get_files
@@ -201,3 +202,49 @@ def test_a_page_mkdocs_converts_itself_is_sanitised_too(project: Path) -> None:
     page.render(config, Files([file]))
     assert page.content and "Summary" in page.content
     assert active_content(page.content) == []
+
+
+class _CountingLoader(jinja2.DictLoader):
+    """Counts how often each template is read: a read after the warm-up is a compile a worker would repeat."""
+
+    def __init__(self, mapping: dict[str, str]) -> None:
+        super().__init__(mapping)
+        self.reads: list[str] = []
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, None, Callable[[], bool]]:
+        self.reads.append(template)
+        return super().get_source(environment, template)
+
+
+_THEME = {
+    "main.html": '{% extends "base.html" %}{% block body %}[{{ page }}]{% endblock %}',
+    "base.html": '{% import "macros.html" as m %}<{% block body %}{% endblock %}{% include "footer.html" %}'
+                 '{{ m.hello() }}{% include "icons/" ~ icon ~ ".svg" %}'
+                 '{% if broken %}{% include "broken.html" %}{% include "missing.html" %}{% endif %}>',
+    "macros.html": "{% macro hello() %}hi{% endmacro %}",
+    "footer.html": "(footer)",
+    "icons/x.svg": "<svg/>",
+    "broken.html": "{% if %}",
+}
+
+
+def test_warm_templates_loads_what_pages_name_and_never_fails() -> None:
+    loader = _CountingLoader(_THEME)
+    env = jinja2.Environment(loader=loader, auto_reload=False)
+    prerender.warm_templates(env, ["main.html", "main.html"])
+    # Everything named by a constant is compiled now; the broken and the missing one are left for a render.
+    assert {"main.html", "base.html", "macros.html", "footer.html"} <= set(loader.reads)
+    assert "icons/x.svg" not in loader.reads  # named by an expression: loaded when first rendered
+    loader.reads.clear()
+    assert env.get_template("main.html").render(page="p", icon="x", broken=False) == "<[p](footer)hi<svg/>>"
+    assert loader.reads == ["icons/x.svg"]  # nothing the warm-up loaded is read again
+    with pytest.raises(jinja2.TemplateSyntaxError):  # the render meets the broken template as it always did
+        env.get_template("main.html").render(page="p", icon="x", broken=True)
+
+
+def test_a_warmed_render_is_the_cold_render() -> None:
+    cold = jinja2.Environment(loader=jinja2.DictLoader(_THEME))
+    warm = jinja2.Environment(loader=jinja2.DictLoader(_THEME))
+    prerender.warm_templates(warm, ["main.html", "absent.html"])
+    assert warm.get_template("main.html").render(page="<p>", icon="x") == \
+        cold.get_template("main.html").render(page="<p>", icon="x")

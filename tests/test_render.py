@@ -60,6 +60,11 @@ def test_milestones_prefer_the_released_fix_and_give_the_days_between() -> None:
         ("Discovered", None), ("Reported", 4), ("Published here", 60), ("Fix released", 10)]
 
 
+def test_milestones_from_the_rows_a_page_has_already_are_the_same() -> None:
+    d = make_disclosure(embargo_until=PUBLISHED, timeline=_story())
+    assert generated.milestones(d, generated.timeline_rows(d)) == generated.milestones(d)
+
+
 def test_milestones_fall_back_to_a_committed_fix() -> None:
     events = (TimelineEvent(date(2026, 3, 1), "fixed"), TimelineEvent(date(2026, 2, 1), "reported"))
     ms = generated.milestones(make_disclosure(embargo_until=PUBLISHED, timeline=events))
@@ -158,6 +163,35 @@ def test_listing_has_filters_driven_by_the_index_and_year_pages_do_not() -> None
     for year_page in ("disclosures/2025/index.md", "disclosures/2026/index.md"):
         assert "osqi-filters" not in pages[year_page] and "osqi_listing" not in pages[year_page]
     assert all("Embargoed thing" not in md and "OSQI-2026-0002" not in md for md in pages.values())
+
+
+_BLOCK_STARTS = ('<div class="osqi-withdrawn"', '<section class="osqi-card', '<ol class="osqi-timeline"',
+                 '<ul class="osqi-references"', '<ol class="osqi-revisions"', "<!--osqi-seal-->",
+                 '<ul class="osqi-machine"', '<form class="osqi-filters"', '<nav class="osqi-years"',
+                 '<div class="osqi-scroll osqi-scroll--listing"')
+
+
+@pytest.mark.parametrize("which", ["disclosure", "withdrawn", "listing"])
+def test_every_stashed_section_is_a_block_and_only_its_placeholder_is_in_the_markdown(which: str) -> None:
+    withdrawn = Withdrawal(datetime(2026, 11, 20, tzinfo=UTC), "Duplicate.")
+    if which == "listing":
+        page = next(p for p in _pub() if p.src_path == "disclosures/index.md")
+        expected = 3
+    else:
+        d = make_disclosure(seal="ab" * 32, revisions=(Revision(datetime(2026, 11, 5, tzinfo=UTC), "Fixed."),),
+                            withdrawn=withdrawn if which == "withdrawn" else None)
+        page = generated.disclosure_page(d, generated.DATA_LINKS)
+        expected = 7 if which == "withdrawn" else 6
+    assert len(page.blocks) == expected
+    placeholders = [p for p, _ in page.blocks]
+    # Each placeholder once, on a line of its own, in the order of the blocks; no section's HTML left behind.
+    assert [page.markdown.count(f"\n{p}\n") for p in placeholders] == [1] * expected
+    assert sorted(placeholders, key=page.markdown.index) == placeholders
+    assert not any(start in page.markdown for start in _BLOCK_STARTS)
+    for _, html in page.blocks:
+        assert html == html.strip() and html.startswith(_BLOCK_STARTS)
+    assert all(any(html.startswith(start) for _, html in page.blocks) for start in _BLOCK_STARTS
+               if (start in page.source))
 
 
 def test_index_json_is_compact_public_and_newest_first() -> None:

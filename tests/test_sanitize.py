@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from xss import active_content
 
 from osqi_site.core import narrative, sanitize
-from osqi_site.pages import convert
+from osqi_site.pages import convert, generated
 
 SITE_EXTENSIONS = ("tables", "attr_list", "md_in_html", "admonition", "def_list", "footnotes", "toc")
 SITE_RECIPE = convert.Recipe(SITE_EXTENSIONS, {"toc": {"permalink": True}})
@@ -172,6 +172,51 @@ def test_placeholders_are_kept_and_each_stretch_is_cleaned_on_its_own() -> None:
     html = f"<p>open <b>bold\n{placeholder}\n<script>alert(1)</script><p>after</p><!-- comment -->"
     cleaned = sanitize.clean_around(html, PLACEHOLDER)
     assert cleaned == f"<p>open <b>bold\n</b></p>{placeholder}\n<p>after</p>"
+
+
+def _clean_around_uncached(html: str) -> str:
+    """``clean_around`` as it was: nh3 on every stretch, none remembered."""
+    from osqi_site.pages.generated import PLACEHOLDER
+
+    cleaner = sanitize._cleaner()
+    out, start = [], 0
+    for m in PLACEHOLDER.finditer(html):
+        out += [str(cleaner.clean(html[start:m.start()])), m.group(0)]
+        start = m.end()
+    return "".join([*out, str(cleaner.clean(html[start:]))])
+
+
+_STRETCHES = st.one_of(
+    st.sampled_from(["", "\n\n", '\n<h2 id="timeline">Timeline<a class="headerlink" href="#timeline">&para;</a></h2>\n',
+                     "<p>open <b>bold\n", "<script>alert(1)</script>", "<!-- c -->", "</div>", "<table><tr><td>x",
+                     "<p>" + "word " * 200 + "</p>"]),
+    st.lists(st.sampled_from(["<", ">", "&", "p", "/", "a href=javascript:x", "\n", " ", "é", "b"]),
+             max_size=40).map("".join))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_STRETCHES, min_size=1, max_size=8), st.integers(min_value=0, max_value=3))
+def test_clean_around_is_the_uncached_stretch_by_stretch_clean(stretches: list[str], repeat: int) -> None:
+    # Short stretches are cleaned once each and remembered: the same page cleaned again, and pages sharing
+    # stretches, must come out exactly as if every stretch were cleaned anew.
+    html = "".join(f"{text}<!--osqi-block:0123456789abcdef:{i}-->" for i, text in enumerate(stretches))
+    for page in [html] * (repeat + 1) + [html + stretches[0]]:
+        assert sanitize.clean_around(page, generated.PLACEHOLDER) == _clean_around_uncached(page)
+
+
+@given(st.lists(st.sampled_from(["Summary", "<em>Root</em> cause", "<script>x</script>", "&amp;", "<", "a&b",
+                                 "<img src=x onerror=alert(1)>", "é", " "]), max_size=6).map("".join))
+def test_clean_text_is_the_uncached_text_cleaner(html: str) -> None:
+    expected = str(sanitize._text_cleaner().clean(html))
+    assert sanitize.clean_text(html) == expected
+    assert sanitize.clean_text(html) == expected  # and again, from the cache
+
+
+def test_a_long_stretch_is_not_remembered() -> None:
+    sanitize._clean_short.cache_clear()
+    long = "<p>" + "x" * sanitize.SHORT_STRETCH + "</p>"
+    sanitize.clean_around(f"<p>a</p><!--osqi-block:0123456789abcdef:0-->{long}", generated.PLACEHOLDER)
+    assert sanitize._clean_short.cache_info().currsize == 1  # the short one only: pages' narratives stay out
 
 
 # -- generated narratives -------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.meta
 import orjson
 from markupsafe import Markup
 from mkdocs.commands.build import get_context
@@ -29,7 +30,7 @@ from mkdocs.theme import Theme
 from mkdocs.utils import meta as mkdocs_meta
 
 from osqi_site import __version__
-from osqi_site.build.pool import map_chunks
+from osqi_site.build.pool import MIN_ITEMS, map_chunks
 from osqi_site.core import sanitize
 from osqi_site.formats.osv import orjson_spells_it_alike
 from osqi_site.pages import convert, generated
@@ -252,6 +253,8 @@ def prerender(pages: Sequence[GeneratedPage], *, config: MkDocsConfig, nav: Navi
         page.rendered = cache / f"{page_key(page, theme)}.html"
         if not page.rendered.is_file():
             todo.append(page)
+    if parallel and len(todo) >= MIN_ITEMS:
+        warm_templates(env, {page.meta.get("template", "main.html") for page in todo})
     # Forked workers inherit the pages, configuration and environment; only ``None`` comes back.
     map_chunks(lambda page: _render_one(page, config, nav, env, doc_files), todo, chunk=CHUNK, parallel=parallel,
                renew_every=RENEW_EVERY)
@@ -261,6 +264,31 @@ def prerender(pages: Sequence[GeneratedPage], *, config: MkDocsConfig, nav: Navi
         # writes the first one, and spares later page events (Material's search) from rescanning it.
         page.release()
     return todo
+
+
+def warm_templates(env: jinja2.Environment, names: Iterable[str]) -> None:
+    """Load ``names`` and every template they name by a constant (extends, include, import), here, before the
+    rendering workers fork: they inherit the compiled templates instead of each compiling them again (every
+    worker, and again each time workers are renewed). A template named by an expression loads when a worker
+    first renders it, as before.
+
+    Nothing here changes what any page renders: a loaded template is the one a worker would load. One that
+    cannot be loaded (missing, invalid) is skipped here and met, if at all, where a render asks for it.
+    """
+    loader = env.loader
+    seen: set[str] = set()
+    todo = list(names)
+    while todo and loader is not None:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            env.get_template(name)
+            source = loader.get_source(env, name)[0]
+            todo.extend(n for n in jinja2.meta.find_referenced_templates(env.parse(source)) if n is not None)
+        except Exception:  # a warm-up never fails a build: whatever went wrong, a render meets it if it asks
+            continue
 
 
 def _render_one(page: GeneratedPage, config: MkDocsConfig, nav: Navigation, env: jinja2.Environment,

@@ -170,14 +170,13 @@ def rendered_links(pages: Mapping[str, tuple[str, str]], assets: Mapping[str, Co
     if not pages:
         return frozenset()
     found: set[str] = set()
-    site_path = _site_path(markdown.site_url)
     try:
         md = md_lib.Markdown(extensions=markdown.extensions, extension_configs=markdown.configs or {})
         for src, (url, text) in sorted(pages.items()):
             html_text = md.reset().convert(markdown.body(text))
             source_dir = posixpath.dirname(src)
             for base in (f"{source_dir}/" if source_dir else "", urllib.parse.unquote(url)):
-                found |= links_in_html(html_text, base, site_path)
+                found |= links_in_html(html_text, base, markdown.site_url)
     except Exception as e:  # any extension may fail outside MkDocs: then no file is taken as unused
         log.info("osqi: could not render a withheld page to find the files it uses (%s); holding back every file "
                  "no public page uses", e)
@@ -210,20 +209,15 @@ def held_back(held: frozenset[str], assets: Mapping[str, ContentSource], pages: 
     """
     if not held:
         return []
-    site_path = _site_path(site_url)
     linked: set[str] = set()
     texts = [text_of(config_file)] if config_file else []
     if theme_dir is not None:
         texts.extend(text_of(p) for p in sorted(theme_dir.rglob("*")) if p.is_file())
     for page in pages:
-        linked |= links_in_html(page.html, urllib.parse.unquote(page.url), site_path)
+        linked |= links_in_html(page.html, urllib.parse.unquote(page.url), site_url)
         texts.append(repr(page.meta))  # Material reads icons and images named in frontmatter
     used = publicly_used(assets, linked, texts)
     return sorted(held - used)
-
-
-def _site_path(site_url: str | None) -> str:
-    return urllib.parse.urlsplit(site_url or "/").path or "/"
 
 
 # -- clashes -----------------------------------------------------------------------------------------------------
@@ -541,7 +535,9 @@ def _generously_folded(text: str) -> str:
 
     plain = re.sub(r"\\(.)", r"\1", text, flags=re.DOTALL)
     decoded = re.sub(r"\\(.)", r"\1", re.sub(_HEX_ESCAPE, hex_char, text), flags=re.DOTALL)
-    return "\n".join(dict.fromkeys(_folded(t) for t in (text, plain, decoded)))
+    # Each also without tab, LF and CR, which a browser drops from a URL: ``img/h&#9;b.png`` loads ``hb.png``.
+    return "\n".join(dict.fromkeys(form for t in (text, plain, decoded) for spelt in _spellings(t)
+                                    for form in (spelt, spelt.translate(_URL_IGNORED))))
 
 
 def _file_name(asset: str) -> Callable[[str], bool]:
@@ -570,11 +566,14 @@ def _withheld_names(asset: str) -> Callable[[str], bool]:
 def _folded(text: str) -> str:
     """``text`` case folded with its HTML entities decoded, as written and percent-decoded once and twice
     (a name is looked for in each: more spellings can only find more)."""
-    import urllib.parse
+    return "\n".join(dict.fromkeys(_spellings(text)))
 
+
+def _spellings(text: str) -> list[str]:
+    """``text`` case folded with its HTML entities decoded, as written and percent-decoded once and twice."""
     once = html.unescape(text)
     twice = urllib.parse.unquote(once)
-    return "\n".join(dict.fromkeys(t.casefold() for t in (once, twice, urllib.parse.unquote(twice))))
+    return [t.casefold() for t in (once, twice, urllib.parse.unquote(twice))]
 
 
 def text_of(source: ContentSource) -> str:
@@ -592,25 +591,44 @@ def text_of(source: ContentSource) -> str:
         return ""  # an image or archive names nothing
 
 
+_URL_IGNORED = str.maketrans("", "", "\t\n\r")
+"""What the WHATWG URL parser removes from anywhere in a URL before reading it."""
+
+
+def _same_host(url: urllib.parse.SplitResult, site: urllib.parse.SplitResult) -> bool:
+    """Whether a full URL (``https://host/...``, or scheme-relative ``//host/...``) names the site's host. Any
+    scheme or port: the same server answers, or redirects to the site, and a wider match holds back more."""
+    return site.hostname is not None and url.hostname == site.hostname
+
+
 _URL_ATTRIBUTES = frozenset({"href", "src", "srcset", "poster", "data", "action", "formaction", "xlink:href",
                              "background", "cite", "longdesc", "manifest", "usemap"})
 """HTML attributes whose value is a URL; a file only named elsewhere in a public page is not taken as used."""
 
 
-def links_in_html(html_text: str, page_url: str, site_path: str = "/") -> set[str]:
+def links_in_html(html_text: str, page_url: str, site_url: str | None = None) -> set[str]:
     """Every site-relative path (unquoted, no query or fragment) an HTML page at ``page_url`` links to,
-    from any attribute that holds URLs (``href``, ``src``, ``srcset``, ``poster``, ``data``...)."""
+    from any attribute that holds URLs (``href``, ``src``, ``srcset``, ``poster``, ``data``...). A full URL on
+    ``site_url``'s host (``https://site/img/a.png``, ``//site/img/a.png``) is a path of this site too; tab,
+    LF and CR inside a URL are dropped first, as a browser's URL parser does (``img/h&#9;b.png`` loads
+    ``img/hb.png``)."""
     import posixpath
     import urllib.parse
     from html.parser import HTMLParser
 
     found: set[str] = set()
     base = page_url if page_url.endswith("/") or not page_url else posixpath.dirname(page_url) + "/"
+    site = urllib.parse.urlsplit(site_url or "/")
+    site_path = site.path or "/"
 
     def add(url: str) -> None:
-        parts = urllib.parse.urlsplit(url.strip())
-        if parts.scheme or parts.netloc or not parts.path:
-            return  # another site (a link to this site by its full URL names no file of docs_dir by path)
+        parts = urllib.parse.urlsplit(url.strip().translate(_URL_IGNORED))
+        if parts.scheme or parts.netloc:
+            if not _same_host(parts, site):
+                return  # another site's file
+            parts = parts._replace(path=parts.path or "/")
+        if not parts.path:
+            return
         path = urllib.parse.unquote(parts.path)
         if path.startswith("/"):
             path = path.removeprefix(site_path).lstrip("/") if path.startswith(site_path) else path.lstrip("/")

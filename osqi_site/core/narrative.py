@@ -156,14 +156,23 @@ def section_text(body: str, title: str) -> str | None:
 
 def plain_summary(body: str, limit: int = 300) -> str:
     """The Summary section as one line of plain text, cut at a word boundary."""
+    text = _summary_line(body)
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+@lru_cache(maxsize=16384)
+def _summary_line(body: str) -> str:
+    """The Summary section as one line of plain text, uncut.
+
+    Cached: a disclosure's page, search entry and CVE description each ask for its summary, at different lengths.
+    """
     text = section_text(body, "Summary") or ""
     text = re.sub(r"`([^`]*)`", r"\1", text)
     text = _unlink(text)
     text = re.sub(r"[*_]{1,3}([^*_]+)[*_]{1,3}", r"\1", text)
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    return " ".join(text.split())
 
 
 def _unlink(text: str) -> str:

@@ -16,7 +16,7 @@ import hashlib
 import html
 import re
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 from urllib.parse import urlsplit
 
 import nh3
@@ -80,8 +80,12 @@ def clean(html: str) -> str:
     return str(_cleaner().clean(html))
 
 
+@lru_cache(maxsize=4096)
 def clean_text(html: str) -> str:
-    """``html`` reduced to its text, still HTML-escaped: for table-of-contents titles, printed unescaped."""
+    """``html`` reduced to its text, still HTML-escaped: for table-of-contents titles, printed unescaped.
+
+    Cached (a pure function of its text): most headings are the same few words on page after page.
+    """
     return str(_text_cleaner().clean(html))
 
 
@@ -94,11 +98,26 @@ def clean_around(html: str, keep: re.Pattern[str]) -> str:
     out: list[str] = []
     start = 0
     for m in keep.finditer(html):
-        out.append(clean(html[start:m.start()]))
+        out.append(_clean_stretch(html[start:m.start()]))
         out.append(m.group(0))
         start = m.end()
-    out.append(clean(html[start:]))
+    out.append(_clean_stretch(html[start:]))
     return "".join(out)
+
+
+SHORT_STRETCH = 512
+"""Stretches up to this long are cleaned once each per process (``_clean_short``)."""
+
+
+def _clean_stretch(html: str) -> str:
+    # Between a generated page's blocks lie mostly the same short headings (Timeline, Machine-readable) and
+    # blank lines, page after page: ``clean`` is a pure function of its text, so those are cleaned once.
+    return _clean_short(html) if len(html) <= SHORT_STRETCH else clean(html)
+
+
+@lru_cache(maxsize=1024)
+def _clean_short(html: str) -> str:
+    return clean(html)
 
 
 def fingerprint() -> str:

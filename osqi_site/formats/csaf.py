@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from cvss import CVSS3
 from packageurl import PackageURL
 
 from osqi_site.core import cwe
@@ -22,6 +21,7 @@ from osqi_site.core.narrative import section_text
 from osqi_site.core.settings import Settings
 from osqi_site.core.timefmt import iso_z
 from osqi_site.core.versions import is_commit_range
+from osqi_site.formats.cve import cvss3_json
 from osqi_site.formats.osv import dump_json
 
 CSAF_VERSION = "2.0"
@@ -244,7 +244,7 @@ def _vulnerability(d: Disclosure, products: _Products) -> dict[str, Any]:
     v3 = [s for s in d.severity if s.type == "CVSS_V3"]
     if v3 and products.affected:
         # One score per CVSS version and product (mandatory test 6.1.7); CVSS v4 does not exist in CSAF 2.0.
-        vuln["scores"] = [{"cvss_v3": CVSS3(v3[0].vector).as_json(minimal=True),
+        vuln["scores"] = [{"cvss_v3": cvss3_json(v3[0].vector),
                            "products": list(vuln["product_status"]["known_affected"])}]
     if products.remediations:
         vuln["remediations"] = products.remediations

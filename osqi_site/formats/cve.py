@@ -183,12 +183,19 @@ def _metric(kind: str, vector: str, score: float, rating: str) -> dict[str, Any]
         return {"cvssV4_0": {"version": "4.0", "vectorString": vector, "baseScore": score,
                              "baseSeverity": rating.upper()}}
     key = "cvssV3_1" if vector.startswith("CVSS:3.1/") else "cvssV3_0"
-    return {key: dict(_cvss3_json(vector))}
+    return {key: cvss3_json(vector)}
+
+
+def cvss3_json(vector: str) -> dict[str, Any]:
+    """``CVSS3(vector).as_json(minimal=True)``, a new dict each time: CVSS JSON 3.x as this container and the
+    CSAF advisory (``csaf._vulnerability``) carry it."""
+    return dict(_cvss3_items(vector))
 
 
 @lru_cache(maxsize=4096)
-def _cvss3_json(vector: str) -> tuple[tuple[str, Any], ...]:
-    """Parsing a vector costs half a millisecond and vectors repeat: parsed once each (frozen for the cache)."""
+def _cvss3_items(vector: str) -> tuple[tuple[str, Any], ...]:
+    """Parsing a vector costs tens of microseconds, and each is asked for by both exports of a disclosure (and
+    vectors repeat): parsed once each (frozen for the cache; the values are strings and numbers)."""
     return tuple(CVSS3(vector).as_json(minimal=True).items())
 
 

@@ -52,11 +52,16 @@ def orjson_spells_it_alike(obj: object) -> bool:
     while todo:
         x = todo.pop()
         if isinstance(x, dict):
-            todo.extend(x.values())
+            inside: Iterable[object] = x.values()
         elif isinstance(x, list | tuple):
-            todo.extend(x)
-        elif isinstance(x, float) and (not math.isfinite(x) or "e" in repr(x)):
-            return False
+            inside = x
+        else:
+            if isinstance(x, float) and (not math.isfinite(x) or "e" in repr(x)):
+                return False
+            continue
+        for v in inside:
+            if type(v) is not str:  # a plain string (most of every record) is neither container nor float
+                todo.append(v)
     return True
 
 
