@@ -542,60 +542,141 @@ def leak_automaton(markers: Iterable[str], attachments: Mapping[str, str] | None
 # the file (``markers_in``); tests/test_leakscan.py holds skeletons(x) == letters and digits of normalise(x)
 # for generated x, and the scan to the rule.
 
-# One character class first, so the regex engine skips to candidates at C speed (an alternation of
-# branches would be tried at every byte: ten times slower).
-_CONSTRUCT = re.compile(
-    rb"[\\&%\x80-\xff](?:"
-    rb"(?<=\\)(?:" + _AFTER_BACKSLASH.encode() + rb")"
-    rb"|(?<=&)(?:#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[A-Za-z][A-Za-z0-9]{0,31};?)"
-    rb"|(?<=%)[0-9A-Fa-f]{2}(?:%[0-9A-Fa-f]{2})*"
-    rb"|(?<=[\x80-\xff])[\x80-\xff]*)")
+# How the skeleton is found at C speed wherever it can be (the regex engine skips to a literal first byte
+# quickly, a character class is tested byte by byte; a Python step per construct costs about a microsecond):
+#   1. Bytes 3 and 4 of the file become DEL (a control, as they are: it splits no letters and joins no escapes).
+#      Byte 3 then stands for a construct resolved in step 2, byte 4 for a "<" that starts no tag.
+#   2. The most frequent backslash escapes, whose skeleton is empty whatever surrounds them (``\n``, ``\"``,
+#      ``\\`` ... in every JSON string), become byte 3 in one substitution. To the construct after it, byte 3
+#      is what the end of a construct is: the adjacency rules below see it as such.
+#   3. Each kind of construct is found by a pattern of its own with a literal first byte (a run of non-ASCII
+#      bytes in a copy where every such byte is 0x80). No construct holds the first byte of another kind, so
+#      the kinds are found independently and exactly where one scan of all of them finds them.
+#   4. In file order, each construct is replaced by its skeleton, or the skeleton is refused, as ``_adjacent``
+#      says; a "<" that starts no tag (``MARKUP``) becomes byte 4.
+#   5. One translation lower-cases ASCII, deletes what is not a letter or digit, and spells the markup in three
+#      bytes: a "<" that starts a tag is byte 0, ">" byte 1 and byte 4 byte 2; cutting out a byte 0, the bytes
+#      that are none of 0-2 after it, and a byte 1 cuts the tags out of the skeleton exactly as ``MARKUP`` cuts
+#      them out of the text.
+# tests/test_leakscan.py holds ``skeletons`` byte for byte to the plain one-pass implementation it replaced
+# (one substitution with a callback per construct, three times slower), over generated text and a built site.
+
+_ENDED = 3
+"""A construct resolved before the others are found (``_EMPTY_ESCAPE``), deleted from the skeleton."""
+_LONE_LT = 4
+"""A "<" that starts no tag, byte 2 in the skeleton."""
+_RESERVED = bytes.maketrans(bytes([_ENDED, _LONE_LT]), b"\x7f\x7f")
+_EMPTY_ESCAPES = (b"\\\\", b"\\n", b'\\"', b"\\t", b"\\r", b"\\/")
+"""Backslash escapes whose skeleton is empty and that are a whole construct whatever follows them; pairs of
+backslashes first, as a left-to-right scan pairs them."""
+_EMPTY_ESCAPE = re.compile(b"|".join(re.escape(e) for e in _EMPTY_ESCAPES))
+_BACKSLASH_CONSTRUCT = re.compile(rb"\\(?:" + _AFTER_BACKSLASH.encode() + rb")")
+_REFERENCE = re.compile(rb"&(?:#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[A-Za-z][A-Za-z0-9]{0,31};?)")
+_PERCENT_RUN = re.compile(rb"%[0-9A-Fa-f]{2}(?:%[0-9A-Fa-f]{2})*")
+_NON_ASCII_RUN = re.compile(rb"\x80\x80*")  # in ``_AS_80`` copies: a literal first byte, not a class
+_AS_80 = bytes(range(128)) + b"\x80" * 128
+_NOT_A_TAG = re.compile(rb"<(?![A-Za-z/!?])")
 _NOT_ALNUM_ASCII = bytes(c for c in range(128) if not chr(c).isalnum())
-_NOT_ALNUM = bytes(c for c in range(128) if not chr(c).isalnum() and c not in b"\0\1\2<>")
-_TAG_START = re.compile(rb"<(?=[A-Za-z/!?])")
-_SKELETON_TABLE = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ<>", b"abcdefghijklmnopqrstuvwxyz\2\1")
-_SKELETON_TAG = re.compile(rb"\x00[^\x00-\x02]*\x01")  # MARKUP, spelled in the skeleton's tag bytes
-_RAW_TAG_BYTES = bytes.maketrans(b"\0\1\2", b"\x7f\x7f\x7f")
+_NOT_ALNUM = bytes(c for c in _NOT_ALNUM_ASCII if c not in b"<>\4")
+_SKELETON_TABLE = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ<>\4", b"abcdefghijklmnopqrstuvwxyz\0\1\2")
+_SKELETON_TAGS = re.compile(rb"\x00[\x03-\xff]*+\x01(?:\x00[\x03-\xff]*+\x01)*+")
+"""``MARKUP`` in the skeleton's tag bytes (``[\\x03-\\xff]`` is ``[^\\x00-\\x02]``), a run of adjacent tags at once."""
 _ESCAPE_BODY = frozenset(string.ascii_letters.encode() + string.digits.encode() + b"&#%")
 """Bytes an HTML or URL escape may be cut after, for an escaped letter, digit, "#" or ";" to complete it."""
 _STAYS_ALONE = frozenset(b" \t\n\r\x0b\x0c!\"#$'()*+,-./:?@[]^_`{|}~")
 """ASCII that no escape ends with, that normalising neither removes nor changes, and that composes with nothing."""
+_ESCAPE_BODY_OR_ENDED = _ESCAPE_BODY | {_ENDED}
 
 
 def skeletons(data: bytes) -> tuple[bytes, bytes] | None:
     """The letters and digits of both normal forms of ``data`` (``views``: as written, without markup), or
-    None where they cannot be found construct by construct.
+    None where they cannot be found construct by construct (see above)."""
+    if bytes([_ENDED]) in data or bytes([_LONE_LT]) in data:
+        data = data.translate(_RESERVED)
+    if b"\\" in data:
+        data = _EMPTY_ESCAPE.sub(bytes([_ENDED]), data)
+    edits = _edits(data)
+    if edits:
+        resolved = _resolved(data, edits)
+        if resolved is None:
+            return None
+        data = resolved
+    pieces = data.translate(_SKELETON_TABLE, _NOT_ALNUM)
+    if b"\0" not in pieces:  # no tag: one skeleton, the same object twice (``markers_in`` scans it once)
+        if b"\1" in pieces:
+            pieces = pieces.replace(b"\1", b"")  # C speed where they are few, as here
+        if b"\2" in pieces:
+            pieces = pieces.replace(b"\2", b"")
+        return pieces, pieces
+    return pieces.translate(None, b"\0\1\2"), _SKELETON_TAGS.sub(b"", pieces).translate(None, b"\0\1\2")
 
-    One pass for both: a "<" that starts a tag becomes byte 0, any other "<" byte 2 and ">" byte 1 (bytes
-    0-2 of the file become DEL first, which splits no letters and joins no escapes), so the tags can be cut
-    out of the skeleton afterwards exactly as ``MARKUP`` cuts them out of the text.
-    """
-    refused = False
+
+def _edits(data: bytes) -> list[tuple[int, int]]:
+    """``(start, end)`` of each construct of ``data`` and ``(at, _LONE)`` of each "<" that starts no tag, in
+    file order."""
+    edits: list[tuple[int, int]] = []
+    if b"\\" in data:
+        _find(data, _BACKSLASH_CONSTRUCT, b"\\", edits)
+    if b"&" in data:
+        _find(data, _REFERENCE, b"&", edits)
+    if b"%" in data:
+        _find(data, _PERCENT_RUN, b"%", edits)
+    if not data.isascii():
+        edits.extend(m.span() for m in _NON_ASCII_RUN.finditer(data.translate(_AS_80)))
+    if b"<" in data:
+        edits.extend((m.start(), _LONE) for m in _NOT_A_TAG.finditer(data))
+    edits.sort()
+    return edits
+
+
+_LONE = -1
+"""The end of an edit that is a "<" starting no tag."""
+
+
+def _find(data: bytes, construct: re.Pattern[bytes], first: bytes, into: list[tuple[int, int]]) -> None:
+    """Where ``construct`` matches in ``data``, scanning from left to right as the regex engine would, but
+    jumping from one ``first`` byte to the next at memchr speed (most are few)."""
+    at = data.find(first)
+    while at != -1:
+        found = construct.match(data, at)
+        if found is None:
+            at = data.find(first, at + 1)
+        else:
+            into.append(found.span())
+            at = data.find(first, found.end())
+
+
+def _resolved(data: bytes, edits: list[tuple[int, int]]) -> bytes | None:
+    """``data`` with each construct replaced by its skeleton and each lone "<" by byte 4, or None where a
+    construct's skeleton is refused."""
+    out: list[bytes] = []
+    done = 0
     last_end = -1
+    for start, end in edits:
+        out.append(data[done:start])
+        if end == _LONE:
+            out.append(bytes([_LONE_LT]))
+            done = start + 1
+            continue
+        got = _construct_skeleton(data[start:end])
+        if got is None or ((got[1] or got[2]) and start and _adjacent(got, data[start - 1], start == last_end)):
+            return None
+        out.append(got[0])
+        done = last_end = end
+    out.append(data[done:])
+    return b"".join(out)
 
-    def one(m: re.Match[bytes]) -> bytes:
-        nonlocal refused, last_end
-        got = _construct_skeleton(m.group())
-        start = m.start()
-        # A character that joins the one before it is harmless after whitespace or punctuation that stays
-        # as it is in the normal form (none of them composes); after anything else the file goes the slow way,
-        # and so it does right after another construct (a CSS escape eats the whitespace that ends it).
-        # An escaped letter, digit, "#" or ";" may complete an HTML or URL escape only right after its body.
-        if got is None or (got[1] and start and (marked[start - 1] not in _STAYS_ALONE or start == last_end)) \
-                or (got[2] and start and (marked[start - 1] in _ESCAPE_BODY or start == last_end)):
-            refused = True
-            return b""
-        last_end = m.end()
-        return got[0]
 
-    if b"\0" in data or b"\1" in data or b"\2" in data:
-        data = data.translate(_RAW_TAG_BYTES)
-    marked = _TAG_START.sub(b"\0", data) if b"<" in data else data
-    pieces = _CONSTRUCT.sub(one, marked).translate(_SKELETON_TABLE, _NOT_ALNUM)
-    if refused:
-        return None
-    text = pieces.translate(None, b"\0\1\2")
-    return text, (_SKELETON_TAG.sub(b"", pieces).translate(None, b"\0\1\2") if b"\0" in pieces else text)
+def _adjacent(got: tuple[bytes, bool, bool], before: int, after_construct: bool) -> bool:
+    """Whether a construct with flags ``got`` may join what stands before it: the byte ``before`` it, right
+    after another construct or not (byte 3 is one that ended there).
+
+    A character that joins the one before it is harmless after whitespace or punctuation that stays as it is
+    in the normal form (none of them composes); after anything else the file goes the slow way, and so it does
+    right after another construct (a CSS escape eats the whitespace that ends it). An escaped letter, digit,
+    "#" or ";" may complete an HTML or URL escape only right after its body."""
+    return (got[1] and (before not in _STAYS_ALONE or after_construct)) or \
+        (got[2] and (before in _ESCAPE_BODY_OR_ENDED or after_construct))
 
 
 @functools.lru_cache(maxsize=1 << 16)
