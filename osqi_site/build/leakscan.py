@@ -561,11 +561,12 @@ def leak_automaton(markers: Iterable[str], attachments: Mapping[str, str] | None
 # tests/test_leakscan.py holds ``skeletons`` byte for byte to the plain one-pass implementation it replaced
 # (one substitution with a callback per construct, three times slower), over generated text and a built site.
 
-_ENDED = 3
+_ENDED = b"\3"
 """A construct resolved before the others are found (``_EMPTY_ESCAPE``), deleted from the skeleton."""
-_LONE_LT = 4
+_LONE_LT = b"\4"
 """A "<" that starts no tag, byte 2 in the skeleton."""
-_RESERVED = bytes.maketrans(bytes([_ENDED, _LONE_LT]), b"\x7f\x7f")
+_ENDED_AS_DEL = bytes.maketrans(_ENDED, b"\x7f")
+_LONE_LT_AS_DEL = bytes.maketrans(_LONE_LT, b"\x7f")
 _EMPTY_ESCAPES = (b"\\\\", b"\\n", b'\\"', b"\\t", b"\\r", b"\\/")
 """Backslash escapes whose skeleton is empty and that are a whole construct whatever follows them; pairs of
 backslashes first, as a left-to-right scan pairs them."""
@@ -573,11 +574,12 @@ _EMPTY_ESCAPE = re.compile(b"|".join(re.escape(e) for e in _EMPTY_ESCAPES))
 _BACKSLASH_CONSTRUCT = re.compile(rb"\\(?:" + _AFTER_BACKSLASH.encode() + rb")")
 _REFERENCE = re.compile(rb"&(?:#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[A-Za-z][A-Za-z0-9]{0,31};?)")
 _PERCENT_RUN = re.compile(rb"%[0-9A-Fa-f]{2}(?:%[0-9A-Fa-f]{2})*")
-_NON_ASCII_RUN = re.compile(rb"\x80\x80*")  # in ``_AS_80`` copies: a literal first byte, not a class
-_AS_80 = bytes(range(128)) + b"\x80" * 128
+_NON_ASCII = b"\0" * 128 + b"\x80" * 128
+"""ASCII as byte 0, the rest as 0x80: where runs of non-ASCII bytes start and end, found at memchr speed."""
 _NOT_A_TAG = re.compile(rb"<(?![A-Za-z/!?])")
 _NOT_ALNUM_ASCII = bytes(c for c in range(128) if not chr(c).isalnum())
 _NOT_ALNUM = bytes(c for c in _NOT_ALNUM_ASCII if c not in b"<>\4")
+_NOT_ALNUM_NOR_LONE_LT = _NOT_ALNUM + _LONE_LT
 _SKELETON_TABLE = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ<>\4", b"abcdefghijklmnopqrstuvwxyz\0\1\2")
 _SKELETON_TAGS = re.compile(rb"\x00[\x03-\xff]*+\x01(?:\x00[\x03-\xff]*+\x01)*+")
 """``MARKUP`` in the skeleton's tag bytes (``[\\x03-\\xff]`` is ``[^\\x00-\\x02]``), a run of adjacent tags at once."""
@@ -585,23 +587,30 @@ _ESCAPE_BODY = frozenset(string.ascii_letters.encode() + string.digits.encode() 
 """Bytes an HTML or URL escape may be cut after, for an escaped letter, digit, "#" or ";" to complete it."""
 _STAYS_ALONE = frozenset(b" \t\n\r\x0b\x0c!\"#$'()*+,-./:?@[]^_`{|}~")
 """ASCII that no escape ends with, that normalising neither removes nor changes, and that composes with nothing."""
-_ESCAPE_BODY_OR_ENDED = _ESCAPE_BODY | {_ENDED}
+_ESCAPE_BODY_OR_ENDED = _ESCAPE_BODY | set(_ENDED)
 
 
 def skeletons(data: bytes) -> tuple[bytes, bytes] | None:
     """The letters and digits of both normal forms of ``data`` (``views``: as written, without markup), or
     None where they cannot be found construct by construct (see above)."""
-    if bytes([_ENDED]) in data or bytes([_LONE_LT]) in data:
-        data = data.translate(_RESERVED)
-    if b"\\" in data:
-        data = _EMPTY_ESCAPE.sub(bytes([_ENDED]), data)
-    edits = _edits(data)
+    backslash = b"\\" in data
+    if backslash:
+        if _ENDED in data:  # only a backslash escape can be refused for what stands before it
+            data = data.translate(_ENDED_AS_DEL)
+        data = _EMPTY_ESCAPE.sub(_ENDED, data)
+    edits = _constructs(data, backslash)
+    lone = [(m.start(), _LONE) for m in _NOT_A_TAG.finditer(data)] if b"<" in data else []
+    if lone:
+        if _LONE_LT in data:
+            data = data.translate(_LONE_LT_AS_DEL)
+        edits += lone
     if edits:
+        edits.sort()
         resolved = _resolved(data, edits)
         if resolved is None:
             return None
         data = resolved
-    pieces = data.translate(_SKELETON_TABLE, _NOT_ALNUM)
+    pieces = data.translate(_SKELETON_TABLE, _NOT_ALNUM if lone else _NOT_ALNUM_NOR_LONE_LT)
     if b"\0" not in pieces:  # no tag: one skeleton, the same object twice (``markers_in`` scans it once)
         if b"\1" in pieces:
             pieces = pieces.replace(b"\1", b"")  # C speed where they are few, as here
@@ -611,22 +620,16 @@ def skeletons(data: bytes) -> tuple[bytes, bytes] | None:
     return pieces.translate(None, b"\0\1\2"), _SKELETON_TAGS.sub(b"", pieces).translate(None, b"\0\1\2")
 
 
-def _edits(data: bytes) -> list[tuple[int, int]]:
-    """``(start, end)`` of each construct of ``data`` and ``(at, _LONE)`` of each "<" that starts no tag, in
-    file order."""
-    edits: list[tuple[int, int]] = []
-    if b"\\" in data:
-        _find(data, _BACKSLASH_CONSTRUCT, b"\\", edits)
-    if b"&" in data:
-        _find(data, _REFERENCE, b"&", edits)
-    if b"%" in data:
-        _find(data, _PERCENT_RUN, b"%", edits)
+def _constructs(data: bytes, backslash: bool) -> list[tuple[int, int]]:
+    """``(start, end)`` of each construct of ``data``, kind by kind."""
+    found: list[tuple[int, int]] = []
+    if backslash:
+        _find(data, _BACKSLASH_CONSTRUCT, b"\\", found)
+    _find(data, _REFERENCE, b"&", found)
+    _find(data, _PERCENT_RUN, b"%", found)
     if not data.isascii():
-        edits.extend(m.span() for m in _NON_ASCII_RUN.finditer(data.translate(_AS_80)))
-    if b"<" in data:
-        edits.extend((m.start(), _LONE) for m in _NOT_A_TAG.finditer(data))
-    edits.sort()
-    return edits
+        _find_runs(data.translate(_NON_ASCII), found)
+    return found
 
 
 _LONE = -1
@@ -646,24 +649,38 @@ def _find(data: bytes, construct: re.Pattern[bytes], first: bytes, into: list[tu
             at = data.find(first, found.end())
 
 
+def _find_runs(non_ascii: bytes, into: list[tuple[int, int]]) -> None:
+    """Where the runs of byte 0x80 are in ``non_ascii`` (``_NON_ASCII``): the runs of non-ASCII bytes."""
+    at = non_ascii.find(b"\x80")
+    while at != -1:
+        end = non_ascii.find(b"\0", at)
+        if end == -1:
+            into.append((at, len(non_ascii)))
+            return
+        into.append((at, end))
+        at = non_ascii.find(b"\x80", end)
+
+
 def _resolved(data: bytes, edits: list[tuple[int, int]]) -> bytes | None:
     """``data`` with each construct replaced by its skeleton and each lone "<" by byte 4, or None where a
     construct's skeleton is refused."""
     out: list[bytes] = []
+    append = out.append  # a local name: this loop runs once per construct
+    skeleton = _construct_skeleton
     done = 0
     last_end = -1
     for start, end in edits:
-        out.append(data[done:start])
+        append(data[done:start])
         if end == _LONE:
-            out.append(bytes([_LONE_LT]))
+            append(_LONE_LT)
             done = start + 1
             continue
-        got = _construct_skeleton(data[start:end])
+        got = skeleton(data[start:end])
         if got is None or ((got[1] or got[2]) and start and _adjacent(got, data[start - 1], start == last_end)):
             return None
-        out.append(got[0])
+        append(got[0])
         done = last_end = end
-    out.append(data[done:])
+    append(data[done:])
     return b"".join(out)
 
 
