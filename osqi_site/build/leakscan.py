@@ -599,7 +599,8 @@ def skeletons(data: bytes) -> tuple[bytes, bytes] | None:
             data = data.translate(_ENDED_AS_DEL)
         data = _EMPTY_ESCAPE.sub(_ENDED, data)
     edits = _constructs(data, backslash)
-    lone = [(m.start(), _LONE) for m in _NOT_A_TAG.finditer(data)] if b"<" in data else []
+    markup = b"<" in data
+    lone = [(m.start(), _LONE) for m in _NOT_A_TAG.finditer(data)] if markup else []
     if lone:
         if _LONE_LT in data:
             data = data.translate(_LONE_LT_AS_DEL)
@@ -611,10 +612,10 @@ def skeletons(data: bytes) -> tuple[bytes, bytes] | None:
             return None
         data = resolved
     pieces = data.translate(_SKELETON_TABLE, _NOT_ALNUM if lone else _NOT_ALNUM_NOR_LONE_LT)
-    if b"\0" not in pieces:  # no tag: one skeleton, the same object twice (``markers_in`` scans it once)
+    if not markup or b"\0" not in pieces:  # no tag: one skeleton, the same object twice (``markers_in``)
         if b"\1" in pieces:
             pieces = pieces.replace(b"\1", b"")  # C speed where they are few, as here
-        if b"\2" in pieces:
+        if lone:
             pieces = pieces.replace(b"\2", b"")
         return pieces, pieces
     return pieces.translate(None, b"\0\1\2"), _SKELETON_TAGS.sub(b"", pieces).translate(None, b"\0\1\2")
@@ -667,11 +668,12 @@ def _resolved(data: bytes, edits: list[tuple[int, int]]) -> bytes | None:
     out: list[bytes] = []
     append = out.append  # a local name: this loop runs once per construct
     skeleton = _construct_skeleton
+    lone_end = _LONE
     done = 0
     last_end = -1
     for start, end in edits:
         append(data[done:start])
-        if end == _LONE:
+        if end == lone_end:
             append(_LONE_LT)
             done = start + 1
             continue
