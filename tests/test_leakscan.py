@@ -516,13 +516,12 @@ def test_skeletons_are_byte_for_byte_the_plain_implementation(data: bytes) -> No
 @example(b"x<<5>y").via("a '<' that starts no tag right before another")
 @example(b"<a x< y>z").via("... inside what would be a tag")
 @example(b"<a <b>c</b>d").via("a tag start before another")
-def test_markup_in_the_skeleton_is_byte_for_byte_the_plain_implementations(data: bytes) -> None:
+def test_markup_is_cut_byte_for_byte_as_by_the_plain_implementation(data: bytes) -> None:
     """Markup with few refusals: tags, "<" that start none, the bytes the skeleton spells tags in."""
     assert leakscan.skeletons(data) == reference_skeletons(data)
 
 
-def test_skeletons_of_every_file_of_a_built_site_are_the_plain_implementations(project: Path,
-                                                                               tmp_path: Path) -> None:
+def test_every_file_of_a_built_site_has_the_plain_implementations_skeletons(project: Path, tmp_path: Path) -> None:
     site = built(project, tmp_path / "site")
     files = [data for path in sorted(site.rglob("*")) if path.is_file()
              for data, as_text in leakscan.unpacked(path.read_bytes()) if as_text]
