@@ -248,9 +248,10 @@ def prerender(pages: Sequence[GeneratedPage], *, config: MkDocsConfig, nav: Navi
     cache.mkdir(parents=True, exist_ok=True)
     theme = theme_fingerprint(config, nav)
     todo: list[GeneratedPage] = []
+    present = set(os.listdir(cache))  # one listing, not a look at the disk for each page
     for page in pages:
         page.rendered = cache / f"{page_key(page, theme)}.html"
-        if not page.rendered.is_file():
+        if page.rendered.name not in present:
             todo.append(page)
     # Forked workers inherit the pages, configuration and environment; only ``None`` comes back.
     map_chunks(lambda page: _render_one(page, config, nav, env, doc_files), todo, chunk=CHUNK, parallel=parallel,
