@@ -119,7 +119,7 @@ class BuildCache:
             return
         keys = sorted(f"{marker_set}:{k}" for k in clean)
         with self._db("could not store scan verdicts") as db:
-            cachedb.put_many(db, VERDICTS, ((k, b"") for k in keys))
+            cachedb.put_many(db, VERDICTS, ((k, b"") for k in keys), replace=False)
             cachedb.keep_only(db, VERDICTS, keys)
 
     def prune(self) -> None:
