@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from osqi_site.build import cache as cache_module
-from osqi_site.build import cachedb
+from osqi_site.build import cachedb, pool
 from osqi_site.build.cache import BuildCache
 
 
@@ -134,12 +134,12 @@ def test_entries_stored_in_the_background_are_read_by_the_next_read_of_their_kin
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _stored_slowly_by(tmp_path / "pid", monkeypatch)
     folder = tmp_path / "cache"
-    texts = {"a": "one", "b": "two"}
+    texts = {f"n{i}": f"text {i}" for i in range(pool.MIN_ITEMS)}  # enough to pay for a child
     first = Build(_opened(folder), background=True)
-    assert first.run(texts) == {"a": "ONE", "b": "TWO"} and first.made == ["a", "b"]
+    assert first.run(texts) == {name: _make(t) for name, t in texts.items()} and first.made == list(texts)
     second = Build(_opened(folder))  # another build object, as a test or a second plugin run would make
-    assert second.run(texts) == {"a": "ONE", "b": "TWO"}
-    assert second.made == []  # it waited for the child, then read both back
+    assert second.run(texts) == {name: _make(t) for name, t in texts.items()}
+    assert second.made == []  # it waited for the child, then read every entry back
     if _forks():
         assert int((tmp_path / "pid").read_text()) != os.getpid()  # stored by a child, not by this process
 
@@ -148,13 +148,22 @@ def test_what_the_background_could_not_store_is_logged_by_prune(tmp_path: Path, 
                                                                  caplog: pytest.LogCaptureFixture) -> None:
     _stored_slowly_by(tmp_path / "pid", monkeypatch, fails=sqlite3.OperationalError("disk I/O error"))
     cache = _opened(tmp_path / "cache")
+    texts = {f"n{i}": f"text {i}" for i in range(pool.MIN_ITEMS)}
     with caplog.at_level(logging.WARNING):
-        assert Build(cache, background=True).run({"a": "one", "b": "two"}) == {"a": "ONE", "b": "TWO"}
+        assert Build(cache, background=True).run(texts) == {name: _make(t) for name, t in texts.items()}
         assert caplog.records == [] or not _forks()  # the child is still at it
         cache.prune()
     # Logged by this process, before the build ends: a strict build counts it as MkDocs' other warnings.
-    assert [r.getMessage() for r in caplog.records] == ["osqi: could not store 2 cache entries: disk I/O error"]
+    assert [r.getMessage() for r in caplog.records] == [
+        f"osqi: could not store {pool.MIN_ITEMS} cache entries: disk I/O error"]
     assert _stored(tmp_path / "cache") == set()
+
+
+def test_a_few_entries_are_stored_in_this_process_even_in_the_background(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    _stored_slowly_by(tmp_path / "pid", monkeypatch)
+    Build(_opened(tmp_path / "cache"), background=True).run({"a": "one"})
+    assert int((tmp_path / "pid").read_text()) == os.getpid()  # stored already: no child for one entry
 
 
 def test_a_damaged_database_file_costs_time_only(tmp_path: Path) -> None:

@@ -37,7 +37,7 @@ from osqi_site.build import (
 )
 from osqi_site.build.cache import BuildCache
 from osqi_site.build.judge import judge
-from osqi_site.build.pool import give_back_memory, settle_heap
+from osqi_site.build.pool import Background, give_back_memory, settle_heap
 from osqi_site.core import gate, realfiles, sanitize
 from osqi_site.core.problems import BuildError, Problem, bug_line, debugging, format_problems
 from osqi_site.core.settings import OPTION_DEFAULTS, Settings, settings_from
@@ -137,6 +137,8 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self.nav: Navigation | None = None
         self.root = Path(".")
         self._html_used: list[Path] = []
+        self._page_folders: Background | None = None
+        """The child making the generated pages' folders in site_dir (``files.make_folders``), until on_env."""
         self._pruned = False
         self.cache = BuildCache(log)
         """Everything builds reuse from earlier ones; serve keeps this one object from reload to reload."""
@@ -274,6 +276,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             if found is not None:
                 found.inclusion = InclusionLevel.NOT_IN_NAV  # listed on /projects/, not each in the nav
         titles = files_.nav_titles(config.nav)  # MkDocs reuses our page objects in the nav: give them its titles
+        pages: list[str] = []
         for page in self.output.pages:
             inclusion = InclusionLevel.INCLUDED if page.src_path in LISTINGS else \
                 InclusionLevel.NOT_IN_NAV  # one listing in the nav; a nav of every page is quadratic
@@ -281,6 +284,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             prerender.GeneratedPage(file, config, page, self.converted.pop(page.src_path, None),
                                      titles.get(page.src_path))
             files.append(file)
+            pages.append(file.abs_dest_path)
         attached = [files_.AttachmentFile.generated(config, dest, abs_src_path=source)
                     for dest, source in self.output.attachments.items()]
         for file in attached:
@@ -304,6 +308,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             self._held = content_gate.not_named_in(self._held, [page.markdown for page in self.output.pages])
         self.search_entries = self.output.search
         self.output = None  # MkDocs' files and pages hold it all now; held here too, it would stay to the end
+        self._page_folders = files_.make_folders(pages, parallel=self.command != "serve")
         return files
 
     @guarded
@@ -364,6 +369,9 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             raise PluginError(format_problems(self.content_problems))
         self._hold_back_assets(files, config)
         assert self.nav is not None
+        if self._page_folders is not None:  # long done; a folder it could not make, MkDocs makes or reports
+            self._page_folders.wait()
+            self._page_folders = None
         # Compiled templates are kept between builds (Jinja checks each against its source), which spares
         # compiling Material's templates on every build and every serve reload.
         env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(self.cache.folder("jinja")))

@@ -65,7 +65,7 @@ class BuildCache:
 
         ``make`` gets the names still missing, in the order of ``keys``, all at once (so it can use every core),
         and returns their values in that order; those are stored under their keys for the next build. With
-        ``background``, they are stored by a forked child (``pool.in_background``) while the build goes on:
+        ``background``, many are stored by a forked child (``pool.in_background``) while the build goes on:
         the next read of this kind, ``prune`` and the end of the process wait for it.
         """
         memory = self._memory.get(kind, {})
@@ -80,7 +80,7 @@ class BuildCache:
         done.update(zip(todo, make(todo), strict=True))
         # Serialised one at a time as they are stored, never all at once.
         entries = ((keys[name], dump(done[name])) for name in sorted(todo))
-        if background and todo:
+        if background and len(todo) >= pool.MIN_ITEMS:  # for a few entries, forking costs more than storing
             folder, count = self._folder(), len(todo)
             _storing.append((kind, pool.in_background(lambda: _store(folder, kind, count, entries))))
         else:
