@@ -449,7 +449,6 @@ def test_exports_are_written_by_threads_that_are_gone_before_any_worker_forks(tm
 
 def test_page_folders_are_made_by_a_child_while_the_build_goes_on(tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    import os
     import threading
 
     from osqi_site.adapter.files import make_folders
@@ -476,6 +475,25 @@ def test_page_folders_are_made_by_a_child_while_the_build_goes_on(tmp_path: Path
     blocked = make_folders([str(tmp_path / "file" / f"p{i}" / "index.html") for i in range(pool.MIN_ITEMS)],
                            parallel=True)
     assert blocked is not None and "Not a directory" in (blocked.wait() or "")  # told, not raised: MkDocs reports it
+
+
+def test_a_failed_build_waits_for_the_folder_child_before_its_site_is_deleted(tmp_path: Path) -> None:
+    import time
+
+    from osqi_site.adapter.plugin import OsqiPlugin
+    from osqi_site.build import pool
+
+    made = tmp_path / "made"
+
+    def slow() -> str | None:
+        time.sleep(0.3)
+        made.write_text("done")
+        return None
+
+    plugin = OsqiPlugin()
+    plugin._page_folders = pool.in_background(slow)
+    plugin.on_build_error(error=RuntimeError("a page failed"))
+    assert made.exists()  # ended before abort deletes the temporary site: it cannot make a folder there after
 
 
 def test_hostile_text_reaches_no_reader_as_active_content(project: Path, tmp_path: Path) -> None:

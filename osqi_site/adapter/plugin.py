@@ -138,7 +138,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self.root = Path(".")
         self._html_used: list[Path] = []
         self._page_folders: Background | None = None
-        """The child making the generated pages' folders in site_dir (``files.make_folders``), until on_env."""
+        """The child making the generated pages' folders in site_dir (``files.make_folders``), until on_post_build."""
         self._pruned = False
         self.cache = BuildCache(log)
         """Everything builds reuse from earlier ones; serve keeps this one object from reload to reload."""
@@ -369,9 +369,6 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             raise PluginError(format_problems(self.content_problems))
         self._hold_back_assets(files, config)
         assert self.nav is not None
-        if self._page_folders is not None:  # long done; a folder it could not make, MkDocs makes or reports
-            self._page_folders.wait()
-            self._page_folders = None
         # Compiled templates are kept between builds (Jinja checks each against its source), which spares
         # compiling Material's templates on every build and every serve reload.
         env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(self.cache.folder("jinja")))
@@ -404,6 +401,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
     @event_priority(-100)  # after the search plugin has written its index, so the scan covers it
     @guarded
     def on_post_build(self, *, config: MkDocsConfig) -> None:
+        self._page_folders_made()
         site = Path(config.site_dir)
         minify.minify_folder(site / minify.ASSETS)  # before the seal: SHA256SUMS lists what is served
         if self.preview:
@@ -422,6 +420,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
     def on_build_error(self, *, error: Exception) -> None:
         # Also called for strict-mode warnings, which MkDocs counts only after on_post_build.
         self._restore_build_date()
+        self._page_folders_made()  # before the temporary site is deleted, or the child could make folders in it again
         if self.txn is not None:
             self.txn.abort()
 
@@ -526,6 +525,13 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         if self._saved_epoch is None:
             newest = pipeline.newest_change(pub)
             os.environ["SOURCE_DATE_EPOCH"] = str(int(newest.timestamp()) if newest else 86400)
+
+    def _page_folders_made(self) -> None:
+        """Wait for the child making the generated pages' folders (``files.make_folders``), if one still runs. A
+        folder it could not make, MkDocs made or reported when it wrote the page: its answer is not needed."""
+        if self._page_folders is not None:
+            self._page_folders.wait()
+            self._page_folders = None
 
     def _restore_build_date(self) -> None:
         if not self._epoch_pinned:
