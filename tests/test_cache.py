@@ -166,6 +166,19 @@ def test_a_few_entries_are_stored_in_this_process_even_in_the_background(tmp_pat
     assert int((tmp_path / "pid").read_text()) == os.getpid()  # stored already: no child for one entry
 
 
+def test_children_still_storing_at_exit_are_waited_for_and_never_raise(tmp_path: Path) -> None:
+    made = tmp_path / "made"
+
+    def bug() -> str | None:
+        time.sleep(0.2)
+        made.write_text("ended")
+        raise KeyError("a bug, or a Ctrl-C that reached the child too")
+
+    cache_module._storing.append(("pages", pool.in_background(bug)))
+    cache_module._settle_at_exit()  # what the process runs as it ends: nothing raised, no traceback printed
+    assert made.exists() and cache_module._storing == []
+
+
 def test_a_damaged_database_file_costs_time_only(tmp_path: Path) -> None:
     Build(_opened(tmp_path)).run({"a": "one"})
     (tmp_path / cachedb.NAME).write_bytes(b"garbage" * 1000)

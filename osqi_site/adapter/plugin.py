@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import logging
@@ -530,7 +531,8 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         """Wait for the child making the generated pages' folders (``files.make_folders``), if one still runs. A
         folder it could not make, MkDocs made or reported when it wrote the page: its answer is not needed."""
         if self._page_folders is not None:
-            self._page_folders.wait()
+            with contextlib.suppress(RuntimeError):  # it raised (a Ctrl-C reached it too): nothing more to know
+                self._page_folders.wait()
             self._page_folders = None
 
     def _restore_build_date(self) -> None:

@@ -196,6 +196,7 @@ def _settled(kind: str | None) -> list[str]:
 
 @atexit.register
 def _settle_at_exit() -> None:
-    # A build that failed after making entries never pruned: its children finish before the process ends.
-    for failed in _settled(None):
-        logging.getLogger(__name__).warning("osqi: %s", failed)
+    # A build that failed after making entries never pruned: its children end before the process does. Whatever
+    # they say is moot by then (a Ctrl-C reached them too), and the user already has their one line.
+    with contextlib.suppress(Exception, KeyboardInterrupt):
+        _settled(None)
