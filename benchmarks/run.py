@@ -490,7 +490,11 @@ class _InProcess(concurrent.futures.Executor):
 
 concurrent.futures.ProcessPoolExecutor = _InProcess
 concurrent.futures.process.ProcessPoolExecutor = _InProcess
+from osqi_site.build import pool  # noqa: E402
 from osqi_site.cli import main  # noqa: E402
+
+# Likewise the build cache's writes, which a build otherwise leaves to a forked child.
+pool.in_background = lambda fn, *, parallel=True: pool.Background(None, None, fn())
 
 sys.exit(main())
 """

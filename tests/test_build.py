@@ -447,6 +447,55 @@ def test_exports_are_written_by_threads_that_are_gone_before_any_worker_forks(tm
     assert {p: Path(p).read_bytes() for p in contents} == contents
 
 
+def test_page_folders_are_made_by_a_child_while_the_build_goes_on(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from osqi_site.adapter.files import make_folders
+    from osqi_site.build import pool
+
+    made_by = tmp_path / "pid"
+    real = os.makedirs
+
+    def recording(name: str, exist_ok: bool = False) -> None:
+        made_by.write_text(str(os.getpid()))
+        real(name, exist_ok=exist_ok)
+
+    monkeypatch.setattr(os, "makedirs", recording)
+    pages = [str(tmp_path / "site" / "disclosures" / f"OSQI-2026-{i:04d}" / "index.html")
+             for i in range(pool.MIN_ITEMS)]
+    assert make_folders(pages, parallel=False) is None and make_folders(pages[:3], parallel=True) is None
+    assert not made_by.exists()  # MkDocs makes those as it writes the pages
+    child = make_folders(pages, parallel=True)
+    assert child is not None and child.wait() is None
+    assert all(Path(page).parent.is_dir() for page in pages)
+    if (os.cpu_count() or 1) >= 2 and threading.active_count() == 1:
+        assert int(made_by.read_text()) != os.getpid()
+    (tmp_path / "file").write_text("not a folder")
+    blocked = make_folders([str(tmp_path / "file" / f"p{i}" / "index.html") for i in range(pool.MIN_ITEMS)],
+                           parallel=True)
+    assert blocked is not None and "Not a directory" in (blocked.wait() or "")  # told, not raised: MkDocs reports it
+
+
+def test_a_failed_build_waits_for_the_folder_child_before_its_site_is_deleted(tmp_path: Path) -> None:
+    import time
+
+    from osqi_site.adapter.plugin import OsqiPlugin
+    from osqi_site.build import pool
+
+    made = tmp_path / "made"
+
+    def slow() -> str | None:
+        time.sleep(0.3)
+        made.write_text("done")
+        return None
+
+    plugin = OsqiPlugin()
+    plugin._page_folders = pool.in_background(slow)
+    plugin.on_build_error(error=RuntimeError("a page failed"))
+    assert made.exists()  # ended before abort deletes the temporary site: it cannot make a folder there after
+
+
 def test_hostile_text_reaches_no_reader_as_active_content(project: Path, tmp_path: Path) -> None:
     """Frontmatter text and narrative HTML meant to run script, through a real build: every page, the search
     index, the listing index and the feeds hold it only as inert text."""

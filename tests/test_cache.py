@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import sqlite3
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from osqi_site.build import cache as cache_module
-from osqi_site.build import cachedb
+from osqi_site.build import cachedb, pool
 from osqi_site.build.cache import BuildCache
 
 
@@ -29,9 +32,10 @@ def _make(text: str) -> str:
 class Build:
     """One build's use of the cache: ``name → text``, each value ``_make(text)``, keyed by the text's hash."""
 
-    def __init__(self, cache: BuildCache) -> None:
+    def __init__(self, cache: BuildCache, *, background: bool = False) -> None:
         self.cache = cache
         self.made: list[str] = []
+        self.background = background
 
     def run(self, texts: dict[str, str]) -> dict[str, str]:
         def make(todo: list[str]) -> list[str]:
@@ -39,7 +43,8 @@ class Build:
             return [_make(texts[name]) for name in todo]
 
         return self.cache.through("pages", {name: _key(t) for name, t in texts.items()},
-                                  lambda data: _load(data), lambda value: value.encode(), make)
+                                  lambda data: _load(data), lambda value: value.encode(), make,
+                                  background=self.background)
 
 
 def _load(data: bytes) -> str:
@@ -103,6 +108,75 @@ def test_a_database_error_is_logged_and_the_build_goes_on(tmp_path: Path, monkey
         "osqi: cache unreadable, every file is scanned: disk I/O error",
         "osqi: could not store scan verdicts: disk I/O error",
         "osqi: could not prune the cache: disk I/O error"]
+
+
+def _stored_slowly_by(stored_by: Path, monkeypatch: pytest.MonkeyPatch,
+                      fails: sqlite3.Error | None = None) -> None:
+    """Storing takes half a second (and fails with ``fails``); the process that stores writes its ID to
+    ``stored_by``. A background child inherits this."""
+    real = cachedb.put_many
+
+    def slow(db: sqlite3.Connection, kind: str, entries: Any) -> None:
+        stored_by.write_text(str(os.getpid()))
+        time.sleep(0.5)
+        if fails is not None:
+            raise fails
+        real(db, kind, entries)
+
+    monkeypatch.setattr(cachedb, "put_many", slow)
+
+
+def _forks() -> bool:
+    return (os.cpu_count() or 1) >= 2 and threading.active_count() == 1
+
+
+def test_entries_stored_in_the_background_are_read_by_the_next_read_of_their_kind(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _stored_slowly_by(tmp_path / "pid", monkeypatch)
+    folder = tmp_path / "cache"
+    texts = {f"n{i}": f"text {i}" for i in range(pool.MIN_ITEMS)}  # enough to pay for a child
+    first = Build(_opened(folder), background=True)
+    assert first.run(texts) == {name: _make(t) for name, t in texts.items()} and first.made == list(texts)
+    second = Build(_opened(folder))  # another build object, as a test or a second plugin run would make
+    assert second.run(texts) == {name: _make(t) for name, t in texts.items()}
+    assert second.made == []  # it waited for the child, then read every entry back
+    if _forks():
+        assert int((tmp_path / "pid").read_text()) != os.getpid()  # stored by a child, not by this process
+
+
+def test_what_the_background_could_not_store_is_logged_by_prune(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    _stored_slowly_by(tmp_path / "pid", monkeypatch, fails=sqlite3.OperationalError("disk I/O error"))
+    cache = _opened(tmp_path / "cache")
+    texts = {f"n{i}": f"text {i}" for i in range(pool.MIN_ITEMS)}
+    with caplog.at_level(logging.WARNING):
+        assert Build(cache, background=True).run(texts) == {name: _make(t) for name, t in texts.items()}
+        assert caplog.records == [] or not _forks()  # the child is still at it
+        cache.prune()
+    # Logged by this process, before the build ends: a strict build counts it as MkDocs' other warnings.
+    assert [r.getMessage() for r in caplog.records] == [
+        f"osqi: could not store {pool.MIN_ITEMS} cache entries: disk I/O error"]
+    assert _stored(tmp_path / "cache") == set()
+
+
+def test_a_few_entries_are_stored_in_this_process_even_in_the_background(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    _stored_slowly_by(tmp_path / "pid", monkeypatch)
+    Build(_opened(tmp_path / "cache"), background=True).run({"a": "one"})
+    assert int((tmp_path / "pid").read_text()) == os.getpid()  # stored already: no child for one entry
+
+
+def test_children_still_storing_at_exit_are_waited_for_and_never_raise(tmp_path: Path) -> None:
+    made = tmp_path / "made"
+
+    def bug() -> str | None:
+        time.sleep(0.2)
+        made.write_text("ended")
+        raise KeyError("a bug, or a Ctrl-C that reached the child too")
+
+    cache_module._storing.append(("pages", pool.in_background(bug)))
+    cache_module._settle_at_exit()  # what the process runs as it ends: nothing raised, no traceback printed
+    assert made.exists() and cache_module._storing == []
 
 
 def test_a_damaged_database_file_costs_time_only(tmp_path: Path) -> None:

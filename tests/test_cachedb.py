@@ -38,6 +38,27 @@ def test_keep_only_prunes_one_kind(tmp_path: Path) -> None:
         assert cachedb.keys(db, "outputs") == {"a", "z"}
 
 
+def test_entries_put_without_replacing_keep_what_is_stored(tmp_path: Path) -> None:
+    with cachedb.opened(tmp_path) as db:
+        cachedb.put_many(db, "clean", {"a": b"first", "b": b""})
+        cachedb.put_many(db, "clean", {"a": b"second", "c": b""}, replace=False)
+        assert cachedb.get_many(db, "clean", ["a", "b", "c"]) == {"a": b"first", "b": b"", "c": b""}
+        cachedb.put_many(db, "clean", {"a": b"third"})
+        assert cachedb.get_many(db, "clean", ["a"]) == {"a": b"third"}
+
+
+def test_keep_only_deletes_every_other_key_of_its_kind_and_writes_nothing_when_none(tmp_path: Path) -> None:
+    with cachedb.opened(tmp_path) as db:
+        cachedb.put_many(db, "pages", {f"k{i}": b"x" for i in range(600)})
+        cachedb.put_many(db, "outputs", {"k1": b"x"})
+        before = db.total_changes
+        assert cachedb.keep_only(db, "pages", [f"k{i}" for i in range(600)]) == 0
+        assert db.total_changes == before
+        assert cachedb.keep_only(db, "pages", [f"k{i}" for i in range(0, 600, 2)]) == 300
+        assert cachedb.keys(db, "pages") == {f"k{i}" for i in range(0, 600, 2)}
+        assert cachedb.keys(db, "outputs") == {"k1"}
+
+
 def test_a_damaged_database_is_started_afresh(tmp_path: Path) -> None:
     (tmp_path / cachedb.NAME).write_bytes(b"this is not a database" * 100)
     with cachedb.opened(tmp_path) as db:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import pytest
@@ -14,7 +15,7 @@ from mkdocs.utils import meta as mkdocs_meta
 from sitefixture import AS_OF, CANARY, build, digest
 
 from osqi_site.adapter import prerender
-from osqi_site.build import pipeline
+from osqi_site.build import pipeline, pool
 from osqi_site.core.gate import publish
 from osqi_site.core.settings import settings_from
 from osqi_site.core.timefmt import parse_instant
@@ -104,11 +105,21 @@ def test_page_key_follows_every_page_attribute(project: Path) -> None:
         base = prerender.page_key(page, "theme")
 
 
-def test_warm_build_renders_nothing_again_and_gives_the_same_bytes(project: Path, tmp_path: Path) -> None:
+def test_warm_build_renders_nothing_again_and_gives_the_same_bytes(project: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     assert build(project, tmp_path / "cold") == 0
     cached = {p: p.stat().st_mtime_ns for p in _html(project)}
     assert cached
+    rendering: list[int] = []
+    real = pool.map_chunks
+
+    def counting(fn: Callable[[Any], Any], items: Sequence[Any], **kw: Any) -> list[Any]:
+        rendering.append(len(items))
+        return real(fn, items, **kw)
+
+    monkeypatch.setattr(prerender, "map_chunks", counting)
     assert build(project, tmp_path / "warm") == 0
+    assert rendering == [0]  # every page found rendered in the cache
     assert {p: p.stat().st_mtime_ns for p in _html(project)}.keys() == cached.keys()
     assert digest(tmp_path / "cold") == digest(tmp_path / "warm")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -87,6 +88,61 @@ def test_map_chunks_stays_in_process_while_other_threads_run() -> None:
         stop.set()
         other.join()
     assert {pid for _, pid in results} == {os.getpid()}
+
+
+def _others_ended() -> bool:
+    """True once no thread but this one runs: a process pool of an earlier test may still be closing down."""
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread():
+            thread.join(timeout=5)
+    return threading.active_count() == 1
+
+
+def test_in_background_runs_in_a_child_and_tells_how_it_ended(tmp_path: Path) -> None:
+    if CORES < 2 or not _others_ended():
+        pytest.skip("needs two cores and a single-threaded test process")
+    ran_in = tmp_path / "pid"
+
+    def work() -> str | None:
+        ran_in.write_text(str(os.getpid()))
+        return None
+
+    assert pool.in_background(work).wait() is None
+    assert int(ran_in.read_text()) != os.getpid()
+    failing = pool.in_background(lambda: "disk full")
+    assert failing.wait() == "disk full" and failing.wait() == "disk full"  # asked again: the same answer
+
+    def bug() -> str | None:
+        raise KeyError("no such entry")
+
+    with pytest.raises(RuntimeError, match="in a background process: KeyError: 'no such entry'"):
+        pool.in_background(bug).wait()
+
+    def killed() -> str | None:
+        os.kill(os.getpid(), signal.SIGKILL)
+        return None
+
+    assert "ended without an answer" in (pool.in_background(killed).wait() or "")
+    assert "ended without an answer" in (pool.in_background(lambda: os._exit(0)).wait() or "")
+
+
+def test_in_background_runs_here_when_told_or_while_other_threads_run() -> None:
+    ran_in: list[int] = []
+
+    def work() -> str | None:
+        ran_in.append(os.getpid())
+        return "told"
+
+    assert pool.in_background(work, parallel=False).wait() == "told"
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert pool.in_background(work).wait() == "told"
+    finally:
+        stop.set()
+        other.join()
+    assert ran_in == [os.getpid(), os.getpid()]  # a fork now could deadlock the child
 
 
 # --- the check: fastcheck against core.check ---------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import logging
@@ -37,7 +38,7 @@ from osqi_site.build import (
 )
 from osqi_site.build.cache import BuildCache
 from osqi_site.build.judge import judge
-from osqi_site.build.pool import give_back_memory, settle_heap
+from osqi_site.build.pool import Background, give_back_memory, settle_heap
 from osqi_site.core import gate, realfiles, sanitize
 from osqi_site.core.problems import BuildError, Problem, bug_line, debugging, format_problems
 from osqi_site.core.settings import OPTION_DEFAULTS, Settings, settings_from
@@ -137,6 +138,8 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self.nav: Navigation | None = None
         self.root = Path(".")
         self._html_used: list[Path] = []
+        self._page_folders: Background | None = None
+        """The child making the generated pages' folders in site_dir (``files.make_folders``), until on_post_build."""
         self._pruned = False
         self.cache = BuildCache(log)
         """Everything builds reuse from earlier ones; serve keeps this one object from reload to reload."""
@@ -274,6 +277,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             if found is not None:
                 found.inclusion = InclusionLevel.NOT_IN_NAV  # listed on /projects/, not each in the nav
         titles = files_.nav_titles(config.nav)  # MkDocs reuses our page objects in the nav: give them its titles
+        pages: list[str] = []
         for page in self.output.pages:
             inclusion = InclusionLevel.INCLUDED if page.src_path in LISTINGS else \
                 InclusionLevel.NOT_IN_NAV  # one listing in the nav; a nav of every page is quadratic
@@ -281,6 +285,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             prerender.GeneratedPage(file, config, page, self.converted.pop(page.src_path, None),
                                      titles.get(page.src_path))
             files.append(file)
+            pages.append(file.abs_dest_path)
         attached = [files_.AttachmentFile.generated(config, dest, abs_src_path=source)
                     for dest, source in self.output.attachments.items()]
         for file in attached:
@@ -304,6 +309,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             self._held = content_gate.not_named_in(self._held, [page.markdown for page in self.output.pages])
         self.search_entries = self.output.search
         self.output = None  # MkDocs' files and pages hold it all now; held here too, it would stay to the end
+        self._page_folders = files_.make_folders(pages, parallel=self.command != "serve")
         return files
 
     @guarded
@@ -396,6 +402,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
     @event_priority(-100)  # after the search plugin has written its index, so the scan covers it
     @guarded
     def on_post_build(self, *, config: MkDocsConfig) -> None:
+        self._page_folders_made()
         site = Path(config.site_dir)
         minify.minify_folder(site / minify.ASSETS)  # before the seal: SHA256SUMS lists what is served
         if self.preview:
@@ -414,6 +421,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
     def on_build_error(self, *, error: Exception) -> None:
         # Also called for strict-mode warnings, which MkDocs counts only after on_post_build.
         self._restore_build_date()
+        self._page_folders_made()  # before the temporary site is deleted, or the child could make folders in it again
         if self.txn is not None:
             self.txn.abort()
 
@@ -518,6 +526,14 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         if self._saved_epoch is None:
             newest = pipeline.newest_change(pub)
             os.environ["SOURCE_DATE_EPOCH"] = str(int(newest.timestamp()) if newest else 86400)
+
+    def _page_folders_made(self) -> None:
+        """Wait for the child making the generated pages' folders (``files.make_folders``), if one still runs. A
+        folder it could not make, MkDocs made or reported when it wrote the page: its answer is not needed."""
+        if self._page_folders is not None:
+            with contextlib.suppress(RuntimeError):  # it raised (a Ctrl-C reached it too): nothing more to know
+                self._page_folders.wait()
+            self._page_folders = None
 
     def _restore_build_date(self) -> None:
         if not self._epoch_pinned:

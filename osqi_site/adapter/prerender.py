@@ -249,9 +249,10 @@ def prerender(pages: Sequence[GeneratedPage], *, config: MkDocsConfig, nav: Navi
     cache.mkdir(parents=True, exist_ok=True)
     theme = theme_fingerprint(config, nav)
     todo: list[GeneratedPage] = []
+    present = set(os.listdir(cache))  # one listing, not a look at the disk for each page
     for page in pages:
         page.rendered = cache / f"{page_key(page, theme)}.html"
-        if not page.rendered.is_file():
+        if page.rendered.name not in present:
             todo.append(page)
     if parallel and len(todo) >= MIN_ITEMS:
         warm_templates(env, {page.meta.get("template", "main.html") for page in todo})

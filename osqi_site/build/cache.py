@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import shutil
@@ -10,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from osqi_site.build import cachedb
+from osqi_site.build import cachedb, pool
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -59,11 +60,13 @@ class BuildCache:
         return path
 
     def through(self, kind: str, keys: Mapping[str, str], load: Callable[[bytes], T], dump: Callable[[T], bytes],
-                make: Callable[[list[str]], list[T]]) -> dict[str, T]:
+                make: Callable[[list[str]], list[T]], *, background: bool = False) -> dict[str, T]:
         """``name → value`` for every ``name → key``: remembered (serve), read from the cache, or made now.
 
         ``make`` gets the names still missing, in the order of ``keys``, all at once (so it can use every core),
-        and returns their values in that order; those are stored under their keys for the next build.
+        and returns their values in that order; those are stored under their keys for the next build. With
+        ``background``, many are stored by a forked child (``pool.in_background``) while the build goes on:
+        the next read of this kind, ``prune`` and the end of the process wait for it.
         """
         memory = self._memory.get(kind, {})
         done: dict[str, T] = {name: memory[key] for name, key in keys.items() if key in memory}
@@ -76,7 +79,12 @@ class BuildCache:
         todo = [name for name in keys if name not in done]
         done.update(zip(todo, make(todo), strict=True))
         # Serialised one at a time as they are stored, never all at once.
-        self._write(kind, len(todo), ((keys[name], dump(done[name])) for name in sorted(todo)))
+        entries = ((keys[name], dump(done[name])) for name in sorted(todo))
+        if background and len(todo) >= pool.MIN_ITEMS:  # for a few entries, forking costs more than storing
+            folder, count = self._folder(), len(todo)
+            _storing.append((kind, pool.in_background(lambda: _store(folder, kind, count, entries))))
+        else:
+            self._write(kind, len(todo), entries)
         self._keep.setdefault(kind, set()).update(keys.values())
         if self.serving:
             self._memory[kind] = {keys[name]: value for name, value in done.items()}
@@ -111,11 +119,12 @@ class BuildCache:
             return
         keys = sorted(f"{marker_set}:{k}" for k in clean)
         with self._db("could not store scan verdicts") as db:
-            cachedb.put_many(db, VERDICTS, ((k, b"") for k in keys))
+            cachedb.put_many(db, VERDICTS, ((k, b"") for k in keys), replace=False)
             cachedb.keep_only(db, VERDICTS, keys)
 
     def prune(self) -> None:
         """Drop the entries this build did not use (``through``), so the cache holds only the current site's."""
+        self.settle()
         with self._db("could not prune the cache") as db:
             for kind, keep in sorted(self._keep.items()):
                 cachedb.keep_only(db, kind, keep)
@@ -127,8 +136,14 @@ class BuildCache:
             raise RuntimeError("the build cache is used before a build opened it")
         return self._root
 
+    def settle(self, kind: str | None = None) -> None:
+        """Wait for the entries still being stored in the background (of ``kind``, or all), and log any failure."""
+        for stored in _settled(kind):
+            self._log.warning("osqi: %s", stored)
+
     def _read(self, kind: str, keys: list[str]) -> dict[str, bytes]:
         found: dict[str, bytes] = {}
+        self.settle(kind)
         if keys:
             with self._db("cache unreadable, rebuilding its entries") as db:
                 found = cachedb.get_many(db, kind, keys)
@@ -147,3 +162,41 @@ class BuildCache:
                 yield db
         except sqlite3.Error as e:
             self._log.warning("osqi: %s: %s", failing, e)
+
+
+_storing: list[tuple[str, pool.Background]] = []
+"""``(kind, child)`` of each ``through`` whose entries a background child is still storing, in any cache."""
+
+
+def _store(folder: Path, kind: str, count: int, entries: Iterable[tuple[str, bytes]]) -> str | None:
+    """What ``_write`` does, in a background child: the failure is told to the parent, who logs it."""
+    try:
+        with cachedb.opened(folder) as db:
+            cachedb.put_many(db, kind, entries)
+    except sqlite3.Error as e:
+        return f"could not store {count} cache entries: {e}"
+    return None
+
+
+def _settled(kind: str | None) -> list[str]:
+    """Wait for the background stores of ``kind`` (all if None); what failed, one line each."""
+    waiting = [child for k, child in _storing if kind is None or k == kind]
+    _storing[:] = [(k, child) for k, child in _storing if child not in waiting]
+    failed: list[str] = []
+    try:
+        for child in waiting:
+            if (line := child.wait()) is not None:
+                failed.append(line)
+    finally:  # a child that raised is a bug, raised here, but only once every other child has ended
+        for child in waiting:
+            with contextlib.suppress(RuntimeError):
+                child.wait()
+    return failed
+
+
+@atexit.register
+def _settle_at_exit() -> None:
+    # A build that failed after making entries never pruned: its children end before the process does. Whatever
+    # they say is moot by then (a Ctrl-C reached them too), and the user already has their one line.
+    with contextlib.suppress(Exception, KeyboardInterrupt):
+        _settled(None)

@@ -64,28 +64,30 @@ def get_many(conn: sqlite3.Connection, kind: str, keys: Iterable[str]) -> dict[s
     return out
 
 
-def put_many(conn: sqlite3.Connection, kind: str, entries: Mapping[str, bytes] | Iterable[tuple[str, bytes]]) -> None:
+def put_many(conn: sqlite3.Connection, kind: str, entries: Mapping[str, bytes] | Iterable[tuple[str, bytes]], *,
+             replace: bool = True) -> None:
     """Store every entry in one transaction: all of them or, after a crash, none.
 
     ``entries`` may be a generator of ``(key, data)``: each is then made only when stored, so thousands of
     entries never sit in memory together (freed, they would still hold the process's peak memory).
+    ``replace=False`` keeps an entry already stored under the same key as it is: for entries whose key says
+    all there is (scan verdicts), which a rebuild would otherwise write again, every one of them.
     """
     pairs = sorted(entries.items()) if isinstance(entries, Mapping) else entries
+    verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
     with _transaction(conn):
-        conn.executemany("INSERT OR REPLACE INTO entry (kind, key, data) VALUES (?, ?, ?)",
+        conn.executemany(f"{verb} INTO entry (kind, key, data) VALUES (?, ?, ?)",
                          ((kind, key, data) for key, data in pairs))
 
 
 def keep_only(conn: sqlite3.Connection, kind: str, keep: Collection[str]) -> int:
     """Delete the entries of ``kind`` whose key is not in ``keep``; returns how many were deleted."""
+    wanted = set(keep)
     with _transaction(conn):
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS keep (key TEXT PRIMARY KEY)")
-        conn.execute("DELETE FROM keep")
-        conn.executemany("INSERT OR IGNORE INTO keep (key) VALUES (?)", ((k,) for k in keep))
-        deleted = conn.execute("DELETE FROM entry WHERE kind = ? AND key NOT IN (SELECT key FROM keep)",
-                               (kind,)).rowcount
-        conn.execute("DELETE FROM keep")
-    return int(deleted)
+        # The keys are read and only the others deleted: nothing is written when there are none, the usual case.
+        gone = [key for (key,) in conn.execute("SELECT key FROM entry WHERE kind = ?", (kind,)) if key not in wanted]
+        conn.executemany("DELETE FROM entry WHERE kind = ? AND key = ?", ((kind, key) for key in gone))
+    return len(gone)
 
 
 def keys(conn: sqlite3.Connection, kind: str, prefix: str = "") -> set[str]:

@@ -28,7 +28,7 @@ def converted(pages: Sequence[generated.Page], recipe: Recipe, cache: BuildCache
     def make(todo: list[str]) -> list[Converted]:
         return convert_many([bodies[src] for src in todo], recipe, parallel=parallel)
 
-    return cache.through("pages", keys, load, dump, make)
+    return cache.through("pages", keys, load, dump, make, background=parallel)
 
 
 def convert_many(texts: Sequence[str], recipe: Recipe, *, parallel: bool = True) -> list[Converted]:

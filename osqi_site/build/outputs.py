@@ -107,4 +107,5 @@ def made(pub: gate.Publication, settings: Settings, projects: Mapping[str, Proje
     def make_todo(todo: list[str]) -> list[DisclosureOutput]:
         return make_many([public[i] for i in todo], settings, parallel=parallel, projects=links)
 
-    return cache.through("outputs", keys, load, dump, make_todo)
+    # Stored by a background child while the parent goes on with the site, one process on one core.
+    return cache.through("outputs", keys, load, dump, make_todo, background=parallel)

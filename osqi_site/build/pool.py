@@ -68,8 +68,7 @@ def map_chunks(fn: Callable[[T], R], items: Sequence[T], *, chunk: int = CHUNK, 
 
 def _map(fn: Callable[[T], R], items: Sequence[T], chunk: int, parallel: bool, min_items: int) -> list[R]:
     workers = min(os.cpu_count() or 1, -(-len(items) // max(1, chunk)))
-    if (not parallel or len(items) < min_items or workers < 2 or _in_worker or threading.active_count() > 1
-            or "fork" not in multiprocessing.get_all_start_methods()):
+    if len(items) < min_items or not _may_fork(parallel, workers):
         return [fn(x) for x in items]
     job = next(_job_ids)
     _jobs[job] = (fn, items)
@@ -90,6 +89,81 @@ def _map(fn: Callable[[T], R], items: Sequence[T], chunk: int, parallel: bool, m
             return out
     finally:
         del _jobs[job]
+
+
+class Background:
+    """Work running in a forked child (``in_background``), or already done here."""
+
+    def __init__(self, pid: int | None, answer: int | None, result: str | None = None) -> None:
+        self._pid, self._answer, self._result = pid, answer, result
+
+    def wait(self) -> str | None:
+        """Wait for the work to end: ``None`` if it succeeded, else the line it returned to say what failed.
+
+        An exception it raised is raised here as ``RuntimeError``, with its type and message: a bug in it
+        fails the caller as it would have in this process.
+        """
+        if self._pid is not None and self._answer is not None:
+            with os.fdopen(self._answer, "rb") as answer:
+                said = answer.read()
+            _, status = os.waitpid(self._pid, 0)
+            self._pid = self._answer = None
+            line = said[1:].decode("utf-8", "replace")
+            if said[:1] == _RAISED:
+                raise RuntimeError(f"in a background process: {line}")
+            self._result = None if said[:1] == _DONE else line if said[:1] == _FAILED else \
+                f"the background process ended without an answer (wait status {status})"
+        return self._result
+
+
+_DONE, _FAILED, _RAISED = b"+", b"-", b"!"
+"""What a background child answers first: done; failed, or raised (either followed by one line)."""
+
+
+def in_background(fn: Callable[[], str | None], *, parallel: bool = True) -> Background:
+    """Run ``fn`` in a forked child while this process goes on; ``wait()`` gives what ``fn`` returned:
+    ``None``, or one line saying what failed.
+
+    For work whose only result is on disk (the build cache's writes), done while this process runs alone on
+    one core and the others idle. The child inherits ``fn`` and all it uses through ``fork``, as the workers
+    of ``map_chunks`` do, and ends with ``os._exit``: it must not log or print (its caller learns from
+    ``wait``), nor open anything this process has open. Where ``map_chunks`` would not fork (``parallel``
+    false, a single core, other threads running, inside a worker, no ``fork``), ``fn`` runs here and now.
+    """
+    if not _may_fork(parallel, os.cpu_count() or 1):
+        return Background(None, None, fn())
+    answer, answer_in_child = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:  # no memory or processes left for a child: the work is done here instead
+        os.close(answer)
+        os.close(answer_in_child)
+        return Background(None, None, fn())
+    if pid == 0:  # the child: never returns
+        try:
+            os.close(answer)
+            global _in_worker
+            _in_worker = True  # nothing forks from here
+            try:
+                failed = fn()
+                said = _DONE if failed is None else _FAILED + failed.encode("utf-8", "replace")
+            except BaseException as e:
+                said = _RAISED + f"{type(e).__name__}: {e}".encode("utf-8", "replace")
+            os.write(answer_in_child, said[:_ANSWER_MAX])
+        finally:
+            os._exit(0)
+    os.close(answer_in_child)
+    return Background(pid, answer)
+
+
+_ANSWER_MAX = 4096
+"""Bytes a child answers at most: one write of at most this many reaches the pipe whole (``PIPE_BUF``)."""
+
+
+def _may_fork(parallel: bool, workers: int) -> bool:
+    """Whether forking is allowed and pays: see ``map_chunks`` for each reason it would not."""
+    return not (not parallel or workers < 2 or _in_worker or threading.active_count() > 1
+                or "fork" not in multiprocessing.get_all_start_methods())
 
 
 def settle_heap() -> None:
