@@ -373,6 +373,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         # Compiled templates are kept between builds (Jinja checks each against its source), which spares
         # compiling Material's templates on every build and every serve reload.
         env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(self.cache.folder("jinja")))
+        env.globals["osqi_translated"] = prerender.translated  # theme/partials/language.html
         pages = [f.page for f in files.documentation_pages() if isinstance(f.page, prerender.GeneratedPage)]
         inclusion = InclusionLevel.is_in_serve if self.command == "serve" else InclusionLevel.is_included
         # The exports first, and let go: the page workers below would otherwise inherit them too.

@@ -51,6 +51,14 @@ STALE_AFTER = 24 * 3600
 _TOOLS = ("mkdocs", "mkdocs-material", "jinja2", "markupsafe", "markdown", "pymdown-extensions")
 
 
+@functools.lru_cache(maxsize=4096)
+def translated(lang: Any, fallback: Any, key: str) -> Any:
+    """What Material's ``partials/language.html`` prints for ``key``: the site language's text, else English's,
+    else the key. Kept per language module and key: Jinja imports the language files without context and keeps
+    the module it made, so the same module gives the same text for a key."""
+    return lang.t(key) or fallback.t(key) or key
+
+
 class GeneratedPage(Page):
     """A disclosure or listing page: Markdown already converted (in parallel or from the cache)."""
 
