@@ -21,16 +21,7 @@ def _plain_sections(body: str) -> tuple[Section, ...]:
     out: list[Section] = []
     current: tuple[str, int, int] | None = None
     buf: list[str] = []
-    fence: str | None = None
-    for i, line in enumerate(body.split("\n")):
-        m = _FENCE.match(line)
-        if m:
-            marker = m.group(1)
-            if fence is None:
-                fence = marker[0] * 3
-            elif marker.startswith(fence):
-                fence = None
-        code = bool(m) or fence is not None
+    for i, (line, code) in enumerate(_plain_code_marked(body.split("\n"))):
         heading = None if code else narrative.atx_heading(line)
         if heading:
             if current is not None:
