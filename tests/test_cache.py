@@ -8,7 +8,6 @@ import os
 import sqlite3
 import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +31,10 @@ def _make(text: str) -> str:
 class Build:
     """One build's use of the cache: ``name → text``, each value ``_make(text)``, keyed by the text's hash."""
 
-    def __init__(self, cache: BuildCache, *, background: bool = False) -> None:
+    def __init__(self, cache: BuildCache, *, parallel: bool = False) -> None:
         self.cache = cache
         self.made: list[str] = []
-        self.background = background
+        self.parallel = parallel
 
     def run(self, texts: dict[str, str]) -> dict[str, str]:
         def make(todo: list[str]) -> list[str]:
@@ -44,7 +43,7 @@ class Build:
 
         return self.cache.through("pages", {name: _key(t) for name, t in texts.items()},
                                   lambda data: _load(data), lambda value: value.encode(), make,
-                                  background=self.background)
+                                  parallel=self.parallel)
 
 
 def _load(data: bytes) -> str:
@@ -110,73 +109,76 @@ def test_a_database_error_is_logged_and_the_build_goes_on(tmp_path: Path, monkey
         "osqi: could not prune the cache: disk I/O error"]
 
 
-def _stored_slowly_by(stored_by: Path, monkeypatch: pytest.MonkeyPatch,
-                      fails: sqlite3.Error | None = None) -> None:
-    """Storing takes half a second (and fails with ``fails``); the process that stores writes its ID to
-    ``stored_by``. A background child inherits this."""
+def _stored_by(stored_by: Path, monkeypatch: pytest.MonkeyPatch, fails: sqlite3.Error | None = None) -> None:
+    """Each process that stores entries adds its ID to ``stored_by`` (and fails with ``fails``). Forked workers
+    inherit this."""
     real = cachedb.put_many
 
-    def slow(db: sqlite3.Connection, kind: str, entries: Any) -> None:
-        stored_by.write_text(str(os.getpid()))
-        time.sleep(0.5)
+    def spy(db: sqlite3.Connection, kind: str, entries: Any) -> None:
+        with stored_by.open("a") as f:
+            f.write(f"{os.getpid()}\n")
         if fails is not None:
             raise fails
         real(db, kind, entries)
 
-    monkeypatch.setattr(cachedb, "put_many", slow)
+    monkeypatch.setattr(cachedb, "put_many", spy)
+
+
+def _storers(stored_by: Path) -> set[int]:
+    return {int(pid) for pid in stored_by.read_text().split()}
 
 
 def _forks() -> bool:
     return (os.cpu_count() or 1) >= 2 and threading.active_count() == 1
 
 
-def test_entries_stored_in_the_background_are_read_by_the_next_read_of_their_kind(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _stored_slowly_by(tmp_path / "pid", monkeypatch)
+def test_entries_made_by_workers_are_stored_by_those_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not _forks():
+        pytest.skip("needs two cores and a single-threaded test process")
+    _stored_by(tmp_path / "pids", monkeypatch)
     folder = tmp_path / "cache"
-    texts = {f"n{i}": f"text {i}" for i in range(pool.MIN_ITEMS)}  # enough to pay for a child
-    first = Build(_opened(folder), background=True)
-    assert first.run(texts) == {name: _make(t) for name, t in texts.items()} and first.made == list(texts)
-    second = Build(_opened(folder))  # another build object, as a test or a second plugin run would make
+    texts = {f"n{i}": f"text {i}" for i in range(pool.MIN_ITEMS)}  # enough to pay for workers
+    first = Build(_opened(folder), parallel=True)
+    assert first.run(texts) == {name: _make(t) for name, t in texts.items()} and first.made == []  # made in workers
+    storers = _storers(tmp_path / "pids")
+    assert os.getpid() not in storers and len(storers) >= 2  # this process never held their values to store them
+    second = Build(_opened(folder))
     assert second.run(texts) == {name: _make(t) for name, t in texts.items()}
-    assert second.made == []  # it waited for the child, then read every entry back
-    if _forks():
-        assert int((tmp_path / "pid").read_text()) != os.getpid()  # stored by a child, not by this process
+    assert second.made == []  # every entry read back
 
 
-def test_what_the_background_could_not_store_is_logged_by_prune(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                 caplog: pytest.LogCaptureFixture) -> None:
-    _stored_slowly_by(tmp_path / "pid", monkeypatch, fails=sqlite3.OperationalError("disk I/O error"))
+def test_what_workers_could_not_store_is_logged_once_by_this_process(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    _stored_by(tmp_path / "pids", monkeypatch, fails=sqlite3.OperationalError("disk I/O error"))
     cache = _opened(tmp_path / "cache")
     texts = {f"n{i}": f"text {i}" for i in range(pool.MIN_ITEMS)}
     with caplog.at_level(logging.WARNING):
-        assert Build(cache, background=True).run(texts) == {name: _make(t) for name, t in texts.items()}
-        assert caplog.records == [] or not _forks()  # the child is still at it
-        cache.prune()
-    # Logged by this process, before the build ends: a strict build counts it as MkDocs' other warnings.
+        assert Build(cache, parallel=True).run(texts) == {name: _make(t) for name, t in texts.items()}
+    # Logged by this process, as the values come back: a strict build counts it as MkDocs' other warnings.
     assert [r.getMessage() for r in caplog.records] == [
         f"osqi: could not store {pool.MIN_ITEMS} cache entries: disk I/O error"]
     assert _stored(tmp_path / "cache") == set()
 
 
-def test_a_few_entries_are_stored_in_this_process_even_in_the_background(tmp_path: Path,
-                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    _stored_slowly_by(tmp_path / "pid", monkeypatch)
-    Build(_opened(tmp_path / "cache"), background=True).run({"a": "one"})
-    assert int((tmp_path / "pid").read_text()) == os.getpid()  # stored already: no child for one entry
+def test_a_few_entries_are_made_and_stored_in_this_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _stored_by(tmp_path / "pids", monkeypatch)
+    build = Build(_opened(tmp_path / "cache"), parallel=True)
+    build.run({"a": "one", "b": "two"})
+    assert build.made == ["a", "b"]  # no workers for two entries
+    assert _storers(tmp_path / "pids") == {os.getpid()} and _stored(tmp_path / "cache") == {_key("one"), _key("two")}
 
 
-def test_children_still_storing_at_exit_are_waited_for_and_never_raise(tmp_path: Path) -> None:
-    made = tmp_path / "made"
-
-    def bug() -> str | None:
-        time.sleep(0.2)
-        made.write_text("ended")
-        raise KeyError("a bug, or a Ctrl-C that reached the child too")
-
-    cache_module._storing.append(("pages", pool.in_background(bug)))
-    cache_module._settle_at_exit()  # what the process runs as it ends: nothing raised, no traceback printed
-    assert made.exists() and cache_module._storing == []
+def test_a_worker_never_starts_the_database_afresh(tmp_path: Path) -> None:
+    # A worker writes into the database this build opened; deleting a damaged one (what ``opened`` does) could
+    # throw away what another worker is writing. Missing or damaged, it is an error there.
+    with pytest.raises(sqlite3.Error), cachedb.joined(tmp_path) as db:
+        cachedb.put_many(db, "pages", {"k": b"v"})
+    assert not (tmp_path / cachedb.NAME).exists()
+    (tmp_path / cachedb.NAME).write_bytes(b"garbage" * 1000)
+    with pytest.raises(sqlite3.Error), cachedb.joined(tmp_path) as db:
+        cachedb.put_many(db, "pages", {"k": b"v"})
+    assert (tmp_path / cachedb.NAME).read_bytes() == b"garbage" * 1000
 
 
 def test_a_damaged_database_file_costs_time_only(tmp_path: Path) -> None:

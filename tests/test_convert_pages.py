@@ -53,13 +53,13 @@ def test_pages_through_the_cache_are_the_plainly_converted_pages(tmp_path: Path,
     again = BuildCache()
     again.open(tmp_path, serving=False)
     made: list[str] = []
-    real = convert_pages.convert_many
+    real = convert.Converter.__call__
 
-    def counting(texts: Sequence[str], recipe: convert.Recipe, *, parallel: bool = True) -> list[convert.Converted]:
-        made.extend(texts)
-        return real(texts, recipe, parallel=parallel)
+    def counting(self: convert.Converter, text: str) -> convert.Converted:
+        made.append(text)
+        return real(self, text)
 
-    monkeypatch.setattr(convert_pages, "convert_many", counting)
+    monkeypatch.setattr(convert.Converter, "__call__", counting)
     edited = [*pages[:-1], generated.Page("p39.md", pages[-1].markdown + "\nEdited.\n")]
     out = convert_pages.converted(edited, RECIPE, again)  # read back, but for the edited page
     assert made == [edited[-1].body]

@@ -78,6 +78,17 @@ def test_map_chunks_raises_for_the_first_failing_item_in_order() -> None:
     assert str(raised.value) == "item 100"
 
 
+def test_map_batches_hands_each_run_of_items_to_fn_in_order() -> None:
+    items = list(range(1000))
+    alone = _others_ended()  # an earlier test's pool may still be closing down: map_batches would not fork
+    got = pool.map_batches(lambda batch: (list(batch), os.getpid()), items, chunk=64)
+    assert [x for batch, _ in got for x in batch] == items
+    assert [len(batch) for batch, _ in got] == [64] * 15 + [40]
+    if (os.cpu_count() or 1) >= 2 and alone:
+        assert os.getpid() not in {pid for _, pid in got}  # on workers
+    assert pool.map_batches(lambda batch: list(batch), items[:10], chunk=4) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+
+
 def test_map_chunks_stays_in_process_while_other_threads_run() -> None:
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)

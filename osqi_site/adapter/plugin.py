@@ -140,6 +140,8 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self._html_used: list[Path] = []
         self._page_folders: Background | None = None
         """The child making the generated pages' folders in site_dir (``files.make_folders``), until on_post_build."""
+        self._page_paths: list[str] = []
+        """Where MkDocs will write the generated pages, from on_files until on_env has their folders made."""
         self._pruned = False
         self.cache = BuildCache(log)
         """Everything builds reuse from earlier ones; serve keeps this one object from reload to reload."""
@@ -309,7 +311,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             self._held = content_gate.not_named_in(self._held, [page.markdown for page in self.output.pages])
         self.search_entries = self.output.search
         self.output = None  # MkDocs' files and pages hold it all now; held here too, it would stay to the end
-        self._page_folders = files_.make_folders(pages, parallel=self.command != "serve")
+        self._page_paths = pages  # their folders are made in on_env
         return files
 
     @guarded
@@ -382,6 +384,10 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             file.written = True
         self.exports, self._export_files = {}, []
         give_back_memory()  # the exports' bytes, before the page workers fork
+        # Forked only now: every memory page this process changes or frees while a child lives stays in memory
+        # for the child too, and reading the pages (after on_files) and letting the exports go change most of them.
+        self._page_folders = files_.make_folders(self._page_paths, parallel=self.command != "serve")
+        self._page_paths = []
         rendered = prerender.prerender(pages, config=config, nav=self.nav, env=env,
                                        doc_files=files.documentation_pages(inclusion=inclusion),
                                        cache=self.cache.folder("html"),

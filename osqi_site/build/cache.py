@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import logging
+import os
 import shutil
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from osqi_site.build import cachedb, pool
 
@@ -60,13 +61,16 @@ class BuildCache:
         return path
 
     def through(self, kind: str, keys: Mapping[str, str], load: Callable[[bytes], T], dump: Callable[[T], bytes],
-                make: Callable[[list[str]], list[T]], *, background: bool = False) -> dict[str, T]:
+                make: Callable[[list[str]], list[T]], *, parallel: bool = False,
+                chunk: int = pool.CHUNK) -> dict[str, T]:
         """``name → value`` for every ``name → key``: remembered (serve), read from the cache, or made now.
 
-        ``make`` gets the names still missing, in the order of ``keys``, all at once (so it can use every core),
-        and returns their values in that order; those are stored under their keys for the next build. With
-        ``background``, many are stored by a forked child (``pool.in_background``) while the build goes on:
-        the next read of this kind, ``prune`` and the end of the process wait for it.
+        ``make`` gets some of the names still missing, in the order of ``keys``, and returns their values in
+        that order, made in the process it runs in. It gets them ``chunk`` at a time, on every core when
+        ``parallel`` and there are enough (``pool.map_batches``). Each value is stored under its key for the
+        next build by the process that made it: a worker stores each chunk as soon as it is made, so no
+        process waits with values to store, nor copies another's memory to store them; what this process made
+        is stored once all are made, in one transaction.
         """
         memory = self._memory.get(kind, {})
         done: dict[str, T] = {name: memory[key] for name, key in keys.items() if key in memory}
@@ -77,14 +81,24 @@ class BuildCache:
                     done[name] = load(stored[key])
         del stored
         todo = [name for name in keys if name not in done]
-        done.update(zip(todo, make(todo), strict=True))
-        # Serialised one at a time as they are stored, never all at once.
-        entries = ((keys[name], dump(done[name])) for name in sorted(todo))
-        if background and len(todo) >= pool.MIN_ITEMS:  # for a few entries, forking costs more than storing
-            folder, count = self._folder(), len(todo)
-            _storing.append((kind, pool.in_background(lambda: _store(folder, kind, count, entries))))
-        else:
-            self._write(kind, len(todo), entries)
+        here, folder = os.getpid(), self._folder()
+
+        def made(names: Sequence[str]) -> _Made[T]:
+            values = make(list(names))
+            if os.getpid() == here:
+                return _Made(values, False, None)
+            # Serialised one at a time as they are stored, never all at once.
+            entries = ((keys[name], dump(value)) for name, value in zip(names, values, strict=True))
+            return _Made(values, True, _store(folder, kind, entries))
+
+        batches = pool.map_batches(made, todo, chunk=chunk, parallel=parallel)
+        done.update(zip(todo, (value for batch in batches for value in batch.values), strict=True))
+        failed = [batch for batch in batches if batch.failed is not None]
+        if failed:
+            self._log.warning("osqi: could not store %d cache entries: %s", sum(len(b.values) for b in failed),
+                              failed[0].failed)
+        left = _made_here(todo, batches)
+        self._write(kind, len(left), ((keys[name], dump(done[name])) for name in left))
         self._keep.setdefault(kind, set()).update(keys.values())
         if self.serving:
             self._memory[kind] = {keys[name]: value for name, value in done.items()}
@@ -124,7 +138,6 @@ class BuildCache:
 
     def prune(self) -> None:
         """Drop the entries this build did not use (``through``), so the cache holds only the current site's."""
-        self.settle()
         with self._db("could not prune the cache") as db:
             for kind, keep in sorted(self._keep.items()):
                 cachedb.keep_only(db, kind, keep)
@@ -136,14 +149,8 @@ class BuildCache:
             raise RuntimeError("the build cache is used before a build opened it")
         return self._root
 
-    def settle(self, kind: str | None = None) -> None:
-        """Wait for the entries still being stored in the background (of ``kind``, or all), and log any failure."""
-        for stored in _settled(kind):
-            self._log.warning("osqi: %s", stored)
-
     def _read(self, kind: str, keys: list[str]) -> dict[str, bytes]:
         found: dict[str, bytes] = {}
-        self.settle(kind)
         if keys:
             with self._db("cache unreadable, rebuilding its entries") as db:
                 found = cachedb.get_many(db, kind, keys)
@@ -164,39 +171,31 @@ class BuildCache:
             self._log.warning("osqi: %s: %s", failing, e)
 
 
-_storing: list[tuple[str, pool.Background]] = []
-"""``(kind, child)`` of each ``through`` whose entries a background child is still storing, in any cache."""
+@dataclass(frozen=True)
+class _Made(Generic[T]):
+    """The values of one chunk of names, whether the worker that made them stored them, and why that failed."""
+
+    values: list[T]
+    stored: bool
+    failed: str | None
 
 
-def _store(folder: Path, kind: str, count: int, entries: Iterable[tuple[str, bytes]]) -> str | None:
-    """What ``_write`` does, in a background child: the failure is told to the parent, who logs it."""
+def _made_here(todo: list[str], batches: Sequence[_Made[T]]) -> list[str]:
+    """The names of ``todo`` whose values no worker stored, sorted."""
+    left: list[str] = []
+    start = 0
+    for batch in batches:
+        if not batch.stored:
+            left.extend(todo[start:start + len(batch.values)])
+        start += len(batch.values)
+    return sorted(left)
+
+
+def _store(folder: Path, kind: str, entries: Iterable[tuple[str, bytes]]) -> str | None:
+    """Store ``entries`` from a worker, in one transaction of their own; what failed, in one line."""
     try:
-        with cachedb.opened(folder) as db:
+        with cachedb.joined(folder) as db:
             cachedb.put_many(db, kind, entries)
     except sqlite3.Error as e:
-        return f"could not store {count} cache entries: {e}"
+        return str(e)
     return None
-
-
-def _settled(kind: str | None) -> list[str]:
-    """Wait for the background stores of ``kind`` (all if None); what failed, one line each."""
-    waiting = [child for k, child in _storing if kind is None or k == kind]
-    _storing[:] = [(k, child) for k, child in _storing if child not in waiting]
-    failed: list[str] = []
-    try:
-        for child in waiting:
-            if (line := child.wait()) is not None:
-                failed.append(line)
-    finally:  # a child that raised is a bug, raised here, but only once every other child has ended
-        for child in waiting:
-            with contextlib.suppress(RuntimeError):
-                child.wait()
-    return failed
-
-
-@atexit.register
-def _settle_at_exit() -> None:
-    # A build that failed after making entries never pruned: its children end before the process does. Whatever
-    # they say is moot by then (a Ctrl-C reached them too), and the user already has their one line.
-    with contextlib.suppress(Exception, KeyboardInterrupt):
-        _settled(None)

@@ -37,15 +37,33 @@ def opened(folder: Path) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, timeout=60, isolation_level=None)  # transactions are explicit below
+@contextlib.contextmanager
+def joined(folder: Path) -> Iterator[sqlite3.Connection]:
+    """The cache database that this build has already ``opened``, for another of its processes to write into.
+
+    Never started afresh: that would delete what another process is writing. A database that is missing or
+    damaged raises ``sqlite3.Error`` instead. Cheaper than ``opened``, which reads the whole table to check it.
+    """
+    # mode=rw: a missing file is an error here, not a new empty database.
+    conn = _connect(f"{(folder / NAME).absolute().as_uri()}?mode=rw", checked=False)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def _connect(path: Path | str, *, checked: bool = True) -> sqlite3.Connection:
+    """A connection to the database at ``path`` (a ``file:`` URI when a string)."""
+    # isolation_level None: the transactions are explicit (``_transaction``).
+    conn = sqlite3.connect(path, timeout=60, isolation_level=None, uri=isinstance(path, str))
     try:
         # WAL: a serve and a build of the same project read while the other writes; NORMAL still never
         # leaves a damaged database after a crash of the process, and spares a disk flush per transaction.
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute(_SCHEMA)
-        conn.execute("SELECT count(*) FROM entry").fetchone()
+        if checked:
+            conn.execute(_SCHEMA)
+            conn.execute("SELECT count(*) FROM entry").fetchone()
     except BaseException:
         conn.close()
         raise

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import orjson
 
@@ -25,17 +25,24 @@ def converted(pages: Sequence[generated.Page], recipe: Recipe, cache: BuildCache
     bodies = {p.src_path: p.body for p in pages}
     keys = {src: cache_key(body, fingerprint) for src, body in bodies.items()}
 
-    def make(todo: list[str]) -> list[Converted]:
-        return convert_many([bodies[src] for src in todo], recipe, parallel=parallel)
+    convert = _per_process(recipe)
 
-    return cache.through("pages", keys, load, dump, make, background=parallel)
+    def make(todo: list[str]) -> list[Converted]:
+        return [convert(bodies[src]) for src in todo]
+
+    return cache.through("pages", keys, load, dump, make, parallel=parallel, chunk=CHUNK)
 
 
 def convert_many(texts: Sequence[str], recipe: Recipe, *, parallel: bool = True) -> list[Converted]:
     """``[convert.to_html(t, recipe) for t in texts]``, on every core when there are enough texts to pay for the
     processes."""
-    # One Converter (one Markdown instance) per process instead of one per text. A forked worker starts from an
-    # empty copy of ``made`` and builds its own; it inherits the imported extensions.
+    return map_chunks(_per_process(recipe), texts, chunk=CHUNK, parallel=parallel)
+
+
+def _per_process(recipe: Recipe) -> Callable[[str], Converted]:
+    """``convert.to_html(text, recipe)`` with one Converter (one Markdown instance) per process instead of one
+    per text. A forked worker starts from an empty copy of ``made`` and builds its own; it inherits the
+    imported extensions."""
     made: dict[int, Converter] = {}
 
     def one(text: str) -> Converted:
@@ -44,7 +51,7 @@ def convert_many(texts: Sequence[str], recipe: Recipe, *, parallel: bool = True)
             converter = made[os.getpid()] = Converter(recipe)
         return converter(text)
 
-    return map_chunks(one, texts, chunk=CHUNK, parallel=parallel)
+    return one
 
 
 def cache_key(text: str, fingerprint: str) -> str:

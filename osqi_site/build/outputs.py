@@ -34,6 +34,9 @@ class DisclosureOutput:
     """Its CVE JSON 5 CNA container (``cve.cna_container``), when it carries a CVE alias; else empty."""
 
 
+CHUNK = 32
+"""Disclosures per task: their outputs are large, and smaller tasks keep both cores busy to the end."""
+
 ProjectLinks = tuple[tuple[str, str], ...]
 """``(name, site-relative folder)`` of each project a disclosure belongs to (``projects.disclosure_links``)."""
 
@@ -74,7 +77,7 @@ def make_many(todo: Sequence[Disclosure], settings: Settings, *, parallel: bool 
               projects: Mapping[str, ProjectLinks] | None = None) -> list[DisclosureOutput]:
     """``make`` for each disclosure, on every core when there are enough to pay for the processes."""
     links = projects or {}
-    return map_chunks(lambda d: make(d, settings, links.get(d.id, ())), todo, chunk=32, parallel=parallel)
+    return map_chunks(lambda d: make(d, settings, links.get(d.id, ())), todo, chunk=CHUNK, parallel=parallel)
 
 
 def site(pub: gate.Publication, settings: Settings, projects: Mapping[str, ProjectLinks], cache: BuildCache,
@@ -90,7 +93,7 @@ KEYS = "output keys"
 def made(pub: gate.Publication, settings: Settings, projects: Mapping[str, ProjectLinks], cache: BuildCache,
          code: str, *, parallel: bool = True) -> dict[str, DisclosureOutput]:
     """Each public disclosure's own outputs by ID, as ``make`` makes them: from ``cache`` when the disclosure,
-    its projects, the settings and the ``code`` are unchanged, else made on every core (``make_many``)."""
+    its projects, the settings and the ``code`` are unchanged, else made on every core, as ``make_many`` does."""
     public = {d.id: d for d in pub.public}
     links = {d.id: projects.get(d.id, ()) for d in pub.public}
 
@@ -105,7 +108,6 @@ def made(pub: gate.Publication, settings: Settings, projects: Mapping[str, Proje
     keys = dict(zip(public, found, strict=True))
 
     def make_todo(todo: list[str]) -> list[DisclosureOutput]:
-        return make_many([public[i] for i in todo], settings, parallel=parallel, projects=links)
+        return [make(public[i], settings, links[i]) for i in todo]
 
-    # Stored by a background child while the parent goes on with the site, one process on one core.
-    return cache.through("outputs", keys, load, dump, make_todo, background=parallel)
+    return cache.through("outputs", keys, load, dump, make_todo, parallel=parallel, chunk=CHUNK)

@@ -59,17 +59,30 @@ def map_chunks(fn: Callable[[T], R], items: Sequence[T], *, chunk: int = CHUNK, 
         out: list[R] = []
         for start in range(0, len(items), step):
             # A slice's items are still inherited, not pickled: the slice object is all that is added.
-            out.extend(_map(fn, items[start:start + step], chunk, parallel, min_items))
+            for batch in _map(_each(fn), items[start:start + step], max(1, chunk), parallel, min_items):
+                out.extend(batch)
         return out
     finally:
         if collecting:
             gc.enable()
 
 
-def _map(fn: Callable[[T], R], items: Sequence[T], chunk: int, parallel: bool, min_items: int) -> list[R]:
-    workers = min(os.cpu_count() or 1, -(-len(items) // max(1, chunk)))
+def map_batches(fn: Callable[[Sequence[T]], R], items: Sequence[T], *, chunk: int = CHUNK, parallel: bool = True,
+                min_items: int = MIN_ITEMS) -> list[R]:
+    """``[fn(items[i:i + chunk]) for i in range(0, len(items), chunk)]``: ``fn`` of each run of ``chunk`` items,
+    on every core when that pays, exactly as ``map_chunks`` decides and runs it (same order, same first failure).
+
+    For work that has something to do once per run of items in the process that made them, such as storing
+    them (``BuildCache.through``)."""
+    return _map(fn, items, max(1, chunk), parallel, min_items)
+
+
+def _map(fn: Callable[[Sequence[T]], R], items: Sequence[T], chunk: int, parallel: bool,
+         min_items: int) -> list[R]:
+    starts = range(0, len(items), chunk)
+    workers = min(os.cpu_count() or 1, len(starts))
     if len(items) < min_items or not _may_fork(parallel, workers):
-        return [fn(x) for x in items]
+        return [fn(items[start:start + chunk]) for start in starts]
     job = next(_job_ids)
     _jobs[job] = (fn, items)
     try:
@@ -78,17 +91,21 @@ def _map(fn: Callable[[T], R], items: Sequence[T], chunk: int, parallel: bool, m
         # with large results (a disclosure's outputs) that made two cores no faster than one.
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
                                  initializer=_worker_start) as pool:
-            futures = [pool.submit(_run, job, start, chunk) for start in range(0, len(items), chunk)]
+            futures = [pool.submit(_run, job, start, chunk) for start in starts]
             out: list[R] = []
             for future in futures:
                 try:
-                    out.extend(future.result())
+                    out.append(future.result())
                 except BaseException:
                     pool.shutdown(wait=False, cancel_futures=True)
                     raise
             return out
     finally:
         del _jobs[job]
+
+
+def _each(fn: Callable[[T], R]) -> Callable[[Sequence[T]], list[R]]:
+    return lambda batch: [fn(x) for x in batch]
 
 
 class Background:
@@ -199,6 +216,6 @@ def _worker_start() -> None:
     gc.enable()
 
 
-def _run(job: int, start: int, size: int) -> list[Any]:
+def _run(job: int, start: int, size: int) -> Any:
     fn, items = _jobs[job]
-    return [fn(x) for x in items[start:start + size]]
+    return fn(items[start:start + size])
