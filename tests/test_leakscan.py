@@ -7,6 +7,7 @@ import functools
 import gzip
 import hashlib
 import io
+import itertools
 import lzma
 import re
 import shutil
@@ -521,6 +522,36 @@ def test_markup_is_cut_byte_for_byte_as_by_the_plain_implementation(data: bytes)
     assert leakscan.skeletons(data) == reference_skeletons(data)
 
 
+# A large file's skeletons are made run by run (``leakscan._cuts``): cut into runs of one to a few bytes, every
+# generated input must still give the plain implementation's skeletons of the whole. The pieces add line feeds
+# where a cut may or may not go: after a CSS escape's hex digits, after a carriage return, inside a tag.
+_LINE_PIECES = st.sampled_from([b"\n", b"\r\n", b"\\30\n", b"\\3a\r\n", b"<a\nhref=x>", b"<b\n", b">\n",
+                                b"a\n", b" \n", b"\\\n"])
+
+
+@settings(max_examples=2000)
+@given(st.lists(_BYTE_PIECES | _LINE_PIECES | _PIECES.map(lambda s: s.encode("utf-8", "surrogateescape")),
+                max_size=40).map(b"".join), st.integers(1, 12))
+@example(b"<a\nb>c", 1).via("a tag that holds the line feed")
+@example(b"\\30\n1", 1).via("a CSS escape that eats the line feed")
+@example(b"\\30\r\n1", 1).via("... after a carriage return")
+@example(b"a<b\n<\n>c\nd", 1).via("a '<' that starts no tag, then a tag")
+def test_skeletons_made_run_by_run_are_those_of_the_whole(data: bytes, segment: int) -> None:
+    assert leakscan.skeletons(data, segment=segment) == reference_skeletons(data)
+
+
+def test_a_large_file_is_cut_into_runs_only_where_nothing_spans_the_cut() -> None:
+    line = b'  "details": "a \\u00e9 &amp; %41 <b>b</b>",\n'
+    data = line * 1000
+    cuts = leakscan._cuts(data, 4096)
+    assert cuts and all(data[c - 1:c] == b"\n" for c in cuts)
+    assert all(b - a >= 4096 for a, b in itertools.pairwise(cuts))
+    assert leakscan.skeletons(data, segment=4096) == reference_skeletons(data)
+    # Nowhere to cut: each line feed is inside a tag, or eaten by a CSS escape.
+    assert leakscan._cuts(b"<a" + b"\n" * 10_000 + b">", 10) == []
+    assert leakscan._cuts(b"\\a\n" * 10_000, 10) == []
+
+
 def test_every_file_of_a_built_site_has_the_plain_implementations_skeletons(project: Path, tmp_path: Path) -> None:
     site = built(project, tmp_path / "site")
     files = [data for path in sorted(site.rglob("*")) if path.is_file()
@@ -530,6 +561,7 @@ def test_every_file_of_a_built_site_has_the_plain_implementations_skeletons(proj
     for data in files:
         got = leakscan.skeletons(data)
         assert got == reference_skeletons(data)
+        assert leakscan.skeletons(data, segment=256) == got  # made run by run, as a large file is
         answered += got is not None
     assert answered > 0.9 * len(files)  # compared by value, not as refused by both (a PNG, a Vietnamese lunr.js)
 

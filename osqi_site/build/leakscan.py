@@ -13,6 +13,7 @@ import gzip
 import hashlib
 import html
 import io
+import itertools
 import lzma
 import re
 import string
@@ -594,28 +595,68 @@ _STAYS_ALONE = frozenset(b" \t\n\r\x0b\x0c!\"#$'()*+,-./:?@[]^_`{|}~")
 _ESCAPE_BODY_OR_ENDED = _ESCAPE_BODY | set(_ENDED)
 
 
-def skeletons(data: bytes) -> tuple[bytes, bytes] | None:
+SEGMENT = 1 << 22
+"""Bytes whose skeletons are made at once: a larger file is cut into runs of about this size (``_cuts``), so that
+scanning it holds a few copies of one run rather than of the whole file (osv/all.json is 50 MB at 10,000
+disclosures, and each step of ``skeletons`` makes a copy)."""
+
+
+def skeletons(data: bytes, *, segment: int = SEGMENT) -> tuple[bytes, bytes] | None:
     """The letters and digits of both normal forms of ``data`` (``views``: as written, without markup), or
-    None where they cannot be found construct by construct (see above)."""
+    None where they cannot be found construct by construct (see above).
+
+    A file larger than ``segment`` is cut where no construct or tag spans the cut (``_cuts``), and the skeletons
+    of its runs are joined: each step reads only the bytes of a construct or tag and the byte before it. What
+    is decided for the whole file (is there a backslash, a "<" that starts no tag) is decided once, over all of
+    it, as for a file made at once.
+    """
     backslash = b"\\" in data
+    lone = b"<" in data and _NOT_A_TAG.search(data) is not None
+    markup = b"<" in data
+    bounds = [0, *_cuts(data, segment), len(data)]
+    plain: list[bytes] = []
+    bare: list[bytes] = []
+    for start, end in itertools.pairwise(bounds):
+        run = data if end - start == len(data) else data[start:end]
+        pieces = _pieces(run, backslash, lone)
+        if pieces is None:
+            return None
+        both = _finished(pieces, markup, lone)
+        plain.append(both[0])
+        bare.append(both[1])
+    if len(plain) == 1:
+        return plain[0], bare[0]
+    # One object twice when no run has a tag, as for a file without markup (``markers_in`` relies on it).
+    tagless = all(p is b for p, b in zip(plain, bare, strict=True))
+    joined = b"".join(plain)
+    del plain  # before the second join: a large file's skeletons are the most memory its scan holds
+    return (joined, joined) if tagless else (joined, b"".join(bare))
+
+
+def _pieces(data: bytes, backslash: bool, lone: bool) -> bytes | None:
+    """Steps 1 to 4 and the translation of step 5 over ``data`` (the whole file or one run of it): its constructs
+    resolved and tags marked, or None where a construct is refused. ``backslash`` and ``lone`` say whether the
+    whole file has a backslash and a "<" that starts no tag."""
     if backslash:
         if _ENDED in data:  # only a backslash escape can be refused for what stands before it
             data = data.translate(_ENDED_AS_DEL)
         data = _EMPTY_ESCAPE.sub(_ENDED, data)
     edits = _constructs(data, backslash)
-    markup = b"<" in data
-    lone = [(m.start(), _LONE) for m in _NOT_A_TAG.finditer(data)] if markup else []
     if lone:
         if _LONE_LT in data:
             data = data.translate(_LONE_LT_AS_DEL)  # one for one: the edits' places stay
-        edits += lone
+        edits += [(m.start(), _LONE) for m in _NOT_A_TAG.finditer(data)]
     if edits:
         edits.sort()
         resolved = _resolved(data, edits)
         if resolved is None:
             return None
         data = resolved
-    pieces = data.translate(_SKELETON_TABLE, _NOT_ALNUM if lone else _NOT_ALNUM_NOR_LONE_LT)
+    return data.translate(_SKELETON_TABLE, _NOT_ALNUM if lone else _NOT_ALNUM_NOR_LONE_LT)
+
+
+def _finished(pieces: bytes, markup: bool, lone: bool) -> tuple[bytes, bytes]:
+    """Both skeletons from ``pieces`` (``_pieces``): with the markup bytes deleted, and with the tags cut out."""
     if not markup or b"\0" not in pieces:  # no tag: one skeleton, the same object twice (``markers_in``)
         if b"\1" in pieces:
             pieces = pieces.replace(b"\1", b"")  # C speed where they are few, as here
@@ -623,6 +664,31 @@ def skeletons(data: bytes) -> tuple[bytes, bytes] | None:
             pieces = pieces.replace(b"\2", b"")
         return pieces, pieces
     return pieces.translate(None, b"\0\1\2"), _SKELETON_TAGS.sub(b"", pieces).translate(None, b"\0\1\2")
+
+
+_HEX_OR_CR = frozenset(b"0123456789abcdefABCDEF\r")
+
+
+def _cuts(data: bytes, segment: int) -> list[int]:
+    """Where to cut ``data`` into runs of at least ``segment`` bytes: right after a line feed that no construct
+    and no tag holds. No construct holds a line feed but a CSS escape, which eats one after its hex digits (or
+    after a carriage return): so the byte before it is neither. A tag may hold one: so the last "<" or ">"
+    before it is a ">", or there is none. Each byte is looked at a bounded number of times."""
+    cuts: list[int] = []
+    open_tag = False  # whether the last "<" or ">" before ``seen`` is a "<"
+    seen = 0
+    at = max(1, segment)
+    while (nl := data.find(b"\n", at)) != -1 and nl + 1 < len(data):
+        lt, gt = data.rfind(b"<", seen, nl), data.rfind(b">", seen, nl)
+        if lt != gt:  # one of them is between seen and nl: the later one tells
+            open_tag = lt > gt
+        seen = nl
+        if not open_tag and data[nl - 1] not in _HEX_OR_CR:
+            cuts.append(nl + 1)
+            at = nl + 1 + max(1, segment)
+        else:
+            at = nl + 1
+    return cuts
 
 
 def _constructs(data: bytes, backslash: bool) -> list[tuple[int, int]]:

@@ -50,7 +50,9 @@ def seal(root: Path, paths: Sequence[str], markers: Sequence[str], *, known_clea
             return path, digest, []
         return path, digest, leakscan.leaks_in(path, data, automaton, digest)
 
-    results = map_chunks(one, paths, parallel=parallel)
+    # No collection here while the workers run: it would walk every object of the build, giving this process
+    # its own copy of each memory page it shares with them. The results are kept, and make no cycles.
+    results = map_chunks(one, paths, parallel=parallel, pause_gc=True)
     digests = {path: digest for path, digest, _ in results}
     leaks = tuple(hit for _, _, hits in results for hit in hits)
     clean = frozenset(clean_key(path, digest) for path, digest, hits in results if not hits)
