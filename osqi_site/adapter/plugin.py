@@ -415,6 +415,8 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         if self.preview:
             self._mark_preview_pages(site)
         self._add_search_entries(site)
+        self.search_entries = ()
+        give_back_memory()  # what rendering and writing the pages freed, before the seal's workers fork
         self._seal(site)
         self._restore_build_date()
         self.cache.prune()

@@ -30,7 +30,7 @@ def converted(pages: Sequence[generated.Page], recipe: Recipe, cache: BuildCache
     def make(todo: list[str]) -> list[Converted]:
         return [convert(bodies[src]) for src in todo]
 
-    return cache.through("pages", keys, load, dump, make, parallel=parallel, chunk=CHUNK)
+    return cache.through("pages", keys, load, dump, make, parallel=parallel)
 
 
 def convert_many(texts: Sequence[str], recipe: Recipe, *, parallel: bool = True) -> list[Converted]:

@@ -110,4 +110,4 @@ def made(pub: gate.Publication, settings: Settings, projects: Mapping[str, Proje
     def make_todo(todo: list[str]) -> list[DisclosureOutput]:
         return [make(public[i], settings, links[i]) for i in todo]
 
-    return cache.through("outputs", keys, load, dump, make_todo, parallel=parallel, chunk=CHUNK)
+    return cache.through("outputs", keys, load, dump, make_todo, parallel=parallel)
