@@ -3,8 +3,10 @@ plain, serial stages give."""
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import os
+import pickle
 import signal
 import threading
 import time
@@ -16,8 +18,10 @@ import pytest
 from factory import BODY, NOW, SETTINGS, disclosure_text, make_disclosure, write_disclosure
 
 from osqi_site.build import fastcheck, pipeline, pool
+from osqi_site.build.cache import BuildCache
 from osqi_site.core import check, gate
 from osqi_site.core.alarms import alarm_facts, alarms
+from osqi_site.core.settings import Settings
 
 CORES = os.cpu_count() or 1
 
@@ -236,6 +240,130 @@ def test_the_check_with_a_memo_reads_only_new_files_and_still_equals_the_plain_c
     third = fastcheck.check(tmp_path / "disclosures", tmp_path, SETTINGS, memo=memo)
     assert looked_at == [files, 0, 1] and len(memo) == files + 1
     assert _plain(third) == check.check(tmp_path / "disclosures", tmp_path, SETTINGS) != _plain(first)
+
+
+# --- the check through the build cache: each file's result kept under a key of its bytes ------------------
+
+
+def _cache(folder: Path) -> BuildCache:
+    found = BuildCache()
+    found.open(folder, serving=False)
+    return found
+
+
+def _counting_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files ``check_bytes`` is called for (in this process: the counted checks run with parallel=False)."""
+    checked: list[str] = []
+    real = fastcheck.check_bytes
+
+    def counting(source: check.Source, raw: bytes, *args: Any) -> check.FileChecked:
+        checked.append(source[0].name)
+        return real(source, raw, *args)
+
+    monkeypatch.setattr(fastcheck, "check_bytes", counting)
+    return checked
+
+
+@pytest.mark.parametrize("parallel", [True, False])
+def test_the_check_through_the_cache_equals_the_plain_check_and_the_next_build_reads_it_back(
+        tmp_path: Path, parallel: bool) -> None:
+    _mixed_project(tmp_path, pool.MIN_ITEMS + 50)
+    plain = check.check(tmp_path / "disclosures", tmp_path, SETTINGS)
+    for _ in range(2):  # made and stored, then read back by a build with a cache object of its own
+        fast = fastcheck.check(tmp_path / "disclosures", tmp_path, SETTINGS, parallel=parallel,
+                               cache=_cache(tmp_path / "cache"), code="code")
+        assert _plain(fast) == plain
+        assert [str(p) for p in fast.problems] == [str(p) for p in plain.problems]
+        assert fast.mentions == {d.source: pipeline.mentions(d, SETTINGS) for d in plain.disclosures}
+        assert fast.alarms == {d.source: alarm_facts(d, SETTINGS) for d in plain.disclosures}
+        # The facts are about the very disclosure objects the check returns (``memo.found_or_made``).
+        assert all(fast.mentions[d.source].of is d for d in fast.disclosures)
+
+
+def test_a_file_is_checked_again_exactly_when_its_bytes_or_what_it_is_checked_with_change(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _mixed_project(tmp_path, 40)
+    checked = _counting_checks(monkeypatch)
+    folder = tmp_path / "disclosures"
+
+    def run(settings: Settings = SETTINGS, code: str = "code") -> fastcheck.CheckedWithFacts:
+        checked.clear()
+        return fastcheck.check(folder, tmp_path, settings, parallel=False, cache=_cache(tmp_path / "cache"),
+                               code=code)
+
+    first = run()
+    files = len(checked)
+    assert files > 40 and run() == first and checked == []
+    # Same size and the old times put back: only the bytes tell, and they are the key.
+    source = folder / "2026" / "OSQI-2026-0010.md"
+    stat = source.stat()
+    source.write_text(source.read_text().replace("Bug number 10", "Bug number X"))
+    os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    edited = run()
+    assert checked == ["OSQI-2026-0010.md"]
+    assert _plain(edited) == check.check(folder, tmp_path, SETTINGS) != _plain(first)
+    # An attachment added: the file's listing changed, so it is checked again, with it.
+    (folder / "2026" / "OSQI-2026-0010").mkdir()
+    (folder / "2026" / "OSQI-2026-0010" / "trace.txt").write_text("trace")
+    attached = run()
+    assert checked == ["OSQI-2026-0010.md"] and _plain(attached) == check.check(folder, tmp_path, SETTINGS)
+    # Other settings or other code: every file again.
+    run(settings=dataclasses.replace(SETTINGS, id_prefix="XYZ"))
+    assert len(checked) == files
+    run(code="other code")
+    assert len(checked) == files
+
+
+def test_what_is_kept_is_the_check_of_the_bytes_read_not_of_what_the_file_became(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An edit saved while the build runs: the result kept under the key of the bytes read must be theirs.
+    _mixed_project(tmp_path, 30)
+    folder = tmp_path / "disclosures"
+    source = folder / "2026" / "OSQI-2026-0010.md"
+    before = source.read_bytes()
+    real = fastcheck._read
+
+    def read_then_edited(path: Path) -> bytes | None:
+        data = real(path)
+        if path == source:
+            path.write_bytes(before.replace(b"Bug number 10", b"Edited meanwhile"))
+        return data
+
+    monkeypatch.setattr(fastcheck, "_read", read_then_edited)
+    during = fastcheck.check(folder, tmp_path, SETTINGS, parallel=False, cache=_cache(tmp_path / "cache"),
+                             code="code")
+    titles = {d.id: d.title for d in during.disclosures}
+    assert titles["OSQI-2026-0010"] == "Bug number 10"
+    monkeypatch.setattr(fastcheck, "_read", real)
+    source.write_bytes(before)  # back to what was read: the kept result must be that of these bytes
+    again = fastcheck.check(folder, tmp_path, SETTINGS, parallel=False, cache=_cache(tmp_path / "cache"),
+                            code="code")
+    assert again == during and _plain(again) == check.check(folder, tmp_path, SETTINGS)
+
+
+def test_unreadable_entries_and_files_over_the_limit_are_checked_as_without_a_cache(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from osqi_site.build import cachedb
+    from osqi_site.core.loader import MAX_FILE_BYTES
+
+    _mixed_project(tmp_path, 30)
+    folder = tmp_path / "disclosures"
+    write_disclosure(folder, "2026/OSQI-2026-0099.md", text="x" * (MAX_FILE_BYTES + 1))
+    checked = _counting_checks(monkeypatch)
+    first = fastcheck.check(folder, tmp_path, SETTINGS, parallel=False, cache=_cache(tmp_path / "cache"),
+                            code="code")
+    assert _plain(first) == check.check(folder, tmp_path, SETTINGS)
+    assert any("byte limit" in p.message for p in first.problems)
+    with cachedb.opened(tmp_path / "cache") as db:
+        keys = sorted(cachedb.keys(db, fastcheck.KIND))
+        assert len(keys) == len(checked)  # the file over the limit was never read, so never kept
+        assert "OSQI-2026-0099.md" not in checked
+        cachedb.put_many(db, fastcheck.KIND, [(k, b"not a pickle") for k in keys[:5]]
+                         + [(k, pickle.dumps(("a", "b"))) for k in keys[5:10]])
+    checked.clear()
+    again = fastcheck.check(folder, tmp_path, SETTINGS, parallel=False, cache=_cache(tmp_path / "cache"),
+                            code="code")
+    assert len(checked) == 10 and again == first
 
 
 def test_the_check_in_parallel_really_forks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -144,3 +144,33 @@ def test_the_provenance_is_leak_scanned_before_it_is_written(tmp_path: Path, mon
     assert build(root, tmp_path / "site") == 1
     assert f"{provenance.PATH}: " in capsys.readouterr().err
     assert not (tmp_path / "site").exists()
+
+
+def test_a_cache_committed_to_git_is_refused_before_the_build_loads_anything_from_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A pull request that commits a cache folder would have the build load its pickles and compiled templates.
+    root, _ = _repo(tmp_path)
+    site = tmp_path / "site"
+    assert build(root, site) == 0
+    last_good = {p: p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    capsys.readouterr()
+    _git(root, "add", "-f", ".osqi-cache")
+    _git(root, "commit", "-qm", "planted cache")
+    assert build(root, site) == 1
+    err = capsys.readouterr().err
+    assert "cache_dir: .osqi-cache holds files committed to git" in err and "git rm -r --cached" in err
+    assert {p: p.read_bytes() for p in site.rglob("*") if p.is_file()} == last_good
+    _git(root, "rm", "-r", "-q", "--cached", ".osqi-cache")
+    _git(root, "commit", "-qm", "cache untracked again")
+    assert build(root, site) == 0
+
+
+def test_committed_under_names_tracked_files_only_and_nothing_outside_a_git_tree(tmp_path: Path) -> None:
+    from osqi_site.build import finish
+
+    root, _ = _repo(tmp_path)
+    (root / "scratch").mkdir()
+    (root / "scratch" / "untracked.txt").write_text("x")
+    assert finish.committed_under(root, root / "scratch") == []
+    assert finish.committed_under(root, root / "disclosures")  # tracked files are named
+    assert finish.committed_under(tmp_path / "elsewhere", tmp_path / "elsewhere") == []

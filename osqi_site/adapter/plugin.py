@@ -220,11 +220,18 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         if disclosures_dir.is_relative_to(Path(config.docs_dir).resolve()):
             raise PluginError("osqi: disclosures_dir must lie outside docs_dir, so that nothing is published "
                               "if this plugin ever fails to run")
-        self.cache.open(root / self.config.cache_dir, serving=self.command == "serve")
-        # serve re-reads only the files that changed since its last rebuild.
+        cache_dir = root / self.config.cache_dir
+        if committed := finish.committed_under(root, cache_dir):
+            raise PluginError(f"osqi: cache_dir: {self.config.cache_dir} holds files committed to git "
+                              f"({committed[0]}{' and more' if len(committed) > 1 else ''}); a build loads "
+                              "the cache's compiled templates and check results as code, so a cache must never "
+                              f"come from the repository: git rm -r --cached {self.config.cache_dir}")
+        self.cache.open(cache_dir, serving=self.command == "serve")
+        code = prerender.code_digest()
+        # serve re-reads only the files that changed since its last rebuild; a build, those the cache lacks.
         judged = judge(disclosures_dir, root, settings, now, config_name=Path(config.config_file_path).name,
                        strict=self.strict_alarms or self.config.strict_alarms,
-                       memo=self.cache.kept(fastcheck.MEMO, fastcheck.FileMemo))
+                       memo=self.cache.kept(fastcheck.MEMO, fastcheck.FileMemo), cache=self.cache, code=code)
         pub = judged.publication
         # INFO, not WARNING: MkDocs' own strict mode would otherwise turn every alarm into a failure.
         for w in judged.warnings:
@@ -239,7 +246,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self.projects = self._projects_gated.found
         self._project_pages = {p.src_uri: p for p in self.projects.public}
         links = {d.id: projects.disclosure_links(d, self.projects.public) for d in pub.public}
-        site = outputs.site(pub, settings, links, self.cache, prerender.code_digest(), parallel=self.command != "serve")
+        site = outputs.site(pub, settings, links, self.cache, code, parallel=self.command != "serve")
         output = finish.with_projects(site,
                                       self.projects, self._projects_gated.present, pub, settings,
                                       self.config.coverage_request)

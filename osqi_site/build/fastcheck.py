@@ -9,18 +9,21 @@ compares them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import hashlib
+import pickle
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from osqi_site.build.cache import BuildCache
 from osqi_site.build.memo import found_or_made
 from osqi_site.build.pipeline import Mentions, mentions, unpublished_mentions
-from osqi_site.build.pool import map_chunks
+from osqi_site.build.pool import gc_paused, map_chunks
 from osqi_site.core import gate
 from osqi_site.core.alarms import AlarmFacts, alarm_facts, alarms_due
-from osqi_site.core.check import Checked, FileChecked, Source, check_file, combined
-from osqi_site.core.loader import list_tree
+from osqi_site.core.check import Checked, FileChecked, Source, check_bytes, check_file, combined
+from osqi_site.core.loader import MAX_FILE_BYTES, list_tree
 from osqi_site.core.model import Disclosure
 from osqi_site.core.problems import Problem
 from osqi_site.core.settings import Settings
@@ -47,24 +50,27 @@ MEMO = "checked files"
 
 
 def check(disclosures_dir: Path, project_root: Path, settings: Settings, *, parallel: bool = True,
-          memo: FileMemo | None = None) -> CheckedWithFacts:
+          memo: FileMemo | None = None, cache: BuildCache | None = None, code: str = "") -> CheckedWithFacts:
     """``core.check.check``, each file on every core when there are enough of them to pay for the processes
     (``parallel=False`` keeps it all in this process); only the rules that span files run here, in path order.
 
     ``memo`` (kept by a long-lived caller such as ``serve`` between rebuilds) remembers each file's result
     under its inode, size, mtime and ctime: any write changes ctime, which no tool can set back, so an
     edited file is always read again. It is replaced by this call's entries, so it never grows.
+
+    Without a memo, ``cache`` (a build's) keeps each file's result for later builds under a key of its bytes
+    and everything else it was checked with (``check_key``; ``code`` is the package's ``code_digest``).
     """
     listing = list_tree(disclosures_dir, project_root)
 
     def one(source: Source) -> tuple[FileChecked, Facts]:
         # Only the validation crosses back from a worker, never the parsed document: it is what pickling costs.
         # The checks that need one valid disclosure at a time run here too, while it is at hand on every core.
-        checked = check_file(source, project_root, settings)
-        d = None if checked.validated is None else checked.validated.disclosure
-        return checked, None if d is None else (mentions(d, settings), alarm_facts(d, settings))
+        return _checked_here(source, project_root, settings)
 
-    if memo is None:
+    if memo is None and cache is not None:
+        results = _through_cache(listing.sources, project_root, settings, cache, code, parallel=parallel)
+    elif memo is None:
         results = map_chunks(one, listing.sources, parallel=parallel, pause_gc=True)
     else:
         keys = [(source, settings, _stat_key(source[0])) for source in listing.sources]
@@ -78,6 +84,82 @@ def check(disclosures_dir: Path, project_root: Path, settings: Settings, *, para
     facts = [f for _, f in results if f is not None]
     return CheckedWithFacts(plain.disclosures, plain.problems, {m.of.source: m for m, _ in facts},
                             {a.of.source: a for _, a in facts})
+
+
+def facts_of(checked: FileChecked, settings: Settings) -> Facts:
+    """What ``check`` finds out about a file's disclosure beyond its validity, when it is valid."""
+    d = None if checked.validated is None else checked.validated.disclosure
+    return None if d is None else (mentions(d, settings), alarm_facts(d, settings))
+
+
+KIND = "checked"
+"""The build cache's kind (``BuildCache.through``) for each file's result."""
+
+
+def check_key(source: Source, raw: bytes, project_root: Path, settings: Settings, code: str) -> str:
+    """The key of one file's result: its bytes, its path and attachments as listed, the project folder (problems
+    name paths relative to it), the settings and the code. ``core.check.check_bytes`` reads nothing else, and
+    frozen dataclasses print every field, so their ``repr`` is a complete description of the input."""
+    described = f"{code}\0{settings!r}\0{project_root}\0{source!r}\0".encode("utf-8", "surrogateescape")
+    return hashlib.sha256(described + raw).hexdigest()
+
+
+def _through_cache(sources: Sequence[Source], project_root: Path, settings: Settings, cache: BuildCache,
+                   code: str, *, parallel: bool) -> list[tuple[FileChecked, Facts]]:
+    """Each file's result from ``cache`` or checked now, on every core, and kept for the next build.
+
+    Every file is read here, once: its key and its check come from the same bytes, so an edit made while the
+    build runs can never be kept under the key of what was there before. A file that cannot be read, or is
+    over the size limit, is checked as ``check_file`` checks it and never kept.
+    """
+    raw = [_read(source[0]) for source in sources]
+    keys = {str(i): check_key(source, data, project_root, settings, code)
+            for i, (source, data) in enumerate(zip(sources, raw, strict=True)) if data is not None}
+
+    def make(names: list[str]) -> list[tuple[FileChecked, Facts]]:
+        out = []
+        for name in names:
+            source, data = sources[int(name)], raw[int(name)]
+            assert data is not None  # only files read have a key
+            checked = check_bytes(source, data, project_root, settings)
+            out.append((checked, facts_of(checked, settings)))
+        return out
+
+    with gc_paused():  # as map_chunks(pause_gc=True): results are kept, and making them makes no cycles
+        found = cache.through(KIND, keys, _load, _dump, make, parallel=parallel)
+    return [found[str(i)] if data is not None else _checked_here(source, project_root, settings)
+            for i, (source, data) in enumerate(zip(sources, raw, strict=True))]
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return None
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return data if len(data) <= MAX_FILE_BYTES else None
+
+
+def _checked_here(source: Source, project_root: Path, settings: Settings) -> tuple[FileChecked, Facts]:
+    checked = check_file(source, project_root, settings)
+    return checked, facts_of(checked, settings)
+
+
+def _dump(result: tuple[FileChecked, Facts]) -> bytes:
+    # Pickled: a result is a tree of the model's frozen dataclasses, and pickle keeps the one disclosure the
+    # validation and the facts share as one object. The cache folder is trusted as the code is (README).
+    return pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _load(data: bytes) -> tuple[FileChecked, Facts]:
+    try:
+        result = pickle.loads(data)  # the build's own cache, trusted as its compiled templates are
+    except Exception as e:  # any unreadable entry is made again (BuildCache.through)
+        raise ValueError(f"unreadable check result: {e}") from None
+    if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], FileChecked)):
+        raise ValueError("not a check result")
+    return result
 
 
 def _stat_key(path: Path) -> tuple[int, ...] | None:

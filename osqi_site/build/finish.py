@@ -219,6 +219,22 @@ def read_source(root: Path) -> provenance.Source:
         raise BuildError(f"osqi: {e}") from None
 
 
+def committed_under(root: Path, folder: Path) -> list[str]:
+    """The files below ``folder`` that the git tree holding ``root`` tracks (none outside a git tree).
+
+    The build cache must never come from the repository: a build loads its compiled templates and check
+    results as code, so a pull request that committed a cache folder would run its own code in the build.
+    """
+    try:
+        done = subprocess.run(["git", "-C", str(root), "ls-files", "-z", "--", str(folder)], capture_output=True,
+                              timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    if done.returncode != 0:
+        return []
+    return sorted(name.decode("utf-8", "backslashreplace") for name in done.stdout.split(b"\0") if name)
+
+
 def dist_version(name: str) -> str:
     try:
         return metadata.version(name)

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from osqi_site.build import fastcheck
+from osqi_site.build.cache import BuildCache
 from osqi_site.core import gate
 from osqi_site.core.alarms import config_alarms
 from osqi_site.core.model import Disclosure
@@ -30,13 +31,14 @@ class Judged:
 
 
 def judge(disclosures_dir: Path, root: Path, settings: Settings, now: datetime, *, config_name: str,
-          strict: bool, memo: fastcheck.FileMemo | None = None) -> Judged:
+          strict: bool, memo: fastcheck.FileMemo | None = None, cache: BuildCache | None = None,
+          code: str = "") -> Judged:
     """Load and validate every disclosure, gate them at ``now``, and find every problem and alarm.
 
-    ``config_name`` is how problems of the configuration name its file; ``memo`` is ``fastcheck.check``'s
-    (``serve`` keeps one between rebuilds).
+    ``config_name`` is how problems of the configuration name its file; ``memo`` (``serve`` keeps one between
+    rebuilds), ``cache`` and ``code`` are ``fastcheck.check``'s.
     """
-    checked = fastcheck.check(disclosures_dir, root, settings, memo=memo)
+    checked = fastcheck.check(disclosures_dir, root, settings, memo=memo, cache=cache, code=code)
     pub = gate.publish(checked.disclosures, now)
     problems = [*checked.problems, *fastcheck.publication_problems(pub, settings, facts=checked.mentions)]
     warnings = [*config_alarms(settings, config_name),

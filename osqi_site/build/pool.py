@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import gc
@@ -9,7 +10,7 @@ import itertools
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
@@ -51,10 +52,7 @@ def map_chunks(fn: Callable[[T], R], items: Sequence[T], *, chunk: int = CHUNK, 
     that touches thousands of inherited objects ends up with a private copy of every memory page they sit
     on. Fresh workers start from the shared pages again, which bounds that growth.
     """
-    collecting = pause_gc and gc.isenabled()
-    if collecting:
-        gc.disable()
-    try:
+    with gc_paused(pause_gc):
         step = max(1, renew_every or len(items))
         out: list[R] = []
         for start in range(0, len(items), step):
@@ -62,6 +60,16 @@ def map_chunks(fn: Callable[[T], R], items: Sequence[T], *, chunk: int = CHUNK, 
             for batch in _map(_each(fn), items[start:start + step], max(1, chunk), parallel, min_items):
                 out.extend(batch)
         return out
+
+
+@contextlib.contextmanager
+def gc_paused(pause: bool = True) -> Iterator[None]:
+    """The cyclic garbage collector held in the block (``pause``), as ``map_chunks(pause_gc=True)`` holds it."""
+    collecting = pause and gc.isenabled()
+    if collecting:
+        gc.disable()
+    try:
+        yield
     finally:
         if collecting:
             gc.enable()

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from osqi_site.core.loader import list_tree, load_file
+from osqi_site.core.loader import list_tree, load_bytes, load_file
 from osqi_site.core.model import Attachment, Disclosure
 from osqi_site.core.problems import Problem
 from osqi_site.core.settings import Settings
@@ -42,6 +42,12 @@ def check(disclosures_dir: Path, project_root: Path, settings: Settings) -> Chec
 def check_file(source: Source, project_root: Path, settings: Settings) -> FileChecked:
     """Load and validate one file, alone: what ``check`` does for each file of the tree."""
     doc, found = load_file(source[0], project_root, source[1])
+    return FileChecked(tuple(found), None if doc is None else validate_one(doc, settings))
+
+
+def check_bytes(source: Source, raw: bytes, project_root: Path, settings: Settings) -> FileChecked:
+    """``check_file`` of the file's bytes, already read."""
+    doc, found = load_bytes(source[0], project_root, raw, source[1])
     return FileChecked(tuple(found), None if doc is None else validate_one(doc, settings))
 
 

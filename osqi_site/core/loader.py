@@ -278,11 +278,23 @@ def _case_clashes(attachments: dict[Path, list[Attachment]], project_root: Path)
 def load_file(path: Path, project_root: Path,
               attachments: tuple[Attachment, ...] = ()) -> tuple[SourceDoc | None, list[Problem]]:
     """Parse one disclosure file; returns the parsed document or the reasons it could not be read."""
-    rel = _rel(path, project_root)
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        return None, [Problem(rel, 0, "file", f"{size} bytes is over the {MAX_FILE_BYTES}-byte limit")]
-    return parse_text(rel, path.read_bytes(), attachments)
+        return None, [too_large(_rel(path, project_root), size)]
+    return load_bytes(path, project_root, path.read_bytes(), attachments)
+
+
+def load_bytes(path: Path, project_root: Path, raw: bytes,
+               attachments: tuple[Attachment, ...] = ()) -> tuple[SourceDoc | None, list[Problem]]:
+    """``load_file`` of the bytes already read from ``path``."""
+    rel = _rel(path, project_root)
+    if len(raw) > MAX_FILE_BYTES:
+        return None, [too_large(rel, len(raw))]
+    return parse_text(rel, raw, attachments)
+
+
+def too_large(rel: str, size: int) -> Problem:
+    return Problem(rel, 0, "file", f"{size} bytes is over the {MAX_FILE_BYTES}-byte limit")
 
 
 def read_page_meta(path: Path, rel: str) -> tuple[dict[str, Any], dict[str, int], list[Problem]]:
