@@ -544,3 +544,19 @@ def test_hostile_text_reaches_no_reader_as_active_content(project: Path, tmp_pat
         for entry in feedparser.parse(files[name]).entries:
             for content in entry.get("content", []):
                 assert active_content(content["value"]) == [], name
+
+
+def test_a_preview_keeps_no_check_result_since_its_clock_may_publish_what_is_withheld(
+        project: Path, tmp_path: Path) -> None:
+    from osqi_site.build import cachedb, fastcheck
+
+    later = "2026-07-01T00:00:00Z"  # OSQI-2026-0004's embargo has lifted by then; not at the build's clock
+    assert cli.main(["preview", "-f", str(project / "mkdocs.yml"), "-d", str(tmp_path / "preview"),
+                     "--as-of", later]) == 0
+    assert CANARY.encode() in (tmp_path / "preview" / "disclosures" / "OSQI-2026-0004" / "index.html").read_bytes()
+    with cachedb.opened(project / ".osqi-cache") as db:
+        assert cachedb.keys(db, fastcheck.KIND) == set()
+    assert build(project, tmp_path / "site") == 0  # a build at its own clock keeps what it publishes
+    with cachedb.opened(project / ".osqi-cache") as db:
+        kept = cachedb.get_many(db, fastcheck.KIND, cachedb.keys(db, fastcheck.KIND))
+    assert kept and not any(CANARY.encode() in v for v in kept.values())

@@ -242,7 +242,7 @@ def test_the_check_with_a_memo_reads_only_new_files_and_still_equals_the_plain_c
     assert _plain(third) == check.check(tmp_path / "disclosures", tmp_path, SETTINGS) != _plain(first)
 
 
-# --- the check through the build cache: each file's result kept under a key of its bytes ------------------
+# --- the check through the build cache: each published file's result kept under a key of its bytes ---------
 
 
 def _cache(folder: Path) -> BuildCache:
@@ -257,11 +257,27 @@ def _counting_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     real = fastcheck.check_bytes
 
     def counting(source: check.Source, raw: bytes, *args: Any) -> check.FileChecked:
-        checked.append(source[0].name)
+        checked.append(str(source[0]))
         return real(source, raw, *args)
 
     monkeypatch.setattr(fastcheck, "check_bytes", counting)
     return checked
+
+
+def _build_check(root: Path, *, settings: Settings = SETTINGS, code: str = "code",
+                 parallel: bool = False) -> fastcheck.CheckedWithFacts:
+    """The check as a build runs it: through the cache, then what it publishes kept (``fastcheck.keep``)."""
+    cache = _cache(root / "cache")
+    found = fastcheck.check(root / "disclosures", root, settings, parallel=parallel, cache=cache, code=code)
+    fastcheck.keep(cache, found, gate.publish(found.disclosures, NOW))
+    return found
+
+
+def _kept(root: Path) -> dict[str, bytes]:
+    from osqi_site.build import cachedb
+
+    with cachedb.opened(root / "cache") as db:
+        return cachedb.get_many(db, fastcheck.KIND, cachedb.keys(db, fastcheck.KIND))
 
 
 @pytest.mark.parametrize("parallel", [True, False])
@@ -269,15 +285,41 @@ def test_the_check_through_the_cache_equals_the_plain_check_and_the_next_build_r
         tmp_path: Path, parallel: bool) -> None:
     _mixed_project(tmp_path, pool.MIN_ITEMS + 50)
     plain = check.check(tmp_path / "disclosures", tmp_path, SETTINGS)
-    for _ in range(2):  # made and stored, then read back by a build with a cache object of its own
-        fast = fastcheck.check(tmp_path / "disclosures", tmp_path, SETTINGS, parallel=parallel,
-                               cache=_cache(tmp_path / "cache"), code="code")
+    for _ in range(2):  # made and kept, then read back by a build with a cache object of its own
+        fast = _build_check(tmp_path, parallel=parallel)
         assert _plain(fast) == plain
         assert [str(p) for p in fast.problems] == [str(p) for p in plain.problems]
         assert fast.mentions == {d.source: pipeline.mentions(d, SETTINGS) for d in plain.disclosures}
         assert fast.alarms == {d.source: alarm_facts(d, SETTINGS) for d in plain.disclosures}
         # The facts are about the very disclosure objects the check returns (``memo.found_or_made``).
         assert all(fast.mentions[d.source].of is d for d in fast.disclosures)
+    assert len(_kept(tmp_path)) == len(gate.publish(plain.disclosures, NOW).public)
+
+
+def test_only_what_the_build_publishes_is_kept(tmp_path: Path) -> None:
+    canary = "ZQXKEPTCANARY"
+    d = tmp_path / "disclosures"
+    write_disclosure(d, "2026/OSQI-2026-0001.md", text=disclosure_text(id="OSQI-2026-0001", title="Public one"))
+    write_disclosure(d, "2026/OSQI-2026-0002.md", text=disclosure_text(id="OSQI-2026-0002", title=f"Embargoed {canary}",
+                                            embargo_until="2999-01-01T00:00:00Z"))
+    write_disclosure(d, "2026/OSQI-2026-0003.md", text=disclosure_text(id="OSQI-2026-0003", title=f"Draft {canary}", draft=True,
+                                            embargo_until=None))
+    write_disclosure(d, "2026/OSQI-2026-0004.md", text=disclosure_text(id="OSQI-2026-0004", title=f"Invalid {canary}", cwe=["787"]))
+    cache = _cache(tmp_path / "cache")
+    found = fastcheck.check(d, tmp_path, SETTINGS, parallel=False, cache=cache, code="code")
+    assert len(found.fresh) == 3  # every valid file checked now, withheld or not
+    pub = gate.publish(found.disclosures, NOW)
+    fastcheck.keep(cache, found, pub)
+    kept = _kept(tmp_path)
+    assert len(kept) == 1 and not any(canary.encode() in v for v in kept.values())
+    # A disclosure the gate passed as another object (a revision it kept back) is not kept either.
+    public = pub.public[0]
+    fastcheck.keep(_cache(tmp_path / "cache2"), found, dataclasses.replace(pub, public=(
+        dataclasses.replace(public, title=public.title),)))
+    from osqi_site.build import cachedb
+
+    with cachedb.opened(tmp_path / "cache2") as db:
+        assert cachedb.keys(db, fastcheck.KIND) == set()
 
 
 def test_a_file_is_checked_again_exactly_when_its_bytes_or_what_it_is_checked_with_change(
@@ -288,25 +330,30 @@ def test_a_file_is_checked_again_exactly_when_its_bytes_or_what_it_is_checked_wi
 
     def run(settings: Settings = SETTINGS, code: str = "code") -> fastcheck.CheckedWithFacts:
         checked.clear()
-        return fastcheck.check(folder, tmp_path, settings, parallel=False, cache=_cache(tmp_path / "cache"),
-                               code=code)
+        return _build_check(tmp_path, settings=settings, code=code)
 
     first = run()
     files = len(checked)
-    assert files > 40 and run() == first and checked == []
+    public = {str(tmp_path / d.source) for d in gate.publish(first.disclosures, NOW).public}
+    assert files > 40 and len(public) > 20
+    assert run() == first
+    unpublished = sorted(checked)  # never kept, so checked by every build
+    assert not set(unpublished) & public and len(unpublished) + len(public) == files
     # Same size and the old times put back: only the bytes tell, and they are the key.
     source = folder / "2026" / "OSQI-2026-0010.md"
+    assert str(source) in public
     stat = source.stat()
     source.write_text(source.read_text().replace("Bug number 10", "Bug number X"))
     os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     edited = run()
-    assert checked == ["OSQI-2026-0010.md"]
+    assert sorted(checked) == sorted([*unpublished, str(source)])
     assert _plain(edited) == check.check(folder, tmp_path, SETTINGS) != _plain(first)
     # An attachment added: the file's listing changed, so it is checked again, with it.
     (folder / "2026" / "OSQI-2026-0010").mkdir()
     (folder / "2026" / "OSQI-2026-0010" / "trace.txt").write_text("trace")
     attached = run()
-    assert checked == ["OSQI-2026-0010.md"] and _plain(attached) == check.check(folder, tmp_path, SETTINGS)
+    assert sorted(checked) == sorted([*unpublished, str(source)])
+    assert _plain(attached) == check.check(folder, tmp_path, SETTINGS)
     # Other settings or other code: every file again.
     run(settings=dataclasses.replace(SETTINGS, id_prefix="XYZ"))
     assert len(checked) == files
@@ -330,14 +377,11 @@ def test_what_is_kept_is_the_check_of_the_bytes_read_not_of_what_the_file_became
         return data
 
     monkeypatch.setattr(fastcheck, "_read", read_then_edited)
-    during = fastcheck.check(folder, tmp_path, SETTINGS, parallel=False, cache=_cache(tmp_path / "cache"),
-                             code="code")
-    titles = {d.id: d.title for d in during.disclosures}
-    assert titles["OSQI-2026-0010"] == "Bug number 10"
+    during = _build_check(tmp_path)
+    assert {d.id: d.title for d in during.disclosures}["OSQI-2026-0010"] == "Bug number 10"
     monkeypatch.setattr(fastcheck, "_read", real)
     source.write_bytes(before)  # back to what was read: the kept result must be that of these bytes
-    again = fastcheck.check(folder, tmp_path, SETTINGS, parallel=False, cache=_cache(tmp_path / "cache"),
-                            code="code")
+    again = _build_check(tmp_path)
     assert again == during and _plain(again) == check.check(folder, tmp_path, SETTINGS)
 
 
@@ -350,20 +394,20 @@ def test_unreadable_entries_and_files_over_the_limit_are_checked_as_without_a_ca
     folder = tmp_path / "disclosures"
     write_disclosure(folder, "2026/OSQI-2026-0099.md", text="x" * (MAX_FILE_BYTES + 1))
     checked = _counting_checks(monkeypatch)
-    first = fastcheck.check(folder, tmp_path, SETTINGS, parallel=False, cache=_cache(tmp_path / "cache"),
-                            code="code")
+    first = _build_check(tmp_path)
     assert _plain(first) == check.check(folder, tmp_path, SETTINGS)
     assert any("byte limit" in p.message for p in first.problems)
+    assert not any(c.endswith("OSQI-2026-0099.md") for c in checked)  # never read whole, never kept: checked as check_file does
+    checked.clear()
+    _build_check(tmp_path)
+    always = len(checked)
     with cachedb.opened(tmp_path / "cache") as db:
         keys = sorted(cachedb.keys(db, fastcheck.KIND))
-        assert len(keys) == len(checked)  # the file over the limit was never read, so never kept
-        assert "OSQI-2026-0099.md" not in checked
         cachedb.put_many(db, fastcheck.KIND, [(k, b"not a pickle") for k in keys[:5]]
                          + [(k, pickle.dumps(("a", "b"))) for k in keys[5:10]])
     checked.clear()
-    again = fastcheck.check(folder, tmp_path, SETTINGS, parallel=False, cache=_cache(tmp_path / "cache"),
-                            code="code")
-    assert len(checked) == 10 and again == first
+    again = _build_check(tmp_path)
+    assert len(checked) == always + 10 and again == first
 
 
 def test_the_check_in_parallel_really_forks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

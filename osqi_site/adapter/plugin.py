@@ -239,6 +239,8 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         problems = [*judged.problems, *content_gate.tree_problems(Path(config.docs_dir), _theme_dir(config), root)]
         if problems:
             raise PluginError(format_problems(problems))
+        if judged.checked is not None and not self.preview:  # a preview's clock may publish what is withheld
+            fastcheck.keep(self.cache, judged.checked, pub)
         # Our layout (osqi.html, styles) sits just below the site's own overrides, above Material's.
         config.theme.dirs.insert(1 if config.theme.custom_dir else 0, str(THEME_DIR))
         self.settings, self.publication = settings, pub

@@ -109,6 +109,19 @@ class BuildCache:
             self._memory[kind] = {keys[name]: value for name, value in done.items()}
         return done
 
+    def lookup(self, kind: str, keys: Iterable[str]) -> dict[str, bytes]:
+        """The entries of ``kind`` stored under ``keys``, as stored (the caller reads them, and makes again what it
+        cannot); each key found counts as used by this build (``prune``)."""
+        found = self._read(kind, sorted(set(keys)))
+        self._keep.setdefault(kind, set()).update(found)
+        return found
+
+    def store(self, kind: str, entries: Mapping[str, bytes]) -> None:
+        """Store ``entries`` (key → bytes) in one transaction, as used by this build; for what a build may keep only
+        once it knows more than when the entries were made (``fastcheck.keep``)."""
+        self._write(kind, len(entries), sorted(entries.items()))
+        self._keep.setdefault(kind, set()).update(entries)
+
     def kept(self, name: str, make: Callable[[], K]) -> K | None:
         """The object kept under ``name`` from one serve reload to the next (``make()`` the first time); ``None``
         when not serving, since then nothing outlives the build."""

@@ -9,10 +9,11 @@ compares them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import pickle
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -37,6 +38,9 @@ class CheckedWithFacts(Checked):
     """For ``publication_problems``."""
     alarms: Mapping[str, AlarmFacts]
     """For ``alarms``."""
+    fresh: Mapping[str, tuple[str, bytes]] = field(default_factory=dict, compare=False, repr=False)
+    """``Disclosure.source`` → (``check_key``, pickled result) of each valid file checked now for a ``cache``, for
+    ``keep``."""
 
 
 Facts = tuple[Mentions, AlarmFacts] | None
@@ -58,8 +62,9 @@ def check(disclosures_dir: Path, project_root: Path, settings: Settings, *, para
     under its inode, size, mtime and ctime: any write changes ctime, which no tool can set back, so an
     edited file is always read again. It is replaced by this call's entries, so it never grows.
 
-    Without a memo, ``cache`` (a build's) keeps each file's result for later builds under a key of its bytes
-    and everything else it was checked with (``check_key``; ``code`` is the package's ``code_digest``).
+    Without a memo, ``cache`` (a build's) gives the result of each file checked by an earlier build, under a key
+    of its bytes and everything else it was checked with (``check_key``; ``code`` is the package's
+    ``code_digest``); the others are checked now and come back in ``fresh``, for ``keep``.
     """
     listing = list_tree(disclosures_dir, project_root)
 
@@ -68,8 +73,9 @@ def check(disclosures_dir: Path, project_root: Path, settings: Settings, *, para
         # The checks that need one valid disclosure at a time run here too, while it is at hand on every core.
         return _checked_here(source, project_root, settings)
 
+    fresh: dict[str, tuple[str, bytes]] = {}
     if memo is None and cache is not None:
-        results = _through_cache(listing.sources, project_root, settings, cache, code, parallel=parallel)
+        results = _through_cache(listing.sources, project_root, settings, cache, code, fresh, parallel=parallel)
     elif memo is None:
         results = map_chunks(one, listing.sources, parallel=parallel, pause_gc=True)
     else:
@@ -83,7 +89,16 @@ def check(disclosures_dir: Path, project_root: Path, settings: Settings, *, para
     plain = combined(listing.problems, [checked for checked, _ in results])
     facts = [f for _, f in results if f is not None]
     return CheckedWithFacts(plain.disclosures, plain.problems, {m.of.source: m for m, _ in facts},
-                            {a.of.source: a for _, a in facts})
+                            {a.of.source: a for _, a in facts}, fresh)
+
+
+def keep(cache: BuildCache, checked: CheckedWithFacts, pub: gate.Publication) -> None:
+    """Keep in ``cache`` the fresh results of the disclosures ``pub`` publishes as they were checked: call it only
+    once the build is judged free of problems. The cache then holds nothing a build at that clock did not publish:
+    no withheld, draft or invalid disclosure, and none whose file holds a revision the gate kept back."""
+    checked_as = {d.source: d for d in checked.disclosures}
+    kept = [checked.fresh[d.source] for d in pub.public if d.source in checked.fresh and checked_as.get(d.source) is d]
+    cache.store(KIND, dict(kept))
 
 
 def facts_of(checked: FileChecked, settings: Settings) -> Facts:
@@ -105,30 +120,42 @@ def check_key(source: Source, raw: bytes, project_root: Path, settings: Settings
 
 
 def _through_cache(sources: Sequence[Source], project_root: Path, settings: Settings, cache: BuildCache,
-                   code: str, *, parallel: bool) -> list[tuple[FileChecked, Facts]]:
-    """Each file's result from ``cache`` or checked now, on every core, and kept for the next build.
+                   code: str, fresh: dict[str, tuple[str, bytes]], *,
+                   parallel: bool) -> list[tuple[FileChecked, Facts]]:
+    """Each file's result from ``cache``, or checked now on every core; ``fresh`` gets the key and pickled
+    result of each file checked now (``keep`` decides which to keep).
 
-    Every file is read here, once: its key and its check come from the same bytes, so an edit made while the
+    Every file is read here, once: its key and its check come from the same bytes, so an edit saved while the
     build runs can never be kept under the key of what was there before. A file that cannot be read, or is
     over the size limit, is checked as ``check_file`` checks it and never kept.
     """
     raw = [_read(source[0]) for source in sources]
-    keys = {str(i): check_key(source, data, project_root, settings, code)
-            for i, (source, data) in enumerate(zip(sources, raw, strict=True)) if data is not None}
-
-    def make(names: list[str]) -> list[tuple[FileChecked, Facts]]:
-        out = []
-        for name in names:
-            source, data = sources[int(name)], raw[int(name)]
-            assert data is not None  # only files read have a key
-            checked = check_bytes(source, data, project_root, settings)
-            out.append((checked, facts_of(checked, settings)))
-        return out
-
+    keys = [None if data is None else check_key(source, data, project_root, settings, code)
+            for source, data in zip(sources, raw, strict=True)]
+    results: dict[int, tuple[FileChecked, Facts]] = {}
     with gc_paused():  # as map_chunks(pause_gc=True): results are kept, and making them makes no cycles
-        found = cache.through(KIND, keys, _load, _dump, make, parallel=parallel)
-    return [found[str(i)] if data is not None else _checked_here(source, project_root, settings)
-            for i, (source, data) in enumerate(zip(sources, raw, strict=True))]
+        stored = cache.lookup(KIND, [k for k in keys if k is not None])
+        for i, key in enumerate(keys):
+            if key is not None and key in stored:
+                with contextlib.suppress(ValueError):  # unreadable: checked again below
+                    results[i] = _load(stored[key])
+        del stored
+        todo = [i for i in range(len(sources)) if i not in results and raw[i] is not None]
+
+        def made(i: int) -> bytes:
+            data = raw[i]
+            assert data is not None  # only files read are in todo
+            checked = check_bytes(sources[i], data, project_root, settings)
+            # Pickled here, where it is made: it crosses back to this process as these bytes anyway.
+            return _dump((checked, facts_of(checked, settings)))
+
+        for i, blob in zip(todo, map_chunks(made, todo, parallel=parallel), strict=True):
+            results[i] = result = pickle.loads(blob)
+            d = None if result[0].validated is None else result[0].validated.disclosure
+            if d is not None:  # only a valid disclosure can be published, so kept
+                fresh[d.source] = (str(keys[i]), blob)
+    return [results[i] if i in results else _checked_here(source, project_root, settings)
+            for i, source in enumerate(sources)]
 
 
 def _read(path: Path) -> bytes | None:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -28,6 +28,8 @@ class Judged:
     CVE IDs claimed twice, and under ``strict`` the transparency alarms."""
     warnings: tuple[Problem, ...]
     """The transparency alarms (of the configuration and of each disclosure) when not ``strict``, else none."""
+    checked: fastcheck.CheckedWithFacts | None = field(default=None, compare=False, repr=False)
+    """The check itself, for ``fastcheck.keep``."""
 
 
 def judge(disclosures_dir: Path, root: Path, settings: Settings, now: datetime, *, config_name: str,
@@ -45,4 +47,4 @@ def judge(disclosures_dir: Path, root: Path, settings: Settings, now: datetime, 
                 *fastcheck.alarms(checked.disclosures, settings, now, facts=checked.alarms)]
     if strict:
         problems, warnings = [*problems, *warnings], []
-    return Judged(checked.disclosures, pub, checked.problems, tuple(problems), tuple(warnings))
+    return Judged(checked.disclosures, pub, checked.problems, tuple(problems), tuple(warnings), checked)
