@@ -299,12 +299,13 @@ def test_the_check_through_the_cache_equals_the_plain_check_and_the_next_build_r
 def test_only_what_the_build_publishes_is_kept(tmp_path: Path) -> None:
     canary = "ZQXKEPTCANARY"
     d = tmp_path / "disclosures"
-    write_disclosure(d, "2026/OSQI-2026-0001.md", text=disclosure_text(id="OSQI-2026-0001", title="Public one"))
-    write_disclosure(d, "2026/OSQI-2026-0002.md", text=disclosure_text(id="OSQI-2026-0002", title=f"Embargoed {canary}",
-                                            embargo_until="2999-01-01T00:00:00Z"))
-    write_disclosure(d, "2026/OSQI-2026-0003.md", text=disclosure_text(id="OSQI-2026-0003", title=f"Draft {canary}", draft=True,
-                                            embargo_until=None))
-    write_disclosure(d, "2026/OSQI-2026-0004.md", text=disclosure_text(id="OSQI-2026-0004", title=f"Invalid {canary}", cwe=["787"]))
+    texts = {"0001": disclosure_text(id="OSQI-2026-0001", title="Public one"),
+             "0002": disclosure_text(id="OSQI-2026-0002", title=f"Embargoed {canary}",
+                                     embargo_until="2999-01-01T00:00:00Z"),
+             "0003": disclosure_text(id="OSQI-2026-0003", title=f"Draft {canary}", draft=True, embargo_until=None),
+             "0004": disclosure_text(id="OSQI-2026-0004", title=f"Invalid {canary}", cwe=["787"])}
+    for n, text in texts.items():
+        write_disclosure(d, f"2026/OSQI-2026-{n}.md", text=text)
     cache = _cache(tmp_path / "cache")
     found = fastcheck.check(d, tmp_path, SETTINGS, parallel=False, cache=cache, code="code")
     assert len(found.fresh) == 3  # every valid file checked now, withheld or not
@@ -397,7 +398,8 @@ def test_unreadable_entries_and_files_over_the_limit_are_checked_as_without_a_ca
     first = _build_check(tmp_path)
     assert _plain(first) == check.check(folder, tmp_path, SETTINGS)
     assert any("byte limit" in p.message for p in first.problems)
-    assert not any(c.endswith("OSQI-2026-0099.md") for c in checked)  # never read whole, never kept: checked as check_file does
+    # Never read whole, so never kept: checked as check_file checks it.
+    assert not any(c.endswith("OSQI-2026-0099.md") for c in checked)
     checked.clear()
     _build_check(tmp_path)
     always = len(checked)

@@ -241,6 +241,8 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             raise PluginError(format_problems(problems))
         if judged.checked is not None and not self.preview:  # a preview's clock may publish what is withheld
             fastcheck.keep(self.cache, judged.checked, pub)
+        del judged  # and with it the check's pickled results: not carried into the workers forked below
+        give_back_memory()
         # Our layout (osqi.html, styles) sits just below the site's own overrides, above Material's.
         config.theme.dirs.insert(1 if config.theme.custom_dir else 0, str(THEME_DIR))
         self.settings, self.publication = settings, pub
