@@ -254,7 +254,7 @@ def _cache(folder: Path) -> BuildCache:
 def _counting_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The files ``check_bytes`` is called for (in this process: the counted checks run with parallel=False)."""
     checked: list[str] = []
-    real = fastcheck.check_bytes
+    real = check.check_bytes
 
     def counting(source: check.Source, raw: bytes, *args: Any) -> check.FileChecked:
         checked.append(str(source[0]))
