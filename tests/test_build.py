@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -560,3 +561,19 @@ def test_a_preview_keeps_no_check_result_since_its_clock_may_publish_what_is_wit
     with cachedb.opened(project / ".osqi-cache") as db:
         kept = cachedb.get_many(db, fastcheck.KIND, cachedb.keys(db, fastcheck.KIND))
     assert kept and not any(CANARY.encode() in v for v in kept.values())
+
+
+def test_every_cache_key_names_the_python_and_the_library_versions_the_build_runs_on(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A validation, an export or a scan verdict may change with a library: one upgraded makes every entry anew.
+    from osqi_site.adapter import prerender
+
+    digest = prerender.code_digest.__wrapped__
+    base = digest()
+    assert any(r.startswith("packageurl-python==") for r in prerender.runtime())
+    real = prerender._version
+    monkeypatch.setattr(prerender, "_version", lambda d: "0.0.1" if d == "packageurl-python" else real(d))
+    assert digest() != base
+    monkeypatch.setattr(prerender, "_version", real)
+    monkeypatch.setattr(sys, "version", "3.99.0")
+    assert digest() != base

@@ -7,8 +7,10 @@ import functools
 import hashlib
 import json
 import os
+import re
 import secrets
 import sys
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
@@ -236,8 +238,17 @@ def _dir_digest(folder: Path) -> str:
 
 @functools.cache
 def code_digest() -> str:
-    """The identity of this package's code, templates and theme: part of every cache key."""
-    return _dir_digest(Path(__file__).parents[1])
+    """The identity of this package's code, templates and theme, and of the Python and the libraries it runs on
+    (a validation, an export or a scan verdict may change with any of them): part of every cache key."""
+    return hashlib.sha256("\0".join([_dir_digest(Path(__file__).parents[1]), *runtime()]).encode()).hexdigest()
+
+
+def runtime() -> list[str]:
+    """The Python version, its Unicode tables' version and every installed requirement of this package, with
+    its version."""
+    required = sorted({re.split(r"[<>=!~;\[ ]", r, maxsplit=1)[0].strip().lower()
+                       for r in metadata.requires("osqi-site") or () if "extra ==" not in r})
+    return [sys.version, unicodedata.unidata_version, *(f"{name}=={_version(name)}" for name in required)]
 
 
 def _sha(text: str) -> str:
