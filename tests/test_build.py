@@ -577,3 +577,38 @@ def test_every_cache_key_names_the_python_and_the_library_versions_the_build_run
     monkeypatch.setattr(prerender, "_version", real)
     monkeypatch.setattr(sys, "version", "3.99.0")
     assert digest() != base
+
+
+def _with_cache_dir(project: Path, value: str) -> None:
+    config = project / "mkdocs.yml"
+    text = config.read_text()
+    anchor = "      embargo_register: true"
+    assert anchor in text
+    config.write_text(text.replace(anchor, f"{anchor}\n      cache_dir: {value}", 1))
+
+
+@pytest.mark.parametrize("kind", ["file", "dangling link", "device"])
+def test_a_cache_dir_that_is_no_folder_is_one_line_not_a_traceback(project: Path, tmp_path: Path, kind: str,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    if kind == "file":
+        (project / ".osqi-cache").write_text("not a folder")
+    elif kind == "dangling link":
+        (project / ".osqi-cache").symlink_to(tmp_path / "nowhere")
+    else:
+        _with_cache_dir(project, "/dev/null")
+    assert build(project, tmp_path / "site") == 1
+    err = capsys.readouterr().err
+    assert "cache_dir:" in err and "is not a folder" in err and "Traceback" not in err
+    assert not (tmp_path / "site").exists()
+
+
+@pytest.mark.parametrize(("value", "what"), [("content/cachex", "docs_dir"), ("theme/cachex", "theme.custom_dir"),
+                                             ("disclosures/cachex", "disclosures_dir"), (".", "the project folder"),
+                                             ("site/cachex", "the site folder")])
+def test_a_cache_dir_in_or_around_what_is_published_is_refused(project: Path, value: str, what: str,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    _with_cache_dir(project, value)
+    assert build(project, project / "site") == 1
+    err = capsys.readouterr().err
+    assert f"cache_dir: {value} lies" in err and what in err and "Traceback" not in err
+    assert not (project / value / "cache.sqlite3").exists()

@@ -188,6 +188,26 @@ def test_a_damaged_database_file_costs_time_only(tmp_path: Path) -> None:
     assert again.run({"a": "one"}) == {"a": "ONE"} and again.made == ["a"]
 
 
+def test_a_database_of_another_shape_is_started_afresh(tmp_path: Path) -> None:
+    Build(_opened(tmp_path)).run({"a": "one"})
+    with sqlite3.connect(tmp_path / cachedb.NAME) as db:
+        db.execute("DROP TABLE entry")
+        db.execute("CREATE TABLE entry (x)")
+    again = Build(_opened(tmp_path))
+    assert again.run({"a": "one"}) == {"a": "ONE"} and again.made == ["a"]
+    third = Build(_opened(tmp_path))
+    assert third.run({"a": "one"}) == {"a": "ONE"} and third.made == []  # stored again: the cache works
+
+
+def test_a_database_file_that_is_a_folder_is_a_warning_not_a_crash(tmp_path: Path,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / cachedb.NAME).mkdir()
+    build = Build(_opened(tmp_path))
+    with caplog.at_level(logging.WARNING):
+        assert build.run({"a": "one"}) == {"a": "ONE"} and build.made == ["a"]
+    assert any("cache" in r.getMessage() for r in caplog.records)
+
+
 def test_prune_keeps_only_what_this_build_used(tmp_path: Path) -> None:
     Build(_opened(tmp_path)).run({"a": "one", "b": "two", "c": "three"})
     with cachedb.opened(tmp_path) as db:

@@ -412,6 +412,32 @@ def test_unreadable_entries_and_files_over_the_limit_are_checked_as_without_a_ca
     assert len(checked) == always + 10 and again == first
 
 
+class _Planted:
+    """What a poisoned cache entry would hold: unpickling it calls a function of the planter's choice."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (os.mkdir, (str(self.marker),))
+
+
+def test_a_planted_entry_never_runs_and_is_checked_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from osqi_site.build import cachedb
+
+    _mixed_project(tmp_path, 30)
+    first = _build_check(tmp_path)
+    marker = tmp_path / "planted-code-ran"
+    with cachedb.opened(tmp_path / "cache") as db:
+        keys = sorted(cachedb.keys(db, fastcheck.KIND))
+        cachedb.put_many(db, fastcheck.KIND, [(keys[0], pickle.dumps(_Planted(marker))),
+                                              (keys[1], pickle.dumps((_Planted(marker), None)))])
+    checked = _counting_checks(monkeypatch)
+    again = _build_check(tmp_path)
+    assert not marker.exists()
+    assert again == first and len(checked) >= 2
+
+
 def test_the_check_in_parallel_really_forks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if CORES < 2 or threading.active_count() > 1:
         pytest.skip("needs two cores and a single-threaded test process")

@@ -165,12 +165,33 @@ def test_a_cache_committed_to_git_is_refused_before_the_build_loads_anything_fro
     assert build(root, site) == 0
 
 
-def test_committed_under_names_tracked_files_only_and_nothing_outside_a_git_tree(tmp_path: Path) -> None:
+def test_committed_in_decides_on_the_real_path_in_whichever_repository_holds_it(tmp_path: Path) -> None:
     from osqi_site.build import finish
 
     root, _ = _repo(tmp_path)
     (root / "scratch").mkdir()
     (root / "scratch" / "untracked.txt").write_text("x")
-    assert finish.committed_under(root, root / "scratch") == []
-    assert finish.committed_under(root, root / "disclosures")  # tracked files are named
-    assert finish.committed_under(tmp_path / "elsewhere", tmp_path / "elsewhere") == []
+    assert finish.committed_in(root / "scratch") == []
+    assert finish.committed_in(root / "disclosures")  # tracked files are named
+    assert finish.committed_in(tmp_path / "missing") == []
+    (root / "linked").symlink_to(root / "disclosures")  # an untracked link to a tracked folder
+    assert finish.committed_in(root / "linked") == finish.committed_in(root / "disclosures")
+    other = tmp_path / "other"
+    other.mkdir()
+    _git(other, "init", "-q")
+    (other / "cache").mkdir()
+    (other / "cache" / "cache.sqlite3").write_text("planted")
+    _git(other, "add", "-A")
+    _git(other, "commit", "-qm", "planted")
+    assert finish.committed_in(other / "cache") == ["cache.sqlite3"]
+
+
+def test_a_cache_dir_linked_or_elsewhere_is_refused_when_a_repository_tracks_it(tmp_path: Path) -> None:
+    root, _ = _repo(tmp_path)
+    site = tmp_path / "site"
+    assert build(root, site) == 0
+    (root / ".osqi-cache").rename(root / "committed-cache")
+    _git(root, "add", "-f", "committed-cache")
+    _git(root, "commit", "-qm", "planted cache")
+    (root / ".osqi-cache").symlink_to(root / "committed-cache")  # untracked itself
+    assert build(root, site) == 1

@@ -220,12 +220,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         if disclosures_dir.is_relative_to(Path(config.docs_dir).resolve()):
             raise PluginError("osqi: disclosures_dir must lie outside docs_dir, so that nothing is published "
                               "if this plugin ever fails to run")
-        cache_dir = root / self.config.cache_dir
-        if committed := finish.committed_under(root, cache_dir):
-            raise PluginError(f"osqi: cache_dir: {self.config.cache_dir} holds files committed to git "
-                              f"({committed[0]}{' and more' if len(committed) > 1 else ''}); a build loads "
-                              "the cache's compiled templates and check results as code, so a cache must never "
-                              f"come from the repository: git rm -r --cached {self.config.cache_dir}")
+        cache_dir = self._cache_folder(root, disclosures_dir, config)
         self.cache.open(cache_dir, serving=self.command == "serve")
         code = prerender.code_digest()
         # serve re-reads only the files that changed since its last rebuild; a build, those the cache lacks.
@@ -523,6 +518,41 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
                   for origin, group in groups for f in group]
         ours = {id(f) for f in (*attached, *self._content_files)}
         return content_gate.clashes((f.dest_uri for f in files if id(f) not in ours), placed, self.root)
+
+    def _cache_folder(self, root: Path, disclosures_dir: Path, config: MkDocsConfig) -> Path:
+        """``cache_dir``, made and resolved; refused, in one line, where a cache must never be. Decided on real paths.
+
+        A build loads the cache's compiled templates and check results: one that a repository tracks could have
+        been planted by a pull request. A cache inside or around what the site is made of or published to would
+        be published, or read as content.
+        """
+        name = self.config.cache_dir
+        given = root / name
+        real = given.resolve()
+        if os.path.lexists(given) and not real.is_dir():
+            raise PluginError(f"osqi: cache_dir: {name} is not a folder (a file, or a link to nothing); "
+                              "delete it or name another cache_dir")
+        sources = [("the project folder", root, False), ("docs_dir", Path(config.docs_dir).resolve(), True),
+                   ("disclosures_dir", disclosures_dir, True),
+                   ("the site folder", Path(config.site_dir).resolve(), True)]
+        theme = _theme_dir(config)
+        if theme is not None:
+            sources.append(("theme.custom_dir", theme.resolve(), True))
+        for what, folder, inside_too in sources:
+            if folder.is_relative_to(real) or (inside_too and real.is_relative_to(folder)):
+                raise PluginError(f"osqi: cache_dir: {name} lies {'in or ' if inside_too else ''}around {what}; "
+                                  "a cache there would be published or read as content: name a folder of its own "
+                                  "(the default is .osqi-cache)")
+        if committed := finish.committed_in(real):
+            raise PluginError(f"osqi: cache_dir: {name} holds files committed to git "
+                              f"({committed[0]}{' and more' if len(committed) > 1 else ''}); a build loads "
+                              "the cache's compiled templates and check results, so a cache must never "
+                              f"come from a repository: git rm -r --cached {name}")
+        try:
+            real.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise PluginError(f"osqi: cache_dir: {name} cannot be made: {e.strerror or e}") from None
+        return real
 
     def _begin_transaction(self, config: MkDocsConfig) -> None:
         """Point MkDocs at a temporary folder beside site_dir, swapped in by on_shutdown only once complete."""

@@ -140,7 +140,9 @@ class BuildCache:
             return clean
         found: frozenset[str] = frozenset()
         with self._db("cache unreadable, every file is scanned") as db:
-            found = frozenset(k.removeprefix(f"{marker_set}:") for k in cachedb.keys(db, VERDICTS, f"{marker_set}:"))
+            if db is not None:
+                prefix = f"{marker_set}:"
+                found = frozenset(k.removeprefix(prefix) for k in cachedb.keys(db, VERDICTS, prefix))
         return found
 
     def keep_verdicts(self, marker_set: str, clean: frozenset[str]) -> None:
@@ -151,14 +153,16 @@ class BuildCache:
             return
         keys = sorted(f"{marker_set}:{k}" for k in clean)
         with self._db("could not store scan verdicts") as db:
-            cachedb.put_many(db, VERDICTS, ((k, b"") for k in keys), replace=False)
-            cachedb.keep_only(db, VERDICTS, keys)
+            if db is not None:
+                cachedb.put_many(db, VERDICTS, ((k, b"") for k in keys), replace=False)
+                cachedb.keep_only(db, VERDICTS, keys)
 
     def prune(self) -> None:
         """Drop the entries this build did not use (``through``), so the cache holds only the current site's."""
         with self._db("could not prune the cache") as db:
-            for kind, keep in sorted(self._keep.items()):
-                cachedb.keep_only(db, kind, keep)
+            if db is not None:
+                for kind, keep in sorted(self._keep.items()):
+                    cachedb.keep_only(db, kind, keep)
         for legacy in LEGACY_FOLDERS:
             shutil.rmtree(self._folder() / legacy, ignore_errors=True)
 
@@ -171,22 +175,30 @@ class BuildCache:
         found: dict[str, bytes] = {}
         if keys:
             with self._db("cache unreadable, rebuilding its entries") as db:
-                found = cachedb.get_many(db, kind, keys)
+                if db is not None:
+                    found = cachedb.get_many(db, kind, keys)
         return found
 
     def _write(self, kind: str, count: int, entries: Iterable[tuple[str, bytes]]) -> None:
         if count:
             with self._db(f"could not store {count} cache entries") as db:
-                cachedb.put_many(db, kind, entries)
+                if db is not None:
+                    cachedb.put_many(db, kind, entries)
 
     @contextlib.contextmanager
-    def _db(self, failing: str) -> Iterator[sqlite3.Connection]:
-        """The cache database for one step; a database error is logged as ``failing`` and the step skipped."""
-        try:
-            with cachedb.opened(self._folder()) as db:
+    def _db(self, failing: str) -> Iterator[sqlite3.Connection | None]:
+        """The cache database for one step, or ``None`` when it cannot be opened (its file is a folder, say); an
+        error opening it or in the step is logged as ``failing``, and the step goes on without the cache."""
+        with contextlib.ExitStack() as stack:
+            db: sqlite3.Connection | None = None
+            try:
+                db = stack.enter_context(cachedb.opened(self._folder()))
+            except (sqlite3.Error, OSError) as e:
+                self._log.warning("osqi: %s: %s", failing, e)
+            try:
                 yield db
-        except sqlite3.Error as e:
-            self._log.warning("osqi: %s: %s", failing, e)
+            except sqlite3.Error as e:
+                self._log.warning("osqi: %s: %s", failing, e)
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,8 @@ def _connect(path: Path | str, *, checked: bool = True) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous=NORMAL")
         if checked:
             conn.execute(_SCHEMA)
-            conn.execute("SELECT count(*) FROM entry").fetchone()
+            # Every column by name: a table of another shape is as damaged as a file that is no database.
+            conn.execute("SELECT count(*), max(kind), max(key), max(length(data)) FROM entry").fetchone()
     except BaseException:
         conn.close()
         raise

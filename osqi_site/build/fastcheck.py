@@ -10,12 +10,15 @@ compares them.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
+import io
 import pickle
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from osqi_site.build.cache import BuildCache
 from osqi_site.build.memo import found_or_made
@@ -150,7 +153,7 @@ def _through_cache(sources: Sequence[Source], project_root: Path, settings: Sett
             return _dump((checked, facts_of(checked, settings)))
 
         for i, blob in zip(todo, map_chunks(made, todo, parallel=parallel), strict=True):
-            results[i] = result = pickle.loads(blob)
+            results[i] = result = _load(blob)  # the same reader as for stored entries
             d = None if result[0].validated is None else result[0].validated.disclosure
             if d is not None:  # only a valid disclosure can be published, so kept
                 fresh[d.source] = (str(keys[i]), blob)
@@ -175,14 +178,37 @@ def _checked_here(source: Source, project_root: Path, settings: Settings) -> tup
 
 def _dump(result: tuple[FileChecked, Facts]) -> bytes:
     # Pickled: a result is a tree of the model's frozen dataclasses, and pickle keeps the one disclosure the
-    # validation and the facts share as one object. The cache folder is trusted as the code is (README).
+    # validation and the facts share as one object. Read back by _ResultUnpickler only.
     return pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+_MODEL_MODULES = frozenset({"osqi_site.core.model", "osqi_site.core.problems", "osqi_site.core.check",
+                            "osqi_site.core.validate", "osqi_site.core.alarms", "osqi_site.build.pipeline"})
+"""Where the classes of a check result live: only their dataclasses may be named by a stored result."""
+_DATETIME = frozenset({"date", "datetime", "timedelta", "timezone"})
+
+
+class _ResultUnpickler(pickle.Unpickler):
+    """Unpickles only what a check result is made of: the model's dataclasses and datetime's types.
+
+    Pickle can name and call any function: an entry that names anything else (``os.system``, say, in a cache
+    someone else wrote) is refused before it is looked up, so reading the cache never runs foreign code.
+    """
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == "datetime" and name in _DATETIME:
+            return super().find_class(module, name)
+        if module in _MODEL_MODULES:
+            found = super().find_class(module, name)
+            if isinstance(found, type) and dataclasses.is_dataclass(found):
+                return found
+        raise pickle.UnpicklingError(f"a check result does not hold {module}.{name}")
 
 
 def _load(data: bytes) -> tuple[FileChecked, Facts]:
     try:
-        result = pickle.loads(data)  # the build's own cache, trusted as its compiled templates are
-    except Exception as e:  # any unreadable entry is made again (BuildCache.through)
+        result = _ResultUnpickler(io.BytesIO(data)).load()
+    except Exception as e:  # any unreadable entry is made again
         raise ValueError(f"unreadable check result: {e}") from None
     if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], FileChecked)):
         raise ValueError("not a check result")

@@ -219,15 +219,20 @@ def read_source(root: Path) -> provenance.Source:
         raise BuildError(f"osqi: {e}") from None
 
 
-def committed_under(root: Path, folder: Path) -> list[str]:
-    """The files below ``folder`` that the git tree holding ``root`` tracks (none outside a git tree).
+def committed_in(folder: Path) -> list[str]:
+    """The files below ``folder`` that a git repository tracks, decided on its real path: whichever repository
+    holds it, reached through whatever links (none when it is missing or in no repository).
 
-    The build cache must never come from the repository: a build loads its compiled templates and check
-    results as code, so a pull request that committed a cache folder would run its own code in the build.
+    The build cache must never come from a repository: a build loads its compiled templates and check
+    results, so a pull request that committed a cache folder would have the build run what it planted.
     """
+    real = folder.resolve()
+    if not real.is_dir():
+        return []
     try:
-        done = subprocess.run(["git", "-C", str(root), "ls-files", "-z", "--", str(folder)], capture_output=True,
-                              timeout=60, check=False)
+        # Run inside the folder: git finds the repository holding it and lists only what lies below it.
+        done = subprocess.run(["git", "-C", str(real), "ls-files", "-z"], capture_output=True, timeout=60,
+                              check=False)
     except (OSError, subprocess.TimeoutExpired):
         return []
     if done.returncode != 0:
