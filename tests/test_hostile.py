@@ -245,3 +245,20 @@ def test_a_ctrl_c_while_the_cli_loads_is_one_line_and_exit_130(monkeypatch: pyte
     assert capsys.readouterr().err == "osqi-site: interrupted\n"
     scripts = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts["osqi-site"] == "osqi_site.launch:main"  # the command starts there
+
+
+@pytest.mark.parametrize("where", ["disclosures/2026/OSQI-2026-0009.md", "disclosures/2026/OSQI-2026-0002/pipe.txt",
+                                   "content/pipe.md"])
+def test_a_named_pipe_is_a_located_error_never_a_hang(tmp_path: Path, where: str) -> None:
+    # Reading a named pipe waits for a writer forever: check and build must refuse it without opening it.
+    root = make_project(tmp_path)
+    pipe = root / where
+    pipe.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(pipe)
+    site = tmp_path / "site"
+    for args in (["check"], ["build", "-d", str(site), "--as-of", AS_OF]):
+        done = _run(*args, "-f", str(root / "mkdocs.yml"))  # _run's timeout fails the test on a hang
+        out = done.stdout + done.stderr
+        assert done.returncode == 1, out
+        assert f"{where}:0: file: not a regular file" in out and "Traceback" not in out, out
+    assert not site.exists()
