@@ -612,3 +612,17 @@ def test_a_cache_dir_in_or_around_what_is_published_is_refused(project: Path, va
     err = capsys.readouterr().err
     assert f"cache_dir: {value} lies" in err and what in err and "Traceback" not in err
     assert not (project / value / "cache.sqlite3").exists()
+
+
+def test_a_disclosure_withheld_again_leaves_nothing_of_it_in_the_cache(project: Path, tmp_path: Path) -> None:
+    source = project / "disclosures" / "2026" / "OSQI-2026-0001.md"
+    text = source.read_text()
+    source.write_text(text.replace("title: Out-of-bounds read", "title: ZQXAGAIN Out-of-bounds read", 1))
+    assert build(project, tmp_path / "site") == 0
+    cache = project / ".osqi-cache"
+    assert any(b"ZQXAGAIN" in p.read_bytes() for p in cache.rglob("*") if p.is_file())  # kept while published
+    source.write_text(source.read_text().replace("embargo_until: 2026-01-15T12:00:00Z",
+                                                 "embargo_until: 2999-01-15T12:00:00Z"))
+    assert build(project, tmp_path / "site") == 0
+    leftovers = [p for p in cache.rglob("*") if p.is_file() and b"ZQXAGAIN" in p.read_bytes()]
+    assert leftovers == []

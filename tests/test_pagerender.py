@@ -23,7 +23,7 @@ from osqi_site.pages import convert
 
 
 def _html(project: Path) -> list[Path]:
-    return sorted((project / ".osqi-cache" / "html").glob("*.html"))
+    return sorted((project / ".osqi-cache" / "html").rglob("*.html"))
 
 
 def _theme(project: Path, **overrides: object) -> str:
@@ -155,18 +155,23 @@ def test_clock_change_with_a_warm_cache_publishes_and_withholds_exactly(project:
             assert CANARY.encode() not in data and b"OSQI-2026-0004" not in data, path
 
 
-def test_prune_keeps_what_was_used_and_recent(tmp_path: Path) -> None:
-    used, recent, old = (tmp_path / n for n in ("used.html", "recent.html", "old.html"))
-    for p in (used, recent, old):
-        p.write_text("x")
+def test_prune_keeps_what_this_kind_used_and_what_other_kinds_used_lately(tmp_path: Path) -> None:
     import os
 
+    own, other = tmp_path / "build", tmp_path / "preview"
+    own.mkdir()
+    other.mkdir()
+    used, unused = own / "used.html", own / "unused.html"
+    recent, old = other / "recent.html", other / "old.html"
+    legacy_recent, legacy_old = tmp_path / "recent.html", tmp_path / "old.html"  # beside them, as before kinds
     now = 10 * prerender.STALE_AFTER
-    os.utime(used, (0, 0))
-    os.utime(recent, (now - 10, now - 10))
-    os.utime(old, (0, 0))
-    prerender.prune(tmp_path, [used], now)
-    assert used.exists() and recent.exists() and not old.exists()
+    for p, when in ((used, 0), (unused, now - 10), (recent, now - 10), (old, 0), (legacy_recent, now - 10),
+                    (legacy_old, 0)):
+        p.write_text("x")
+        os.utime(p, (when, when))
+    prerender.prune(own, [used], now)
+    assert used.exists() and not unused.exists()  # this kind's own unused render goes at once, however young
+    assert recent.exists() and not old.exists() and legacy_recent.exists() and not legacy_old.exists()
 
 
 def test_meta_of_a_page_without_front_matter_is_empty() -> None:

@@ -396,7 +396,7 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         self._page_paths = []
         rendered = prerender.prerender(pages, config=config, nav=self.nav, env=env,
                                        doc_files=files.documentation_pages(inclusion=inclusion),
-                                       cache=self.cache.folder("html"),
+                                       cache=self.cache.folder(f"html/{self._render_kind()}"),
                                        parallel=self.command != "serve")
         log.debug("osqi: %d of %d generated pages rendered, the others from the cache", len(rendered), len(pages))
         if self.command == "serve" and rendered:
@@ -518,6 +518,10 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
                   for origin, group in groups for f in group]
         ours = {id(f) for f in (*attached, *self._content_files)}
         return content_gate.clashes((f.dest_uri for f in files if id(f) not in ours), placed, self.root)
+
+    def _render_kind(self) -> str:
+        """The kind of build whose renders are kept together (``prerender.prune``): build, preview or serve."""
+        return "preview" if self.preview else "serve" if self.command == "serve" else "build"
 
     def _cache_folder(self, root: Path, disclosures_dir: Path, config: MkDocsConfig) -> Path:
         """``cache_dir``, made and resolved; refused, in one line, where a cache must never be. Decided on real paths.

@@ -331,16 +331,26 @@ def _render_one(page: GeneratedPage, config: MkDocsConfig, nav: Navigation, env:
     partial.replace(page.rendered)
 
 
-def prune(cache: Path, used: Iterable[Path], now: float) -> None:
-    """Keep what this build used (touched, so it stays young) and anything another kind of build used lately."""
+def prune(own: Path, used: Iterable[Path], now: float) -> None:
+    """Keep in ``own`` (this kind of build's folder of renders) only what this build used, touched; in the folders
+    of the other kinds of build beside it (and files left beside them by versions before), what was used lately.
+
+    A kind of build deletes its own unused renders at once: a disclosure withheld again leaves no render of it
+    behind. Another kind's are kept a day, so that a build, a preview and a serve in turn still reuse theirs.
+    """
     used = set(used)
     for path in used:
         with contextlib.suppress(OSError):  # gone meanwhile: nothing to keep
             os.utime(path)
     limit = now - STALE_AFTER
-    for old in cache.glob("*"):
+    for old in own.glob("*"):
+        if old not in used:
+            with contextlib.suppress(OSError):
+                old.unlink()
+    others = [p for p in own.parent.glob("*") if p != own]
+    for old in [f for p in others for f in (p.glob("*") if p.is_dir() else [p])]:
         try:
-            if old not in used and old.stat().st_mtime < limit:
+            if old.stat().st_mtime < limit:
                 old.unlink()
         except OSError:
             pass
