@@ -603,8 +603,7 @@ def test_a_cache_dir_that_is_no_folder_is_one_line_not_a_traceback(project: Path
 
 
 @pytest.mark.parametrize(("value", "what"), [("content/cachex", "docs_dir"), ("theme/cachex", "theme.custom_dir"),
-                                             ("disclosures/cachex", "disclosures_dir"), (".", "the project folder"),
-                                             ("site/cachex", "the site folder")])
+                                             ("disclosures/cachex", "disclosures_dir"), (".", "the project folder")])
 def test_a_cache_dir_in_or_around_what_is_published_is_refused(project: Path, value: str, what: str,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     _with_cache_dir(project, value)
@@ -612,6 +611,15 @@ def test_a_cache_dir_in_or_around_what_is_published_is_refused(project: Path, va
     err = capsys.readouterr().err
     assert f"cache_dir: {value} lies" in err and what in err and "Traceback" not in err
     assert not (project / value / "cache.sqlite3").exists()
+
+
+def test_a_site_folder_in_or_around_the_cache_is_refused_by_the_transaction(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for site in (project / ".osqi-cache" / "site", project / "out"):
+        if site.name == "out":
+            _with_cache_dir(project, "out/cache")
+        assert build(project, site) == 1
+        assert "the cache_dir" in capsys.readouterr().err
 
 
 def test_a_disclosure_withheld_again_leaves_nothing_of_it_in_the_cache(project: Path, tmp_path: Path) -> None:

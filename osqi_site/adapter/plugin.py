@@ -536,9 +536,9 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
         if os.path.lexists(given) and not real.is_dir():
             raise PluginError(f"osqi: cache_dir: {name} is not a folder (a file, or a link to nothing); "
                               "delete it or name another cache_dir")
+        # The site folder is the transaction's to refuse (Transaction.begin): it may never be or hold cache_dir.
         sources = [("the project folder", root, False), ("docs_dir", Path(config.docs_dir).resolve(), True),
-                   ("disclosures_dir", disclosures_dir, True),
-                   ("the site folder", Path(config.site_dir).resolve(), True)]
+                   ("disclosures_dir", disclosures_dir, True)]
         theme = _theme_dir(config)
         if theme is not None:
             sources.append(("theme.custom_dir", theme.resolve(), True))
