@@ -28,6 +28,8 @@ TEMP_TAG = ".osqi-tmp-"
 (the site it replaced, being deleted). ``init``'s ``.gitignore`` ignores them."""
 LEGACY_TEMP = (".building-", ".old-")
 """What versions before TEMP_TAG called them."""
+REMOVE_CHUNK = 64
+"""Entries per task of ``_remove_tree``'s threads."""
 DEFERRED = (signal.SIGINT, signal.SIGTERM)
 """Signals held back while the destination is being replaced, so that Ctrl-C never leaves it missing."""
 
@@ -306,12 +308,16 @@ def _remove_tree(root: Path, threads: int = 4) -> None:
     """
     entries = [e for top in os.scandir(root) if top.is_dir(follow_symlinks=False) for e in os.scandir(top.path)]
 
-    def remove(entry: os.DirEntry[str]) -> None:
-        if entry.is_dir(follow_symlinks=False):
-            shutil.rmtree(entry.path)
-        else:
-            os.unlink(entry.path)
+    def remove(batch: list[os.DirEntry[str]]) -> None:
+        for entry in batch:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
 
+    # A run of entries per task, not one: handing out each of 18,000 files (a folder of OSV records, one of CVE
+    # records) as a task of its own cost a tenth of the removal.
+    batches = [entries[start:start + REMOVE_CHUNK] for start in range(0, len(entries), REMOVE_CHUNK)]
     with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(remove, entries))  # list(): an error in any of them is raised here
+        list(pool.map(remove, batches))  # list(): an error in any of them is raised here
     shutil.rmtree(root)
