@@ -634,3 +634,28 @@ def test_a_disclosure_withheld_again_leaves_nothing_of_it_in_the_cache(project: 
     assert build(project, tmp_path / "site") == 0
     leftovers = [p for p in cache.rglob("*") if p.is_file() and b"ZQXAGAIN" in p.read_bytes()]
     assert leftovers == []
+
+
+def test_a_build_at_an_earlier_clock_leaves_no_byte_of_what_it_withholds_in_the_cache(project: Path,
+                                                                                     tmp_path: Path) -> None:
+    # OSQI-2026-0004 (CANARY in its title) is public in July, withheld at the fixture's clock.
+    assert build(project, tmp_path / "july", as_of="2026-07-01T00:00:00Z") == 0
+    cache = project / ".osqi-cache"
+    assert any(CANARY.encode() in p.read_bytes() for p in cache.rglob("*") if p.is_file())
+    assert build(project, tmp_path / "site") == 0
+    # Deleted entries are overwritten in the database file and gone from its log, unused renders deleted.
+    assert [p for p in cache.rglob("*") if p.is_file() and CANARY.encode() in p.read_bytes()] == []
+
+
+@pytest.mark.parametrize("name", ["html", "html/build", "jinja"])
+def test_a_file_where_the_cache_keeps_a_folder_costs_time_only(project: Path, tmp_path: Path, name: str,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    assert build(project, tmp_path / "a") == 0
+    import shutil
+
+    in_the_way = project / ".osqi-cache" / name
+    shutil.rmtree(in_the_way)
+    in_the_way.write_text("x")
+    assert build(project, tmp_path / "b") == 0
+    assert "Traceback" not in capsys.readouterr().err
+    assert digest(tmp_path / "a") == digest(tmp_path / "b")

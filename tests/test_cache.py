@@ -208,6 +208,20 @@ def test_a_database_file_that_is_a_folder_is_a_warning_not_a_crash(tmp_path: Pat
     assert any("cache" in r.getMessage() for r in caplog.records)
 
 
+def test_a_pruned_entry_leaves_no_byte_of_itself_in_the_database_or_its_log(tmp_path: Path) -> None:
+    # A disclosure published at one clock and withheld at the next: its entries must not linger in free pages.
+    canary = b"ZQXPRUNED" * 2000  # large enough for overflow pages
+    cache = _opened(tmp_path)
+    cache.store("checked", {"gone": canary, "kept": b"public"})
+    cache.prune()
+    later = _opened(tmp_path)
+    later.store("checked", {}, found=["kept"])
+    later.prune()
+    files = [p for p in tmp_path.iterdir() if p.name.startswith(cachedb.NAME)]
+    assert files and not any(b"ZQXPRUNED" in p.read_bytes() for p in files)
+    assert later.lookup("checked", ["kept", "gone"]) == {"kept": b"public"}
+
+
 def test_prune_keeps_only_what_this_build_used(tmp_path: Path) -> None:
     Build(_opened(tmp_path)).run({"a": "one", "b": "two", "c": "three"})
     with cachedb.opened(tmp_path) as db:

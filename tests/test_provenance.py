@@ -158,24 +158,27 @@ def test_a_cache_committed_to_git_is_refused_before_the_build_loads_anything_fro
     _git(root, "commit", "-qm", "planted cache")
     assert build(root, site) == 1
     err = capsys.readouterr().err
-    assert "cache_dir: .osqi-cache holds files committed to git" in err and "git rm -r --cached" in err
+    assert "cache_dir: .osqi-cache is tracked by git" in err and "git rm -r --cached" in err
     assert {p: p.read_bytes() for p in site.rglob("*") if p.is_file()} == last_good
     _git(root, "rm", "-r", "-q", "--cached", ".osqi-cache")
     _git(root, "commit", "-qm", "cache untracked again")
     assert build(root, site) == 0
 
 
-def test_committed_in_decides_on_the_real_path_in_whichever_repository_holds_it(tmp_path: Path) -> None:
+def test_cache_refusal_decides_on_real_paths_in_whichever_repository_holds_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
     from osqi_site.build import finish
 
     root, _ = _repo(tmp_path)
     (root / "scratch").mkdir()
     (root / "scratch" / "untracked.txt").write_text("x")
-    assert finish.committed_in(root / "scratch") == []
-    assert finish.committed_in(root / "disclosures")  # tracked files are named
-    assert finish.committed_in(tmp_path / "missing") == []
+    assert finish.cache_refusal(root / "scratch") is None
+    assert finish.cache_refusal(tmp_path / "missing") is None  # made afresh
+    assert "is tracked by git" in str(finish.cache_refusal(root / "disclosures"))
     (root / "linked").symlink_to(root / "disclosures")  # an untracked link to a tracked folder
-    assert finish.committed_in(root / "linked") == finish.committed_in(root / "disclosures")
+    assert "is tracked by git" in str(finish.cache_refusal(root / "linked"))
     other = tmp_path / "other"
     other.mkdir()
     _git(other, "init", "-q")
@@ -183,7 +186,25 @@ def test_committed_in_decides_on_the_real_path_in_whichever_repository_holds_it(
     (other / "cache" / "cache.sqlite3").write_text("planted")
     _git(other, "add", "-A")
     _git(other, "commit", "-qm", "planted")
-    assert finish.committed_in(other / "cache") == ["cache.sqlite3"]
+    assert "is tracked by git" in str(finish.cache_refusal(other / "cache"))
+    # A committed link to a folder no repository tracks: the link itself is tracked.
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (root / "committed-link").symlink_to(outside)
+    _git(root, "add", "committed-link")
+    _git(root, "commit", "-qm", "link")
+    assert "is tracked by git" in str(finish.cache_refusal(root / "committed-link"))
+    # Inside an untracked cache: a link (into a repository, say) or a named pipe.
+    (root / "scratch" / "jinja").symlink_to(other / "cache")
+    assert "holds jinja" in str(finish.cache_refusal(root / "scratch"))
+    (root / "scratch" / "jinja").unlink()
+    os.mkfifo(root / "scratch" / "pipe")
+    assert "holds pipe" in str(finish.cache_refusal(root / "scratch"))
+    (root / "scratch" / "pipe").unlink()
+    # Git missing: refused inside a repository (it cannot say), accepted outside any.
+    monkeypatch.setenv("PATH", str(tmp_path / "no-tools"))
+    assert "git cannot tell" in str(finish.cache_refusal(root / "scratch"))
+    assert finish.cache_refusal(outside) is None
 
 
 def test_a_cache_dir_linked_or_elsewhere_is_refused_when_a_repository_tracks_it(tmp_path: Path) -> None:

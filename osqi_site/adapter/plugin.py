@@ -547,11 +547,8 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
                 raise PluginError(f"osqi: cache_dir: {name} lies {'in or ' if inside_too else ''}around {what}; "
                                   "a cache there would be published or read as content: name a folder of its own "
                                   "(the default is .osqi-cache)")
-        if committed := finish.committed_in(real):
-            raise PluginError(f"osqi: cache_dir: {name} holds files committed to git "
-                              f"({committed[0]}{' and more' if len(committed) > 1 else ''}); a build loads "
-                              "the cache's compiled templates and check results, so a cache must never "
-                              f"come from a repository: git rm -r --cached {name}")
+        if (why := finish.cache_refusal(given)) is not None:
+            raise PluginError(f"osqi: cache_dir: {name} {why}")
         try:
             real.mkdir(parents=True, exist_ok=True)
         except OSError as e:

@@ -60,8 +60,13 @@ class BuildCache:
             self._memory, self._verdicts, self._kept = {}, ("", frozenset()), {}
 
     def folder(self, name: str) -> Path:
-        """A folder of the cache that a step keeps files in (rendered pages, compiled templates), created."""
+        """A folder of the cache that a step keeps files in (rendered pages, compiled templates), created; a file in
+        its way (the cache is the build's own: anything there can be made again) is deleted first."""
         path = self._folder() / name
+        for step in [*reversed(Path(name).parents[:-1]), Path(name)]:
+            at = self._folder() / step
+            if os.path.lexists(at) and not at.is_dir():
+                at.unlink()
         path.mkdir(parents=True, exist_ok=True)
         return path
 
@@ -111,16 +116,15 @@ class BuildCache:
 
     def lookup(self, kind: str, keys: Iterable[str]) -> dict[str, bytes]:
         """The entries of ``kind`` stored under ``keys``, as stored (the caller reads them, and makes again what it
-        cannot); each key found counts as used by this build (``prune``)."""
-        found = self._read(kind, sorted(set(keys)))
-        self._keep.setdefault(kind, set()).update(found)
-        return found
+        cannot). Finding one does not keep it: only ``store`` says what this build used (``prune``)."""
+        return self._read(kind, sorted(set(keys)))
 
-    def store(self, kind: str, entries: Mapping[str, bytes]) -> None:
-        """Store ``entries`` (key → bytes) in one transaction, as used by this build; for what a build may keep only
-        once it knows more than when the entries were made (``fastcheck.keep``)."""
+    def store(self, kind: str, entries: Mapping[str, bytes], *, found: Iterable[str] = ()) -> None:
+        """Store ``entries`` (key → bytes) in one transaction; they and the entries ``found`` (by ``lookup``) are
+        what this build used of ``kind``, and ``prune`` deletes every other. For what a build may keep only once it
+        knows more than when the entries were made (``fastcheck.keep``)."""
         self._write(kind, len(entries), sorted(entries.items()))
-        self._keep.setdefault(kind, set()).update(entries)
+        self._keep.setdefault(kind, set()).update([*entries, *found])
 
     def kept(self, name: str, make: Callable[[], K]) -> K | None:
         """The object kept under ``name`` from one serve reload to the next (``make()`` the first time); ``None``
@@ -163,6 +167,7 @@ class BuildCache:
             if db is not None:
                 for kind, keep in sorted(self._keep.items()):
                     cachedb.keep_only(db, kind, keep)
+                cachedb.truncate_log(db)
         for legacy in LEGACY_FOLDERS:
             shutil.rmtree(self._folder() / legacy, ignore_errors=True)
 

@@ -61,6 +61,9 @@ def _connect(path: Path | str, *, checked: bool = True) -> sqlite3.Connection:
         # leaves a damaged database after a crash of the process, and spares a disk flush per transaction.
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
+        # A deleted entry's bytes are overwritten, not left in a free page: a disclosure published by one build
+        # and withheld by the next (an earlier clock) leaves nothing of it in the file.
+        conn.execute("PRAGMA secure_delete=ON")
         if checked:
             conn.execute(_SCHEMA)
             # Every column by name: a table of another shape is as damaged as a file that is no database.
@@ -124,3 +127,9 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def truncate_log(conn: sqlite3.Connection) -> None:
+    """Write the log into the database and empty it: old versions of pages (deleted entries) live on in the log
+    until then."""
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()

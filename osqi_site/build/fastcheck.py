@@ -41,9 +41,9 @@ class CheckedWithFacts(Checked):
     """For ``publication_problems``."""
     alarms: Mapping[str, AlarmFacts]
     """For ``alarms``."""
-    fresh: Mapping[str, tuple[str, bytes]] = field(default_factory=dict, compare=False, repr=False)
-    """``Disclosure.source`` → (``check_key``, pickled result) of each valid file checked now for a ``cache``, for
-    ``keep``."""
+    fresh: Mapping[str, tuple[str, bytes | None]] = field(default_factory=dict, compare=False, repr=False)
+    """``Disclosure.source`` → (``check_key``, pickled result) of each valid file checked through a ``cache``, for
+    ``keep``: the result is ``None`` when it was read from the cache."""
 
 
 Facts = tuple[Mentions, AlarmFacts] | None
@@ -76,7 +76,7 @@ def check(disclosures_dir: Path, project_root: Path, settings: Settings, *, para
         # The checks that need one valid disclosure at a time run here too, while it is at hand on every core.
         return _checked_here(source, project_root, settings)
 
-    fresh: dict[str, tuple[str, bytes]] = {}
+    fresh: dict[str, tuple[str, bytes | None]] = {}
     if memo is None and cache is not None:
         results = _through_cache(listing.sources, project_root, settings, cache, code, fresh, parallel=parallel)
     elif memo is None:
@@ -101,7 +101,9 @@ def keep(cache: BuildCache, checked: CheckedWithFacts, pub: gate.Publication) ->
     no withheld, draft or invalid disclosure, and none whose file holds a revision the gate kept back."""
     checked_as = {d.source: d for d in checked.disclosures}
     kept = [checked.fresh[d.source] for d in pub.public if d.source in checked.fresh and checked_as.get(d.source) is d]
-    cache.store(KIND, dict(kept))
+    # Entries found but not kept now (a disclosure withheld at this clock) are pruned: deleted and overwritten.
+    cache.store(KIND, {key: blob for key, blob in kept if blob is not None},
+                found=[key for key, blob in kept if blob is None])
 
 
 def facts_of(checked: FileChecked, settings: Settings) -> Facts:
@@ -123,7 +125,7 @@ def check_key(source: Source, raw: bytes, project_root: Path, settings: Settings
 
 
 def _through_cache(sources: Sequence[Source], project_root: Path, settings: Settings, cache: BuildCache,
-                   code: str, fresh: dict[str, tuple[str, bytes]], *,
+                   code: str, fresh: dict[str, tuple[str, bytes | None]], *,
                    parallel: bool) -> list[tuple[FileChecked, Facts]]:
     """Each file's result from ``cache``, or checked now on every core; ``fresh`` gets the key and pickled
     result of each file checked now (``keep`` decides which to keep).
@@ -141,7 +143,10 @@ def _through_cache(sources: Sequence[Source], project_root: Path, settings: Sett
         for i, key in enumerate(keys):
             if key is not None and key in stored:
                 with contextlib.suppress(ValueError):  # unreadable: checked again below
-                    results[i] = _load(stored[key])
+                    results[i] = found = _load(stored[key])
+                    d = None if found[0].validated is None else found[0].validated.disclosure
+                    if d is not None:
+                        fresh[d.source] = (key, None)
         del stored
         todo = [i for i in range(len(sources)) if i not in results and raw[i] is not None]
 

@@ -219,25 +219,64 @@ def read_source(root: Path) -> provenance.Source:
         raise BuildError(f"osqi: {e}") from None
 
 
-def committed_in(folder: Path) -> list[str]:
-    """The files below ``folder`` that a git repository tracks, decided on its real path: whichever repository
-    holds it, reached through whatever links (none when it is missing or in no repository).
+def cache_refusal(given: Path) -> str | None:
+    """Why the cache folder named ``given`` must not be used, or ``None``; decided on real paths, failing closed.
 
-    The build cache must never come from a repository: a build loads its compiled templates and check
-    results, so a pull request that committed a cache folder would have the build run what it planted.
+    A build loads the cache's compiled templates and check results, so the cache must be the build's own: not
+    tracked by any repository (itself, a link to it, or the real folder, in whichever repository holds it), and
+    holding only plain files and folders (a link could lead into a repository; a named pipe would hang a read).
+    When a repository holds it and git cannot say what it tracks (git missing, or refusing a folder another
+    user owns), it is refused too.
     """
-    real = folder.resolve()
+    real = given.resolve()
     if not real.is_dir():
-        return []
+        return None  # made afresh by the build: nothing in it yet
+    for where, names in ((given.parent.resolve(), [given.name]), (real, [])):
+        tracked, failure = _tracked(where, names)
+        if failure is not None:
+            return failure
+        if tracked:
+            more = " and more" if len(tracked) > 1 else ""
+            return (f"is tracked by git ({tracked[0]}{more}); a build loads the cache's compiled templates and check "
+                    "results, so a cache must never come from a repository: remove it from the repository "
+                    "(git rm -r --cached)")
+    odd = _not_plain(real)
+    if odd is not None:
+        return (f"holds {odd}, which a build never makes there (a link, or a named pipe, socket or device): delete the "
+                "cache folder; the next build makes it again")
+    return None
+
+
+def _tracked(where: Path, names: list[str]) -> tuple[list[str], str | None]:
+    """What git tracks at ``names`` in ``where`` (all below it when none), or why that cannot be known."""
     try:
-        # Run inside the folder: git finds the repository holding it and lists only what lies below it.
-        done = subprocess.run(["git", "-C", str(real), "ls-files", "-z"], capture_output=True, timeout=60,
-                              check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return []
+        done = subprocess.run(["git", "-C", str(where), "ls-files", "-z", "--", *names], capture_output=True,
+                              timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        if not any((folder / ".git").exists() for folder in (where, *where.parents)):
+            return [], None  # no repository holds it: nothing can be tracked
+        return [], f"lies in a git repository, and git cannot tell what it tracks: {e}"
     if done.returncode != 0:
-        return []
-    return sorted(name.decode("utf-8", "backslashreplace") for name in done.stdout.split(b"\0") if name)
+        said = done.stderr.decode("utf-8", "replace").strip()
+        if "not a git repository" in said:
+            return [], None
+        first = said.splitlines()[0] if said else f"git exited with {done.returncode}"
+        return [], f"lies in a git repository, and git cannot tell what it tracks: {first}"
+    return sorted(n.decode("utf-8", "backslashreplace") for n in done.stdout.split(b"\0") if n), None
+
+
+def _not_plain(root: Path) -> str | None:
+    """The first entry below ``root`` that is neither a plain file nor a folder (links are not followed)."""
+    todo = [str(root)]
+    while todo:
+        with os.scandir(todo.pop()) as entries:
+            for entry in entries:
+                if entry.is_symlink() or not (entry.is_dir(follow_symlinks=False)
+                                              or entry.is_file(follow_symlinks=False)):
+                    return os.path.relpath(entry.path, root)
+                if entry.is_dir(follow_symlinks=False):
+                    todo.append(entry.path)
+    return None
 
 
 def dist_version(name: str) -> str:
