@@ -216,3 +216,45 @@ def test_a_cache_dir_linked_or_elsewhere_is_refused_when_a_repository_tracks_it(
     _git(root, "commit", "-qm", "planted cache")
     (root / ".osqi-cache").symlink_to(root / "committed-cache")  # untracked itself
     assert build(root, site) == 1
+
+
+def test_cache_refusal_ignores_git_variables_and_refuses_when_a_broken_repository_holds_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from osqi_site.build import finish
+
+    root, _ = _repo(tmp_path)
+    (root / "planted").mkdir()
+    (root / "planted" / "jinja.cache").write_text("planted")
+    _git(root, "add", "-f", "planted")
+    _git(root, "commit", "-qm", "planted")
+    for name, value in (("GIT_DIR", str(tmp_path / "nowhere")), ("GIT_INDEX_FILE", str(tmp_path / "noindex")),
+                        ("GIT_DIR", str(root / ".git"))):
+        monkeypatch.setenv(name, value)  # as inside a git hook, or set by whoever runs the build
+        assert "is tracked by git (planted/jinja.cache)" in str(finish.cache_refusal(root / "planted"))
+        monkeypatch.delenv(name)
+    (root / ".git" / "HEAD").rename(root / ".git" / "HEAD.bak")  # a repository git no longer reads
+    assert "git cannot tell" in str(finish.cache_refusal(root / "planted"))
+
+
+def test_a_tracked_name_is_shown_on_one_line_without_terminal_codes(tmp_path: Path) -> None:
+    from osqi_site.build import finish
+
+    root, _ = _repo(tmp_path)
+    (root / "planted").mkdir()
+    (root / "planted" / "a\n\x1b[31mRED").write_text("x")
+    _git(root, "add", "-f", "planted")
+    _git(root, "commit", "-qm", "planted")
+    why = str(finish.cache_refusal(root / "planted"))
+    assert "is tracked by git" in why and "\n" not in why and "\x1b" not in why
+
+
+def test_any_cache_dir_is_ignored_by_git_whatever_its_name(tmp_path: Path) -> None:
+    root, _ = _repo(tmp_path)
+    config = root / "mkdocs.yml"
+    config.write_text(config.read_text().replace("      embargo_register: true",
+                                                 "      embargo_register: true\n      cache_dir: mycache", 1))
+    _git(root, "commit", "-qam", "cache_dir")
+    assert build(root, tmp_path / "site") == 0
+    assert (root / "mycache" / "cache.sqlite3").exists()
+    assert "mycache" not in _git(root, "status", "--porcelain", "--untracked-files=all")
+    assert build(root, tmp_path / "site") == 0  # its own .gitignore is a plain file the refusal accepts

@@ -551,6 +551,11 @@ class OsqiPlugin(BasePlugin[OsqiConfig]):
             raise PluginError(f"osqi: cache_dir: {name} {why}")
         try:
             real.mkdir(parents=True, exist_ok=True)
+            ignore = real / ".gitignore"
+            if not ignore.is_file():
+                # Whatever the folder is called and whatever the project ignores, git never offers to add the
+                # cache (a preview's embargoed renders, say) to a commit.
+                ignore.write_text("# The osqi build cache: never to be committed.\n*\n", encoding="utf-8")
         except OSError as e:
             raise PluginError(f"osqi: cache_dir: {name} cannot be made: {e.strerror or e}") from None
         return real

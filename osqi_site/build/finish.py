@@ -237,32 +237,39 @@ def cache_refusal(given: Path) -> str | None:
             return failure
         if tracked:
             more = " and more" if len(tracked) > 1 else ""
-            return (f"is tracked by git ({tracked[0]}{more}); a build loads the cache's compiled templates and check "
-                    "results, so a cache must never come from a repository: remove it from the repository "
-                    "(git rm -r --cached)")
+            return (f"is tracked by git ({_printable(tracked[0])}{more}); a build loads the cache's compiled "
+                    "templates and check results, so a cache must never come from a repository: remove it from the "
+                    "repository (git rm -r --cached)")
     odd = _not_plain(real)
     if odd is not None:
-        return (f"holds {odd}, which a build never makes there (a link, or a named pipe, socket or device): delete the "
-                "cache folder; the next build makes it again")
+        return (f"holds {_printable(odd)}, which a build never makes there (a link, or a named pipe, socket or "
+                "device): delete the cache folder; the next build makes it again")
     return None
 
 
 def _tracked(where: Path, names: list[str]) -> tuple[list[str], str | None]:
     """What git tracks at ``names`` in ``where`` (all below it when none), or why that cannot be known."""
+    # Git's own variables (set inside hooks, or by whoever runs the build) would point it at another repository or
+    # index; it must look only at the folders themselves.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    held = any(os.path.lexists(folder / ".git") for folder in (where, *where.parents))
     try:
         done = subprocess.run(["git", "-C", str(where), "ls-files", "-z", "--", *names], capture_output=True,
-                              timeout=60, check=False)
+                              timeout=60, check=False, env=env)
     except (OSError, subprocess.TimeoutExpired) as e:
-        if not any((folder / ".git").exists() for folder in (where, *where.parents)):
-            return [], None  # no repository holds it: nothing can be tracked
-        return [], f"lies in a git repository, and git cannot tell what it tracks: {e}"
+        return [], None if not held else f"lies in a git repository, and git cannot tell what it tracks: {e}"
     if done.returncode != 0:
+        if not held:
+            return [], None  # no repository holds it: nothing can be tracked
         said = done.stderr.decode("utf-8", "replace").strip()
-        if "not a git repository" in said:
-            return [], None
         first = said.splitlines()[0] if said else f"git exited with {done.returncode}"
-        return [], f"lies in a git repository, and git cannot tell what it tracks: {first}"
+        return [], f"lies in a git repository, and git cannot tell what it tracks: {_printable(first)}"
     return sorted(n.decode("utf-8", "backslashreplace") for n in done.stdout.split(b"\0") if n), None
+
+
+def _printable(text: str) -> str:
+    """``text`` on one line, every character a terminal would act on written as an escape."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _not_plain(root: Path) -> str | None:
