@@ -160,6 +160,8 @@ def _tree(root: Path) -> dict[str, bytes]:
 def test_the_destination_is_never_a_source_folder(project: Path, command: str, where: str, what: str,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     (project / "via-link").symlink_to("disclosures")
+    # A real repository: a .git git cannot read would have the build refuse the cache folder first.
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
     for folder in (".osqi-cache", ".git", "theme/partials"):
         (project / folder).mkdir(parents=True, exist_ok=True)
         (project / folder / "keep").write_text("a source\n")
@@ -170,7 +172,9 @@ def test_the_destination_is_never_a_source_folder(project: Path, command: str, w
     assert what in err and "Traceback" not in err
     after = _tree(project.parent)
     assert {k: after.get(k) for k in before} == before  # nothing deleted or changed
-    assert [k for k in after if k not in before] in ([], ["proj/.osqi-cache/cache.sqlite3"])  # no site written
+    # No site written: at most the cache's own files.
+    assert [k for k in after if k not in before] in (
+        [], ["proj/.osqi-cache/cache.sqlite3"], ["proj/.osqi-cache/.gitignore", "proj/.osqi-cache/cache.sqlite3"])
 
 
 def test_a_source_folder_is_refused_by_its_real_path(project: Path, tmp_path: Path,
