@@ -196,10 +196,10 @@ def test_cache_refusal_decides_on_real_paths_in_whichever_repository_holds_them(
     assert "is tracked by git" in str(finish.cache_refusal(root / "committed-link"))
     # Inside an untracked cache: a link (into a repository, say) or a named pipe.
     (root / "scratch" / "jinja").symlink_to(other / "cache")
-    assert "holds jinja" in str(finish.cache_refusal(root / "scratch"))
+    assert "holds 'jinja'" in str(finish.cache_refusal(root / "scratch"))
     (root / "scratch" / "jinja").unlink()
     os.mkfifo(root / "scratch" / "pipe")
-    assert "holds pipe" in str(finish.cache_refusal(root / "scratch"))
+    assert "holds 'pipe'" in str(finish.cache_refusal(root / "scratch"))
     (root / "scratch" / "pipe").unlink()
     # Git missing: refused inside a repository (it cannot say), accepted outside any.
     monkeypatch.setenv("PATH", str(tmp_path / "no-tools"))
@@ -230,7 +230,7 @@ def test_cache_refusal_ignores_git_variables_and_refuses_when_a_broken_repositor
     for name, value in (("GIT_DIR", str(tmp_path / "nowhere")), ("GIT_INDEX_FILE", str(tmp_path / "noindex")),
                         ("GIT_DIR", str(root / ".git"))):
         monkeypatch.setenv(name, value)  # as inside a git hook, or set by whoever runs the build
-        assert "is tracked by git (planted/jinja.cache)" in str(finish.cache_refusal(root / "planted"))
+        assert "is tracked by git ('planted/jinja.cache')" in str(finish.cache_refusal(root / "planted"))
         monkeypatch.delenv(name)
     (root / ".git" / "HEAD").rename(root / ".git" / "HEAD.bak")  # a repository git no longer reads
     assert "git cannot tell" in str(finish.cache_refusal(root / "planted"))

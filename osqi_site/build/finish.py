@@ -20,6 +20,7 @@ from osqi_site.build import leakscan, verdicts
 from osqi_site.build.pipeline import SiteOutput
 from osqi_site.core import gate
 from osqi_site.core.problems import BuildError
+from osqi_site.core.sanitize import shown
 from osqi_site.core.settings import Settings
 from osqi_site.formats import checksums, securitytxt
 from osqi_site.pages import projects
@@ -237,12 +238,12 @@ def cache_refusal(given: Path) -> str | None:
             return failure
         if tracked:
             more = " and more" if len(tracked) > 1 else ""
-            return (f"is tracked by git ({_printable(tracked[0])}{more}); a build loads the cache's compiled "
+            return (f"is tracked by git ({shown(tracked[0])}{more}); a build loads the cache's compiled "
                     "templates and check results, so a cache must never come from a repository: remove it from the "
                     "repository (git rm -r --cached)")
     odd = _not_plain(real)
     if odd is not None:
-        return (f"holds {_printable(odd)}, which a build never makes there (a link, or a named pipe, socket or "
+        return (f"holds {shown(odd)}, which a build never makes there (a link, or a named pipe, socket or "
                 "device): delete the cache folder; the next build makes it again")
     return None
 
@@ -263,13 +264,8 @@ def _tracked(where: Path, names: list[str]) -> tuple[list[str], str | None]:
             return [], None  # no repository holds it: nothing can be tracked
         said = done.stderr.decode("utf-8", "replace").strip()
         first = said.splitlines()[0] if said else f"git exited with {done.returncode}"
-        return [], f"lies in a git repository, and git cannot tell what it tracks: {_printable(first)}"
+        return [], f"lies in a git repository, and git cannot tell what it tracks: {shown(first)}"
     return sorted(n.decode("utf-8", "backslashreplace") for n in done.stdout.split(b"\0") if n), None
-
-
-def _printable(text: str) -> str:
-    """``text`` on one line, every character a terminal would act on written as an escape."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _not_plain(root: Path) -> str | None:
