@@ -78,7 +78,7 @@ def check(disclosures_dir: Path, project_root: Path, settings: Settings, *, para
 
     fresh: dict[str, tuple[str, bytes | None]] = {}
     if memo is None and cache is not None:
-        results = _through_cache(listing.sources, project_root, settings, cache, code, fresh, parallel=parallel)
+        results = _via_cache(listing.sources, project_root, settings, cache, code, fresh, parallel=parallel)
     elif memo is None:
         results = map_chunks(one, listing.sources, parallel=parallel, pause_gc=True)
     else:
@@ -113,7 +113,7 @@ def facts_of(checked: FileChecked, settings: Settings) -> Facts:
 
 
 KIND = "checked"
-"""The build cache's kind (``BuildCache.through``) for each file's result."""
+"""The build cache's kind (``BuildCache.lookup`` and ``store``) for each file's result."""
 
 
 def check_key(source: Source, raw: bytes, project_root: Path, settings: Settings, code: str) -> str:
@@ -124,7 +124,7 @@ def check_key(source: Source, raw: bytes, project_root: Path, settings: Settings
     return hashlib.sha256(described + raw).hexdigest()
 
 
-def _through_cache(sources: Sequence[Source], project_root: Path, settings: Settings, cache: BuildCache,
+def _via_cache(sources: Sequence[Source], project_root: Path, settings: Settings, cache: BuildCache,
                    code: str, fresh: dict[str, tuple[str, bytes | None]], *,
                    parallel: bool) -> list[tuple[FileChecked, Facts]]:
     """Each file's result from ``cache``, or checked now on every core; ``fresh`` gets the key and pickled
