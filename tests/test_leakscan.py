@@ -277,6 +277,28 @@ def test_every_default_ignorable_code_point_is_removed() -> None:
         assert leakscan.normalise(f"a{chr(c)}b") == "ab", hex(c)
 
 
+_ID_TEXT = st.lists(st.sampled_from(["osqi", "OSQI", "osq", "qi", "xosqi", "_", "-", " ", "\n", "/", "2026", "0004",
+                                      "00049", "1", "a", "é", "٣", "\u2011"]), max_size=12).map("".join)
+
+
+@given(_ID_TEXT)
+@example("xosqi-2026-0004 osqi-2026-0005").via("a prefix glued to a letter, then a real one")
+@example("_osqi_2026_0004").via("an underscore before the prefix is no letter")
+def test_the_id_pattern_finds_what_its_look_behind_first_form_finds(text: str) -> None:
+    # The pattern puts the prefix first (C-speed search) and looks behind it; this is the plain reading.
+    plain = re.compile(r"(?<![^\W_])osqi[\W_]*([0-9]{4})[\W_]*([0-9]{4,})(?![0-9])")
+    assert leakscan.id_pattern("OSQI").findall(text) == plain.findall(text)
+
+
+@given(st.lists(_ID_TEXT | _TEXT, max_size=6))
+@example(["a OSQI-2026-0004", "b"]).via("the fast path, ID in the first text")
+@example(["x", "OSQI-2026-0004"]).via("the fast path, ID in the last text")
+@example(["x%", "OSQI-2026-0004"]).via("the slow path")
+def test_any_ids_in_is_true_whenever_one_text_mentions_an_id(texts: list[str]) -> None:
+    if any(leakscan.ids_in(t, "OSQI") for t in texts):
+        assert leakscan.any_ids_in(texts, "OSQI")
+
+
 def test_mentions_cover_every_published_field() -> None:
     base = Disclosure(id="OSQI-2026-0001", title="A title", embargo_until=None, body="", source="d/x.md")
     for changed, field in [

@@ -65,8 +65,7 @@ def mentions(d: Disclosure, settings: Settings) -> Mentions:
     """The IDs one disclosure mentions, looked at alone: what ``publication_problems`` does for each."""
     found = [(line, "body", ident) for line, ident in leakscan.mention_lines(d.body, d.body_line, settings.id_prefix)]
     fields = [(name, text) for name, text in leakscan.text_fields(d) if name != "id"]
-    # All fields at once first (most mention nothing); FIELD_BREAK keeps their normal forms apart.
-    if leakscan.ids_in(leakscan.FIELD_BREAK.join(text for _, text in fields), settings.id_prefix):
+    if leakscan.any_ids_in((text for _, text in fields), settings.id_prefix):  # all at once: most mention none
         for name, text in fields:
             found.extend((1, name, ident) for ident in leakscan.ids_in(text, settings.id_prefix))
     return Mentions(d, tuple(found))
