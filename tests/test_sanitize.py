@@ -298,13 +298,18 @@ def test_the_space_is_the_only_printable_white_space() -> None:
     assert [c for c in map(chr, range(sys.maxunicode + 1)) if c.isprintable() and c.isspace()] == [" "]
 
 
-@given(st.lists(st.sampled_from(["h", "t", "p", "s", ":", "/", ".", "a", "x", "[", "]", "@", "?", "#", " ", "\t",
+@given(st.lists(st.sampled_from(["h", "t", "p", "s", ":", "/", ".", "a", "x", "A", "0", "-", "_", "8080", "[", "]",
+                                 "@", "?", "#", " ", "\t",
                                  "\n", "\u00a0", "\u2003", "\u200b", "\x00", "\x85", "%", "localhost", "http://",
                                  "https://"]), max_size=30).map("".join)
        .map(lambda rest: rest if rest.startswith("h") else "https://" + rest) | st.text(max_size=30))
 @example("https://example.org/a b")
 @example("https://example.org/\u2003")
 @example("https://example.org/\n")
+@example("http://LOCALHOST/").via("a host urlsplit lower-cases")
+@example("https://x@localhost/").via("a user before the host")
+@example("https://example.org:8080/").via("a port")
+@example("https://localhost").via("a host alone")
 @settings(max_examples=2000)
 def test_http_url_problem_equals_the_plain_rule(url: str) -> None:
     assert sanitize.http_url_problem(url) == _plain_http_url_problem(url)
