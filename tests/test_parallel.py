@@ -509,6 +509,16 @@ def test_pause_gc_holds_the_collector_only_while_mapping(flag: bool) -> None:
     assert gc.isenabled()
 
 
+@pytest.mark.parametrize("flag", [True, False])
+def test_pause_gc_holds_the_collector_in_the_workers_too(flag: bool) -> None:
+    alone = _others_ended()  # an earlier test's pool may still be closing down: map_chunks would not fork
+    seen = pool.map_chunks(lambda _: (os.getpid(), gc.isenabled()), list(range(pool.MIN_ITEMS * 2)), pause_gc=flag)
+    if (os.cpu_count() or 1) < 2 or not alone:
+        pytest.skip("no workers forked here")
+    assert {pid for pid, _ in seen} - {os.getpid()}, "the items ran in this process"
+    assert {enabled for _, enabled in seen} == {not flag}
+
+
 def test_map_chunks_inside_a_worker_stays_in_that_worker() -> None:
     def inner(_: int) -> tuple[int, set[int]]:
         return os.getpid(), {pid for _, pid in pool.map_chunks(_pid, list(range(pool.MIN_ITEMS)))}

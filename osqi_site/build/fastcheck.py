@@ -157,7 +157,7 @@ def _via_cache(sources: Sequence[Source], project_root: Path, settings: Settings
             # Pickled here, where it is made: it crosses back to this process as these bytes anyway.
             return _dump((checked, facts_of(checked, settings)))
 
-        for i, blob in zip(todo, map_chunks(made, todo, parallel=parallel), strict=True):
+        for i, blob in zip(todo, map_chunks(made, todo, parallel=parallel, pause_gc=True), strict=True):
             results[i] = result = _load(blob)  # the same reader as for stored entries
             d = None if result[0].validated is None else result[0].validated.disclosure
             if d is not None:  # only a valid disclosure can be published, so kept
