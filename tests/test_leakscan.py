@@ -247,6 +247,27 @@ def test_a_marker_respelled_any_way_and_embedded_is_found(marker: str, data: st.
     assert leakscan.find_leaks({"f": text.encode()}, [marker]) == [f"f: {marker}"]
 
 
+def test_the_shipped_character_tables_are_those_made_from_this_pythons_unicode_data() -> None:
+    # When it fails after a Python upgrade, write the file again:
+    #   python -c "from osqi_site.build import leakscan as L; L.TABLE_DATA.write_text(L.table_text(L.made_tables()))"
+    assert leakscan.TABLE_DATA.read_text(encoding="ascii") == leakscan.table_text(leakscan.made_tables())
+    made, read = leakscan._from_chars(leakscan.made_tables()), leakscan._tables.__wrapped__()  # type: ignore[attr-defined]
+    assert (read.invisible.pattern, read.astral_invisible, read.dashes.pattern, read.second_halves) == \
+        (made.invisible.pattern, made.astral_invisible, made.dashes.pattern, made.second_halves)
+
+
+@pytest.mark.parametrize("text", ["unicode 1.0.0\ninvisible 0\ndashes 2D\nsecond_halves 301\n", "", "unicode"])
+def test_character_tables_of_another_unicode_or_unreadable_are_made_here(
+        text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shipped = tmp_path / "tables.txt"
+    shipped.write_text(text.replace("1.0.0", "1.0.0" if text.startswith("unicode 1") else unicodedata.unidata_version))
+    monkeypatch.setattr(leakscan, "TABLE_DATA", shipped)
+    made = leakscan._from_chars(leakscan.made_tables())
+    read = leakscan._tables.__wrapped__()  # type: ignore[attr-defined]
+    assert (read.invisible.pattern, read.dashes.pattern, read.second_halves) == \
+        (made.invisible.pattern, made.dashes.pattern, made.second_halves)
+
+
 def test_character_tables_are_complete_over_every_code_point() -> None:
     """The short walk over planes 0, 1 and 14 finds every assigned invisible and every dash character there is;
     beyond them only unassigned code points are invisible, and the normal form removes those by category."""

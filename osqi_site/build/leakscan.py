@@ -201,27 +201,75 @@ def is_dash(c: str) -> bool:
 
 @functools.cache
 def _tables() -> _Tables:
+    """The tables, read from ``TABLE_DATA`` when it was made from this Python's Unicode data, else made here.
+
+    Making them walks 135,000 code points (a tenth of a second), in every process that folds non-ASCII text:
+    each worker of a check. tests/test_leakscan.py holds the file to what ``made_tables`` makes."""
+    try:
+        lines = TABLE_DATA.read_text(encoding="ascii").splitlines()
+    except (OSError, UnicodeDecodeError):
+        lines = []
+    listed = dict(line.split(" ", 1) for line in lines if line and not line.startswith("#") and " " in line)
+    if listed.get("unicode") != unicodedata.unidata_version or set(listed) != {"unicode", *_TABLE_NAMES}:
+        return _from_chars(made_tables())
+    return _from_chars({name: _chars(listed[name]) for name in _TABLE_NAMES})
+
+
+TABLE_DATA = Path(__file__).parents[1] / "data" / "unicode-tables.txt"
+"""``made_tables`` for one version of Unicode, as ranges of code points (written by ``table_text``)."""
+_TABLE_NAMES = ("invisible", "dashes", "second_halves")
+
+
+def made_tables() -> dict[str, list[str]]:
+    """The characters of each table, sorted, found by walking planes 0, 1 and 14 (see ``_PLANES``)."""
     invisible = [chr(c) for plane in _PLANES for c in plane if is_invisible(chr(c))]
-    astral = frozenset(c for c in invisible if c >= _ASTRAL)
     dashes = [chr(c) for plane in _PLANES for c in plane if is_dash(chr(c))]
     halves = {chr(int(d[1], 16)) for plane in _PLANES for c in plane
               if len(d := unicodedata.decomposition(chr(c)).split()) == 2 and not d[0].startswith("<")}
     hangul = {chr(c) for c in (*range(0x1100, 0x1200), *range(0xD7B0, 0xD800))
               if unicodedata.name(chr(c), "").startswith(("HANGUL JUNGSEONG", "HANGUL JONGSEONG"))}
-    return _Tables(re.compile(_char_class(c for c in invisible if c < _ASTRAL)), astral,
-                   re.compile(_char_class(dashes)), frozenset(halves | hangul))
+    return {"invisible": invisible, "dashes": dashes, "second_halves": sorted(halves | hangul)}
 
 
-def _char_class(chars: Iterable[str]) -> str:
-    """A regex class of ``chars`` written as ranges: a class of single characters is slow to match."""
-    points = sorted(ord(c) for c in chars)
+def table_text(tables: Mapping[str, list[str]]) -> str:
+    """``TABLE_DATA``'s text for ``tables`` (``made_tables``) and this Python's Unicode version."""
+    ranges = {name: " ".join(f"{a:X}" if a == b else f"{a:X}-{b:X}" for a, b in _ranges(tables[name]))
+              for name in _TABLE_NAMES}
+    return (f"# Made by osqi_site.build.leakscan.made_tables from Python's unicodedata; tests/test_leakscan.py says\n"
+            f"# how to write it again. Code points in hex, ranges inclusive.\nunicode {unicodedata.unidata_version}\n"
+            + "".join(f"{name} {ranges[name]}\n" for name in _TABLE_NAMES))
+
+
+def _chars(ranges: str) -> list[str]:
+    out: list[str] = []
+    for item in ranges.split():
+        first, _, last = item.partition("-")
+        out.extend(map(chr, range(int(first, 16), int(last or first, 16) + 1)))
+    return out
+
+
+def _from_chars(tables: Mapping[str, list[str]]) -> _Tables:
+    invisible = tables["invisible"]
+    return _Tables(re.compile(_char_class(c for c in invisible if c < _ASTRAL)),
+                   frozenset(c for c in invisible if c >= _ASTRAL), re.compile(_char_class(tables["dashes"])),
+                   frozenset(tables["second_halves"]))
+
+
+def _ranges(chars: Iterable[str]) -> list[list[int]]:
+    """Sorted code points as ``[first, last]`` runs."""
     ranges: list[list[int]] = []
-    for p in points:
+    for p in sorted(map(ord, chars)):
         if ranges and ranges[-1][1] == p - 1:
             ranges[-1][1] = p
         else:
             ranges.append([p, p])
-    return "[" + "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in ranges) + "]"
+    return ranges
+
+
+def _char_class(chars: Iterable[str]) -> str:
+    """A regex class of ``chars`` written as ranges: a class of single characters is slow to match."""
+    return "[" + "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "")
+                         for a, b in _ranges(chars)) + "]"
 
 
 # Look-alike letters and digits from other scripts (Unicode Technical Standard #39, confusables.txt) read as
