@@ -20,7 +20,7 @@ from factory import (
     line_of,
     write_disclosure,
 )
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from packageurl import PackageURL
 
@@ -588,6 +588,16 @@ def test_a_draft_may_keep_placeholder_versions_until_it_is_not_a_draft() -> None
     assert problems == [] and draft is not None
     _, problems = _validate_text(disclosure_text(draft=False, affected=affected))
     assert [p.field for p in problems] == ["affected[0].ranges[0]"]
+
+
+@settings(max_examples=1000)
+@given(st.from_regex(validate._PLAIN_PURL, fullmatch=True))
+@example("pkg:npm/%40scope/name").via("an npm scope")
+@example("pkg:golang/github.com/a.b/c_d").via("a Go module path")
+def test_every_purl_accepted_without_the_library_is_one_the_library_accepts_as_written(purl: str) -> None:
+    parsed = PackageURL.from_string(purl)
+    assert parsed.version is None and not parsed.qualifiers and parsed.subpath is None
+    assert parsed.to_string() == purl
 
 
 _PURL_PIECES = st.sampled_from(["pkg:", "pypi", "npm", "PyPI", "/", "//", "libfoo", "Lib_Foo", "@", "%40", "%zz",
