@@ -251,7 +251,7 @@ def test_the_shipped_character_tables_are_those_made_from_this_pythons_unicode_d
     # When it fails after a Python upgrade, write the file again:
     #   python -c "from osqi_site.build import leakscan as L; L.TABLE_DATA.write_text(L.table_text(L.made_tables()))"
     assert leakscan.TABLE_DATA.read_text(encoding="ascii") == leakscan.table_text(leakscan.made_tables())
-    made, read = leakscan._from_chars(leakscan.made_tables()), leakscan._tables.__wrapped__()  # type: ignore[attr-defined]
+    made, read = leakscan._from_chars(leakscan.made_tables()), leakscan._tables.__wrapped__()
     assert (read.invisible.pattern, read.astral_invisible, read.dashes.pattern, read.second_halves) == \
         (made.invisible.pattern, made.astral_invisible, made.dashes.pattern, made.second_halves)
 
@@ -263,7 +263,7 @@ def test_character_tables_of_another_unicode_or_unreadable_are_made_here(
     shipped.write_text(text.replace("1.0.0", "1.0.0" if text.startswith("unicode 1") else unicodedata.unidata_version))
     monkeypatch.setattr(leakscan, "TABLE_DATA", shipped)
     made = leakscan._from_chars(leakscan.made_tables())
-    read = leakscan._tables.__wrapped__()  # type: ignore[attr-defined]
+    read = leakscan._tables.__wrapped__()
     assert (read.invisible.pattern, read.dashes.pattern, read.second_halves) == \
         (made.invisible.pattern, made.dashes.pattern, made.second_halves)
 
