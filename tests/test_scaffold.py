@@ -127,7 +127,8 @@ def test_new_disclosure_keeps_the_title_and_package_as_given(title: str) -> None
 
 
 _PRINTABLE = st.text(st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp"),
-                                   exclude_characters="\ufffe\uffff"),  # non-characters: refused like Cc
+                                   # non-characters, refused like Cc; bidi controls, refused ("Trojan Source")
+                                   exclude_characters="\ufffe\uffff" + "".join(sorted(loader._BIDI_CONTROLS))),
                      min_size=1, max_size=120)
 
 
