@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bz2
+import dataclasses
 import functools
 import gzip
 import hashlib
@@ -19,16 +20,27 @@ import unicodedata
 import zipfile
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from factory import SETTINGS
+from factory import SETTINGS, make_disclosure
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sitefixture import build, built
 
 from osqi_site.build import leakscan, pipeline
-from osqi_site.core.model import Credit, Disclosure, Reference
+from osqi_site.core.model import (
+    Affected,
+    Attachment,
+    Credit,
+    Disclosure,
+    Range,
+    Reference,
+    Revision,
+    TimelineEvent,
+    Withdrawal,
+)
 
 ID = "OSQI-2026-0004"
 
@@ -318,6 +330,31 @@ def test_the_id_pattern_finds_what_its_look_behind_first_form_finds(text: str) -
 def test_any_ids_in_is_true_whenever_one_text_mentions_an_id(texts: list[str]) -> None:
     if any(leakscan.ids_in(t, "OSQI") for t in texts):
         assert leakscan.any_ids_in(texts, "OSQI")
+
+
+def test_text_fields_are_every_text_of_every_field_but_paths_and_the_narrative() -> None:
+    def plain(value: object, name: str) -> list[tuple[str, str]]:  # the rule, read as simply as it is said
+        if isinstance(value, str):
+            return [(name, value)]
+        if isinstance(value, tuple):
+            return [x for i, item in enumerate(value) for x in plain(item, f"{name}[{i}]")]
+        if dataclasses.is_dataclass(value):
+            return [x for f in dataclasses.fields(value) if f.name not in ("source", "body")
+                    for x in plain(getattr(value, f.name), f"{name}.{f.name}" if name else f.name)]
+        return []
+
+    when = datetime(2026, 11, 2, tzinfo=UTC)
+    full = make_disclosure(
+        related=("GHSA-aaaa-bbbb-cccc",), upstream=("CVE-2026-1",), seal="ab" * 32,
+        affected=(Affected("npm", "p", "pkg:npm/p", "https://r.example/x", (Range("0", None, "2"),), ("1", "2"),
+                           '{"a": 1}', '{"b": 2}'), Affected("Go", "q")),
+        credits=(Credit("A", "FINDER", ("mailto:a@x.example", "https://x.example")),),
+        timeline=(TimelineEvent(date(2026, 10, 1), "discovered", "a note"), TimelineEvent(when, "reported")),
+        revisions=(Revision(when, "fixed a typo"),), withdrawn=Withdrawal(when, "a duplicate"),
+        attachments=(Attachment("poc.py", "disclosures/2026/OSQI-2026-0001/poc.py"),))
+    assert leakscan.text_fields(full) == plain(full, "")
+    assert {name.split("[")[0].split(".")[0] for name, _ in plain(full, "")} == \
+        {f.name for f in dataclasses.fields(Disclosure)} - {"source", "body", "embargo_until", "body_line", "draft"}
 
 
 def test_mentions_cover_every_published_field() -> None:
