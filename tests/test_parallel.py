@@ -19,7 +19,7 @@ from factory import BODY, NOW, SETTINGS, disclosure_text, make_disclosure, write
 
 from osqi_site.build import fastcheck, pipeline, pool
 from osqi_site.build.cache import BuildCache
-from osqi_site.core import check, gate
+from osqi_site.core import check, gate, loader
 from osqi_site.core.alarms import alarm_facts, alarms
 from osqi_site.core.settings import Settings
 
@@ -194,6 +194,28 @@ def _mixed_project(root: Path, n: int) -> None:
         else:
             write_disclosure(d, f"{folder}/{ident}.md", text=disclosure_text(id=ident, title=f"Bug number {i}"))
     (d / "2026" / "notes.txt").write_text("stray")
+
+
+def test_checking_a_file_makes_no_reference_cycles(tmp_path: Path) -> None:
+    """The check's workers hold the collector (``map_chunks(pause_gc=True)``): a cycle made per file would be
+    garbage kept until the end of a chunk, or of the whole check when it runs in one process."""
+    _mixed_project(tmp_path, 46)  # every kind of file, twice
+    write_disclosure(tmp_path / "disclosures", "2026/OSQI-2026-0099.md", id="OSQI-2026-0099",
+                     credits=[{"name": "A", "type": "FINDER", "contact": ["https://a.example", "mailto:a@b.example"]}],
+                     timeline=[{"date": "2026-10-01", "event": "discovered", "note": "see OSQI-2026-0001"}])
+    sources = loader.list_tree(tmp_path / "disclosures", tmp_path).sources
+
+    def check_all() -> None:
+        for source in sources:  # as the workers do, with and without a build cache
+            fastcheck._checked_here(source, tmp_path, SETTINGS)
+            checked = check.check_bytes(source, source[0].read_bytes(), tmp_path, SETTINGS)
+            fastcheck._load(fastcheck._dump((checked, fastcheck.facts_of(checked, SETTINGS))))
+
+    check_all()  # first uses: compiled patterns, tables and caches are made once, and kept
+    gc.collect()
+    with pool.gc_paused():
+        check_all()
+        assert gc.collect() == 0
 
 
 def _plain(found: fastcheck.CheckedWithFacts) -> check.Checked:

@@ -450,28 +450,30 @@ def text_fields(d: Disclosure) -> list[tuple[str, str]]:
     """``(field, text)`` for every text a disclosure publishes except its narrative, found by walking the
     dataclasses, so that a field added later is covered too. Source paths are not published and are left out."""
     out: list[tuple[str, str]] = []
-
-    def walk(value: object, name: str) -> None:
-        # Most values are text, or nothing to read: taken here, a call and a name shorter (one walk per check).
-        if type(value) is str or isinstance(value, str):
-            out.append((name, value))
-        elif isinstance(value, tuple):
-            for i, item in enumerate(value):
-                if type(item) is str:
-                    out.append((f"{name}[{i}]", item))
-                elif item is not None:
-                    walk(item, f"{name}[{i}]")
-        elif value is not None and not isinstance(value, (bool, int, float, date)):
-            prefix = f"{name}." if name else ""
-            for field in _published_fields(type(value)):
-                item = getattr(value, field)
-                if type(item) is str:
-                    out.append((prefix + field, item))
-                elif item is not None and type(item) not in _PLAIN:
-                    walk(item, prefix + field)
-
-    walk(d, "")
+    _walk(d, "", out)
     return out
+
+
+def _walk(value: object, name: str, out: list[tuple[str, str]]) -> None:
+    # A function of its own, not a closure calling itself: that would be a reference cycle per disclosure,
+    # garbage the check's workers (which hold the collector, ``map_chunks(pause_gc=True)``) would keep.
+    # Most values are text, or nothing to read: taken here, a call and a name shorter (one walk per check).
+    if type(value) is str or isinstance(value, str):
+        out.append((name, value))
+    elif isinstance(value, tuple):
+        for i, item in enumerate(value):
+            if type(item) is str:
+                out.append((f"{name}[{i}]", item))
+            elif item is not None:
+                _walk(item, f"{name}[{i}]", out)
+    elif value is not None and not isinstance(value, (bool, int, float, date)):
+        prefix = f"{name}." if name else ""
+        for field in _published_fields(type(value)):
+            item = getattr(value, field)
+            if type(item) is str:
+                out.append((prefix + field, item))
+            elif item is not None and type(item) not in _PLAIN:
+                _walk(item, prefix + field, out)
 
 
 _PLAIN = frozenset({bool, int, float, date, datetime})
