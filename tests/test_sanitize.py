@@ -278,6 +278,8 @@ def test_scheme_problem_decodes_entities_first(url: str) -> None:
     ("https://exa mple.org/", False),
     ("https://example.org/\u200b", False),
     ("https://[::1/", False),
+    ("https://evil.example\\@example.org/x", False),  # browsers go to evil.example, urlsplit reads example.org
+    ("https://example.org\\x", False),
     ("java\tscript:alert(1)", False),
     ("ftp://example.org/", False),
 ])
@@ -299,7 +301,7 @@ def test_the_space_is_the_only_printable_white_space() -> None:
 
 
 @given(st.lists(st.sampled_from(["h", "t", "p", "s", ":", "/", ".", "a", "x", "A", "0", "-", "_", "8080", "[", "]",
-                                 "@", "?", "#", " ", "\t",
+                                 "@", "?", "#", " ", "\\", "\t",
                                  "\n", "\u00a0", "\u2003", "\u200b", "\x00", "\x85", "%", "localhost", "http://",
                                  "https://"]), max_size=30).map("".join)
        .map(lambda rest: rest if rest.startswith("h") else "https://" + rest) | st.text(max_size=30))
@@ -320,7 +322,7 @@ def _plain_http_url_problem(url: str) -> str | None:
     bad = f"{sanitize.shown(url)} is not an http(s) URL"
     if not url.startswith(("http://", "https://")) or sanitize.browser_form(url) != url or not url.isprintable():
         return bad
-    if any(c.isspace() for c in url):
+    if any(c.isspace() for c in url) or "\\" in url:
         return bad
     try:
         host = urlsplit(url).hostname or ""

@@ -306,6 +306,11 @@ FIELD_CASES: list[tuple[dict[str, Any], str, str | tuple[str, int] | None, str]]
      "'data:text/html,hi' is not an http(s) URL"),
     ({"credits": [{"name": "Ada", "type": "FINDER", "contact": ["javascript:alert(1)"]}]},
      "credits[0].contact[0]", "javascript:", "'javascript:alert(1)' must be an https:// or mailto: URL"),
+    ({"credits": [{"name": "Ada", "type": "FINDER", "contact": ["https://evil.example\\@ada.example/"]}]},
+     "credits[0].contact[0]", "evil.example",
+     "'https://evil.example\\@ada.example/' must be an https:// or mailto: URL"),
+    ({"references": [{"type": "WEB", "url": "https://evil.example\\@example.org/x"}]}, "references[0].url",
+     "evil.example", "'https://evil.example\\@example.org/x' is not an http(s) URL"),
     ({"credits": [{"name": "Ada", "type": "HERO"}]}, "credits[0].type", "HERO",
      "'HERO' is not one of: FINDER, REPORTER, ANALYST, COORDINATOR, REMEDIATION_DEVELOPER, "
      "REMEDIATION_REVIEWER, REMEDIATION_VERIFIER, TOOL, SPONSOR, OTHER"),

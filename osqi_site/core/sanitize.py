@@ -178,8 +178,11 @@ def http_url_problem(url: str) -> str | None:
 def _is_http_url(url: str) -> bool:
     # The only white space ``isprintable`` lets through is the space itself (tests/test_sanitize.py tries every
     # code point), so looking for " " finds any; the message is only spelled out for a URL that fails.
-    # Nor is ``browser_form`` needed: every character it strips is a C0 control or the space.
-    if not url.startswith(("http://", "https://")) or not url.isprintable() or " " in url:
+    # Nor is ``browser_form`` needed: every character it strips is a C0 control or the space. A backslash is
+    # refused because browsers read it as "/" in an http(s) URL, and urlsplit does not: in
+    # ``https://evil.example\@example.org/`` a reader of the source sees the host example.org, a browser goes
+    # to evil.example.
+    if not url.startswith(("http://", "https://")) or not url.isprintable() or " " in url or "\\" in url:
         return False
     plain = _PLAIN_HOST.match(url)
     if plain is not None:  # what urlsplit's hostname is for such a URL, a tenth of the time (every reference)

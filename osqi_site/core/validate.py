@@ -442,7 +442,8 @@ def _take_credit(c: _Checker) -> Callable[[dict[str, Any], str], Credit | None]:
             url = c.text(item, f"{fld}.contact[{i}]")
             if url is not None and (scheme_problem(url, _CONTACT_SCHEMES, relative=False) is not None
                                     or not url.startswith(("http://", "https://", "mailto:"))
-                                    or not url.isprintable() or any(ch.isspace() for ch in url)):
+                                    or not url.isprintable() or any(ch.isspace() for ch in url)
+                                    or "\\" in url):  # read as "/" by browsers (sanitize._is_http_url)
                 c.add(f"{fld}.contact[{i}]", f"{shown(url)} must be an https:// or mailto: URL")
             elif url is not None:
                 contacts.append(url)
